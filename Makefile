@@ -1,0 +1,35 @@
+# GridMap: `make run` sets everything up and serves the demo; `make test` runs the whole suite.
+# Both are idempotent. DATABASE_URL=postgis://user:pass@host:port/db points them at an existing PostGIS.
+SHELL := /bin/bash
+PY := .venv/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SIZE ?= small
+export DEMO_MODE ?= true
+export DJANGO_SETTINGS_MODULE := gridmap.settings
+
+.PHONY: setup run serve test bench messages check
+
+setup:
+	bash .ci/provision.sh
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+	$(PY) manage.py migrate --noinput -v 0
+
+run: setup
+	$(PY) manage.py load_demo
+	@echo "GridMap serves at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	.venv/bin/gunicorn gridmap.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) -m bench --size $(SIZE)
+
+messages:
+	cd gridmap && ../$(PY) ../manage.py makemessages -l en --no-location && \
+	  ../$(PY) ../manage.py makemessages -d djangojs -l en --no-location
+
+check:
+	$(PY) manage.py check
+	docker-compose -f docker-compose.yml config -q

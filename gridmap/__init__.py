@@ -1,0 +1,1 @@
+"""GridMap: grids, households, central households and service stations for street offices."""

@@ -1,0 +1,81 @@
+"""Django admin: LeafletGeoAdmin for every geometry model (local Leaflet, never the OpenLayers CDN),
+with every queryset scoped through the policy module for staff who are not superusers."""
+from __future__ import annotations
+
+from django.contrib import admin
+from leaflet.admin import LeafletGeoAdmin
+
+from gridmap import models, policy
+
+SCOPES = {
+    models.Street: policy.streets_for,
+    models.Community: policy.communities_for,
+    models.Grid: policy.grids_for,
+    models.Household: policy.households_for,
+    models.ServiceStation: policy.stations_for,
+    models.Member: policy.members_for,
+}
+
+
+class ScopedMixin:
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(pk__in=SCOPES[self.model](request.user).values("pk"))
+
+
+@admin.register(models.Street)
+class StreetAdmin(ScopedMixin, LeafletGeoAdmin):
+    list_display = ("code", "name")
+    search_fields = ("code", "name")
+
+
+@admin.register(models.Community)
+class CommunityAdmin(ScopedMixin, LeafletGeoAdmin):
+    list_display = ("code", "name", "street", "kind")
+    list_filter = ("kind",)
+    search_fields = ("code", "name")
+
+
+@admin.register(models.Grid)
+class GridAdmin(ScopedMixin, LeafletGeoAdmin):
+    list_display = ("code", "name", "community", "status", "version")
+    list_filter = ("status", "community")
+    search_fields = ("code", "name")
+    readonly_fields = ("version",)
+
+
+@admin.register(models.Household)
+class HouseholdAdmin(ScopedMixin, LeafletGeoAdmin):
+    list_display = ("address", "grid", "residents", "resident_type")
+    list_filter = ("resident_type", "elderly_alone", "disabled", "low_income", "hardship")
+    search_fields = ("address",)
+    # Personal fields stay out of the admin; full values only through the logged reveal flow.
+    exclude = ("phone", "id_number")
+    raw_id_fields = ("grid", "community")
+
+
+@admin.register(models.ServiceStation)
+class ServiceStationAdmin(ScopedMixin, LeafletGeoAdmin):
+    list_display = ("name", "kind", "radius_m", "community", "active")
+    list_filter = ("kind", "active")
+
+
+@admin.register(models.Member)
+class MemberAdmin(ScopedMixin, admin.ModelAdmin):
+    list_display = ("name", "is_party_member", "employer", "community")
+    search_fields = ("name",)
+
+
+@admin.register(models.Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ("user", "role", "street", "community")
+    list_filter = ("role",)
+
+
+admin.site.register(models.GridVersion, LeafletGeoAdmin)
+admin.site.register(models.GridAssignment)
+admin.site.register(models.HelpPair)
+admin.site.register(models.CentralHousehold)
+admin.site.register(models.CentralLink)

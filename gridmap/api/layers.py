@@ -1,0 +1,56 @@
+"""GeoJSON layer endpoints for the map pages. Thin: parse, scope through the policy, query, respond."""
+from __future__ import annotations
+
+import math
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from gridmap import policy
+from gridmap.queries import layers
+
+GEOJSON = "application/geo+json"
+
+
+def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
+    """``minlon,minlat,maxlon,maxlat`` → tuple; raises ValueError with a reason for anything else."""
+    if not raw:
+        return None
+    parts = raw.split(",")
+    if len(parts) != 4:
+        raise ValueError(_("bbox 需要 4 个数：最小经度,最小纬度,最大经度,最大纬度"))
+    values = tuple(float(p) for p in parts)
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(_("bbox 含有非有限数值"))
+    minlon, minlat, maxlon, maxlat = values
+    if not (-180 <= minlon <= maxlon <= 180 and -90 <= minlat <= maxlat <= 90):
+        raise ValueError(_("bbox 超出经纬度范围或最小值大于最大值"))
+    return values
+
+
+def _layer_view(build, *, residents: bool = False):
+    @require_GET
+    def view(request: HttpRequest) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return JsonResponse({"detail": _("需要登录")}, status=401)
+        if policy.role_of(request.user) is None:
+            return JsonResponse({"detail": _("账号没有角色")}, status=403)
+        if residents and not policy.sees_residents(request.user):
+            return JsonResponse({"detail": _("此角色只能查看汇总数据")}, status=403)
+        try:
+            bbox = parse_bbox(request.GET.get("bbox"))
+        except ValueError as exc:
+            return JsonResponse({"field": "bbox", "detail": str(exc)}, status=400)
+        response = HttpResponse(build(request.user, bbox), content_type=GEOJSON)
+        response["Cache-Control"] = "private, no-store"
+        return response
+    return view
+
+
+grids = _layer_view(lambda user, bbox: layers.grids_layer(policy.grids_for(user), bbox))
+communities = _layer_view(lambda user, bbox: layers.communities_layer(policy.communities_for(user), bbox))
+stations = _layer_view(lambda user, bbox: layers.stations_layer(policy.stations_for(user), bbox))
+households = _layer_view(lambda user, bbox: layers.households_layer(policy.households_for(user), bbox),
+                         residents=True)
+links = _layer_view(lambda user, bbox: layers.links_layer(policy.households_for(user), bbox), residents=True)

@@ -1,0 +1,47 @@
+"""Load the demo street (or a synthetic city of any size) when the database is empty, and print the
+demo accounts. Idempotent: with data present it only resets the demo accounts."""
+from __future__ import annotations
+
+import os
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from gridmap.models import Household, Street
+from gridmap.services.city_loader import load_city, table_counts
+from gridmap.services.demo_accounts import ensure_demo_accounts
+
+DEFAULT_PASSWORD = "GridMap-demo-2026"
+
+
+class Command(BaseCommand):
+    help = "Load the demo street into an empty database and create demo accounts for every role."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--households", type=int, default=None,
+                            help="build a synthetic city of this many households instead of the demo street")
+        parser.add_argument("--seed", type=int, default=20261122)
+        parser.add_argument("--no-accounts", action="store_true", help="load data only")
+
+    def handle(self, *args, households=None, seed=20261122, no_accounts=False, **options):
+        from geodata.synth import build_city, demo_street
+
+        if Street.objects.exists():
+            self.stdout.write(f"data present ({Household.objects.count()} households): not loading again")
+        else:
+            started = time.perf_counter()
+            city = demo_street(seed) if households is None else build_city(households, seed=seed)
+            built = time.perf_counter()
+            counts = load_city(city)
+            self.stdout.write(f"built the city in {built - started:.1f} s, loaded in {time.perf_counter() - built:.1f} s")
+            self.stdout.write(", ".join(f"{k} {v}" for k, v in counts.items()))
+        if no_accounts:
+            return
+        if not settings.DEMO_MODE:
+            raise CommandError("demo accounts exist only in demo mode (DEMO_MODE=true)")
+        password = os.environ.get("DEMO_PASSWORD", DEFAULT_PASSWORD)
+        accounts = ensure_demo_accounts(password)
+        self.stdout.write(self.style.SUCCESS("demo accounts (password for all: %s)" % password))
+        for account in accounts:
+            self.stdout.write(f"  {account.username:<12} {account.role:<8} {account.scope}")

@@ -1,0 +1,13 @@
+"""The domain: one module per concept."""
+from gridmap.models.areas import Community, Grid, GridStatus, GridVersion, Street
+from gridmap.models.households import CentralHousehold, CentralLink, Household, ResidentType
+from gridmap.models.people import AssignmentRole, GridAssignment, HelpPair, Member
+from gridmap.models.stations import ServiceStation, StationKind
+from gridmap.models.accounts import Profile, Role
+
+__all__ = [
+    "Street", "Community", "Grid", "GridStatus", "GridVersion",
+    "Household", "ResidentType", "CentralHousehold", "CentralLink",
+    "Member", "GridAssignment", "AssignmentRole", "HelpPair",
+    "ServiceStation", "StationKind", "Profile", "Role",
+]

@@ -1,0 +1,112 @@
+"""Households (户), party-member central households (党员中心户) and their linked households."""
+from __future__ import annotations
+
+from django.contrib.gis.db import models
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext_lazy as _
+
+
+class ResidentType(models.TextChoices):
+    PERMANENT = "permanent", _("常住")
+    MIGRANT = "migrant", _("流动")
+
+
+# Tags a street office records; the vulnerable ones count in the "vulnerable uncovered" metric.
+TAG_FIELDS = ("is_party_member", "elderly_alone", "disabled", "low_income", "hardship", "military", "other_difficulty")
+VULNERABLE_TAGS = ("elderly_alone", "disabled", "low_income", "hardship")
+
+
+class HouseholdQuerySet(models.QuerySet):
+    def in_grid(self, grid) -> HouseholdQuerySet:
+        return self.filter(grid=grid)
+
+    def within_radius_of(self, stations) -> HouseholdQuerySet:
+        """Households within the service radius of at least one of ``stations`` (a queryset).
+
+        Why SQL: the radius is geodesic metres on the WGS84 spheroid (geography cast), which
+        GeoDjango's ``dwithin`` cannot express for a per-station radius on a 4326 geometry column.
+        """
+        ids_sql, params = stations.values("id").query.sql_with_params()
+        covered = RawSQL(
+            "EXISTS (SELECT 1 FROM gridmap_servicestation s WHERE s.id IN (" + ids_sql + ") AND s.active"
+            " AND ST_DWithin(s.location::geography, gridmap_household.location::geography, s.radius_m))",
+            params, output_field=models.BooleanField())
+        return self.alias(in_radius=covered).filter(in_radius=True)
+
+    def vulnerable(self) -> HouseholdQuerySet:
+        q = Q()
+        for tag in VULNERABLE_TAGS:
+            q |= Q(**{tag: True})
+        return self.filter(q)
+
+
+class Household(models.Model):
+    """A household point. Its grid and community follow from the location (see services.rehoming)."""
+
+    external_id = models.CharField(_("外部编号"), max_length=64, null=True, blank=True, unique=True)
+    location = models.PointField(_("位置"), srid=4326)
+    community = models.ForeignKey("gridmap.Community", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="households", verbose_name=_("社区"))
+    grid = models.ForeignKey("gridmap.Grid", null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="households", verbose_name=_("网格"))
+    address = models.CharField(_("地址"), max_length=200)
+    head_name = models.CharField(_("户主"), max_length=50)
+    phone = models.CharField(_("电话"), max_length=20, blank=True)
+    id_number = models.CharField(_("身份证号"), max_length=18, blank=True)
+    residents = models.PositiveSmallIntegerField(_("人数"), default=1)
+    resident_type = models.CharField(_("居住类型"), max_length=10, choices=ResidentType.choices,
+                                     default=ResidentType.PERMANENT)
+    is_party_member = models.BooleanField(_("党员户"), default=False)
+    elderly_alone = models.BooleanField(_("独居老人"), default=False)
+    disabled = models.BooleanField(_("残疾"), default=False)
+    low_income = models.BooleanField(_("低保"), default=False)
+    hardship = models.BooleanField(_("特困"), default=False)
+    military = models.BooleanField(_("军属/优抚"), default=False)
+    other_difficulty = models.BooleanField(_("其他困难"), default=False)
+    source_crs = models.CharField(_("来源坐标系"), max_length=20, default="WGS84")
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = HouseholdQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("住户")
+        verbose_name_plural = _("住户")
+        constraints = [
+            models.CheckConstraint(condition=Q(residents__gte=1), name="household_residents_positive"),
+            models.CheckConstraint(condition=Q(id_number="") | Q(id_number__regex=r"^[0-9]{17}[0-9X]$"),
+                                   name="household_id_number_format"),
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class CentralHousehold(models.Model):
+    """党员中心户: a party-member household that links about ten neighbours."""
+
+    household = models.OneToOneField(Household, on_delete=models.CASCADE, related_name="central",
+                                     verbose_name=_("住户"))
+    active = models.BooleanField(_("有效"), default=True)
+    designated_on = models.DateField(_("设立日期"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("党员中心户")
+        verbose_name_plural = _("党员中心户")
+
+    def __str__(self) -> str:
+        return str(self.household)
+
+
+class CentralLink(models.Model):
+    """联系户: a household linked to one central household (at most one)."""
+
+    central = models.ForeignKey(CentralHousehold, on_delete=models.CASCADE, related_name="links",
+                                verbose_name=_("党员中心户"))
+    household = models.OneToOneField(Household, on_delete=models.CASCADE, related_name="central_link",
+                                     verbose_name=_("联系户"))
+    linked_on = models.DateField(_("联系日期"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("联系户")
+        verbose_name_plural = _("联系户")

@@ -1,0 +1,123 @@
+"""Who may see and change what. Every queryset of every view, layer, export and admin comes from here.
+
+Deny by default: a user without a profile, or with a role this module does not know, sees nothing.
+Out-of-scope objects are simply absent from the querysets, so detail views answer 404.
+"""
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from gridmap.models import (
+    Community, Grid, GridAssignment, Household, Member, Profile, Role, ServiceStation, Street,
+)
+
+FIELD_ROLES = (Role.GRID_LEADER, Role.GRID_WORKER)
+RESIDENT_ROLES = (Role.SYSTEM_ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_STAFF, Role.GRID_LEADER, Role.GRID_WORKER)
+
+
+def profile_of(user) -> Profile | None:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    try:
+        return user.profile
+    except Profile.DoesNotExist:
+        return None
+
+
+def role_of(user) -> str | None:
+    profile = profile_of(user)
+    return profile.role if profile else None
+
+
+def sees_residents(user) -> bool:
+    """Planners get aggregates only; everyone else with a role sees households of their scope."""
+    return role_of(user) in RESIDENT_ROLES
+
+
+def _assigned_grid_ids(profile: Profile) -> QuerySet:
+    return GridAssignment.objects.active().filter(member__user=profile.user_id).values("grid_id")
+
+
+def streets_for(user) -> QuerySet[Street]:
+    profile = profile_of(user)
+    if profile is None:
+        return Street.objects.none()
+    if profile.role == Role.SYSTEM_ADMIN:
+        return Street.objects.all()
+    if profile.role == Role.STREET_ADMIN:
+        return Street.objects.filter(pk=profile.street_id)
+    if profile.role == Role.PLANNER:
+        return Street.objects.filter(Q(planners=profile) | Q(pk=profile.street_id)).distinct()
+    if profile.role == Role.COMMUNITY_STAFF:
+        return Street.objects.filter(communities=profile.community_id)
+    if profile.role in FIELD_ROLES:
+        return Street.objects.filter(communities__grids__in=_assigned_grid_ids(profile)).distinct()
+    return Street.objects.none()
+
+
+def communities_for(user) -> QuerySet[Community]:
+    profile = profile_of(user)
+    if profile is None:
+        return Community.objects.none()
+    if profile.role == Role.COMMUNITY_STAFF:
+        return Community.objects.filter(pk=profile.community_id)
+    if profile.role in FIELD_ROLES:
+        return Community.objects.filter(grids__in=_assigned_grid_ids(profile)).distinct()
+    return Community.objects.filter(street__in=streets_for(user))
+
+
+def grids_for(user) -> QuerySet[Grid]:
+    profile = profile_of(user)
+    if profile is None:
+        return Grid.objects.none()
+    if profile.role in FIELD_ROLES:
+        return Grid.objects.filter(pk__in=_assigned_grid_ids(profile))
+    return Grid.objects.filter(community__in=communities_for(user))
+
+
+def households_for(user) -> QuerySet[Household]:
+    """Resident-level rows: never for planners. Field staff see only their own grids' households."""
+    profile = profile_of(user)
+    if profile is None or profile.role not in RESIDENT_ROLES:
+        return Household.objects.none()
+    if profile.role == Role.SYSTEM_ADMIN:
+        return Household.objects.all()
+    if profile.role in FIELD_ROLES:
+        return Household.objects.filter(grid__in=_assigned_grid_ids(profile))
+    return Household.objects.filter(community__in=communities_for(user))
+
+
+def stations_for(user) -> QuerySet[ServiceStation]:
+    profile = profile_of(user)
+    if profile is None:
+        return ServiceStation.objects.none()
+    if profile.role == Role.SYSTEM_ADMIN:
+        return ServiceStation.objects.all()
+    # Stations are public facilities: everyone sees those of the streets they work in.
+    return ServiceStation.objects.filter(community__street__in=streets_for(user))
+
+
+def members_for(user) -> QuerySet[Member]:
+    profile = profile_of(user)
+    if profile is None or profile.role == Role.PLANNER:
+        return Member.objects.none()
+    if profile.role == Role.SYSTEM_ADMIN:
+        return Member.objects.all()
+    return Member.objects.filter(
+        Q(community__in=communities_for(user)) | Q(assignments__grid__in=grids_for(user))).distinct()
+
+
+def mask_id_number(value: str) -> str:
+    """110105199001011234 -> 110105********1234 (first 6, last 4)."""
+    if not value:
+        return ""
+    return value[:6] + "*" * max(len(value) - 10, 0) + value[-4:]
+
+
+def mask_phone(value: str) -> str:
+    """13812345678 -> 138****5678."""
+    if not value:
+        return ""
+    if len(value) < 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]

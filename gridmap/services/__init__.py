@@ -1,0 +1,1 @@
+"""Transactional functions that change several rows at once (set-based, never per-row saves)."""

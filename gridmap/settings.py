@@ -1,0 +1,175 @@
+"""GridMap settings: every value comes from the environment (documented in .env.example)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def envbool(name: str, default: str = "false") -> bool:
+    return env(name, default).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def envint(name: str, default: int) -> int:
+    return int(env(name, str(default)))
+
+
+def envlist(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+DEBUG = envbool("DEBUG", "false")
+SECRET_KEY = env("SECRET_KEY", "dev-only-insecure-key" if DEBUG or envbool("DEMO_MODE", "false") else "")
+if not SECRET_KEY:
+    raise RuntimeError("SECRET_KEY must be set (or DEBUG/DEMO_MODE for development)")
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+DEMO_MODE = envbool("DEMO_MODE", "false")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "rest_framework",
+    "rest_framework_gis",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "leaflet",
+    "gridmap.apps.GridMapConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "gridmap.urls"
+WSGI_APPLICATION = "gridmap.wsgi.application"
+TEMPLATES = [{
+    "BACKEND": "django.template.backends.django.DjangoTemplates",
+    "DIRS": [BASE_DIR / "map_templates"],
+    "APP_DIRS": True,
+    "OPTIONS": {"context_processors": [
+        "django.template.context_processors.request",
+        "django.contrib.auth.context_processors.auth",
+        "django.contrib.messages.context_processors.messages",
+        "django.template.context_processors.i18n",
+    ]},
+}]
+
+DATABASES = {"default": dj_database_url.parse(
+    env("DATABASE_URL", "postgis://gridmap:gridmap@127.0.0.1:5432/gridmap"),
+    engine="django.contrib.gis.db.backends.postgis",
+    conn_max_age=envint("DB_CONN_MAX_AGE", 60),
+    conn_health_checks=True,
+)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "street-map"
+LOGOUT_REDIRECT_URL = "login"
+SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: every request renews the 30-minute window
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "false")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "gridmap" / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True  # serve straight from app folders in development and tests
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
+
+# Base map: a tile URL template (天地图 with a key, an intranet server or /tiles/{z}/{x}/{y}.png),
+# or empty for a plain background. Nothing else on a page comes from outside the server.
+TILE_URL = env("TILE_URL")
+TILE_ATTRIBUTION = env("TILE_ATTRIBUTION", "")
+TILE_SUBDOMAINS = env("TILE_SUBDOMAINS", "")
+MAP_CENTER = tuple(float(v) for v in envlist("MAP_CENTER", "39.21,101.68"))  # (lat, lon)
+
+LEAFLET_CONFIG = {
+    "TILES": [(_("底图"), TILE_URL, {"attribution": TILE_ATTRIBUTION, "maxZoom": 19,
+                                      **({"subdomains": TILE_SUBDOMAINS} if TILE_SUBDOMAINS else {})})]
+    if TILE_URL else [],
+    "ATTRIBUTION_PREFIX": "",
+    "DEFAULT_CENTER": MAP_CENTER,
+    "DEFAULT_ZOOM": 13,
+    "MIN_ZOOM": 3,
+    "MAX_ZOOM": 19,
+    "RESET_VIEW": False,
+    "SCALE": "metric",
+    "PLUGINS": {
+        "cluster": {"css": ["vendor/markercluster/MarkerCluster.css", "vendor/markercluster/MarkerCluster.Default.css"],
+                    "js": ["vendor/markercluster/leaflet.markercluster.js"]},
+        "heat": {"js": ["vendor/leaflet-heat/leaflet-heat.js"]},
+        "geoman": {"css": ["vendor/geoman/leaflet-geoman.css"], "js": ["vendor/geoman/leaflet-geoman.min.js"]},
+    },
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "GridMap API",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# Domain defaults a street office may change; they produce warnings, never refusals.
+GRID_HOUSEHOLDS_MIN = envint("GRID_HOUSEHOLDS_MIN", 200)
+GRID_HOUSEHOLDS_MAX = envint("GRID_HOUSEHOLDS_MAX", 500)
+CENTRAL_LINKS_MIN = envint("CENTRAL_LINKS_MIN", 5)
+CENTRAL_LINKS_MAX = envint("CENTRAL_LINKS_MAX", 15)
+STATION_RADIUS_M = envint("STATION_RADIUS_M", 500)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
+}
+
+# gis.W001: Debian 12 ships GDAL 3.6, which cannot block file/network access from spatial-reference
+# strings (CVE-2026-114582, full fix needs GDAL >= 3.9). Mitigation: GridMap never hands a user-supplied
+# spatial-reference string to GDAL; coordinate systems are chosen from a fixed list of EPSG codes, and
+# file imports go through pyogrio's bundled GDAL 3.12. See docs/security.md.
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]

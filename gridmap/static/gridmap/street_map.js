@@ -1,0 +1,169 @@
+/* Street map: loads the GeoJSON layers the user's role may see and draws them on a django-leaflet map.
+ * Strings go through Django's JavaScript catalogue (gettext), so the page follows the UI language. */
+(function () {
+  "use strict";
+  var t = window.gettext || function (s) { return s; };
+  var interpolate = window.interpolate || function (fmt, obj) {
+    return fmt.replace(/%\((\w+)\)s/g, function (_, k) { return obj[k]; });
+  };
+
+  function esc(value) {
+    return String(value === null || value === undefined ? "" : value).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+    });
+  }
+
+  function fetchLayer(url) {
+    return fetch(url, {credentials: "same-origin", headers: {Accept: "application/geo+json"}})
+      .then(function (r) {
+        if (!r.ok) { throw new Error(url + " → " + r.status); }
+        return r.json();
+      });
+  }
+
+  function bandColour(count, min, max) {
+    if (count < min) { return "#e69f00"; }
+    if (count > max) { return "#d55e00"; }
+    return "#009e73";
+  }
+
+  function gridPopup(p, band) {
+    var rows = [
+      "<strong>" + esc(p.name) + "</strong>",
+      t("网格代码") + "：" + esc(p.code),
+      t("所属社区") + "：" + esc(p.community),
+      t("住户数") + "：" + esc(p.households) + (p.households < band.min || p.households > band.max
+        ? " <span class=\"warn\">" + interpolate(t("超出 %(min)s–%(max)s 户"), band, true) + "</span>" : ""),
+      t("网格长") + "：" + (p.leader ? esc(p.leader) : "<span class=\"warn\">" + t("未配备") + "</span>"),
+      t("专职网格员") + "：" + (p.workers.length ? p.workers.map(esc).join("、")
+        : "<span class=\"warn\">" + t("未配备") + "</span>"),
+      t("党员中心户") + "：" + esc(p.central_households)
+    ];
+    return "<div class=\"grid-card\">" + rows.join("<br>") + "</div>";
+  }
+
+  function householdStyle(p) {
+    if (p.central) { return {radius: 6, color: "#7a0019", weight: 2, fillColor: "#d7191c", fillOpacity: 1}; }
+    return {radius: 4, weight: p.vulnerable ? 2 : 1, color: p.vulnerable ? "#e66101" : "#335",
+            fillColor: p.linked ? "#2b83ba" : "#9e9e9e", fillOpacity: 0.9};
+  }
+
+  function addLegend(map, band, withResidents) {
+    var legend = L.control({position: "bottomright"});
+    legend.onAdd = function () {
+      var div = L.DomUtil.create("div", "legend");
+      var items = [
+        ["swatch", "#009e73", interpolate(t("网格 %(min)s–%(max)s 户"), band, true)],
+        ["swatch", "#e69f00", interpolate(t("网格少于 %(min)s 户"), band, true)],
+        ["swatch", "#d55e00", interpolate(t("网格多于 %(max)s 户"), band, true)],
+        ["ring", "#6a3d9a", t("服务站及服务半径")]
+      ];
+      if (withResidents) {
+        items.push(["dot", "#d7191c", t("党员中心户")], ["dot", "#2b83ba", t("已联系住户")],
+                   ["dot", "#9e9e9e", t("未联系住户")], ["line", "#d7191c", t("中心户联系线")]);
+      }
+      div.innerHTML = "<strong>" + t("图例") + "</strong>" + items.map(function (i) {
+        return "<div><span class=\"key " + i[0] + "\" style=\"--c:" + i[1] + "\"></span>" + esc(i[2]) + "</div>";
+      }).join("");
+      L.DomEvent.disableClickPropagation(div);
+      return div;
+    };
+    legend.addTo(map);
+  }
+
+  function init(map) {
+    var root = document.getElementById("map-root");
+    var status = document.getElementById("map-status");
+    var band = {min: Number(root.dataset.bandMin), max: Number(root.dataset.bandMax)};
+    var control = L.control.layers(null, null, {collapsed: window.innerWidth < 700}).addTo(map);
+    var labels = L.layerGroup();
+    var wanted = {communities: root.dataset.communities, grids: root.dataset.grids,
+                  stations: root.dataset.stations, households: root.dataset.households, links: root.dataset.links};
+    var names = Object.keys(wanted).filter(function (k) { return wanted[k]; });
+
+    Promise.all(names.map(function (k) { return fetchLayer(wanted[k]); })).then(function (results) {
+      var data = {};
+      names.forEach(function (k, i) { data[k] = results[i]; });
+
+      var communities = L.geoJSON(data.communities, {
+        style: {color: "#283593", weight: 3, fill: false, dashArray: "6 4"},
+        interactive: false
+      }).addTo(map);
+      control.addOverlay(communities, t("社区边界"));
+
+      var grids = L.geoJSON(data.grids, {
+        style: function (f) {
+          return {color: "#37474f", weight: 1, fillColor: bandColour(f.properties.households, band.min, band.max),
+                  fillOpacity: 0.25, className: "grid-polygon"};
+        },
+        onEachFeature: function (f, layer) {
+          layer.bindPopup(gridPopup(f.properties, band));
+          var c = f.properties.label_point;
+          L.marker([c[1], c[0]], {icon: L.divIcon({className: "grid-label",
+            html: esc(f.properties.name) + "<br><small>" + esc(f.properties.code) + "</small>"}),
+            interactive: false, keyboard: false}).addTo(labels);
+        }
+      }).addTo(map);
+      control.addOverlay(grids, t("网格"));
+      control.addOverlay(labels, t("网格名称与代码"));
+      var showLabels = function () {
+        if (map.getZoom() >= 14) { labels.addTo(map); } else { map.removeLayer(labels); }
+      };
+      map.on("zoomend", showLabels);
+
+      if (data.links) {
+        var links = L.geoJSON(data.links, {style: {color: "#d7191c", weight: 1, opacity: 0.6}, interactive: false});
+        control.addOverlay(links, t("中心户联系线"));
+        links.addTo(map);
+      }
+      if (data.households) {
+        var cluster = L.markerClusterGroup({chunkedLoading: true, disableClusteringAtZoom: 17,
+                                            maxClusterRadius: 50});
+        L.geoJSON(data.households, {
+          pointToLayer: function (f, latlng) { return L.circleMarker(latlng, householdStyle(f.properties)); },
+          onEachFeature: function (f, layer) {
+            var p = f.properties;
+            layer.bindPopup("<strong>" + esc(p.address) + "</strong><br>" + t("户主") + "：" + esc(p.head_name) +
+              "<br>" + t("人数") + "：" + esc(p.residents) + "<br>" +
+              (p.central ? t("党员中心户") : (p.linked ? t("已联系中心户") : t("未联系中心户"))));
+          }
+        }).eachLayer(function (l) { cluster.addLayer(l); });
+        cluster.addTo(map);
+        control.addOverlay(cluster, interpolate(t("住户（%(n)s 户）"), {n: data.households.features.length}, true));
+      }
+
+      var stations = L.layerGroup();
+      L.geoJSON(data.stations, {
+        pointToLayer: function (f, latlng) {
+          var p = f.properties;
+          L.circle(latlng, {radius: p.radius_m, color: "#6a3d9a", weight: 1, fillOpacity: 0.06,
+                            interactive: false}).addTo(stations);
+          return L.marker(latlng, {icon: L.divIcon({className: "station-icon", html: "站", iconSize: [22, 22]}),
+                                   title: p.name});
+        },
+        onEachFeature: function (f, layer) {
+          var p = f.properties;
+          layer.bindPopup("<strong>" + esc(p.name) + "</strong><br>" + t("服务半径") + "：" + esc(p.radius_m) +
+            " " + t("米") + "<br>" + t("开放时间") + "：" + esc(p.opening_hours) + "<br>" + t("服务项目") + "：" +
+            esc(p.services));
+        }
+      }).eachLayer(function (l) { stations.addLayer(l); });
+      stations.addTo(map);
+      control.addOverlay(stations, t("服务站"));
+
+      addLegend(map, band, Boolean(data.households));
+      var bounds = communities.getBounds();
+      if (!bounds.isValid()) { bounds = grids.getBounds(); }
+      if (bounds.isValid()) { map.fitBounds(bounds, {padding: [10, 10]}); }
+      showLabels();
+      root.dataset.loaded = "true";
+      status.textContent = interpolate(t("已加载 %(grids)s 个网格"), {grids: data.grids.features.length}, true);
+      status.classList.add("done");
+    }).catch(function (err) {
+      status.textContent = t("地图数据加载失败") + "：" + err.message;
+      status.classList.add("error");
+    });
+  }
+
+  window.GridMap = {init: init};
+})();

@@ -1,0 +1,1 @@
+"""Thin page views: parse, call one query or service, render."""

@@ -1,0 +1,83 @@
+"""Shared fixtures. The database is real PostGIS (DATABASE_URL); the demo street is loaded once per
+session into the test database and every test runs in a transaction that is rolled back."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+os.environ.setdefault("DEMO_MODE", "true")
+
+import pytest  # noqa: E402
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_PASSWORD = "GridMap-demo-2026"
+ROLE_USERS = {
+    "system_admin": "admin", "street_admin": "jiedao", "community_staff": "shequ",
+    "grid_leader": "wanggezhang", "grid_worker": "wanggeyuan", "planner": "guihua",
+}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the demo street once, committed, so a live server process sees it too."""
+    from gridmap.services.demo_accounts import ensure_demo_accounts
+
+    with django_db_blocker.unblock():
+        call_command("load_demo", "--no-accounts", verbosity=0)
+        ensure_demo_accounts(DEMO_PASSWORD)
+
+
+@pytest.fixture
+def user_for(db):
+    from django.contrib.auth import get_user_model
+
+    def get(role: str):
+        return get_user_model().objects.get(username=ROLE_USERS[role])
+    return get
+
+
+@pytest.fixture
+def client_for(client, user_for):
+    """``client_for("grid_leader")`` → a test client logged in as that demo persona."""
+    def login(role: str):
+        client.force_login(user_for(role))
+        return client
+    return login
+
+
+def _multi(geometry: dict) -> MultiPolygon:
+    geom = GEOSGeometry(json.dumps(geometry), srid=4326)
+    return geom if geom.geom_type == "MultiPolygon" else MultiPolygon(geom, srid=4326)
+
+
+@pytest.fixture
+def small_street(db):
+    """The hand-made street of fixtures/small_street.geojson: 2 communities, 3 published grids sharing edges,
+    5 households (one exactly on a shared grid edge, one outside the street) and a 500 m station."""
+    from gridmap.models import Community, Grid, GridStatus, Household, ServiceStation, Street
+
+    features = json.loads((ROOT / "fixtures" / "small_street.geojson").read_text())["features"]
+    out = {"grids": {}, "households": {}, "communities": {}}
+    for f in features:
+        p, geometry = f["properties"], f["geometry"]
+        if p["layer"] == "street":
+            out["street"] = Street.objects.create(code=p["code"], name=p["name"], boundary=_multi(geometry))
+        elif p["layer"] == "community":
+            out["communities"][p["code"]] = Community.objects.create(
+                code=p["code"], name=p["name"], street=out["street"], boundary=_multi(geometry))
+        elif p["layer"] == "grid":
+            out["grids"][p["code"]] = Grid.objects.create(
+                code=p["code"], name=p["name"], community=out["communities"][p["community"]],
+                boundary=_multi(geometry), status=GridStatus.PUBLISHED)
+        elif p["layer"] == "household":
+            out["households"][p["key"]] = Household.objects.create(
+                location=GEOSGeometry(json.dumps(geometry), srid=4326), address=p["address"],
+                head_name=p["head_name"], phone=p["phone"], id_number=p["id_number"])
+        elif p["layer"] == "station":
+            out["station"] = ServiceStation.objects.create(
+                name=p["name"], location=GEOSGeometry(json.dumps(geometry), srid=4326), radius_m=p["radius_m"],
+                community=out["communities"][p["community"]])
+    return out
