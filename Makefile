@@ -14,6 +14,7 @@ setup:
 	bash .ci/provision.sh
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
 	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py collectstatic --noinput -v 0
 
 run: setup
 	$(PY) manage.py load_demo

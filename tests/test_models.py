@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 
 from gridmap.models import AssignmentRole, Grid, GridAssignment, Household, Member, ServiceStation
 
@@ -21,7 +21,7 @@ def refuses(create) -> bool:
     try:
         with transaction.atomic():
             create()
-    except IntegrityError:
+    except (IntegrityError, DataError):
         return True
     return False
 

@@ -21,7 +21,7 @@ SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_
 
 
 def _ids(queryset: QuerySet) -> tuple[str, tuple]:
-    return queryset.values("id").query.sql_with_params()
+    return queryset.order_by().values("id").query.sql_with_params()
 
 
 def _bbox_clause(column: str, bbox: Bbox | None) -> tuple[str, list]:

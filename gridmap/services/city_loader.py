@@ -31,7 +31,8 @@ def _multi(geoseries):
     return geoseries.apply(lambda g: shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g)
 
 
-# Staging tables are temporary and index-free; the INSERT ... SELECT statements below turn codes and
+# Staging tables are temporary and index-free (CSV COPY reads an empty field as NULL, hence the
+# coalesce() on optional text below); the INSERT ... SELECT statements below turn codes and
 # synthetic row numbers into foreign keys in one pass each.
 _STAGING = """
 CREATE TEMP TABLE stage_area (kind text, code text, name text, parent text, wkb text) ON COMMIT DROP;
@@ -66,20 +67,20 @@ SELECT hid, nextval(pg_get_serial_sequence('gridmap_household', 'id')) AS id FRO
 INSERT INTO gridmap_household (id, external_id, location, address, head_name, phone, id_number, residents,
     resident_type, is_party_member, elderly_alone, disabled, low_income, hardship, military, other_difficulty,
     source_crs, updated_at)
-SELECT i.id, s.external_id, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326), s.address, s.head_name, s.phone,
-       s.id_number, s.residents, s.resident_type, s.is_party_member, s.elderly_alone, s.disabled, s.low_income,
+SELECT i.id, s.external_id, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326), s.address, s.head_name,
+       coalesce(s.phone, ''), coalesce(s.id_number, ''), s.residents, s.resident_type, s.is_party_member, s.elderly_alone, s.disabled, s.low_income,
        s.hardship, s.military, s.other_difficulty, 'WGS84', now()
   FROM stage_household s JOIN household_ids i USING (hid);
 
 INSERT INTO gridmap_servicestation (name, kind, location, radius_m, community_id, opening_hours, services, active)
-SELECT s.name, s.kind, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326), s.radius_m, c.id, s.opening_hours,
-       s.services, TRUE
+SELECT s.name, s.kind, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326), s.radius_m, c.id,
+       coalesce(s.opening_hours, ''), coalesce(s.services, ''), TRUE
   FROM stage_station s LEFT JOIN gridmap_community c ON c.code = s.community_code;
 
 CREATE TEMP TABLE member_ids ON COMMIT DROP AS
 SELECT mid, nextval(pg_get_serial_sequence('gridmap_member', 'id')) AS id FROM stage_member;
 INSERT INTO gridmap_member (id, name, phone, is_party_member, employer, community_id)
-SELECT i.id, m.name, m.phone, m.is_party_member, m.employer, c.id
+SELECT i.id, m.name, coalesce(m.phone, ''), m.is_party_member, coalesce(m.employer, ''), c.id
   FROM stage_member m JOIN member_ids i USING (mid) LEFT JOIN gridmap_community c ON c.code = m.community_code;
 INSERT INTO gridmap_gridassignment (member_id, grid_id, role, start_date)
 SELECT i.id, g.id, a.role, a.start_date

@@ -2,7 +2,7 @@
  * Strings go through Django's JavaScript catalogue (gettext), so the page follows the UI language. */
 (function () {
   "use strict";
-  var t = window.gettext || function (s) { return s; };
+  var gettext = window.gettext || function (s) { return s; };
   var interpolate = window.interpolate || function (fmt, obj) {
     return fmt.replace(/%\((\w+)\)s/g, function (_, k) { return obj[k]; });
   };
@@ -30,14 +30,14 @@
   function gridPopup(p, band) {
     var rows = [
       "<strong>" + esc(p.name) + "</strong>",
-      t("网格代码") + "：" + esc(p.code),
-      t("所属社区") + "：" + esc(p.community),
-      t("住户数") + "：" + esc(p.households) + (p.households < band.min || p.households > band.max
-        ? " <span class=\"warn\">" + interpolate(t("超出 %(min)s–%(max)s 户"), band, true) + "</span>" : ""),
-      t("网格长") + "：" + (p.leader ? esc(p.leader) : "<span class=\"warn\">" + t("未配备") + "</span>"),
-      t("专职网格员") + "：" + (p.workers.length ? p.workers.map(esc).join("、")
-        : "<span class=\"warn\">" + t("未配备") + "</span>"),
-      t("党员中心户") + "：" + esc(p.central_households)
+      gettext("网格代码") + "：" + esc(p.code),
+      gettext("所属社区") + "：" + esc(p.community),
+      gettext("住户数") + "：" + esc(p.households) + (p.households < band.min || p.households > band.max
+        ? " <span class=\"warn\">" + interpolate(gettext("超出 %(min)s–%(max)s 户"), band, true) + "</span>" : ""),
+      gettext("网格长") + "：" + (p.leader ? esc(p.leader) : "<span class=\"warn\">" + gettext("未配备") + "</span>"),
+      gettext("专职网格员") + "：" + (p.workers.length ? p.workers.map(esc).join("、")
+        : "<span class=\"warn\">" + gettext("未配备") + "</span>"),
+      gettext("党员中心户") + "：" + esc(p.central_households)
     ];
     return "<div class=\"grid-card\">" + rows.join("<br>") + "</div>";
   }
@@ -53,16 +53,16 @@
     legend.onAdd = function () {
       var div = L.DomUtil.create("div", "legend");
       var items = [
-        ["swatch", "#009e73", interpolate(t("网格 %(min)s–%(max)s 户"), band, true)],
-        ["swatch", "#e69f00", interpolate(t("网格少于 %(min)s 户"), band, true)],
-        ["swatch", "#d55e00", interpolate(t("网格多于 %(max)s 户"), band, true)],
-        ["ring", "#6a3d9a", t("服务站及服务半径")]
+        ["swatch", "#009e73", interpolate(gettext("网格 %(min)s–%(max)s 户"), band, true)],
+        ["swatch", "#e69f00", interpolate(gettext("网格少于 %(min)s 户"), band, true)],
+        ["swatch", "#d55e00", interpolate(gettext("网格多于 %(max)s 户"), band, true)],
+        ["ring", "#6a3d9a", gettext("服务站及服务半径")]
       ];
       if (withResidents) {
-        items.push(["dot", "#d7191c", t("党员中心户")], ["dot", "#2b83ba", t("已联系住户")],
-                   ["dot", "#9e9e9e", t("未联系住户")], ["line", "#d7191c", t("中心户联系线")]);
+        items.push(["dot", "#d7191c", gettext("党员中心户")], ["dot", "#2b83ba", gettext("已联系住户")],
+                   ["dot", "#9e9e9e", gettext("未联系住户")], ["line", "#d7191c", gettext("中心户联系线")]);
       }
-      div.innerHTML = "<strong>" + t("图例") + "</strong>" + items.map(function (i) {
+      div.innerHTML = "<strong>" + gettext("图例") + "</strong>" + items.map(function (i) {
         return "<div><span class=\"key " + i[0] + "\" style=\"--c:" + i[1] + "\"></span>" + esc(i[2]) + "</div>";
       }).join("");
       L.DomEvent.disableClickPropagation(div);
@@ -89,7 +89,7 @@
         style: {color: "#283593", weight: 3, fill: false, dashArray: "6 4"},
         interactive: false
       }).addTo(map);
-      control.addOverlay(communities, t("社区边界"));
+      control.addOverlay(communities, gettext("社区边界"));
 
       var grids = L.geoJSON(data.grids, {
         style: function (f) {
@@ -104,8 +104,8 @@
             interactive: false, keyboard: false}).addTo(labels);
         }
       }).addTo(map);
-      control.addOverlay(grids, t("网格"));
-      control.addOverlay(labels, t("网格名称与代码"));
+      control.addOverlay(grids, gettext("网格"));
+      control.addOverlay(labels, gettext("网格名称与代码"));
       var showLabels = function () {
         if (map.getZoom() >= 14) { labels.addTo(map); } else { map.removeLayer(labels); }
       };
@@ -113,7 +113,7 @@
 
       if (data.links) {
         var links = L.geoJSON(data.links, {style: {color: "#d7191c", weight: 1, opacity: 0.6}, interactive: false});
-        control.addOverlay(links, t("中心户联系线"));
+        control.addOverlay(links, gettext("中心户联系线"));
         links.addTo(map);
       }
       if (data.households) {
@@ -123,13 +123,13 @@
           pointToLayer: function (f, latlng) { return L.circleMarker(latlng, householdStyle(f.properties)); },
           onEachFeature: function (f, layer) {
             var p = f.properties;
-            layer.bindPopup("<strong>" + esc(p.address) + "</strong><br>" + t("户主") + "：" + esc(p.head_name) +
-              "<br>" + t("人数") + "：" + esc(p.residents) + "<br>" +
-              (p.central ? t("党员中心户") : (p.linked ? t("已联系中心户") : t("未联系中心户"))));
+            layer.bindPopup("<strong>" + esc(p.address) + "</strong><br>" + gettext("户主") + "：" + esc(p.head_name) +
+              "<br>" + gettext("人数") + "：" + esc(p.residents) + "<br>" +
+              (p.central ? gettext("党员中心户") : (p.linked ? gettext("已联系中心户") : gettext("未联系中心户"))));
           }
         }).eachLayer(function (l) { cluster.addLayer(l); });
         cluster.addTo(map);
-        control.addOverlay(cluster, interpolate(t("住户（%(n)s 户）"), {n: data.households.features.length}, true));
+        control.addOverlay(cluster, interpolate(gettext("住户（%(n)s 户）"), {n: data.households.features.length}, true));
       }
 
       var stations = L.layerGroup();
@@ -143,13 +143,13 @@
         },
         onEachFeature: function (f, layer) {
           var p = f.properties;
-          layer.bindPopup("<strong>" + esc(p.name) + "</strong><br>" + t("服务半径") + "：" + esc(p.radius_m) +
-            " " + t("米") + "<br>" + t("开放时间") + "：" + esc(p.opening_hours) + "<br>" + t("服务项目") + "：" +
+          layer.bindPopup("<strong>" + esc(p.name) + "</strong><br>" + gettext("服务半径") + "：" + esc(p.radius_m) +
+            " " + gettext("米") + "<br>" + gettext("开放时间") + "：" + esc(p.opening_hours) + "<br>" + gettext("服务项目") + "：" +
             esc(p.services));
         }
       }).eachLayer(function (l) { stations.addLayer(l); });
       stations.addTo(map);
-      control.addOverlay(stations, t("服务站"));
+      control.addOverlay(stations, gettext("服务站"));
 
       addLegend(map, band, Boolean(data.households));
       var bounds = communities.getBounds();
@@ -157,10 +157,10 @@
       if (bounds.isValid()) { map.fitBounds(bounds, {padding: [10, 10]}); }
       showLabels();
       root.dataset.loaded = "true";
-      status.textContent = interpolate(t("已加载 %(grids)s 个网格"), {grids: data.grids.features.length}, true);
+      status.textContent = interpolate(gettext("已加载 %(grids)s 个网格"), {grids: data.grids.features.length}, true);
       status.classList.add("done");
     }).catch(function (err) {
-      status.textContent = t("地图数据加载失败") + "：" + err.message;
+      status.textContent = gettext("地图数据加载失败") + "：" + err.message;
       status.classList.add("error");
     });
   }

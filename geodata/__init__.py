@@ -1,0 +1,1 @@
+"""Pure spatial code for GridMap: synthetic cities and coverage topology (no Django)."""
