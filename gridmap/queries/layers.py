@@ -27,7 +27,9 @@ def _ids(queryset: QuerySet) -> tuple[str, tuple]:
 def _bbox_clause(column: str, bbox: Bbox | None) -> tuple[str, list]:
     if bbox is None:
         return "", []
-    return f" AND {column} && ST_MakeEnvelope(%s, %s, %s, %s, 4326)", list(bbox)
+    # ST_Intersects, not a bare &&: the index box is single precision and lets points a few
+    # micro-degrees outside through.
+    return f" AND ST_Intersects({column}, ST_MakeEnvelope(%s, %s, %s, %s, 4326))", list(bbox)
 
 
 def _run(features_sql: str, params: list) -> str:

@@ -62,9 +62,11 @@
         items.push(["dot", "#d7191c", gettext("党员中心户")], ["dot", "#2b83ba", gettext("已联系住户")],
                    ["dot", "#9e9e9e", gettext("未联系住户")], ["line", "#d7191c", gettext("中心户联系线")]);
       }
-      div.innerHTML = "<strong>" + gettext("图例") + "</strong>" + items.map(function (i) {
-        return "<div><span class=\"key " + i[0] + "\" style=\"--c:" + i[1] + "\"></span>" + esc(i[2]) + "</div>";
-      }).join("");
+      // A <details> box: open on a desktop, folded on a phone so the map stays visible.
+      div.innerHTML = "<details" + (window.innerWidth < 700 ? "" : " open") + "><summary>" + gettext("图例") +
+        "</summary>" + items.map(function (i) {
+          return "<div><span class=\"key " + i[0] + "\" style=\"--c:" + i[1] + "\"></span>" + esc(i[2]) + "</div>";
+        }).join("") + "</details>";
       L.DomEvent.disableClickPropagation(div);
       return div;
     };
@@ -106,16 +108,20 @@
       }).addTo(map);
       control.addOverlay(grids, gettext("网格"));
       control.addOverlay(labels, gettext("网格名称与代码"));
-      var showLabels = function () {
-        if (map.getZoom() >= 14) { labels.addTo(map); } else { map.removeLayer(labels); }
-      };
-      map.on("zoomend", showLabels);
-
+      var links = null;
       if (data.links) {
-        var links = L.geoJSON(data.links, {style: {color: "#d7191c", weight: 1, opacity: 0.6}, interactive: false});
+        links = L.geoJSON(data.links, {style: {color: "#d7191c", weight: 1, opacity: 0.7}, interactive: false});
         control.addOverlay(links, gettext("中心户联系线"));
-        links.addTo(map);
       }
+      // Labels and link lines only where they can be read; the layer control still toggles them.
+      var byZoom = function () {
+        var near = map.getZoom() >= 15;
+        [labels, links].forEach(function (layer) {
+          if (!layer) { return; }
+          if (near) { layer.addTo(map); } else { map.removeLayer(layer); }
+        });
+      };
+      map.on("zoomend", byZoom);
       if (data.households) {
         var cluster = L.markerClusterGroup({chunkedLoading: true, disableClusteringAtZoom: 17,
                                             maxClusterRadius: 50});
@@ -152,10 +158,11 @@
       control.addOverlay(stations, gettext("服务站"));
 
       addLegend(map, band, Boolean(data.households));
-      var bounds = communities.getBounds();
-      if (!bounds.isValid()) { bounds = grids.getBounds(); }
+      var bounds = grids.getBounds();  // the user's own grids: a leader lands on his grid
+      if (!bounds.isValid()) { bounds = communities.getBounds(); }
+      map.options.zoomSnap = 0.25;
       if (bounds.isValid()) { map.fitBounds(bounds, {padding: [10, 10]}); }
-      showLabels();
+      byZoom();
       root.dataset.loaded = "true";
       status.textContent = interpolate(gettext("已加载 %(grids)s 个网格"), {grids: data.grids.features.length}, true);
       status.classList.add("done");
