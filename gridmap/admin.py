@@ -6,6 +6,7 @@ from django.contrib import admin
 from leaflet.admin import LeafletGeoAdmin
 
 from gridmap import models, policy
+from gridmap.models import Role
 
 SCOPES = {
     models.Street: policy.streets_for,
@@ -18,11 +19,35 @@ SCOPES = {
 
 
 class ScopedMixin:
+    """Superusers see everything; a street admin (staff) works on the rows of his street; nobody else."""
+
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
         return queryset.filter(pk__in=SCOPES[self.model](request.user).values("pk"))
+
+    def _street_admin(self, request) -> bool:
+        return request.user.is_staff and policy.role_of(request.user) == Role.STREET_ADMIN
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser or self._street_admin(request)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser or self._street_admin(request)
+
+    has_change_permission = has_view_permission
+    has_add_permission = has_module_permission
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Choices for street/community/grid come from the same scope: nobody files a row elsewhere.
+        scope = SCOPES.get(db_field.related_model)
+        if scope is not None and not request.user.is_superuser:
+            kwargs["queryset"] = scope(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(models.Street)

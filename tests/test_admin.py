@@ -1,0 +1,60 @@
+"""The Django admin: LeafletGeoAdmin for every geometry model, local assets only, scoped for staff."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib import admin
+from django.contrib.gis.db.models import GeometryField
+from leaflet.admin import LeafletGeoAdmin
+
+from gridmap.models import Community, Grid, Household, ServiceStation, Street
+
+EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']\s*(?:https?:)?//""", re.I)
+
+
+def geometry_models():
+    return [m for m in admin.site._registry if any(isinstance(f, GeometryField) for f in m._meta.get_fields())]
+
+
+def test_every_geometry_model_uses_the_leaflet_admin():
+    models = geometry_models()
+    assert {Street, Community, Grid, Household, ServiceStation} <= set(models)
+    assert all(isinstance(admin.site._registry[m], LeafletGeoAdmin) for m in models)
+
+
+@pytest.mark.parametrize("model", [Street, Community, Grid, Household, ServiceStation])
+def test_the_change_form_draws_a_local_leaflet_map(client_for, model):
+    client = client_for("system_admin")
+    obj = model.objects.order_by("pk").first()
+    url = f"/admin/gridmap/{model._meta.model_name}/{obj.pk}/change/"
+    body = client.get(url).content.decode()
+    assert "leaflet" in body.lower() and "L.Map.djangoMap" in body or "djangoMap" in body
+    assert not EXTERNAL.search(body), EXTERNAL.search(body)
+    assert client.get(f"/admin/gridmap/{model._meta.model_name}/").status_code == 200
+
+
+def test_the_admin_hides_id_numbers_and_phones(client_for):
+    household = Household.objects.exclude(id_number="").order_by("pk").first()
+    body = client_for("system_admin").get(f"/admin/gridmap/household/{household.pk}/change/").content.decode()
+    assert household.id_number not in body and household.phone not in body
+
+
+def test_a_street_admin_sees_only_his_street_in_the_admin(client_for, user_for, small_street):
+    client = client_for("street_admin")
+    body = client.get("/admin/gridmap/grid/").content.decode()
+    assert "152922100001001" in body
+    assert "110105001001001" not in body  # the hand-made street belongs to nobody's scope
+    other = small_street["grids"]["110105001001001"]
+    assert client.get(f"/admin/gridmap/grid/{other.pk}/change/").status_code in (302, 404)
+
+
+def test_field_staff_and_planners_cannot_enter_the_admin(client_for):
+    for role in ("grid_leader", "planner", "community_staff"):
+        response = client_for(role).get("/admin/")
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_a_street_admin_can_only_file_grids_under_his_communities(client_for, small_street):
+    body = client_for("street_admin").get("/admin/gridmap/grid/add/").content.decode()
+    assert "152922100001" in body and "110105001001" not in body
