@@ -1,26 +1,21 @@
 """Deterministic synthetic city: streets, communities, grids, households, stations and people.
 
-The demo (:func:`demo_street`) is modelled on 巴丹吉林镇 (Badanjilin town, 阿拉善右旗, county 152922):
-5 communities, 44 grids, 15,000 households, 56 full-time grid workers, 1,380 party-member volunteers,
-90 help pairs. :func:`build_city` scales the same recipe from 1,000 to 1,000,000 households.
+:func:`demo_street` is modelled on 巴丹吉林镇 (阿拉善右旗, county 152922): 5 communities, 44 grids,
+15,000 households, 56 full-time grid workers, 1,380 party-member volunteers, 90 help pairs.
+:func:`build_city` scales the recipe from 1,000 to 1,000,000+ households. Built in local metres
+(:func:`_frame`): a convex outline with a lattice of roads; households in blocks, as compounds
+(小区: buildings, units, floors) or houses facing the roads, always 15 m or more from a road centre
+line. Streets are recursive bisections of the outline, communities are Voronoi cells of k-means
+seeds clipped to their street, grids are recursive bisections of their community that cut along
+a road near the balancing quantile or else through the widest empty strip. Grid edges are then
+noded on a 1 mm grid (neighbours share every vertex, so unions leave no slivers), households within
+1 m of a grid boundary are moved inwards, and each household's grid is re-derived from the
+EPSG:4326 polygons as a check.
 
-Construction, all in a local metric frame (CGCS2000 3-degree Gauss-Krüger zone of ``origin``,
-rotated so the road lattice runs along the axes):
-
-1. a convex city outline, a lattice of roads with irregular block sizes, and households placed in
-   blocks: apartment compounds (小区, buildings / units / floors) or houses facing the roads;
-   every household stays at least 15 m away from road centre lines;
-2. streets: recursive bisection of the outline into parts of equal household count;
-3. communities: Voronoi cells of k-means seeds of each street's households, clipped to the street;
-4. grids: recursive bisection of each community, cutting along a road when one lies near the
-   balancing quantile, otherwise through the widest empty strip (a lane or a compound wall);
-5. households closer than 1 m to a grid boundary are nudged inwards, then everything is converted
-   to EPSG:4326 and each household's grid is re-derived from the polygons (STRtree) as a check.
-
-Codes (streets, communities, grids) are numbered row-major within their parent: take each
-polygon's centroid in EPSG:4326 and the band height ``h`` = median latitude extent
-(maxy - miny) of the siblings; ``row = floor((max centroid latitude - latitude) / h)``; sort by
-``(row, longitude)``: rows from north to south, west to east within a row.
+Codes are numbered row-major within their parent (streets 152922100, 101, ...; communities
+001..; grids 001..): take each polygon's centroid in EPSG:4326 and the band height ``h`` = median
+latitude extent (maxy - miny) of the siblings; ``row = floor((max centroid latitude - latitude) / h)``;
+sort by ``(row, longitude)``, i.e. rows from north to south, west to east within a row.
 
 Examples
 --------
@@ -40,31 +35,27 @@ import shapely
 from pyproj import CRS, Transformer
 from scipy.cluster.vq import kmeans2
 from scipy.spatial import cKDTree
+from shapely import affinity
 
-COUNTY = "152922"
+from geodata.synth_people import COUNTY, chinese_names, id_numbers, mobile_numbers, staff_and_help_pairs
+
 _DENSITY = 2_600e-6          # households per m² of city outline
 _PER_STREET = 150_000        # households per street (街道/镇)
-_GRID_WINDOW = 0.12          # tolerated imbalance of one grid bisection step (share of the node)
+_GRID_WINDOW = 0.08          # tolerated imbalance of one grid bisection step (share of the node)
+_SKEWED = 0.03               # share of grids deliberately split 1:3 (so size warnings show)
 _STR = np.dtypes.StringDType()
-_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严武戴莫孔向汤"
-_MALE = "伟强军磊勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆旭宁龙林洋峰建国志海东亮成文忠福"
-_FEMALE = "芳娜敏静丽艳娟霞秀英玲桂兰燕萍红梅琳雪莉倩婷慧晶颖琴云凤洁"
-_MONGOL = ("巴特尔 孟克巴雅尔 额尔德尼 苏和 敖其尔 巴图 朝鲁 宝音 那顺 阿拉坦仓 毕力格 达来 特木尔 吉日嘎拉".split(),
-           "乌云其其格 其木格 斯琴高娃 图雅 萨仁 娜仁花 格日勒 乌兰 托娅 阿拉坦其其格 萨日娜".split())
-_ROADS = ("团结 建设 胜利 人民 巴丹吉林 额肯 雅布赖 阿拉腾 曼德拉 塔木素 胡杨 红柳 梭梭 驼铃 金沙 民族 和平 "
-          "幸福 文化 新华 长安 光明 振兴 育才 健康 迎宾 滨河 绿洲 祁连 贺兰 海子 乌兰 宝日 查干 呼和 沙枣 "
-          "北山 南环 东环 西环 工业 商贸 体育 学府 府前 安居 东风 友谊 康乐 青年 军民 兴业").split()
+_ROADS = ("团结 建设 胜利 人民 巴丹吉林 额肯 雅布赖 阿拉腾 曼德拉 塔木素 胡杨 红柳 梭梭 驼铃 金沙 民族 和平 幸福 "
+          "文化 新华 长安 光明 振兴 育才 健康 迎宾 滨河 绿洲 祁连 贺兰 海子 乌兰 宝日 查干 呼和 沙枣 北山 南环 "
+          "东环 西环 工业 商贸 体育 学府 府前 安居 东风 友谊 康乐 青年 军民 兴业").split()
 _COMMUNITIES = ("巴丹吉林 额肯呼都格 阳光 团结 满达 长山 雅布赖 玛拉沁 胡杨 红柳 驼铃 金沙 绿洲 祥和 幸福 和平 "
                 "康宁 民族 新华 文化 育才 健康 迎宾 滨河 海子 宝日 查干 乌兰 北山 南湖 东城 西城 振兴 光明 "
                 "友谊 安居 青年 兴业 梭梭 沙枣").split()
 _STREETS = ["巴丹吉林镇", "雅布赖镇", "阿拉腾敖包镇"]
 _PREFIX = ["", "新", "东", "西", "南", "北", "中", "前", "后", "上", "下", "城"]
 _ORDINAL = "一二三四五六七八九十"
-_SERVICES = "家政服务 家电维修 法律咨询 职业介绍 医疗保健 社会治安 助餐服务 理发服务 代办服务 心理疏导 文体活动 快递代收".split()
-_UNITS = "旗人民医院 旗公安局 旗司法局 旗住建局 旗教育局 旗税务局 旗供电公司 旗农商银行 中国移动阿右旗分公司 旗民政局".split()
+_SERVICES = ("家政服务 家电维修 法律咨询 职业介绍 医疗保健 社会治安 助餐服务 理发服务 代办服务 心理疏导 "
+             "文体活动 快递代收").split()
 _HOURS = ["08:30-12:00,14:30-18:00", "09:00-17:00", "08:00-20:00", "全天开放"]
-_MOBILE = [*range(130, 140), 150, 151, 152, 153, 155, 156, 157, 158, 159, 166, 177, *range(180, 190), 198, 199]
-_ROLES = ["leader", "fulltime", "parttime", "building", "volunteer"]
 
 
 @dataclass
@@ -99,7 +90,7 @@ def build_city(n_households: int = 15_000, *, seed: int = 20261122, n_grids: int
     seed : int
         Seed of the single random generator used throughout.
     n_grids, n_stations, n_communities : int, optional
-        Defaults ``round(n/300)``, ``max(3, n // 500)`` and ``max(1, n_grids // 9)``.
+        Defaults ``round(n/300)``, ``max(3, n // 500)`` and ``max(1, n_grids // 9)`` (at least one per street).
         Streets are ``ceil(n / 150_000)``, coded 152922100, 152922101, ...
     origin : (lon, lat)
         Centre of the city in EPSG:4326.
@@ -119,7 +110,7 @@ def build_city(n_households: int = 15_000, *, seed: int = 20261122, n_grids: int
         raise ValueError(f"n_households must be within 1,000..2,000,000, got {n}")
     n_streets = math.ceil(n / _PER_STREET)
     n_grids = max(1, round(n / 300)) if n_grids is None else int(n_grids)
-    n_comm = max(1, n_grids // 9) if n_communities is None else int(n_communities)
+    n_comm = max(n_streets, n_grids // 9) if n_communities is None else int(n_communities)
     n_stations = max(3, n // 500) if n_stations is None else int(n_stations)
     if not n_streets <= n_comm <= min(n_grids, 199 * n_streets):
         raise ValueError(f"need {n_streets} <= n_communities <= n_grids and <= 199 per street")
@@ -127,17 +118,17 @@ def build_city(n_households: int = 15_000, *, seed: int = 20261122, n_grids: int
         raise ValueError("too many grids for the communities or households, or no stations")
     rng = np.random.default_rng(seed)
     region, xy, address, road, roads = _layout(rng, n)
-    streets, comms, grids, hh_grid = _partition(rng, region, xy, roads, n_streets, n_comm, n_grids)
-    _nudge(xy, grids[0], hh_grid)
+    comm_street, grids, grid_comm, hh_grid = _partition(rng, region, xy, roads, n_streets, n_comm, n_grids)
+    local = _node(grids, grid_comm, comm_street)
+    _nudge(xy, local[2], hh_grid)
     to_lonlat = _frame(origin, rng.uniform(0.1, 0.35))
-    polys = [shapely.orient_polygons(shapely.transform(np.asarray(p), to_lonlat)) for p in
-             (streets, comms[0], grids[0])]
-    st, cm, gr = _codes(polys, comms[1], grids[1])
+    st, cm, gr = _codes([shapely.orient_polygons(shapely.transform(p, to_lonlat)) for p in local],
+                        comm_street, grid_comm)
     hh = _households(rng, to_lonlat(xy), address, road, hh_grid, gr, cm)
     xy = xy[hh.pop("_src").to_numpy()]
-    links = _central_links(rng, xy, hh)
+    links = _central_links(rng, xy, hh, local[2])
     stations = _stations(rng, n_stations, xy, to_lonlat, hh, st, cm)
-    members, assignments, help_pairs = _staff(rng, hh, gr, cm, np.bincount(hh["_g"], minlength=len(gr)))
+    members, assignments, help_pairs = staff_and_help_pairs(rng, hh, gr, cm, np.bincount(hh["_g"], minlength=len(gr)))
     hh = hh.drop(columns=["_g", "_road"])
     frames = [gpd.GeoDataFrame(d.sort_values("code", ignore_index=True), geometry="geometry", crs=4326)
               for d in (st, cm, gr)]
@@ -149,7 +140,7 @@ def _layout(rng, n):
     k = 10
     ang, rad = np.sort(rng.uniform(0, 2 * np.pi, k)), rng.uniform(0.8, 1.0, k)
     hull = shapely.convex_hull(shapely.multipoints(np.c_[1.35 * rad * np.cos(ang), rad * np.sin(ang)]))
-    region = shapely.affinity.scale(hull, *[math.sqrt(n / _DENSITY / hull.area)] * 2, origin=(0, 0))
+    region = affinity.scale(hull, *[math.sqrt(n / _DENSITY / hull.area)] * 2, origin=(0, 0))
     while True:
         x0, y0, x1, y1 = region.bounds
         ru = x0 + np.cumsum(np.r_[0, rng.uniform(160, 320, int((x1 - x0) // 160) + 2)])
@@ -158,7 +149,7 @@ def _layout(rng, n):
         inside = shapely.contains(region.buffer(-10), shapely.box(ru[bi], rv[bj], ru[bi + 1], rv[bj + 1]))
         if inside.sum() >= 6:
             break
-        region = shapely.affinity.scale(region, 1.2, 1.2, origin=(0, 0))
+        region = affinity.scale(region, 1.2, 1.2, origin=(0, 0))
     bi, bj = bi[inside], bj[inside]
     bx, by, bw, bh = ru[bi], rv[bj], ru[bi + 1] - ru[bi], rv[bj + 1] - rv[bj]
     kind = rng.choice(3, len(bi), p=[0.5, 0.35, 0.15])  # compound, houses on the roads, empty
@@ -193,7 +184,8 @@ def _layout(rng, n):
     d = rng.uniform(15, 35, len(f))
     xy[f, 0] = np.select([side < 2, side == 2], [bx[b] + t, bx[b] + d], bx[b] + bw[b] - d)
     xy[f, 1] = np.select([side == 0, side == 1], [by[b] + d, by[b] + bh[b] - d], by[b] + t)
-    road_id = np.select([side == 0, side == 1, side == 2], [bj[b], bj[b] + 1, len(rv) + bi[b]], len(rv) + bi[b] + 1)
+    road_id = np.select([side == 0, side == 1, side == 2], [bj[b], bj[b] + 1, len(rv) + bi[b]],
+                        len(rv) + bi[b] + 1)
     parity = side % 2
     along = np.where(side < 2, xy[f, 0], xy[f, 1])
     road[f] = np.concatenate([row_names, col_names])[road_id]
@@ -202,21 +194,46 @@ def _layout(rng, n):
 
 
 def _partition(rng, region, xy, roads, n_streets, n_comm, n_grids):
-    """Streets, communities (polygons, street index) and grids (polygons, community index)."""
+    """Street of each community, grid polygons, community of each grid, grid of each household."""
     streets = _bisect(region, xy, np.arange(len(xy)), n_streets, roads, 0.03)
-    comms = [(p, ix, s) for s, ((sp, six), k) in enumerate(zip(streets, _apportion([len(i) for _, i in streets], n_comm)))
-             for p, ix in _voronoi(rng, sp, xy, six, k)]
-    grids = [(p, ix, c) for c, ((cp, cix, _), k) in enumerate(zip(comms, _apportion([len(c[1]) for c in comms], n_grids)))
-             for p, ix in _bisect(cp, xy, cix, k, roads, _GRID_WINDOW)]
+    per_street = _apportion([len(ix) for _, ix in streets], n_comm)
+    comms = [(p, ix, s) for s, (sp, six) in enumerate(streets) for p, ix in _voronoi(rng, sp, xy, six, per_street[s])]
+    per_comm = _apportion([len(ix) for _, ix, _ in comms], n_grids)
+    skewed, pool = np.zeros(len(comms), bool), np.flatnonzero(per_comm > 1)
+    if len(pool):
+        skewed[rng.choice(pool, min(len(pool), max(1, round(_SKEWED * n_grids))), replace=False)] = True
+    grids = [(p, ix, c) for c, (cp, cix, _) in enumerate(comms)
+             for p, ix in _bisect(cp, xy, cix, per_comm[c], roads, _GRID_WINDOW, skewed[c])]
     hh_grid = np.empty(len(xy), dtype=np.int64)
     for g, (_, ix, _) in enumerate(grids):
         hh_grid[ix] = g
-    return ([p for p, _ in streets], ([c[0] for c in comms], np.array([c[2] for c in comms])),
-            ([g[0] for g in grids], np.array([g[2] for g in grids])), hh_grid)
+    return (np.array([s for _, _, s in comms]), np.array([p for p, _, _ in grids]),
+            np.array([c for _, _, c in grids]), hh_grid)
 
 
-def _bisect(poly, xy, ix, k, roads, window):
-    """Split ``poly`` into ``k`` convex parts of about equal household count by straight cuts."""
+def _node(grids, grid_comm, comm_street):
+    """Streets, communities and grids rebuilt from the grid edges noded on a 1 mm grid.
+
+    Without this, a vertex where two grids meet on a neighbour's edge (a T-junction) is missing
+    from that neighbour; unions then leave hair-thin slivers that trip up later overlays.
+    """
+    edges = shapely.union_all(shapely.boundary(grids), grid_size=0.001)
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(edges)))
+    fi, gi = shapely.STRtree(grids).query(shapely.point_on_surface(faces), predicate="within")
+    if len(faces) != len(grids) or len(np.unique(gi)) != len(grids):
+        raise RuntimeError("noding the grid edges changed the grids")
+    grids = np.empty(len(faces), dtype=object)
+    grids[gi] = faces[fi]
+    comms = np.array([shapely.coverage_union_all(grids[grid_comm == c]) for c in range(len(comm_street))])
+    streets = np.array([shapely.coverage_union_all(comms[comm_street == s]) for s in range(comm_street.max() + 1)])
+    return streets, comms, grids
+
+
+def _bisect(poly, xy, ix, k, roads, window, skew=False):
+    """Split ``poly`` into ``k`` convex parts of about equal household count by straight cuts.
+
+    With ``skew``, the first split into two grids is made 1:3 instead (a too small and a too large grid).
+    """
     out, stack = [], [(poly, ix, k)]
     while stack:
         p, ix, k = stack.pop()
@@ -226,7 +243,8 @@ def _bisect(poly, xy, ix, k, roads, window):
         x0, y0, x1, y1 = p.bounds
         ax = 0 if x1 - x0 >= y1 - y0 else 1
         lo_b, hi_b = (x0, x1) if ax == 0 else (y0, y1)
-        cut = _cut(np.sort(xy[ix, ax]), (k // 2) / k, window, roads[ax], lo_b, hi_b)
+        frac, skew = (0.25, False) if skew and k == 2 else ((k // 2) / k, skew)
+        cut = _cut(np.sort(xy[ix, ax]), frac, window, roads[ax], lo_b, hi_b)
         boxes = [(x0 - 1, y0 - 1, cut, y1 + 1), (cut, y0 - 1, x1 + 1, y1 + 1)] if ax == 0 else \
                 [(x0 - 1, y0 - 1, x1 + 1, cut), (x0 - 1, cut, x1 + 1, y1 + 1)]
         left = xy[ix, ax] < cut
@@ -254,7 +272,8 @@ def _voronoi(rng, poly, xy, ix, k):
     """Voronoi cells of k-means seeds of the households, clipped to ``poly``."""
     if k == 1:
         return [(poly, ix)]
-    seeds, _ = kmeans2(xy[ix], k, iter=10, minit="++", rng=rng)
+    sample = xy[ix[rng.choice(len(ix), min(len(ix), 30 * k + 5_000), replace=False)]]
+    seeds, _ = kmeans2(sample, k, iter=10, minit="++", rng=rng)
     cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=poly, ordered=True))
     label = cKDTree(seeds).query(xy[ix])[1]
     return [(shapely.intersection(cells[c], poly), ix[label == c]) for c in range(k)]
@@ -275,17 +294,19 @@ def _nudge(xy, polys, hh_grid, margin=1.0):
 
 
 def _frame(origin, theta):
-    """Function mapping local (u, v) metres, rotated by ``theta``, to (lon, lat) EPSG:4326."""
+    """Function mapping local (u, v) metres, rotated by ``theta``, to (lon, lat) EPSG:4326.
+
+    The local CRS is equidistant cylindrical centred on ``origin`` (true scale at its latitude).
+    It is affine in lon/lat, so straight edges stay straight and shared edges stay shared exactly;
+    a transverse Mercator frame would bend long edges by centimetres and open slivers of many m².
+    """
     lon0, lat0 = origin
-    cm = 3 * round(lon0 / 3)
-    epsg = 4534 + (cm - 75) // 3 if 75 <= cm <= 135 and 3 <= lat0 <= 54 else \
-        CRS.from_dict({"proj": "utm", "zone": int((lon0 + 180) // 6) + 1, "south": lat0 < 0})
-    x0, y0 = Transformer.from_crs(4326, epsg, always_xy=True).transform(lon0, lat0)
-    inverse = Transformer.from_crs(epsg, 4326, always_xy=True)
+    local = CRS.from_dict({"proj": "eqc", "lat_ts": lat0, "lat_0": lat0, "lon_0": lon0, "ellps": "WGS84"})
+    inverse = Transformer.from_crs(local, 4326, always_xy=True)
     c, s = math.cos(theta), math.sin(theta)
 
     def to_lonlat(uv):
-        return np.column_stack(inverse.transform(x0 + c * uv[:, 0] - s * uv[:, 1], y0 + s * uv[:, 0] + c * uv[:, 1]))
+        return np.column_stack(inverse.transform(c * uv[:, 0] - s * uv[:, 1], s * uv[:, 0] + c * uv[:, 1]))
     return to_lonlat
 
 
@@ -297,27 +318,24 @@ def _row_major(polys):
 
 
 def _codes(polys, comm_street, grid_comm):
-    """Street, community and grid tables with row-major codes (``_g`` columns keep build indices)."""
+    """Street, community and grid tables (in build order) with row-major codes and names."""
     s_poly, c_poly, g_poly = polys
-    s_code = np.empty(len(s_poly), dtype=object)
+    s_code, c_code = np.empty(len(s_poly), dtype=object), np.empty(len(c_poly), dtype=object)
     s_code[_row_major(s_poly)] = [f"{COUNTY}{100 + r}" for r in range(len(s_poly))]
-    c_code, g_code = np.empty(len(c_poly), dtype=object), np.empty(len(g_poly), dtype=object)
     for s in range(len(s_poly)):
         ix = np.flatnonzero(comm_street == s)
         c_code[ix[_row_major(c_poly[ix])]] = [f"{s_code[s]}{r + 1:03d}" for r in range(len(ix))]
-    c_rank = np.argsort(np.argsort(c_code.astype(str)))
-    c_name = np.array([_name(_COMMUNITIES, r, "社区") for r in c_rank], dtype=object)
     seq = np.empty(len(g_poly), dtype=np.int64)
     for c in range(len(c_poly)):
         ix = np.flatnonzero(grid_comm == c)
         seq[ix[_row_major(g_poly[ix])]] = np.arange(1, len(ix) + 1)
+    c_name = np.array([_name(_COMMUNITIES, r, "社区") for r in np.argsort(np.argsort(c_code))], dtype=object)
     s_name = [_STREETS[r] if r < len(_STREETS) else _name(_ROADS, r, "街道") for r in np.argsort(np.argsort(s_code))]
-    st = pd.DataFrame({"code": s_code, "name": s_name, "geometry": s_poly})
-    cm = pd.DataFrame({"code": c_code, "name": c_name, "street_code": s_code[comm_street], "geometry": c_poly})
-    gr = pd.DataFrame({"code": [f"{c_code[c]}{q:03d}" for c, q in zip(grid_comm, seq)],
-                       "name": [f"{c_name[c]}第{q}网格" for c, q in zip(grid_comm, seq)],
-                       "community_code": c_code[grid_comm], "geometry": g_poly})
-    return st, cm, gr
+    return (pd.DataFrame({"code": s_code, "name": s_name, "geometry": s_poly}),
+            pd.DataFrame({"code": c_code, "name": c_name, "street_code": s_code[comm_street], "geometry": c_poly}),
+            pd.DataFrame({"code": [f"{c_code[c]}{q:03d}" for c, q in zip(grid_comm, seq)],
+                          "name": [f"{c_name[c]}第{q}网格" for c, q in zip(grid_comm, seq)],
+                          "community_code": c_code[grid_comm], "geometry": g_poly}))
 
 
 def _households(rng, lonlat, address, road, hh_grid, gr, cm):
@@ -333,22 +351,25 @@ def _households(rng, lonlat, address, road, hh_grid, gr, cm):
     male = rng.random(n) < 0.62
     birth = np.datetime64("1940-01-01") + rng.integers(0, 24_107, n)
     alone = (birth < np.datetime64("1961-01-01")) & (rng.random(n) < 0.065)
-    tags = {t: rng.random(n) < p for t, p in
-            [("disabled", 0.015), ("low_income", 0.02), ("hardship", 0.005), ("military", 0.012), ("other_difficulty", 0.01)]}
+    tags = {t: rng.random(n) < p for t, p in [("disabled", 0.015), ("low_income", 0.02), ("hardship", 0.005),
+                                              ("military", 0.012), ("other_difficulty", 0.01)]}
     residents = np.where(alone, 1, rng.choice(np.arange(1, 7), n, p=[0.16, 0.3, 0.28, 0.15, 0.08, 0.03]))
     df = pd.DataFrame({
         "hid": np.arange(n), "community_code": gr.community_code.to_numpy()[g], "grid_code": gr.code.to_numpy()[g],
-        "address": address[src].astype(object), "head_name": _names(rng, male), "phone": _phones(rng, n, 0),
-        "id_number": _id_numbers(rng, birth, male), "residents": residents,
+        "address": address[src].astype(object), "head_name": chinese_names(rng, male), "phone": mobile_numbers(rng, n, 0),
+        "id_number": id_numbers(rng, birth, male), "residents": residents,
         "resident_type": np.where(~alone & (rng.random(n) < 0.14), "migrant", "permanent"),
-        "is_party_member": rng.random(n) < 0.12, "elderly_alone": alone, "disabled": tags["disabled"],
-        "low_income": tags["low_income"], "hardship": tags["hardship"], "military": tags["military"],
-        "other_difficulty": tags["other_difficulty"], "_g": g, "_road": road[src].astype(object), "_src": src})
+        "is_party_member": rng.random(n) < 0.12, "elderly_alone": alone, **tags,
+        "_g": g, "_road": road[src].astype(object), "_src": src})
     return gpd.GeoDataFrame(df, geometry=points[src], crs=4326)
 
 
-def _central_links(rng, xy, hh, per_central=10, share=28):
-    """Party-member central households (about one per ``share`` households of each grid) and links."""
+def _central_links(rng, xy, hh, grid_polys, per_central=10, share=28):
+    """Party-member central households (about one per ``share`` households of each grid) and links.
+
+    Each links its nearest households of the same grid, except the 4% nearest to a grid boundary,
+    which link their nearest households whatever the grid (a few links cross a boundary).
+    """
     g, party = hh["_g"].to_numpy(), hh.is_party_member.to_numpy()
     quota = np.ceil(np.bincount(g) / share)
     cand = np.flatnonzero(party)
@@ -361,7 +382,8 @@ def _central_links(rng, xy, hh, per_central=10, share=28):
     ci, li, d = np.repeat(np.arange(len(central)), nb.shape[1]), nb.ravel(), dist.ravel()
     is_central = np.zeros(len(xy), bool)
     is_central[central] = True
-    cross = rng.random(len(central)) < 0.04   # these may link across a grid boundary
+    edge_gap = shapely.distance(shapely.points(xy[central]), shapely.boundary(grid_polys[g[central]]))
+    cross = edge_gap <= np.quantile(edge_gap, 0.04)
     keep = ~is_central[li] & ((g[li] == g[central][ci]) | cross[ci])
     ci, li, d = ci[keep], li[keep], d[keep]
     o = np.lexsort((d, li))
@@ -394,8 +416,9 @@ def _stations(rng, n_st, xy, to_lonlat, hh, st, cm):
     points = shapely.points(to_lonlat(xy[anchors] + np.array([6.0, 0.0])))
     pi, ci = shapely.STRtree(cm.geometry.to_numpy()).query(points, predicate="intersects")
     in_comm = pd.Series(cm.code.to_numpy()[ci]).groupby(pi).min().reindex(range(n_st)).to_numpy()
-    radius = np.select([kind == "center", kind == "station"], [1000, 500], rng.choice([500, 300, 800], n_st, p=[0.6, 0.25, 0.15]))
-    n_serv = np.select([kind == "center", kind == "station"], [12, rng.integers(6, 10, n_st)], rng.integers(3, 7, n_st))
+    is_kind = [kind == "center", kind == "station"]
+    radius = np.select(is_kind, [1000, 500], rng.choice([500, 300, 800], n_st, p=[0.6, 0.25, 0.15]))
+    n_serv = np.select(is_kind, [12, rng.integers(6, 10, n_st)], rng.integers(3, 7, n_st))
     services = ["、".join(np.array(_SERVICES)[np.sort(rng.choice(12, k, replace=False))]) for k in n_serv]
     return gpd.GeoDataFrame({"name": names, "kind": kind, "radius_m": radius.astype(int),
                              "opening_hours": np.array(_HOURS)[rng.choice(4, n_st, p=[0.5, 0.2, 0.2, 0.1])],
@@ -409,82 +432,12 @@ def _nearest_to_median(xy, key):
     return ((df.x - med.x) ** 2 + (df.y - med.y) ** 2).groupby(df.k).idxmin()
 
 
-def _staff(rng, hh, gr, cm, n_grid_hh):
-    """Members with one assignment each, and help pairs for households in difficulty."""
-    G, n = len(gr), len(hh)
-    p = n_grid_hh / n_grid_hh.sum()
-    leaders = np.sort(rng.choice(G, G - round(G * 3 / 44), replace=False))
-    staffed = rng.choice(G, G - round(G * 2 / 44), replace=False)
-    extra = np.resize(staffed[np.argsort(-n_grid_hh[staffed], kind="stable")], max(0, round(G * 56 / 44) - len(staffed)))
-    fulltime = np.sort(np.concatenate([staffed, extra]))
-    volunteer = np.repeat(np.arange(G), rng.multinomial(round(n * 1380 / 15_000), p))
-    per_role = [leaders, fulltime, rng.choice(G, round(G * 0.5)), rng.choice(G, round(G * 1.5), p=p), volunteer]
-    grid = np.concatenate(per_role)
-    role = np.repeat(_ROLES, [len(r) for r in per_role])
-    m = len(grid)
-    party = rng.random(m) < np.select([role == r for r in _ROLES[:4]], [0.9, 0.6, 0.4, 0.35], 1.0)
-    comm = gr.community_code.to_numpy()[grid]
-    employer = np.where(role == "leader", pd.Series(comm).map(dict(zip(cm.code, cm.name))).to_numpy() + "居委会", "")
-    in_service = (role == "volunteer") & (rng.random(m) < 0.45)
-    employer[in_service] = np.array(_UNITS)[rng.integers(0, len(_UNITS), in_service.sum())]
-    members = pd.DataFrame({"mid": np.arange(m), "name": _names(rng, rng.random(m) < 0.55),
-                            "phone": _phones(rng, m, n), "is_party_member": party,
-                            "employer": employer.astype(object), "community_code": comm})
-    start = np.datetime64("2018-01-01") + rng.integers(0, 2_922, m)
-    assignments = pd.DataFrame({"mid": np.arange(m), "grid_code": gr.code.to_numpy()[grid], "role": role,
-                                "start_date": start.astype("datetime64[D]").astype(object)})
-    need = (hh.low_income | hh.hardship | hh.disabled | hh.elderly_alone).to_numpy()
-    w = need * (1.0 + 2 * hh.hardship.to_numpy() + hh.low_income.to_numpy())
-    hid = np.sort(rng.choice(n, min(round(n * 90 / 15_000), int(need.sum())), replace=False, p=w / w.sum()))
-    vol = np.flatnonzero(role == "volunteer")                   # sorted by grid
-    start_at, count = np.searchsorted(grid[vol], np.arange(G)), np.bincount(grid[vol], minlength=G)
-    g = hh["_g"].to_numpy()[hid]
-    by_member = (rng.random(len(hid)) < 0.6) & (count[g] > 0)
-    pick = vol[np.minimum(start_at[g] + (rng.random(len(hid)) * count[g]).astype(int), len(vol) - 1)]
-    unit = np.array(_UNITS)[rng.integers(0, len(_UNITS), len(hid))].astype(object) + "党支部"
-    help_pairs = pd.DataFrame({"hid": hid, "mid": pd.array(np.where(by_member, pick, 0), dtype="Int64"),
-                               "unit": np.where(by_member, "", unit).astype(object)})
-    help_pairs.loc[~by_member, "mid"] = pd.NA
-    return members, assignments, help_pairs
 
 
-def _names(rng, male):
-    """Chinese names: a common surname and one or two given characters, some Mongolian names."""
-    n = len(male)
-    w = 1.0 / np.arange(1, len(_SURNAMES) + 1) ** 0.8
-    sur = np.array(list(_SURNAMES), dtype=_STR)[rng.choice(len(_SURNAMES), n, p=w / w.sum())]
-    pools = [np.array(list(_FEMALE), dtype=_STR), np.array(list(_MALE), dtype=_STR)]
-    given = [np.where(male, pools[1][rng.integers(0, len(pools[1]), n)], pools[0][rng.integers(0, len(pools[0]), n)])
-             for _ in range(2)]
-    name = np.strings.add(np.strings.add(sur, given[0]), np.where(rng.random(n) < 0.65, given[1], ""))
-    mongol = rng.random(n) < 0.12
-    mn = [np.array(x, dtype=_STR) for x in (_MONGOL[1], _MONGOL[0])]
-    name[mongol] = np.where(male[mongol], mn[1][rng.integers(0, len(mn[1]), mongol.sum())],
-                            mn[0][rng.integers(0, len(mn[0]), mongol.sum())])
-    return name.astype(object)
 
 
-def _phones(rng, n, offset):
-    """Mobile numbers 1[3-9]x + 8 digits, unique over calls with disjoint ``offset`` ranges."""
-    suffix = (np.arange(offset, offset + n, dtype=np.int64) * 7_654_321 + 1_234_567) % 100_000_000
-    prefix = np.array(_MOBILE, dtype=np.int64)[rng.integers(0, len(_MOBILE), n)]
-    return (prefix * 100_000_000 + rng.permutation(suffix)).astype(str).astype(object)
 
 
-def _id_numbers(rng, birth, male):
-    """18-character resident ID numbers (GB 11643): area, birth date, sequence (odd = male), check."""
-    n, ids = len(birth), np.empty(len(birth), dtype="S17")
-    todo = np.arange(n)
-    date = np.strings.replace(np.datetime_as_string(birth, unit="D"), "-", "")
-    while len(todo):
-        seq = rng.integers(0, 499, len(todo)) * 2 + np.where(male[todo], 1, 2)
-        ids[todo] = np.strings.add(np.strings.add(COUNTY, date[todo]), np.strings.zfill(seq.astype(str), 3))
-        _, first = np.unique(ids, return_index=True)
-        todo = np.setdiff1d(np.arange(n), first)
-    digits = ids.view(np.uint8).reshape(n, 17) - 48
-    weights = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
-    check = np.frombuffer(b"10X98765432", dtype="S1")[(digits.astype(np.int64) @ weights) % 11]
-    return np.strings.add(ids.astype(str), check.astype(str)).astype(object)
 
 
 def _group_rank(key, order_by=None):
@@ -510,14 +463,16 @@ def _apportion(weights, total):
 
 
 def _road_names(rng, k, suffix):
-    """``k`` distinct road names: the base names in random order, then 二/三/... variants."""
+    """``k`` distinct road names: the base names in random order, then their 二/三/... variants."""
     base, p = rng.permutation(len(_ROADS)), len(_ROADS)
     return np.array([_ROADS[base[i % p]] + ("" if i < p else _ORDINAL[i // p % 10]) + suffix for i in range(k)],
                     dtype=_STR)
 
 
 def _name(pool, r, suffix):
-    return f"{_PREFIX[r // len(pool)] if r < len(pool) * len(_PREFIX) else r // len(pool)}{pool[r % len(pool)]}{suffix}"
+    """The ``r``-th distinct name from ``pool``: 阳光社区, ..., then 新阳光社区, 东阳光社区, ..."""
+    prefix = _PREFIX[r // len(pool)] if r < len(pool) * len(_PREFIX) else str(r // len(pool))
+    return f"{prefix}{pool[r % len(pool)]}{suffix}"
 
 
 def _cat(*parts):
