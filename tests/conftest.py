@@ -12,8 +12,9 @@ import pytest  # noqa: E402
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
+from tests.browser_support import DEMO_PASSWORD, browser, live_app  # noqa: E402,F401  (fixtures)
+
 ROOT = Path(__file__).resolve().parent.parent
-DEMO_PASSWORD = "GridMap-demo-2026"
 ROLE_USERS = {
     "system_admin": "admin", "street_admin": "jiedao", "community_staff": "shequ",
     "grid_leader": "wanggezhang", "grid_worker": "wanggeyuan", "planner": "guihua",

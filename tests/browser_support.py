@@ -1,0 +1,96 @@
+"""Browser-test support: a gunicorn serving the test database, Debian's chromium, and pages whose
+requests to any other host are aborted and recorded. Fixtures are exported through tests/conftest.py."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_PASSWORD = "GridMap-demo-2026"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_app(django_db_setup, django_db_blocker):
+    """gunicorn serving the test database (the demo street is committed there by django_db_setup)."""
+    db = settings.DATABASES["default"]
+    port = _free_port()
+    env = {**os.environ, "DEMO_MODE": "true", "TILE_URL": "",
+           "DATABASE_URL": f"postgis://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "gridmap.wsgi", "--bind", f"127.0.0.1:{port}",
+                               "--workers", "2", "--log-level", "warning"], cwd=ROOT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        server.kill()
+        pytest.fail("gunicorn did not start")
+    yield url
+    server.terminate()
+    server.wait(10)
+    # Workers may leave a backend behind for a moment; end it so the test database can be dropped.
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                       " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    assert executable, "Debian's chromium is installed by make setup"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class OfflinePage:
+    """A page whose requests to any host but the app are aborted and recorded."""
+
+    def __init__(self, browser, base_url: str, **context_args):
+        self.context = browser.new_context(locale="zh-CN", **context_args)
+        self.page = self.context.new_page()
+        self.base_url = base_url
+        self.outside: list[str] = []
+        self.failed: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page.on("requestfailed", lambda r: self.failed.append(r.url))
+
+    def _route(self, route):
+        if route.request.url.startswith(self.base_url):
+            route.continue_()
+        else:
+            self.outside.append(route.request.url)
+            route.abort()
+
+    def login(self, username: str) -> None:
+        self.page.goto(self.base_url + "/accounts/login/")
+        self.page.fill("#id_username", username)
+        self.page.fill("#id_password", DEMO_PASSWORD)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_url("**/map/")
+        self.page.wait_for_selector("#map-root[data-loaded=true]", timeout=30_000)
