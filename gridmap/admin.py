@@ -7,6 +7,7 @@ from leaflet.admin import LeafletGeoAdmin
 
 from gridmap import models, policy
 from gridmap.models import Role
+from gridmap.services.rehoming import rehome_households
 
 SCOPES = {
     models.Street: policy.streets_for,
@@ -77,8 +78,11 @@ class HouseholdAdmin(ScopedMixin, LeafletGeoAdmin):
     list_filter = ("resident_type", "elderly_alone", "disabled", "low_income", "hardship")
     search_fields = ("address",)
     # Personal fields stay out of the admin; full values only through the logged reveal flow.
-    exclude = ("phone", "id_number")
-    raw_id_fields = ("grid", "community")
+    exclude = ("phone", "id_number", "grid", "community")  # grid and community follow from the location
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        rehome_households(household_ids=[obj.pk])
 
 
 @admin.register(models.ServiceStation)
