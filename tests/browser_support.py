@@ -27,7 +27,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_app(django_db_setup, django_db_blocker):
+def live_app(django_db_setup):
     """gunicorn serving the test database (the demo street is committed there by django_db_setup)."""
     db = settings.DATABASES["default"]
     port = _free_port()
@@ -48,12 +48,6 @@ def live_app(django_db_setup, django_db_blocker):
     yield url
     server.terminate()
     server.wait(10)
-    # Workers may leave a backend behind for a moment; end it so the test database can be dropped.
-    from django.db import connection
-
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                       " WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
 @pytest.fixture(scope="session")

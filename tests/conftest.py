@@ -26,9 +26,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Load the demo street once, committed, so a live server process sees it too."""
     from gridmap.services.demo_accounts import ensure_demo_accounts
 
+    from django.db import connection
+
     with django_db_blocker.unblock():
         call_command("load_demo", "--no-accounts", verbosity=0)
         ensure_demo_accounts(DEMO_PASSWORD)
+    yield
+    # Servers started by browser tests may leave a backend behind; end it so the database can be dropped.
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                       " WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
 @pytest.fixture
