@@ -76,9 +76,16 @@ def geodesic_area_m2(geom: BaseGeometry) -> float:
     polygons = [p for p in shapely.get_parts(geom) if shapely.get_type_id(p) in _POLYGONAL]
     if not polygons:
         return 0.0
-    dense = shapely.segmentize(shapely.multipolygons(shapely.get_parts(polygons)), _MAX_EDGE_DEG)
-    oriented = shapely.orient_polygons(dense)
-    return abs(_GEOD.geometry_area_perimeter(oriented)[0])
+    # Orient, then densify ring by ring: densifying a whole polygon makes GEOS re-validate it, and a
+    # valid polygon with a needle-thin spike came back EMPTY (area 0) after that. Rings need no
+    # validity; their signed areas (shells positive, holes negative) add up.
+    oriented = shapely.orient_polygons(shapely.multipolygons(shapely.get_parts(polygons)))
+    rings = shapely.segmentize(shapely.get_rings(shapely.get_parts(oriented)), _MAX_EDGE_DEG)
+    total = 0.0
+    for ring in rings:
+        x, y = shapely.get_coordinates(ring).T
+        total += _GEOD.polygon_area_perimeter(x, y)[0]
+    return abs(total)
 
 
 def coverage_gaps_overlaps(parent: BaseGeometry, children: Sequence[BaseGeometry], *,
