@@ -59,3 +59,12 @@ def test_moving_a_household_and_rehoming_changes_its_grid(small_street):
     Household.objects.filter(pk=west.pk).update(location=GEOSGeometry("POINT(116.408 39.902)", srid=4326))
     assert rehome_households(household_ids=[west.pk]) == 1
     assert Household.objects.get(pk=west.pk).grid.code == "110105001001002"
+
+
+def test_rehoming_everything_follows_the_same_rule_as_rehoming_a_few(small_street):
+    rehome_households()  # the whole table: the plan driven from the polygons
+    codes = grid_codes(small_street)
+    assert codes == {"west": "110105001001001", "east": "110105001001002", "edge": "110105001001001",
+                     "other": "110105001002001", "outside": None}
+    assert Household.objects.get(pk=small_street["households"]["edge"].pk).community.code == "110105001001"
+    assert rehome_households() == 0  # nothing left to change

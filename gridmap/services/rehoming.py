@@ -4,28 +4,59 @@ from __future__ import annotations
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection, transaction
 
-# Why raw SQL: one statement re-homes every household in scope. ST_Covers counts a point on a shared
-# edge as inside both neighbours, so "ORDER BY code LIMIT 1" makes the lowest code win, as DOMAIN.md
-# defines. Only published grids own households; drafts and retired grids never do. The WHERE on
-# IS DISTINCT FROM keeps untouched rows out of the UPDATE (an UPDATE costs 10-20x the lookup).
+
+def homes_sql(points: str, scope: str = "TRUE", *, from_polygons: bool = False) -> str:
+    """SQL selecting ``(id, location, grid_id, community_id)`` for the rows of ``points`` matching ``scope``.
+
+    The one rule for a household's home, shared by re-homing and imports: ST_Covers counts a point on
+    a shared edge as inside both neighbours, so ordering by code makes the lowest code win, as
+    DOMAIN.md defines; only published grids own households; a point in no grid (or no community) gets
+    NULL. ``points`` is a table with columns ``id`` and ``location`` (a 4326 point); ``scope`` is a
+    condition on its alias ``p`` (pass its parameters once per occurrence of ``p`` in scope: once,
+    or three times with ``from_polygons``).
+
+    Two plans for the same rule. Point by point (the default) suits a few thousand households: one
+    probe of the small grid and community indexes per point. For a whole table or a bulk import pass
+    ``from_polygons=True`` (``points`` then needs a GiST index on ``location``): each polygon probes the
+    points' index once and ST_Covers reuses the polygon it has just prepared, where a probe per point
+    scans a GiST leaf of ~200 polygon boxes (~25 µs a point: 25 s for a million households; this way
+    takes 2-3 s, docs/performance.md). LATERAL ... OFFSET 0 pins that join order, which the planner's
+    estimates for spatial joins get wrong at this size.
+    """
+    if not from_polygons:
+        return f"""
+SELECT p.id, p.location,
+       (SELECT g.id FROM gridmap_grid g WHERE g.status = 'published' AND ST_Covers(g.boundary, p.location)
+         ORDER BY g.code LIMIT 1) AS grid_id,
+       (SELECT c.id FROM gridmap_community c WHERE ST_Covers(c.boundary, p.location)
+         ORDER BY c.code LIMIT 1) AS community_id
+  FROM {points} p
+ WHERE ({scope})"""
+    return f"""
+SELECT p.id, p.location, gh.grid_id, ch.community_id
+  FROM {points} p
+  LEFT JOIN (SELECT DISTINCT ON (x.id) x.id, g.id AS grid_id
+               FROM gridmap_grid g
+              CROSS JOIN LATERAL (SELECT p.id FROM {points} p
+                                   WHERE ST_Covers(g.boundary, p.location) AND ({scope}) OFFSET 0) x
+              WHERE g.status = 'published'
+              ORDER BY x.id, g.code) gh ON gh.id = p.id
+  LEFT JOIN (SELECT DISTINCT ON (x.id) x.id, c.id AS community_id
+               FROM gridmap_community c
+              CROSS JOIN LATERAL (SELECT p.id FROM {points} p
+                                   WHERE ST_Covers(c.boundary, p.location) AND ({scope}) OFFSET 0) x
+              ORDER BY x.id, c.code) ch ON ch.id = p.id
+ WHERE ({scope})"""
+
+
+# Why raw SQL: one statement re-homes every household in scope (see homes_sql for the rule). The WHERE
+# on IS DISTINCT FROM keeps untouched rows out of the UPDATE (an UPDATE costs 10-20x the lookup).
 _REHOME_SQL = """
-WITH target AS (
-    SELECT h.id,
-           (SELECT g.id FROM gridmap_grid g
-             WHERE g.status = 'published' AND ST_Covers(g.boundary, h.location)
-             ORDER BY g.code LIMIT 1) AS grid_id,
-           (SELECT c.id FROM gridmap_community c
-             WHERE ST_Covers(c.boundary, h.location)
-             ORDER BY c.code LIMIT 1) AS community_id
-      FROM gridmap_household h
-     WHERE {scope}
-)
 UPDATE gridmap_household h
    SET grid_id = t.grid_id, community_id = t.community_id
-  FROM target t
+  FROM ({homes}) t
  WHERE h.id = t.id
    AND (h.grid_id IS DISTINCT FROM t.grid_id OR h.community_id IS DISTINCT FROM t.community_id)
-RETURNING h.id
 """
 
 
@@ -38,20 +69,20 @@ def rehome_households(*, area: GEOSGeometry | None = None, grid_ids: list[int] |
     changed ``area`` (old ∪ new boundary) and the edited ``grid_ids``: only households near the
     changed edge are read, so an edit costs milliseconds even in a city of a million households.
     """
-    clauses, params = [], []
+    everything = area is None and grid_ids is None and household_ids is None
+    clauses, params = (["TRUE"] if everything else []), []
     if area is not None:
-        clauses.append("ST_Intersects(h.location, ST_GeomFromEWKB(%s))")
+        clauses.append("ST_Intersects(p.location, ST_GeomFromEWKB(%s))")
         params.append(memoryview(area.ewkb))
     if grid_ids:
-        clauses.append("h.grid_id = ANY(%s)")
+        clauses.append("p.grid_id = ANY(%s)")
         params.append(list(grid_ids))
     if household_ids:
-        clauses.append("h.id = ANY(%s)")
+        clauses.append("p.id = ANY(%s)")
         params.append(list(household_ids))
-    if area is None and grid_ids is None and household_ids is None:
-        clauses.append("TRUE")
-    if not clauses:
+    if not clauses:  # empty lists: nothing in scope
         return 0
+    homes = homes_sql("gridmap_household", " OR ".join(clauses), from_polygons=everything)
     with connection.cursor() as cursor:
-        cursor.execute(_REHOME_SQL.format(scope=" OR ".join(clauses)), params)
+        cursor.execute(_REHOME_SQL.format(homes=homes), params)  # no parameters in the full-table case
         return cursor.rowcount

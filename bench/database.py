@@ -1,0 +1,122 @@
+"""The benchmark database: ``<dbname>_bench`` beside the configured one, dropped and recreated every run.
+
+Django is configured only after :func:`prepare` has pointed ``DATABASE_URL`` at the bench database, so
+nothing a benchmark does can touch the development or demo data.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from datetime import datetime, timezone
+from urllib.parse import urlparse, urlunparse
+
+import psycopg2
+from psycopg2 import sql
+
+DEFAULT_URL = "postgis://gridmap:gridmap@127.0.0.1:5432/gridmap"
+
+# Session settings of every connection to the bench database (ALTER DATABASE ... SET), the same for
+# project code and anchors: the values reference/performance.md was measured with. jit=off because JIT
+# compilation adds 100-300 ms to every large query here without making any of them faster.
+SESSION_SETTINGS = {"work_mem": "64MB", "maintenance_work_mem": "512MB", "jit": "off"}
+
+
+def _dsn(url: str, dbname: str | None = None) -> str:
+    parts = urlparse(url)
+    scheme = "postgresql"
+    path = "/" + (dbname if dbname is not None else parts.path.lstrip("/"))
+    return urlunparse((scheme, parts.netloc, path, "", "", ""))
+
+
+def bench_url(url: str) -> str:
+    parts = urlparse(url)
+    name = parts.path.lstrip("/") or "gridmap"
+    return urlunparse((parts.scheme, parts.netloc, f"/{name}_bench", "", parts.query, ""))
+
+
+def recreate(url: str) -> str:
+    """Drop and create the bench database next to ``url``'s; return the bench URL."""
+    target = bench_url(url)
+    name = urlparse(target).path.lstrip("/")
+    conn = psycopg2.connect(_dsn(url))
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            for key, value in SESSION_SETTINGS.items():
+                cur.execute(sql.SQL("ALTER DATABASE {} SET {} = %s").format(sql.Identifier(name), sql.Identifier(key)),
+                            [value])
+    finally:
+        conn.close()
+    return target
+
+
+def prepare() -> str:
+    """Recreate the bench database, point Django at it, set Django up and migrate. Returns the URL."""
+    base = os.environ.get("DATABASE_URL", DEFAULT_URL)
+    target = recreate(base)
+    os.environ["DATABASE_URL"] = target
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridmap.settings")
+    os.environ.setdefault("DEMO_MODE", "true")
+    os.environ["DB_CONN_MAX_AGE"] = "0"
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+    return target
+
+
+def _meminfo_gb() -> float | None:
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemTotal:"):
+                    return round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def describe_machine() -> dict:
+    """Cores, RAM, CPU, OS, Python, PostgreSQL/PostGIS versions and the server settings that matter."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT version(), postgis_full_version()")
+        pg, postgis = cur.fetchone()
+        settings = {}
+        for name in ("shared_buffers", "work_mem", "maintenance_work_mem", "jit", "max_parallel_workers_per_gather",
+                     "effective_cache_size", "random_page_cost", "synchronous_commit", "max_wal_size"):
+            cur.execute(sql.SQL("SHOW {}").format(sql.Identifier(name)).as_string(cur.cursor))
+            settings[name] = cur.fetchone()[0]
+    import numpy
+    import pandas
+    import shapely
+
+    return {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "cores": os.cpu_count(),
+        "ram_gb": _meminfo_gb(),
+        "cpu": _cpu_model(),
+        "os": platform.platform(),
+        "python": sys.version.split()[0],
+        "postgresql": pg.split(" on ")[0],
+        "postgis": postgis.split(" ")[0].split("=")[1].strip('"'),
+        "postgis_full": postgis,
+        "server_settings": settings,
+        "libraries": {"numpy": numpy.__version__, "pandas": pandas.__version__, "shapely": shapely.__version__},
+    }
