@@ -75,6 +75,20 @@ def grids_for(user) -> QuerySet[Grid]:
     return Grid.objects.filter(community__in=communities_for(user))
 
 
+def grid_edit_communities_for(user) -> QuerySet[Community]:
+    """Communities whose grids the user may draw, reshape, split, merge and retire (as drafts)."""
+    if role_of(user) not in (Role.SYSTEM_ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_STAFF):
+        return Community.objects.none()
+    return communities_for(user)
+
+
+def grid_publish_communities_for(user) -> QuerySet[Community]:
+    """Communities whose draft grids the user may publish: street admins only, never community staff."""
+    if role_of(user) not in (Role.SYSTEM_ADMIN, Role.STREET_ADMIN):
+        return Community.objects.none()
+    return communities_for(user)
+
+
 def households_for(user) -> QuerySet[Household]:
     """Resident-level rows: never for planners. Field staff see only their own grids' households."""
     profile = profile_of(user)
