@@ -240,3 +240,15 @@ def test_a_planner_sees_the_boundary_diff_without_resident_rows(street):
     response = client(street["users"][Role.PLANNER]).get(f"/api/grids/{east1.pk}/versions/3/diff")
     assert response.status_code == 200 and response.json()["households"] == []
     assert response.json()["old"]["number"] == 1
+
+
+def test_the_editor_page_loads_geoman_locally_and_speaks_english_second(street, settings):
+    c = client(street["users"][Role.STREET_ADMIN])
+    body = c.get("/editor/").content.decode()
+    assert "vendor/geoman/leaflet-geoman.min.js" in body and "画新网格" in body and "https://" not in body
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Draw a grid" in c.get("/editor/").content.decode()
+    got, body = post(c, "/api/grids/", {"community": street["communities"][EAST].pk,
+                                        "geometry": {"type": "Point", "coordinates": [116.401, 39.901]}})
+    assert got == 400 and body["detail"].startswith("Only Polygon or MultiPolygon")
+    assert client(street["users"][Role.PLANNER]).get("/editor/").status_code == 403
