@@ -8,7 +8,8 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from gridmap.models import (
-    Community, Grid, GridAssignment, Household, Member, Profile, Role, ServiceStation, Street,
+    AssignmentRole, AuditEvent, Community, Grid, GridAssignment, HelpPair, Household, Member, Profile, Role,
+    ServiceStation, Street, Visit,
 )
 
 FIELD_ROLES = (Role.GRID_LEADER, Role.GRID_WORKER)
@@ -119,6 +120,76 @@ def members_for(user) -> QuerySet[Member]:
         return Member.objects.all()
     return Member.objects.filter(
         Q(community__in=communities_for(user)) | Q(assignments__grid__in=grids_for(user))).distinct()
+
+
+# -- People, central households, the grid leader's own work (issue #5) ---------------------------------
+
+MANAGER_ROLES = (Role.SYSTEM_ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_STAFF)
+
+# DOMAIN.md: the street admin assigns grid leaders and workers; community staff assign volunteers.
+_ASSIGNABLE = {
+    Role.SYSTEM_ADMIN: tuple(AssignmentRole.values),
+    Role.STREET_ADMIN: tuple(AssignmentRole.values),
+    Role.COMMUNITY_STAFF: (AssignmentRole.PARTTIME, AssignmentRole.BUILDING, AssignmentRole.VOLUNTEER),
+}
+
+
+def assignable_roles(user) -> tuple[str, ...]:
+    """Assignment roles (网格长, 专职网格员, …) this user may give or end in the grids of his scope."""
+    return tuple(str(r) for r in _ASSIGNABLE.get(role_of(user), ()))
+
+
+def staff_grids_for(user) -> QuerySet[Grid]:
+    """Grids whose staff the user may change (for the roles in ``assignable_roles``)."""
+    return grids_for(user) if assignable_roles(user) else Grid.objects.none()
+
+
+def assignments_for(user) -> QuerySet[GridAssignment]:
+    """Assignments (with history) of the grids the user sees; names and roles only, never residents."""
+    if role_of(user) == Role.PLANNER:
+        return GridAssignment.objects.none()
+    return GridAssignment.objects.filter(grid__in=grids_for(user))
+
+
+def member_communities_for(user) -> QuerySet[Community]:
+    """Communities in which the user may register members (by hand or by XLSX import)."""
+    if role_of(user) not in MANAGER_ROLES:
+        return Community.objects.none()
+    return communities_for(user)
+
+
+def central_households_editable_for(user) -> QuerySet[Household]:
+    """Households the user may designate as central or link: community staff and above, in scope."""
+    if role_of(user) not in MANAGER_ROLES:
+        return Household.objects.none()
+    return households_for(user)
+
+
+def household_move_grids_for(user) -> QuerySet[Grid]:
+    """Published grids a household of the user's scope may be moved within: a leader's own grids only."""
+    if not sees_residents(user):
+        return Grid.objects.none()
+    return grids_for(user).published()
+
+
+def may_reveal(user) -> bool:
+    """Full ID number and phone, with a typed reason and an audit row: resident roles only."""
+    return sees_residents(user)
+
+
+def visits_for(user) -> QuerySet[Visit]:
+    return Visit.objects.filter(household__in=households_for(user))
+
+
+def help_pairs_for(user) -> QuerySet[HelpPair]:
+    return HelpPair.objects.filter(household__in=households_for(user))
+
+
+def audit_events_for(user) -> QuerySet[AuditEvent]:
+    """The audit trail is for the system admin (an audit administrator in issue 9)."""
+    if role_of(user) != Role.SYSTEM_ADMIN:
+        return AuditEvent.objects.none()
+    return AuditEvent.objects.all()
 
 
 def mask_id_number(value: str) -> str:

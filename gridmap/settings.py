@@ -160,6 +160,9 @@ GRID_HOUSEHOLDS_MAX = envint("GRID_HOUSEHOLDS_MAX", 500)
 CENTRAL_LINKS_MIN = envint("CENTRAL_LINKS_MIN", 5)
 CENTRAL_LINKS_MAX = envint("CENTRAL_LINKS_MAX", 15)
 STATION_RADIUS_M = envint("STATION_RADIUS_M", 500)
+CENTRAL_LINKS_TARGET = envint("CENTRAL_LINKS_TARGET", 10)  # a suggestion fills a central household up to this
+LINK_DISTANCE_MAX_M = envint("LINK_DISTANCE_MAX_M", 300)  # longer central-household links get a warning
+HOUSEHOLDS_PER_FULLTIME_MAX = envint("HOUSEHOLDS_PER_FULLTIME_MAX", 500)  # staffing warning above this
 
 LOGGING = {
     "version": 1,

@@ -4,8 +4,9 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 
-from gridmap.api import grids, layers
-from gridmap.views import editor, maps
+from gridmap.api import central, grids, households, layers
+from gridmap.api import people as people_api
+from gridmap.views import editor, maps, people
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="street-map", permanent=False), name="home"),
@@ -32,6 +33,25 @@ urlpatterns = [
     path("api/communities/<int:pk>/topology", grids.community_topology, name="community-topology"),
     path("api/communities/<int:pk>/topology/fix-sliver", grids.fix_sliver, name="community-fix-sliver"),
     path("api/streets/<int:pk>/topology", grids.street_topology, name="street-topology"),
+    # People, central households and the grid leader's view (issue #5); rows in tests/access_matrix.py.
+    path("staffing/", people.staffing_map, name="staffing-map"),
+    path("my-grid/", people.my_grid, name="my-grid"),
+    path("my-grid/households/<int:household>/", people.my_grid, name="my-grid-household"),
+    path("api/layers/staffing.geojson", people_api.staffing_geojson, name="layer-staffing"),
+    path("api/grids/<int:pk>/staff", people_api.grid_staff, name="grid-staff"),
+    path("api/grids/<int:pk>/households.json", households.grid_households, name="grid-households"),
+    path("api/assignments/<int:pk>/end", people_api.end_assignment, name="assignment-end"),
+    path("api/members/", people_api.members, name="members"),
+    path("api/members/import", people_api.import_members, name="members-import"),
+    path("api/households/<int:pk>", households.household, name="household"),
+    path("api/households/<int:pk>/move", households.move, name="household-move"),
+    path("api/households/<int:pk>/reveal", households.reveal, name="household-reveal"),
+    path("api/households/<int:pk>/visits", households.visits, name="household-visits"),
+    path("api/households/<int:pk>/help-pairs", households.help_pairs, name="household-help-pairs"),
+    path("api/help-pairs/<int:pk>/end", households.end_help_pair, name="help-pair-end"),
+    path("api/households/<int:pk>/central", central.central_household, name="central-household"),
+    path("api/households/<int:pk>/central/suggestions", central.suggestions, name="central-suggestions"),
+    path("api/households/<int:pk>/central/links", central.links, name="central-links"),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="gridmap/login.html",
                                                          redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

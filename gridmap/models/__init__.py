@@ -4,10 +4,13 @@ from gridmap.models.households import CentralHousehold, CentralLink, Household, 
 from gridmap.models.people import AssignmentRole, GridAssignment, HelpPair, Member
 from gridmap.models.stations import ServiceStation, StationKind
 from gridmap.models.accounts import Profile, Role
+from gridmap.models.audit import AuditAction, AuditEvent
+from gridmap.models.visits import Visit
 
 __all__ = [
     "Street", "Community", "Grid", "GridStatus", "GridVersion",
     "Household", "ResidentType", "CentralHousehold", "CentralLink",
     "Member", "GridAssignment", "AssignmentRole", "HelpPair",
     "ServiceStation", "StationKind", "Profile", "Role",
+    "AuditAction", "AuditEvent", "Visit",
 ]

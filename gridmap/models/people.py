@@ -9,6 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 class Member(models.Model):
     name = models.CharField(_("姓名"), max_length=50)
+    # 拼音首字母 of the name ("张三" → "zs"), for search; maintained by services.members (set-based on
+    # import and after bulk loads). db_default so raw-SQL loaders that omit it stay valid.
+    pinyin_initials = models.CharField(_("拼音首字母"), max_length=50, blank=True, default="", db_default="",
+                                       db_index=True)
     phone = models.CharField(_("电话"), max_length=20, blank=True)
     is_party_member = models.BooleanField(_("党员"), default=False)
     employer = models.CharField(_("工作单位"), max_length=100, blank=True)  # in-service party members (在职党员)
@@ -24,6 +28,14 @@ class Member(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        from gridmap.services.members import pinyin_initials  # pypinyin stays out of model import time
+
+        self.pinyin_initials = pinyin_initials(self.name)
+        if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "pinyin_initials"}
+        super().save(*args, **kwargs)
 
 
 class AssignmentRole(models.TextChoices):

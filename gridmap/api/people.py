@@ -1,0 +1,99 @@
+"""Staff of grids and the member registry. Thin: parse, call one service or query, answer JSON."""
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from gridmap import policy
+from gridmap.api.jsonapi import body, date_field, endpoint, int_field, reply
+from gridmap.models import AssignmentRole
+from gridmap.queries.staffing import staffing_layer
+from gridmap.services import members as member_service
+from gridmap.services import staffing
+from gridmap.services.refused import Refused, not_found
+
+PAGE_SIZE = 50
+_LONG_DIGITS = 7  # a full phone number does not belong in a URL (it ends up in logs): search by part
+
+
+@require_GET
+@endpoint()
+def staffing_geojson(request: HttpRequest) -> HttpResponse:
+    # Staff names and counts only, no resident data: planners may see it as an aggregate of their streets.
+    response = HttpResponse(staffing_layer(policy.grids_for(request.user)), content_type="application/geo+json")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@endpoint()
+def grid_staff(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: active staff and history of a grid. POST {member, role, start_date, replace_leader}: assign."""
+    if request.method == "POST":
+        data = body(request)
+        staffing.assign_member(pk, int_field(data, "member"), str(data.get("role", "")),
+                               date_field(data, "start_date"), request.user,
+                               replace_leader=data.get("replace_leader") is True)
+    if policy.role_of(request.user) == "planner":
+        raise Refused(403, "forbidden", detail=_("此角色只能查看汇总数据"))
+    grid = policy.grids_for(request.user).filter(pk=pk).first()
+    if grid is None:
+        raise not_found("grid")
+    staff = staffing.grid_staff(grid)
+    staff.update(grid={"id": grid.pk, "code": grid.code, "name": grid.name},
+                 assignable_roles=[{"value": r, "label": str(AssignmentRole(r).label)}
+                                   for r in policy.assignable_roles(request.user)])
+    return reply(staff, 201 if request.method == "POST" else 200)
+
+
+@require_POST
+@endpoint()
+def end_assignment(request: HttpRequest, pk: int) -> HttpResponse:
+    data = body(request)
+    assignment = staffing.end_assignment(pk, date_field(data, "end_date"), request.user)
+    return reply({"id": assignment.pk, "end_date": assignment.end_date.isoformat()})
+
+
+def _member_json(member) -> dict:
+    return {"id": member.pk, "name": member.name, "initials": member.pinyin_initials,
+            "phone": policy.mask_phone(member.phone), "is_party_member": member.is_party_member,
+            "employer": member.employer, "community_id": member.community_id}
+
+
+@require_http_methods(["GET", "POST"])
+@endpoint()
+def members(request: HttpRequest) -> HttpResponse:
+    """GET ?q=&unassigned=1&page=: search the members in scope. POST: register one member."""
+    if request.method == "POST":
+        member = member_service.create_member(request.user, body(request))
+        return reply(_member_json(member), 201)
+    if policy.role_of(request.user) == "planner":
+        raise Refused(403, "forbidden", detail=_("此角色只能查看汇总数据"))
+    q = request.GET.get("q", "")[:50]
+    if sum(ch.isdigit() for ch in q) >= _LONG_DIGITS:
+        raise Refused(400, "phone_in_url", field="q", detail=_("请只输入电话号码的后几位"))
+    try:
+        page = max(int(request.GET.get("page", "1")), 1)
+    except ValueError:
+        raise Refused(400, "bad_value", field="page", detail=_("应为正整数")) from None
+    scope = policy.members_for(request.user)
+    if request.GET.get("unassigned") == "1":
+        scope = staffing.unassigned_members(scope)
+    rows = list(member_service.search(scope, q).order_by("name", "id")[(page - 1) * PAGE_SIZE:page * PAGE_SIZE + 1])
+    return reply({"results": [_member_json(m) for m in rows[:PAGE_SIZE]], "page": page,
+                  "has_more": len(rows) > PAGE_SIZE})
+
+
+@require_POST
+@endpoint()
+def import_members(request: HttpRequest) -> HttpResponse:
+    """multipart upload ``file`` (XLSX): all rows or none, with a row error report."""
+    if not policy.member_communities_for(request.user).exists():
+        raise Refused(403, "forbidden", detail=_("无权导入人员"))
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise Refused(400, "required", field="file", detail=_("请选择 XLSX 文件"))
+    if upload.size > 5 * 1024 * 1024:
+        raise Refused(413, "too_large", field="file", detail=_("文件过大"))
+    return reply(member_service.import_members(request.user, upload.read(), upload.name or ""), 201)

@@ -1,0 +1,198 @@
+"""What the grid leader does to his households: edit details, move the point inside his own grid, reveal
+masked personal data with a reason (audited), log visits, and pair vulnerable households with helpers."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+
+from django.contrib.gis.geos import Point
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gridmap import policy
+from gridmap.models import (
+    AuditAction, AuditEvent, HelpPair, Household, ResidentType, Role, Visit,
+)
+from gridmap.models.households import TAG_FIELDS
+from gridmap.services.refused import Refused, not_found
+from gridmap.services.rehoming import rehome_households
+
+PHONE = re.compile(r"^1[3-9][0-9]{9}$")
+ID_NUMBER = re.compile(r"^[0-9]{17}[0-9X]$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# Fields a household edit may set. Location has its own service (grid check); grid and community follow
+# from the location and are never set by hand; anything else in the body is refused (mass assignment).
+TEXT_FIELDS = {"address": 200, "head_name": 50}
+EDITABLE = {*TEXT_FIELDS, "phone", "id_number", "residents", "resident_type", *TAG_FIELDS}
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def id_number_valid(value: str) -> bool:
+    """GB 11643 check digit (ISO 7064 MOD 11-2)."""
+    if not ID_NUMBER.match(value):
+        return False
+    total = sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS))
+    return "10X98765432"[total % 11] == value[17]
+
+
+def in_scope(user, household_id: int) -> Household:
+    household = policy.households_for(user).filter(pk=household_id).first()
+    if household is None:
+        raise not_found("household")
+    return household
+
+
+def _text(value, field: str, limit: int, *, required: bool = True) -> str:
+    if not isinstance(value, str):
+        raise Refused(400, "bad_value", field=field, detail=_("应为文本"))
+    value = value.strip()
+    if required and not value:
+        raise Refused(400, "required", field=field, detail=_("必填"))
+    if len(value) > limit:
+        raise Refused(400, "too_long", field=field, detail=_("最多 %(n)s 个字符") % {"n": limit})
+    if _CONTROL.search(value):
+        raise Refused(400, "control_character", field=field, detail=_("含有控制字符"))
+    return value
+
+
+def clean_changes(data: dict) -> dict:
+    """Validate an edit; 400 naming the field for anything wrong or not editable."""
+    changes = {}
+    for field, value in data.items():
+        if field == "version":
+            continue
+        if field not in EDITABLE:
+            raise Refused(400, "not_editable", field=field, detail=_("此字段不可修改"))
+        if field in TEXT_FIELDS:
+            changes[field] = _text(value, field, TEXT_FIELDS[field])
+        elif field == "phone":
+            value = _text(value, field, 11, required=False)
+            if value and not PHONE.match(value):
+                raise Refused(400, "bad_phone", field=field, detail=_("手机号应为 11 位，以 13–19 开头"))
+            changes[field] = value
+        elif field == "id_number":
+            value = _text(value, field, 18, required=False).upper()
+            if value and not id_number_valid(value):
+                raise Refused(400, "bad_id_number", field=field, detail=_("身份证号格式或校验位错误"))
+            changes[field] = value
+        elif field == "residents":
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 99:
+                raise Refused(400, "bad_value", field=field, detail=_("人数应为 1–99"))
+            changes[field] = value
+        elif field == "resident_type":
+            if value not in ResidentType.values:
+                raise Refused(400, "bad_value", field=field, detail=_("未知的居住类型"))
+            changes[field] = value
+        else:  # a tag
+            if not isinstance(value, bool):
+                raise Refused(400, "bad_value", field=field, detail=_("应为 true 或 false"))
+            changes[field] = value
+    if not changes:
+        raise Refused(400, "empty", field="body", detail=_("没有要修改的字段"))
+    return changes
+
+
+@transaction.atomic
+def update_household(user, household_id: int, data: dict) -> Household:
+    household = in_scope(user, household_id)
+    changes = clean_changes(data)
+    Household.objects.filter(pk=household.pk).update(**changes, updated_at=timezone.now())
+    household.refresh_from_db()
+    return household
+
+
+def _point(data: dict) -> Point:
+    lon, lat = data.get("lon"), data.get("lat")
+    for field, value, bound in (("lon", lon, 180), ("lat", lat, 90)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or abs(value) > bound:
+            raise Refused(400, "bad_coordinate", field=field, detail=_("经纬度无效"))
+    return Point(float(lon), float(lat), srid=4326)
+
+
+@transaction.atomic
+def move_household(user, household_id: int, data: dict) -> Household:
+    """Move a household's point. Checked server-side on both ends: the household must now be in a grid
+    the user may move within, and the new point must be covered by the same grid for a grid leader or
+    worker (by any grid of his scope for managers). The household is then re-homed set-based."""
+    household = in_scope(user, household_id)
+    point = _point(data)
+    allowed = policy.household_move_grids_for(user)
+    if household.grid_id is None or not allowed.filter(pk=household.grid_id, boundary__covers=household.location
+                                                       ).exists():
+        raise Refused(403, "outside_own_grid", field="location", detail=_("该住户当前不在您负责的网格内"))
+    field_role = policy.role_of(user) in (Role.GRID_LEADER, Role.GRID_WORKER)
+    target = allowed.filter(pk=household.grid_id) if field_role else allowed
+    if not target.filter(boundary__covers=point).exists():
+        raise Refused(403, "outside_own_grid", field="location", detail=_("新位置不在您负责的网格内"))
+    old_grid = household.grid_id
+    Household.objects.filter(pk=household.pk).update(location=point, updated_at=timezone.now())
+    rehome_households(household_ids=[household.pk])
+    household.refresh_from_db()
+    # A point on a shared edge belongs to the lowest code: a leader may not hand a household away so.
+    if field_role and household.grid_id != old_grid:
+        transaction.set_rollback(True)
+        raise Refused(403, "outside_own_grid", field="location", detail=_("新位置属于相邻网格"))
+    return household
+
+
+def reveal_personal_data(user, household_id: int, reason, ip: str | None) -> dict:
+    """Full phone and ID number, with a typed reason; one audit row per reveal (who, when, what, why)."""
+    if not policy.may_reveal(user):
+        raise Refused(403, "forbidden")
+    household = in_scope(user, household_id)
+    reason = _text(reason if reason is not None else "", "reason", 500)
+    if len(reason) < 2:
+        raise Refused(400, "reason_too_short", field="reason", detail=_("请填写查看原因"))
+    AuditEvent.objects.create(user=user, username=user.get_username(), action=AuditAction.REVEAL,
+                              object_type="household", object_id=str(household.pk), fields="phone,id_number",
+                              reason=reason, ip=ip)
+    return {"id": household.pk, "phone": household.phone, "id_number": household.id_number}
+
+
+def record_visit(user, household_id: int, visited_on: dt.date, note) -> Visit:
+    household = in_scope(user, household_id)
+    today = timezone.localdate()
+    if visited_on > today or visited_on < today - dt.timedelta(days=3660):
+        raise Refused(400, "bad_date", field="visited_on", detail=_("走访日期不能晚于今天"))
+    note = _text(note if note is not None else "", "note", 2000)
+    member = getattr(user, "member", None)
+    visitor = member.name if member else (user.get_full_name() or user.get_username())
+    return Visit.objects.create(household=household, visited_on=visited_on, user=user, visitor=visitor[:50],
+                                note=note)
+
+
+@transaction.atomic
+def create_help_pair(user, household_id: int, data: dict, start: dt.date) -> HelpPair:
+    """Pair a household with a member (in the user's scope) or a unit that helps it."""
+    if policy.role_of(user) not in policy.MANAGER_ROLES + (Role.GRID_LEADER,):
+        raise Refused(403, "forbidden", detail=_("无权建立帮扶对子"))
+    household = in_scope(user, household_id)
+    member_id, unit = data.get("member"), data.get("unit") or ""
+    unit = _text(unit, "unit", 100, required=False)
+    member = None
+    if member_id is not None:
+        if isinstance(member_id, bool) or not isinstance(member_id, int):
+            raise Refused(400, "bad_value", field="member", detail=_("应为人员编号"))
+        member = policy.members_for(user).filter(pk=member_id).first()
+        if member is None:
+            raise not_found("member")
+    if member is None and not unit:
+        raise Refused(400, "required", field="member", detail=_("请选择帮扶人或填写帮扶单位"))
+    return HelpPair.objects.create(household=household, member=member, unit=unit, start_date=start)
+
+
+@transaction.atomic
+def end_help_pair(user, pair_id: int, end: dt.date) -> HelpPair:
+    pair = policy.help_pairs_for(user).select_for_update().filter(pk=pair_id).first()
+    if pair is None:
+        raise not_found("help_pair")
+    if pair.end_date is not None:
+        raise Refused(409, "already_ended", field="end_date", detail=_("该帮扶对子已结束"))
+    if end < pair.start_date:
+        raise Refused(400, "bad_date", field="end_date", detail=_("结束日期不能早于开始日期"))
+    pair.end_date = end
+    pair.save(update_fields=["end_date"])
+    return pair

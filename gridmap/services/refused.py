@@ -1,0 +1,17 @@
+"""The one exception the people/household services raise when they refuse: an HTTP status, a stable
+machine code, the field at fault and a readable reason. The API layer turns it into a 4xx JSON body."""
+from __future__ import annotations
+
+
+class Refused(Exception):
+    def __init__(self, status: int, code: str, *, field: str = "", detail: str = "", **extra):
+        super().__init__(detail or code)
+        self.status, self.code, self.field, self.detail, self.extra = status, code, field, str(detail), extra
+
+    def as_json(self) -> dict:
+        return {"code": self.code, "field": self.field, "detail": self.detail, **self.extra}
+
+
+def not_found(field: str = "id") -> Refused:
+    # One answer for "does not exist" and "not yours": out-of-scope objects must not reveal themselves.
+    return Refused(404, "not_found", field=field)

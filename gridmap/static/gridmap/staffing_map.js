@@ -1,0 +1,289 @@
+/* Staffing map: grids coloured by staffing status; a grid's panel to assign a leader, workers and
+ * volunteers (by search or by dragging an unassigned member onto the staff list), end assignments;
+ * central households of the grid: designate, accept the suggested nearest households, link by clicking. */
+(function () {
+  "use strict";
+  var P = window.GridPeople, esc = P.esc, gettext = P.gettext;
+  var interpolate = window.interpolate || function (f, o) { return f.replace(/%\((\w+)\)s/g, function (_, k) { return o[k]; }); };
+  var COLOURS = {no_leader: "#c62828", no_fulltime: "#ef6c00", overloaded: "#f9a825", staffed: "#2e7d32"};
+  var LABELS = {no_leader: gettext("未配网格长"), no_fulltime: gettext("无专职网格员"),
+                overloaded: gettext("专职网格员负担过重"), staffed: gettext("配备齐全"),
+                several_leaders: gettext("网格长多于一人"), size_low: gettext("户数低于标准"), size_high: gettext("户数高于标准")};
+  var S = {map: null, grids: null, gridId: null, hh: null, central: null, linking: false, data: null};
+  var root, panel;
+
+  function gridStyle(f) {
+    return {color: "#37474f", weight: f.id === S.gridId ? 3 : 1, fillColor: COLOURS[f.properties.staffing] || "#9e9e9e",
+            fillOpacity: 0.35, className: "staff-grid staff-" + f.properties.staffing};
+  }
+
+  function loadGrids(then) {
+    return P.api("GET", "/api/layers/staffing.geojson").then(function (r) {
+      if (S.grids) { S.map.removeLayer(S.grids); }
+      S.grids = L.geoJSON(r.data, {
+        style: gridStyle,
+        onEachFeature: function (f, layer) {
+          layer.on("click", function () { selectGrid(f.id); });
+          layer.on("add", function () { if (layer._path) { layer._path.dataset.grid = f.id; } });
+        }
+      }).addTo(S.map);
+      S.grids.bringToBack();
+      if (then) { then(r.data); }
+    });
+  }
+
+  function feature(id) {
+    var found = null;
+    S.grids.eachLayer(function (l) { if (l.feature.id === id) { found = l.feature; } });
+    return found;
+  }
+
+  function selectGrid(id) {
+    if (S.gridId !== id) {
+      S.grids.eachLayer(function (l) { if (l.feature.id === id) { S.map.fitBounds(l.getBounds(), {padding: [20, 20]}); } });
+    }
+    S.gridId = id;
+    S.central = null;
+    S.linking = false;
+    S.grids.setStyle(gridStyle);
+    Promise.all([P.api("GET", "/api/grids/" + id + "/staff"), P.api("GET", "/api/grids/" + id + "/households.json")])
+      .then(function (res) {
+        renderPanel(res[0].data);
+        if (res[1].ok) { S.data = res[1].data; drawHouseholds(); renderCentral(); }
+      });
+  }
+
+  function renderPanel(staff) {
+    var f = feature(S.gridId), p = f.properties;
+    var warnings = (p.warnings || []).map(function (w) { return "<li>" + esc(LABELS[w] || w) + "</li>"; }).join("");
+    var roles = staff.assignable_roles.map(function (r) { return "<option value=\"" + r.value + "\">" + esc(r.label) + "</option>"; }).join("");
+    panel.innerHTML =
+      "<h2>" + esc(p.name) + " <small class=\"muted\">" + esc(p.code) + "</small></h2>" +
+      "<p>" + interpolate(gettext("%(h)s 户 · 专职网格员 %(f)s 人"), {h: p.households, f: p.fulltime}, true) +
+      (p.per_fulltime ? " · " + interpolate(gettext("每人 %(n)s 户"), {n: p.per_fulltime}, true) : "") + "</p>" +
+      "<p class=\"staff-status\" data-status=\"" + p.staffing + "\"><span class=\"staffing-legend\"><span class=\"key\" style=\"--c:" +
+      COLOURS[p.staffing] + "\"></span></span>" + esc(LABELS[p.staffing]) + "</p>" +
+      (warnings ? "<ul class=\"warnings\">" + warnings + "</ul>" : "") +
+      "<h3>" + gettext("在任人员") + "</h3><ul id=\"staff-drop\" class=\"staff\">" + staff.active.map(function (a) {
+        return "<li><span>" + esc(a.role_label) + "：" + esc(a.member.name) + " <small class=\"muted\">" + esc(a.start_date) +
+          "</small></span><button type=\"button\" data-end=\"" + a.id + "\">" + gettext("结束") + "</button></li>";
+      }).join("") + "<li class=\"muted\">" + gettext("把下方人员拖到这里即可分配") + "</li></ul>" +
+      "<h3>" + gettext("分配人员") + "</h3><div class=\"assign\"><select id=\"assign-role\">" + roles + "</select> " +
+      "<input id=\"assign-date\" type=\"date\" value=\"" + new Date().toISOString().slice(0, 10) + "\"> " +
+      "<label><input id=\"assign-replace\" type=\"checkbox\"> " + gettext("替换现任网格长") + "</label><br>" +
+      "<input id=\"member-q\" type=\"search\" placeholder=\"" + gettext("姓名、拼音首字母或电话后几位") + "\"> " +
+      "<label><input id=\"member-free\" type=\"checkbox\" checked> " + gettext("仅未分配") + "</label></div>" +
+      "<ul id=\"member-list\"></ul><p id=\"panel-msg\" role=\"status\"></p>" +
+      "<details><summary>" + gettext("历史任职") + "</summary><ul>" + staff.history.map(function (a) {
+        return "<li>" + esc(a.role_label) + "：" + esc(a.member.name) + " " + esc(a.start_date) + "—" + esc(a.end_date) + "</li>";
+      }).join("") + "</ul></details><div id=\"central-panel\"></div>";
+    searchMembers();
+  }
+
+  function msg(text, bad) {
+    var el = document.getElementById("panel-msg");
+    if (el) { el.textContent = text; el.className = bad ? "error" : ""; }
+  }
+
+  function searchMembers() {
+    var q = document.getElementById("member-q").value.trim();
+    var free = document.getElementById("member-free").checked ? "&unassigned=1" : "";
+    P.api("GET", "/api/members/?q=" + encodeURIComponent(q) + free).then(function (r) {
+      var list = document.getElementById("member-list");
+      if (!r.ok) { list.innerHTML = "<li class=\"error\">" + esc(P.refusal(r)) + "</li>"; return; }
+      list.innerHTML = r.data.results.map(function (m) {
+        return "<li class=\"member\" draggable=\"true\" data-member=\"" + m.id + "\"><span>" + esc(m.name) +
+          (m.is_party_member ? " <span class=\"chip\" style=\"--c:#c62828\">" + gettext("党员") + "</span>" : "") +
+          " <small class=\"muted\">" + esc(m.phone) + "</small></span><button type=\"button\" data-assign=\"" + m.id + "\">" +
+          gettext("分配") + "</button></li>";
+      }).join("") || "<li class=\"muted\">" + gettext("没有符合条件的人员") + "</li>";
+    });
+  }
+
+  function assign(memberId) {
+    var body = {member: memberId, role: document.getElementById("assign-role").value,
+                start_date: document.getElementById("assign-date").value,
+                replace_leader: document.getElementById("assign-replace").checked};
+    P.api("POST", "/api/grids/" + S.gridId + "/staff", body).then(function (r) {
+      if (!r.ok) { msg(P.refusal(r), true); return; }
+      var id = S.gridId;
+      loadGrids(function () { selectGrid(id); });
+    });
+  }
+
+  function endAssignment(id) {
+    P.api("POST", "/api/assignments/" + id + "/end", {end_date: document.getElementById("assign-date").value})
+      .then(function (r) {
+        if (!r.ok) { msg(P.refusal(r), true); return; }
+        var grid = S.gridId;
+        loadGrids(function () { selectGrid(grid); });
+      });
+  }
+
+  /* Households of the selected grid, central households and their link lines. */
+  function drawHouseholds() {
+    if (S.hh) { S.map.removeLayer(S.hh); }
+    S.hh = L.featureGroup().addTo(S.map);
+    var byId = {};
+    S.data.households.forEach(function (h) { byId[h.id] = h; });
+    S.data.links.forEach(function (l) {
+      var c = byId[l[0]], h = byId[l[1]];
+      if (c && h) {
+        L.polyline([[c.lat, c.lon], [h.lat, h.lon]], {color: l[2] > Number(root.dataset.linkMax) ? "#ff6f00" : "#d7191c",
+          weight: 2, opacity: 0.8, className: "link-line link-from-" + c.id, interactive: false}).addTo(S.hh);
+      }
+    });
+    S.data.households.forEach(function (h) {
+      var m = L.circleMarker([h.lat, h.lon], {radius: h.central ? 8 : 5, weight: h.id === S.central ? 3 : 1,
+        color: h.id === S.central ? "#000" : "#263238",
+        fillColor: h.central ? "#d7191c" : (h.linked_to ? "#2b83ba" : (h.tags.indexOf("is_party_member") >= 0 ? "#ffb300" : "#9e9e9e")),
+        fillOpacity: 0.95, className: "hh-dot" + (h.central ? " hh-central" : "") +
+          (h.tags.indexOf("is_party_member") >= 0 ? " hh-party" : "")}).addTo(S.hh);
+      m.on("click", function () { householdClicked(h); });
+      if (m._path) { m._path.dataset.household = h.id; }
+    });
+  }
+
+  function householdClicked(h) {
+    if (S.linking && S.central && h.id !== S.central) {
+      P.api("POST", "/api/households/" + S.central + "/central/links", {household_ids: [h.id]}).then(afterLinks);
+      return;
+    }
+    if (h.central) { S.central = h.id; S.linking = false; drawHouseholds(); renderCentral(); return; }
+    if (root.dataset.canCentral === "1" && h.tags.indexOf("is_party_member") >= 0 && !h.linked_to) {
+      L.popup().setLatLng([h.lat, h.lon]).setContent("<div class=\"popup\"><b>" + esc(h.address) + "</b><br>" +
+        "<button type=\"button\" class=\"designate\" data-id=\"" + h.id + "\">" + gettext("设为党员中心户") + "</button></div>")
+        .openOn(S.map);
+    } else {
+      L.popup().setLatLng([h.lat, h.lon]).setContent(esc(h.address)).openOn(S.map);
+    }
+  }
+
+  function reloadHouseholds(then) {
+    P.api("GET", "/api/grids/" + S.gridId + "/households.json").then(function (r) {
+      S.data = r.data; drawHouseholds(); renderCentral(); if (then) { then(); }
+    });
+  }
+
+  function afterLinks(r) {
+    if (!r.ok) { msg(P.refusal(r), true); return; }
+    S.lastStatus = r.data;
+    reloadHouseholds();
+  }
+
+  function renderCentral() {
+    var box = document.getElementById("central-panel");
+    if (!box) { return; }
+    var counts = {}, long = {};
+    S.data.links.forEach(function (l) {
+      counts[l[0]] = (counts[l[0]] || 0) + 1;
+      if (l[2] > Number(root.dataset.linkMax)) { long[l[0]] = (long[l[0]] || 0) + 1; }
+    });
+    var centrals = S.data.households.filter(function (h) { return h.central; });
+    var html = "<h3>" + gettext("党员中心户") + "</h3><ul class=\"centrals\">" + centrals.map(function (h) {
+      var n = counts[h.id] || 0, warn = [];
+      if (n > 15) { warn.push(gettext("联系户过多")); }
+      if (n < 5) { warn.push(gettext("联系户不足")); }
+      if (long[h.id]) { warn.push(interpolate(gettext("%(n)s 条联系线过长"), {n: long[h.id]}, true)); }
+      return "<li" + (h.id === S.central ? " class=\"selected\"" : "") + "><button type=\"button\" class=\"link\" data-central=\"" +
+        h.id + "\" style=\"color:#b71c1c\">" + esc(h.address) + "</button><span>" + n + " " + gettext("户") +
+        (warn.length ? " <span class=\"warn\">" + esc(warn.join("、")) + "</span>" : "") + "</span></li>";
+    }).join("") + "</ul>";
+    if (S.central) {
+      html += "<div class=\"central-actions\"><button type=\"button\" id=\"suggest\">" + gettext("建议联系户") + "</button> " +
+        "<button type=\"button\" id=\"link-mode\">" + (S.linking ? gettext("结束点选") : gettext("点选联系户")) + "</button></div>" +
+        "<div id=\"suggestion\"></div>";
+    }
+    box.innerHTML = html;
+  }
+
+  function suggest() {
+    P.api("GET", "/api/households/" + S.central + "/central/suggestions").then(function (r) {
+      var box = document.getElementById("suggestion");
+      if (!r.ok) { box.textContent = P.refusal(r); return; }
+      var ids = r.data.suggestions.map(function (s) { return s.household_id; });
+      var byId = {};
+      S.data.households.forEach(function (h) { byId[h.id] = h; });
+      var c = byId[S.central];
+      r.data.suggestions.forEach(function (s) {
+        var h = byId[s.household_id];
+        if (h) { L.polyline([[c.lat, c.lon], [h.lat, h.lon]], {color: "#1565c0", dashArray: "4 4", weight: 2,
+                                                              className: "suggestion-line", interactive: false}).addTo(S.hh); }
+      });
+      box.innerHTML = ids.length ? "<p>" + interpolate(gettext("建议联系最近的 %(n)s 户（最远 %(m)s 米）"),
+        {n: ids.length, m: Math.round(r.data.suggestions[ids.length - 1].distance_m)}, true) + "</p><button type=\"button\" id=\"accept\" data-ids=\"" +
+        ids.join(",") + "\">" + gettext("接受建议") + "</button>" : "<p class=\"muted\">" + gettext("已满或没有可联系的住户") + "</p>";
+    });
+  }
+
+  function onPanelClick(e) {
+    var t = e.target;
+    if (t.dataset.assign) { assign(Number(t.dataset.assign)); }
+    if (t.dataset.end) { endAssignment(Number(t.dataset.end)); }
+    if (t.dataset.central) { S.central = Number(t.dataset.central); S.linking = false; drawHouseholds(); renderCentral(); }
+    if (t.id === "suggest") { suggest(); }
+    if (t.id === "link-mode") { S.linking = !S.linking; renderCentral(); }
+    if (t.id === "accept") {
+      P.api("POST", "/api/households/" + S.central + "/central/links",
+            {household_ids: t.dataset.ids.split(",").map(Number)}).then(afterLinks);
+    }
+  }
+
+  function init(map) {
+    root = document.getElementById("staffing-root");
+    panel = document.getElementById("panel");
+    S.map = map;
+    panel.addEventListener("click", onPanelClick);
+    panel.addEventListener("input", function (e) { if (e.target.id === "member-q") { searchMembers(); } });
+    panel.addEventListener("change", function (e) { if (e.target.id === "member-free") { searchMembers(); } });
+    panel.addEventListener("dragstart", function (e) {
+      var li = e.target.closest && e.target.closest("[data-member]");
+      if (li) { e.dataTransfer.setData("text/plain", li.dataset.member); }
+    });
+    panel.addEventListener("dragover", function (e) {
+      if (e.target.closest && e.target.closest("#staff-drop")) { e.preventDefault(); e.target.closest("#staff-drop").classList.add("drop"); }
+    });
+    panel.addEventListener("drop", function (e) {
+      var zone = e.target.closest && e.target.closest("#staff-drop");
+      if (!zone) { return; }
+      e.preventDefault();
+      zone.classList.remove("drop");
+      assign(Number(e.dataTransfer.getData("text/plain")));
+    });
+    map.on("popupopen", function (e) {
+      var b = e.popup.getElement().querySelector(".designate");
+      if (!b) { return; }
+      b.addEventListener("click", function () {
+        var id = Number(b.dataset.id);
+        P.api("POST", "/api/households/" + id + "/central").then(function (r) {
+          map.closePopup();
+          if (!r.ok) { msg(P.refusal(r), true); return; }
+          S.central = id;
+          reloadHouseholds();
+        });
+      });
+    });
+    var status = document.getElementById("map-status");
+    loadGrids(function (data) {
+      if (S.grids.getBounds().isValid()) { map.fitBounds(S.grids.getBounds(), {padding: [10, 10]}); }
+      root.dataset.loaded = "true";
+      status.textContent = interpolate(gettext("已加载 %(n)s 个网格"), {n: data.features.length}, true);
+      status.classList.add("done");
+      addLegend(map);
+    });
+  }
+
+  function addLegend(map) {
+    var legend = L.control({position: "bottomright"});
+    legend.onAdd = function () {
+      var div = L.DomUtil.create("div", "legend staffing-legend");
+      div.innerHTML = Object.keys(COLOURS).map(function (k) {
+        return "<div><span class=\"key\" style=\"--c:" + COLOURS[k] + "\"></span>" + esc(LABELS[k]) + "</div>";
+      }).join("");
+      return div;
+    };
+    legend.addTo(map);
+  }
+
+  window.GridStaffing = {init: init};
+})();

@@ -1,0 +1,191 @@
+"""The role × endpoint authorization matrix: ONE table, read by tests/test_access_matrix.py.
+
+ADDING A URL? Add a row here in the same commit. tests/test_access_matrix.py walks every URL pattern
+(django.urls.get_resolver()) and fails for any pattern name missing from RULES (admin/ is covered by one
+wildcard row). A row is (url name, method, target, expected status per role, JSON body builder):
+
+- target: "-" no object in the URL; "own" an object inside the role's scope; "other" an object outside it
+  (another grid of the same community for grid staff, another community for community staff, another
+  street for street admins and planners; for the system admin "other" is still in scope).
+- statuses, in the order of ROLES: anonymous, system admin, street admin, community staff, grid leader,
+  grid worker, planner.
+- body: a function (world, role, target) -> dict sent as JSON (writes are rolled back after each case).
+- reveals: the cell is "R" (full ID/phone allowed, audited); every other response must hold none.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+ROLES = ("anon", "system_admin", "street_admin", "community_staff", "grid_leader", "grid_worker", "planner")
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    method: str
+    target: str
+    statuses: tuple[int, ...]
+    body: Callable | None = None
+    reveals: bool = False
+    multipart: bool = False
+
+    def expected(self, role: str) -> int:
+        return self.statuses[ROLES.index(role)]
+
+
+def R(name, method, target, statuses, body=None, **kw) -> Rule:  # noqa: N802 (reads like a table row)
+    assert len(statuses) == len(ROLES), name
+    return Rule(name, method, target, tuple(statuses), body, **kw)
+
+
+# Bodies: each builder gets the prepared world (tests/test_access_matrix.World), the role and the target.
+def _version(w, role, target):
+    return {"version": w.obj("grid", role, target).version}
+
+
+def _assign(w, role, target):
+    return {"member": w.free_member.pk, "role": "volunteer", "start_date": "2026-03-01"}
+
+
+def _move(w, role, target):
+    h = w.obj("household", role, target)
+    return {"lon": h.location.x, "lat": h.location.y}
+
+
+def _link(w, role, target):
+    return {"household_ids": [w.linkable(role, target).pk]}
+
+
+_END = lambda w, r, t: {"end_date": "2030-01-01"}  # noqa: E731
+_REASON = lambda w, r, t: {"reason": "核实住户信息"}  # noqa: E731
+_VISIT = lambda w, r, t: {"visited_on": "2026-01-05", "note": "走访正常"}  # noqa: E731
+_PAIR = lambda w, r, t: {"unit": "区人民医院", "start_date": "2026-01-01"}  # noqa: E731
+_PATCH = lambda w, r, t: {"residents": 2}  # noqa: E731
+_MEMBER = lambda w, r, t: {"name": "测试人员", "community": w.obj("community", "community_staff", "own").pk}  # noqa
+_EMPTY = lambda w, r, t: {}  # noqa: E731
+
+#                                                            anon sys  street comm lead work plan
+RULES: list[Rule] = [
+    # Pages and site plumbing
+    R("home", "get", "-",                                     (302, 302, 302, 302, 302, 302, 302)),
+    R("street-map", "get", "-",                               (302, 200, 200, 200, 200, 200, 200)),
+    R("grid-editor", "get", "-",                              (302, 200, 200, 200, 403, 403, 403)),
+    R("staffing-map", "get", "-",                             (302, 200, 200, 200, 403, 403, 403)),
+    R("my-grid", "get", "-",                                  (302, 200, 200, 200, 200, 200, 403)),
+    R("my-grid-household", "get", "own",                      (302, 200, 200, 200, 200, 200, 403)),
+    R("my-grid-household", "get", "other",                    (302, 200, 404, 404, 404, 404, 403)),
+    R("login", "get", "-",                                    (200, 302, 302, 302, 302, 302, 302)),
+    R("logout", "post", "-",                                  (302, 302, 302, 302, 302, 302, 302)),
+    R("set_language", "post", "-",                            (302, 302, 302, 302, 302, 302, 302)),
+    R("javascript-catalog", "get", "-",                       (200, 200, 200, 200, 200, 200, 200)),
+    R("healthz", "get", "-",                                  (200, 200, 200, 200, 200, 200, 200)),
+    R("admin:*", "get", "-",                                  (302, 200, 200, 302, 302, 302, 302)),
+    # Map layers (lists: only ever rows of the user's scope)
+    R("layer-grids", "get", "-",                              (401, 200, 200, 200, 200, 200, 200)),
+    R("layer-communities", "get", "-",                        (401, 200, 200, 200, 200, 200, 200)),
+    R("layer-households", "get", "-",                         (401, 200, 200, 200, 200, 200, 403)),
+    R("layer-links", "get", "-",                              (401, 200, 200, 200, 200, 200, 403)),
+    R("layer-stations", "get", "-",                           (401, 200, 200, 200, 200, 200, 200)),
+    R("layer-staffing", "get", "-",                           (401, 200, 200, 200, 200, 200, 200)),
+    # Grid editor (issue #4)
+    R("grid-create", "post", "-",                             (401, 400, 400, 400, 400, 400, 400), _EMPTY),
+    R("grid-check", "post", "-",                              (401, 400, 400, 400, 400, 400, 400), _EMPTY),
+    R("grid-merge", "post", "-",                              (401, 400, 400, 400, 400, 400, 400), _EMPTY),
+    R("grid-boundary", "post", "own",                         (401, 400, 400, 400, 403, 403, 403), _version),
+    R("grid-boundary", "post", "other",                       (401, 400, 404, 404, 404, 404, 404), _version),
+    R("grid-split", "post", "own",                            (401, 400, 400, 400, 403, 403, 403), _version),
+    R("grid-split", "post", "other",                          (401, 400, 404, 404, 404, 404, 404), _version),
+    R("grid-retire", "post", "own",                           (401, 200, 200, 200, 403, 403, 403), _version),
+    R("grid-retire", "post", "other",                         (401, 200, 404, 404, 404, 404, 404), _version),
+    R("grid-discard", "post", "own",                          (401, 200, 200, 200, 403, 403, 403), _version),
+    R("grid-discard", "post", "other",                        (401, 200, 404, 404, 404, 404, 404), _version),
+    R("grid-history", "get", "own",                           (401, 200, 200, 200, 200, 200, 200)),
+    R("grid-history", "get", "other",                         (401, 200, 404, 404, 404, 404, 404)),
+    R("grid-diff", "get", "own",                              (401, 404, 200, 200, 200, 200, 200)),
+    R("grid-diff", "get", "other",                            (401, 404, 404, 404, 404, 404, 404)),
+    R("grid-restore", "post", "own",                          (401, 404, 200, 200, 403, 403, 403), _version),
+    R("grid-restore", "post", "other",                        (401, 404, 404, 404, 404, 404, 404), _version),
+    R("editor-grids", "get", "own",                           (401, 200, 200, 200, 200, 200, 200)),
+    R("editor-grids", "get", "other",                         (401, 200, 404, 404, 404, 404, 404)),
+    R("community-publish", "post", "own",                     (401, 400, 400, 403, 403, 403, 403), _EMPTY),
+    R("community-publish", "post", "other",                   (401, 400, 404, 404, 404, 404, 404), _EMPTY),
+    R("community-topology", "get", "own",                     (401, 200, 200, 200, 200, 200, 200)),
+    R("community-topology", "get", "other",                   (401, 200, 404, 404, 404, 404, 404)),
+    R("community-fix-sliver", "post", "own",                  (401, 400, 400, 400, 400, 400, 400), _EMPTY),
+    R("street-topology", "get", "own",                        (401, 200, 200, 200, 200, 200, 200)),
+    R("street-topology", "get", "other",                      (401, 200, 404, 404, 404, 404, 404)),
+    # Staff of grids and the member registry (issue #5)
+    R("grid-staff", "get", "own",                             (401, 200, 200, 200, 200, 200, 403)),
+    R("grid-staff", "get", "other",                           (401, 200, 404, 404, 404, 404, 403)),
+    R("grid-staff", "post", "own",                            (401, 201, 201, 201, 403, 403, 403), _assign),
+    R("grid-staff", "post", "other",                          (401, 201, 404, 404, 403, 403, 403), _assign),
+    R("assignment-end", "post", "own",                        (401, 200, 200, 200, 404, 404, 404), _END),
+    R("assignment-end", "post", "other",                      (401, 200, 404, 404, 404, 404, 404), _END),
+    R("members", "get", "-",                                  (401, 200, 200, 200, 200, 200, 403)),
+    R("members", "post", "-",                                 (401, 201, 201, 201, 403, 403, 403), _MEMBER),
+    R("members-import", "post", "-",                          (401, 400, 400, 400, 403, 403, 403), multipart=True),
+    # A grid's households and one household (the grid leader's view)
+    R("grid-households", "get", "own",                        (401, 200, 200, 200, 200, 200, 403)),
+    R("grid-households", "get", "other",                      (401, 200, 404, 404, 404, 404, 403)),
+    R("household", "get", "own",                              (401, 200, 200, 200, 200, 200, 403)),
+    R("household", "get", "other",                            (401, 200, 404, 404, 404, 404, 403)),
+    R("household", "patch", "own",                            (401, 200, 200, 200, 200, 200, 403), _PATCH),
+    R("household", "patch", "other",                          (401, 200, 404, 404, 404, 404, 403), _PATCH),
+    R("household-move", "post", "own",                        (401, 200, 200, 200, 200, 200, 403), _move),
+    R("household-move", "post", "other",                      (401, 200, 404, 404, 404, 404, 403), _move),
+    R("household-reveal", "post", "own",                      (401, 200, 200, 200, 200, 200, 403), _REASON,
+      reveals=True),
+    R("household-reveal", "post", "other",                    (401, 200, 404, 404, 404, 404, 403), _REASON,
+      reveals=True),
+    R("household-visits", "get", "own",                       (401, 200, 200, 200, 200, 200, 403)),
+    R("household-visits", "post", "other",                    (401, 201, 404, 404, 404, 404, 403), _VISIT),
+    R("household-visits", "post", "own",                      (401, 201, 201, 201, 201, 201, 403), _VISIT),
+    R("household-help-pairs", "post", "own",                  (401, 201, 201, 201, 201, 403, 403), _PAIR),
+    R("household-help-pairs", "post", "other",                (401, 201, 404, 404, 404, 403, 403), _PAIR),
+    R("help-pair-end", "post", "own",                         (401, 200, 200, 200, 200, 200, 403), _END),
+    R("help-pair-end", "post", "other",                       (401, 200, 404, 404, 404, 404, 403), _END),
+    # Central households and their links
+    R("central-household", "get", "own",                      (401, 200, 200, 200, 403, 403, 403)),
+    R("central-household", "post", "own",                     (401, 201, 201, 201, 403, 403, 403)),
+    R("central-household", "post", "other",                   (401, 201, 404, 404, 404, 404, 403)),
+    R("central-household", "delete", "own",                   (401, 200, 200, 200, 403, 403, 403)),
+    R("central-suggestions", "get", "own",                    (401, 200, 200, 200, 403, 403, 403)),
+    R("central-suggestions", "get", "other",                  (401, 200, 404, 404, 404, 404, 403)),
+    R("central-links", "post", "own",                         (401, 201, 201, 201, 403, 403, 403), _link),
+    R("central-links", "post", "other",                       (401, 201, 404, 404, 404, 404, 403), _link),
+    R("central-links", "delete", "own",                       (401, 200, 200, 200, 403, 403, 403), _link),
+    # REST API, OpenAPI, OGC API - Features, vector tiles (issue #8)
+    R("api-schema", "get", "-",                               (401, 200, 200, 200, 200, 200, 200)),
+    R("api-docs", "get", "-",                                 (401, 200, 200, 200, 200, 200, 200)),
+    R("tile", "get", "-",                                     (401, 200, 200, 200, 200, 200, 200)),
+    R("ogc-landing", "get", "-",                              (401, 200, 200, 200, 200, 200, 200)),
+    R("ogc-conformance", "get", "-",                          (401, 200, 200, 200, 200, 200, 200)),
+    R("ogc-api", "get", "-",                                  (401, 200, 200, 200, 200, 200, 200)),
+    R("ogc-collections", "get", "-",                          (401, 200, 200, 200, 200, 200, 200)),
+    R("ogc-collection", "get", "-",                           (401, 200, 200, 200, 200, 200, 200)),
+    R("ogc-items", "get", "-",                                (401, 200, 200, 200, 200, 200, 200)),
+    R("ogc-item", "get", "own",                               (401, 200, 200, 200, 200, 200, 200)),
+    R("ogc-item", "get", "other",                             (401, 200, 404, 404, 404, 404, 404)),
+    R("rest-street-detail", "get", "own",                     (401, 200, 200, 200, 200, 200, 200)),
+    R("rest-street-detail", "get", "other",                   (401, 200, 404, 404, 404, 404, 404)),
+    R("rest-community-detail", "get", "own",                  (401, 200, 200, 200, 200, 200, 200)),
+    R("rest-community-detail", "get", "other",                (401, 200, 404, 404, 404, 404, 404)),
+    R("rest-grid-detail", "get", "own",                       (401, 200, 200, 200, 200, 200, 200)),
+    R("rest-grid-detail", "get", "other",                     (401, 200, 404, 404, 404, 404, 404)),
+    R("rest-station-detail", "get", "own",                    (401, 200, 200, 200, 200, 200, 200)),
+    R("rest-station-detail", "get", "other",                  (401, 200, 404, 404, 404, 404, 404)),
+    R("rest-household-detail", "get", "own",                  (401, 200, 200, 200, 200, 200, 403)),
+    R("rest-household-detail", "get", "other",                (401, 200, 404, 404, 404, 404, 403)),
+    R("rest-member-detail", "get", "own",                     (401, 200, 200, 200, 200, 200, 404)),
+    R("rest-member-detail", "get", "other",                   (401, 200, 404, 404, 404, 404, 404)),
+    R("rest-assignment-detail", "get", "own",                 (401, 200, 200, 200, 200, 200, 404)),
+    R("rest-assignment-detail", "get", "other",               (401, 200, 404, 404, 404, 404, 404)),
+    R("rest-street-list", "get", "-",                         (401, 200, 200, 200, 200, 200, 200)),
+    R("rest-community-list", "get", "-",                      (401, 200, 200, 200, 200, 200, 200)),
+    R("rest-grid-list", "get", "-",                           (401, 200, 200, 200, 200, 200, 200)),
+    R("rest-station-list", "get", "-",                        (401, 200, 200, 200, 200, 200, 200)),
+    R("rest-household-list", "get", "-",                      (401, 200, 200, 200, 200, 200, 403)),
+    R("rest-member-list", "get", "-",                         (401, 200, 200, 200, 200, 200, 200)),
+    R("rest-assignment-list", "get", "-",                     (401, 200, 200, 200, 200, 200, 200)),
+]

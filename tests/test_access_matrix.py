@@ -1,0 +1,219 @@
+"""Every URL pattern × every role, from the one table in tests/access_matrix.py.
+
+Each case checks the status code, that the body holds no marker of an out-of-scope object (the
+"other" household and grid of the role are renamed to markers first; a planner's own-street household
+too, since planners see no resident rows), and that no unmasked ID number or phone appears unless the
+cell is a reveal. The meta-test fails when a URL pattern has no row.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+from functools import cached_property
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from gridmap import policy
+from gridmap.models import (
+    AssignmentRole, CentralHousehold, CentralLink, Community, Grid, GridAssignment, HelpPair, Household, Member,
+)
+from gridmap.models.accounts import Role
+from gridmap.services.rehoming import rehome_households
+from tests.access_matrix import ROLES, RULES, Rule
+
+UNMASKED = re.compile(r"(?<!\d)(\d{17}[\dXx]|1[3-9]\d{9})(?!\d)")
+HOUSEHOLD_MARK, GRID_MARK, PLANNER_MARK = "越界住户标记", "越界网格标记", "规划不可见标记"
+KIND = {  # which object a URL's <pk> names
+    **dict.fromkeys(["grid-boundary", "grid-split", "grid-retire", "grid-discard", "grid-history", "grid-diff",
+                     "grid-restore", "grid-staff", "grid-households"], "grid"),
+    **dict.fromkeys(["editor-grids", "community-publish", "community-topology", "community-fix-sliver"],
+                    "community"),
+    "street-topology": "street", "assignment-end": "assignment", "help-pair-end": "help_pair",
+    **dict.fromkeys(["household", "household-move", "household-reveal", "household-visits",
+                     "household-help-pairs", "my-grid-household"], "household"),
+    **dict.fromkeys(["central-household", "central-suggestions", "central-links"], "central"),
+    # REST API and OGC API - Features (issue #8)
+    "rest-street-detail": "street", "rest-community-detail": "community", "rest-grid-detail": "grid",
+    "rest-station-detail": "station", "rest-household-detail": "household", "rest-member-detail": "member",
+    "rest-assignment-detail": "assignment", "ogc-item": "grid",
+}
+EXTRA_KWARGS = {"ogc-collection": {"collection": "grids"}, "ogc-items": {"collection": "grids"},
+                "ogc-item": {"collection": "grids"}, "tile": {"layer": "grids", "z": 14, "x": 13010, "y": 6210}}
+FIELD = (Role.GRID_LEADER, Role.GRID_WORKER)
+
+
+class World:
+    """The objects each role's cases point at, built lazily inside the test's transaction."""
+
+    def __init__(self, user_for, small_street):
+        self.user_for, self.small = user_for, small_street
+        rehome_households(household_ids=[h.pk for h in small_street["households"].values()])
+        self._cache = {}
+
+    def user(self, role):
+        return None if role == "anon" else self.user_for(role)
+
+    def _viewer(self, role):
+        # Anonymous and planner cases point at objects a street admin of the same street would see.
+        return self.user_for("grid_leader" if role == "anon" else "street_admin" if role == "planner" else role)
+
+    @cached_property
+    def free_member(self) -> Member:
+        return Member.objects.create(name="矩阵测试人员", community=policy.communities_for(
+            self.user_for("community_staff")).first())
+
+    def obj(self, kind: str, role: str, target: str):
+        key = (kind, role, target)
+        if key not in self._cache:
+            self._cache[key] = getattr(self, "_" + kind)(self._viewer(role), target, role)
+        return self._cache[key]
+
+    def _grid(self, user, target, role):
+        if target == "own":
+            return policy.grids_for(user).published().order_by("code").first()
+        if policy.role_of(user) in FIELD:
+            return (Grid.objects.published().filter(community__in=policy.communities_for(user))
+                    .exclude(pk__in=policy.grids_for(user)).order_by("code").first())
+        if policy.role_of(user) == Role.COMMUNITY_STAFF:
+            return (Grid.objects.published().filter(community__street__in=policy.streets_for(user))
+                    .exclude(community__in=policy.communities_for(user)).order_by("code").first())
+        return next(iter(self.small["grids"].values()))
+
+    def _household(self, user, target, role):
+        grid = self._grid(user, target, role)
+        return Household.objects.filter(grid=grid).order_by("id").first()
+
+    def _community(self, user, target, role):
+        if target == "own":
+            return self._grid(user, target, role).community
+        if policy.role_of(user) in (*FIELD, Role.COMMUNITY_STAFF):  # another community of the same street
+            return (Community.objects.filter(street__in=policy.streets_for(user))
+                    .exclude(pk__in=policy.communities_for(user)).order_by("code").first())
+        return next(iter(self.small["communities"].values()))
+
+    def _street(self, user, target, role):
+        return policy.streets_for(user).first() if target == "own" else self.small["street"]
+
+    def _station(self, user, target, role):
+        from gridmap.models import ServiceStation
+
+        if target == "own":
+            return policy.stations_for(user).order_by("id").first()
+        return ServiceStation.objects.exclude(pk__in=policy.stations_for(user)).order_by("id").first() or \
+            self.small["station"]
+
+    def _member(self, user, target, role):
+        return Member.objects.create(name="成员", community=self._community(user, target, role))
+
+    def _central(self, user, target, role):
+        household = self._household(user, target, role)
+        Household.objects.filter(pk=household.pk).update(is_party_member=True)
+        CentralLink.objects.filter(household=household).delete()
+        CentralHousehold.objects.update_or_create(household=household, defaults={"active": True})
+        return household
+
+    def linkable(self, role, target) -> Household:
+        central = self.obj("central", role, target)
+        return (Household.objects.filter(grid=central.grid, central_link__isnull=True, central__isnull=True)
+                .exclude(pk=central.pk).order_by("id").first())
+
+    def _assignment(self, user, target, role):
+        grid = self._grid(user, target, role)
+        member = Member.objects.create(name="志愿者", community=grid.community)
+        return GridAssignment.objects.create(member=member, grid=grid, role=AssignmentRole.VOLUNTEER,
+                                             start_date=dt.date(2026, 1, 1))
+
+    def _help_pair(self, user, target, role):
+        return HelpPair.objects.create(household=self._household(user, target, role), unit="社区卫生站",
+                                       start_date=dt.date(2026, 1, 1))
+
+    def mark(self, role) -> list[str]:
+        """Rename the role's out-of-scope household and grid to markers; return the markers to look for."""
+        if role == "system_admin":
+            return []
+        marks = []
+        other_household = self.obj("household", role, "other")
+        Household.objects.filter(pk=other_household.pk).update(address=HOUSEHOLD_MARK)
+        Grid.objects.filter(pk=self.obj("grid", role, "other").pk).update(name=GRID_MARK)
+        marks += [HOUSEHOLD_MARK, GRID_MARK]
+        if role == "planner":
+            Household.objects.filter(pk=self.obj("household", role, "own").pk).update(address=PLANNER_MARK)
+            marks.append(PLANNER_MARK)
+        return marks
+
+
+def _url(rule: Rule, world: World, role: str) -> str:
+    if rule.name == "admin:*":
+        return "/admin/"
+    kind = KIND.get(rule.name)
+    if kind is None:
+        return reverse(rule.name, kwargs=EXTRA_KWARGS.get(rule.name))
+    obj = world.obj(kind, role, rule.target)
+    key = {"my-grid-household": "household", "ogc-item": "fid"}.get(rule.name, "pk")
+    kwargs = {key: obj.pk, **EXTRA_KWARGS.get(rule.name, {})}
+    if rule.name in ("grid-diff", "grid-restore"):
+        kwargs["number"] = 1
+    return reverse(rule.name, kwargs=kwargs)
+
+
+def _case_id(rule: Rule, role: str) -> str:
+    return f"{rule.name}-{rule.method}-{rule.target}-{role}"
+
+
+CASES = [(rule, role) for rule in RULES for role in ROLES]
+
+
+@pytest.mark.parametrize(("rule", "role"), CASES, ids=[_case_id(r, role) for r, role in CASES])
+def test_role_endpoint_matrix(rule: Rule, role: str, user_for, small_street):
+    world = World(user_for, small_street)
+    url = _url(rule, world, role)
+    body = rule.body(world, role, rule.target) if rule.body else None
+    markers = world.mark(role)
+    client = Client()
+    if role != "anon":
+        client.force_login(world.user(role))
+    if rule.name == "set_language":
+        response = client.post(url, {"language": "zh-hans", "next": "/map/"})
+    elif rule.multipart or rule.method == "post" and body is None:
+        response = getattr(client, rule.method)(url)
+    elif body is not None:
+        response = getattr(client, rule.method)(url, data=json.dumps(body), content_type="application/json")
+    else:
+        response = getattr(client, rule.method)(url)
+    if os.environ.get("MATRIX_OBSERVE"):  # print the observed row instead of checking (to write new rows)
+        print(f"OBSERVED {rule.name} {rule.method} {rule.target} {role} {response.status_code}")
+        return
+    assert response.status_code == rule.expected(role), (url, response.content[:300])
+    text = response.content.decode("utf-8", "replace")
+    for marker in markers:
+        assert marker not in text, (url, marker)
+    if not rule.reveals:
+        assert not UNMASKED.search(text), (url, UNMASKED.search(text).group(0))
+
+
+def _patterns(resolver: URLResolver, prefix: str = ""):
+    for pattern in resolver.url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            if route.startswith("admin/"):
+                yield route, "admin:*"
+            else:
+                yield from _patterns(pattern, route)
+        elif isinstance(pattern, URLPattern):
+            yield route, pattern.name
+
+
+def test_every_url_pattern_has_a_row_in_the_matrix():
+    covered = {rule.name for rule in RULES}
+    missing = sorted({f"{name or '(unnamed)'} ({route})" for route, name in _patterns(get_resolver())
+                      if name not in covered})
+    assert not missing, "add rows to tests/access_matrix.py for: " + ", ".join(missing)
+
+
+def test_every_row_names_a_real_pattern():
+    names = {name for _, name in _patterns(get_resolver())}
+    assert {rule.name for rule in RULES} <= names
