@@ -6,7 +6,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from gridmap.api import central, grids, households, layers
 from gridmap.api import people as people_api
-from gridmap.views import editor, maps, people
+from gridmap.views import accounts, editor, maps, people
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="street-map", permanent=False), name="home"),
@@ -52,8 +52,7 @@ urlpatterns = [
     path("api/households/<int:pk>/central", central.central_household, name="central-household"),
     path("api/households/<int:pk>/central/suggestions", central.suggestions, name="central-suggestions"),
     path("api/households/<int:pk>/central/links", central.links, name="central-links"),
-    path("accounts/login/", auth_views.LoginView.as_view(template_name="gridmap/login.html",
-                                                         redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", accounts.login, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(packages=["gridmap"]), name="javascript-catalog"),

@@ -73,6 +73,8 @@ class OfflinePage:
         self.failed: list[str] = []
         self.context.route("**/*", self._route)
         self.page.on("requestfailed", lambda r: self.failed.append(r.url))
+        self.csp_violations: list[str] = []
+        self.page.on("console", lambda m: "Content Security Policy" in m.text and self.csp_violations.append(m.text))
 
     def _route(self, route):
         if route.request.url.startswith(self.base_url):

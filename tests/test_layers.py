@@ -41,7 +41,7 @@ def test_each_role_gets_its_scope_and_never_unmasked_personal_data(client_for, u
     assert not UNMASKED_ID.search(body) and not UNMASKED_PHONE.search(body)
     ids = {f["id"] for f in json.loads(body)["features"]}
     expected = {
-        "grids": policy.grids_for(user), "communities": policy.communities_for(user),
+        "grids": policy.grids_for(user).published(), "communities": policy.communities_for(user),
         "stations": policy.stations_for(user), "households": policy.households_for(user),
     }
     if name in expected:
@@ -70,13 +70,14 @@ def test_community_staff_see_their_community_only(client_for, user_for):
 
 def test_grid_properties_carry_staff_and_counts(client_for):
     features = json.loads(layer(client_for("street_admin"), "grids").content)["features"]
-    assert len(features) == Grid.objects.filter(community__street__code="152922100").count()
+    assert len(features) == Grid.objects.published().filter(community__street__code="152922100").count()
     by_code = {f["properties"]["code"]: f["properties"] for f in features}
-    grid = Grid.objects.filter(community__street__code="152922100").order_by("code").first()
+    grid = Grid.objects.published().filter(community__street__code="152922100").order_by("code").first()
     props = by_code[grid.code]
     assert props["households"] == Household.objects.filter(grid=grid).count()
     assert props["name"] == grid.name
     assert sum(1 for p in by_code.values() if p["leader"] is None) == 3
+    assert {p["status"] for p in by_code.values()} == {"published"}
 
 
 def test_links_join_central_households_to_their_neighbours(client_for):

@@ -48,7 +48,8 @@ def _layer_view(build, *, residents: bool = False):
     return view
 
 
-grids = _layer_view(lambda user, bbox: layers.grids_layer(policy.grids_for(user), bbox))
+# The street map shows the published state; drafts and retired grids live in the grid editor.
+grids = _layer_view(lambda user, bbox: layers.grids_layer(policy.grids_for(user).published(), bbox))
 communities = _layer_view(lambda user, bbox: layers.communities_layer(policy.communities_for(user), bbox))
 stations = _layer_view(lambda user, bbox: layers.stations_layer(policy.stations_for(user), bbox))
 households = _layer_view(lambda user, bbox: layers.households_layer(policy.households_for(user), bbox),

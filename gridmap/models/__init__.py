@@ -3,7 +3,7 @@ from gridmap.models.areas import Community, Grid, GridStatus, GridVersion, Stree
 from gridmap.models.households import CentralHousehold, CentralLink, Household, ResidentType
 from gridmap.models.people import AssignmentRole, GridAssignment, HelpPair, Member
 from gridmap.models.stations import ServiceStation, StationKind
-from gridmap.models.accounts import Profile, Role
+from gridmap.models.accounts import LoginAttempt, Profile, Role
 from gridmap.models.audit import AuditAction, AuditEvent
 from gridmap.models.visits import Visit
 
@@ -11,6 +11,6 @@ __all__ = [
     "Street", "Community", "Grid", "GridStatus", "GridVersion",
     "Household", "ResidentType", "CentralHousehold", "CentralLink",
     "Member", "GridAssignment", "AssignmentRole", "HelpPair",
-    "ServiceStation", "StationKind", "Profile", "Role",
+    "ServiceStation", "StationKind", "Profile", "Role", "LoginAttempt",
     "AuditAction", "AuditEvent", "Visit",
 ]

@@ -41,3 +41,17 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()}"
+
+
+class LoginAttempt(models.Model):
+    """One sign-in attempt, kept for the lockout rule (5 failures in 15 minutes per account and address)."""
+
+    username = models.CharField(_("用户名"), max_length=150)
+    address = models.GenericIPAddressField(_("地址"), null=True, blank=True)
+    succeeded = models.BooleanField(_("成功"))
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("登录尝试")
+        verbose_name_plural = _("登录尝试")
+        indexes = [models.Index(fields=["username", "address", "at"], name="login_attempt_lookup")]

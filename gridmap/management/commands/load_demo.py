@@ -27,6 +27,8 @@ class Command(BaseCommand):
     def handle(self, *args, households=None, seed=20261122, no_accounts=False, **options):
         from geodata.synth import build_city, demo_street
 
+        if not no_accounts and not settings.DEMO_MODE:
+            raise CommandError("demo accounts exist only in demo mode (DEMO_MODE=true); use --no-accounts")
         if Street.objects.exists():
             self.stdout.write(f"data present ({Household.objects.count()} households): not loading again")
         else:
@@ -38,8 +40,6 @@ class Command(BaseCommand):
             self.stdout.write(", ".join(f"{k} {v}" for k, v in counts.items()))
         if no_accounts:
             return
-        if not settings.DEMO_MODE:
-            raise CommandError("demo accounts exist only in demo mode (DEMO_MODE=true)")
         password = os.environ.get("DEMO_PASSWORD", DEFAULT_PASSWORD)
         accounts = ensure_demo_accounts(password)
         self.stdout.write(self.style.SUCCESS("demo accounts (password for all: %s)" % password))
