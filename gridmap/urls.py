@@ -57,5 +57,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(packages=["gridmap"]), name="javascript-catalog"),
     path("healthz", maps.healthz, name="healthz"),
+    path("", include("gridmap.api.routes")),  # REST API, OpenAPI + Swagger, OGC API Features, tiles
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,106 @@
+"""Writes of the REST API, through the same services as the pages, with optimistic concurrency.
+
+Households: ``PATCH /api/v1/households/{id}/`` with ``If-Match: <ETag of the last GET>``. The body may
+carry the editable details (services.household_care.EDITABLE; anything else is refused, no mass
+assignment) and/or ``location`` as a GeoJSON Point; a location change goes through
+``household_care.move_household`` (grid checks on both ends, then ``rehome_households``). The row is
+locked while the ETag is compared, so of two writers holding the same ETag exactly one wins; the other
+gets 412 (and 428 without If-Match). The ETag is the household's ``updated_at`` in microseconds, which
+every write moves.
+"""
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+
+from gridmap import policy
+from gridmap.models import ResidentType
+from gridmap.models.households import TAG_FIELDS
+from gridmap.services import household_care as care
+from gridmap.services.refused import Refused
+
+
+def etag_of(household) -> str:
+    return f'"{int(household.updated_at.timestamp() * 1_000_000)}"'
+
+
+class PointBody(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["Point"])
+    coordinates = serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2)
+
+
+class HouseholdPatch(serializers.Serializer):
+    """Documents the body; the service validates it (one validator for pages and API)."""
+    address = serializers.CharField(required=False, max_length=200)
+    head_name = serializers.CharField(required=False, max_length=50)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=11)
+    id_number = serializers.CharField(required=False, allow_blank=True, max_length=18)
+    residents = serializers.IntegerField(required=False, min_value=1, max_value=99)
+    resident_type = serializers.ChoiceField(required=False, choices=ResidentType.choices)
+    location = PointBody(required=False)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields.update({tag: serializers.BooleanField(required=False) for tag in TAG_FIELDS})
+        return fields
+
+
+def _point(value) -> dict:
+    if not isinstance(value, dict) or value.get("type") != "Point" or not isinstance(value.get("coordinates"), list) \
+            or len(value["coordinates"]) != 2:
+        raise Refused(400, "bad_geometry", field="location", detail=_("位置应为 GeoJSON Point"))
+    lon, lat = value["coordinates"]
+    return {"lon": lon, "lat": lat}
+
+
+class HouseholdWrites:
+    """Mixed into the household viewset: retrieve with an ETag, PATCH with If-Match."""
+
+    parser_classes = [JSONParser]
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        response["ETag"] = etag_of(self.get_object())
+        return response
+
+    @extend_schema(request=HouseholdPatch, parameters=[
+        OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+                         description="The ETag of the household as last read")])
+    def partial_update(self, request, pk=None):
+        data = request.data
+        try:
+            if not isinstance(data, dict):
+                raise Refused(400, "not_an_object", field="body")
+            expected = request.headers.get("If-Match")
+            if not expected:
+                raise Refused(428, "if_match_required", field="If-Match", detail=_("需要 If-Match（上次读取的 ETag）"))
+            household = self._write(request.user, pk, dict(data), expected)
+        except Refused as exc:
+            return Response(exc.as_json(), status=exc.status)
+        response = Response(self.get_serializer(household).data)
+        response["ETag"] = etag_of(household)
+        return response
+
+    @transaction.atomic
+    def _write(self, user, pk, data: dict, expected: str):
+        if not str(pk).isdigit() or int(pk) >= 2**63:
+            raise Refused(404, "not_found", field="household")
+        household = policy.households_for(user).select_for_update().filter(pk=int(pk)).first()
+        if household is None:
+            raise Refused(404, "not_found", field="household")
+        if expected != etag_of(household):
+            raise Refused(412, "stale_version", field="If-Match",
+                          detail=_("该住户已被他人修改，请重新读取后再保存"), etag=etag_of(household))
+        location = data.pop("location", None)
+        if not data and location is None:
+            raise Refused(400, "empty", field="body", detail=_("没有要修改的字段"))
+        if data:
+            household = care.update_household(user, household.pk, data)
+        if location is not None:
+            household = care.move_household(user, household.pk, _point(location))
+        return household
