@@ -62,24 +62,22 @@ def fit_grid(shape: BaseGeometry, community: BaseGeometry, siblings: Mapping[obj
     others = [siblings[i] for i in ids]
     reference = shapely.GeometryCollection([community.boundary, *[o.boundary for o in others]])
     snapped = shapely.snap(shape, reference, snap_deg)
-    if snapped.is_valid and not snapped.is_empty:
-        shape = snapped
-    outside = shape.difference(community)
-    outside_m2 = geodesic_area_m2(outside)
+    # Snapping closes centimetre gaps along a neighbour's edge, but a vertex snapped onto another grid's
+    # corner can also swing an edge a few m² into that grid: keep the unsnapped shape when it fits better.
+    candidates = [snapped, shape] if snapped.is_valid and not snapped.is_empty else [shape]
+    for candidate in candidates:
+        outside = candidate.difference(community)
+        outside_m2 = geodesic_area_m2(outside)
+        overlaps = _overlaps(candidate, ids, others, tolerance_m2)
+        if outside_m2 <= tolerance_m2 and not overlaps:
+            break
+    shape = candidate
     if outside_m2 > tolerance_m2:
         raise GeometryRejected("outside_community", extra={"area_m2": round(outside_m2, 1),
                                                            "geometry": _polygonal(outside)})
     trimmed = 0.0
     if not outside.is_empty and outside_m2 > 0:
         shape, trimmed = shape.intersection(community), outside_m2
-    overlaps = []
-    for i, other in zip(ids, others):
-        if not shape.intersects(other):
-            continue
-        piece = _polygonal(shape.intersection(other))
-        area = geodesic_area_m2(piece)
-        if area > tolerance_m2:
-            overlaps.append({"id": i, "area_m2": round(area, 1), "geometry": piece})
     clipped = 0.0
     if overlaps and not clip:
         union = shapely.union_all([o["geometry"] for o in overlaps])
@@ -91,6 +89,17 @@ def fit_grid(shape: BaseGeometry, community: BaseGeometry, siblings: Mapping[obj
         clipped = before - geodesic_area_m2(shape)
     shape = _drop_crumbs(_polygonal(shape), tolerance_m2)
     return Fit(validate_shape(shape), clipped, trimmed, overlaps if clip else [])
+
+
+def _overlaps(shape: BaseGeometry, ids: list, others: list, tolerance_m2: float) -> list[dict]:
+    out = []
+    for i, other in zip(ids, others):
+        if shape.intersects(other):
+            piece = _polygonal(shape.intersection(other))
+            area = geodesic_area_m2(piece)
+            if area > tolerance_m2:
+                out.append({"id": i, "area_m2": round(area, 1), "geometry": piece})
+    return out
 
 
 def _polygonal(geom: BaseGeometry) -> BaseGeometry:

@@ -2,6 +2,7 @@
 with every queryset scoped through the policy module for staff who are not superusers."""
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from leaflet.admin import LeafletGeoAdmin
 
@@ -64,12 +65,38 @@ class CommunityAdmin(ScopedMixin, LeafletGeoAdmin):
     search_fields = ("code", "name")
 
 
+class GridAdminForm(forms.ModelForm):
+    """The admin's boundary goes through the same validator as the editor, the API and imports."""
+
+    class Meta:
+        model = models.Grid
+        exclude = ("version", "draft_boundary", "retire_on_publish", "updated_by")
+
+    def clean(self):
+        import shapely
+
+        from gridmap.services.grid_shapes import EditRejected, check_grid_shape
+
+        data = super().clean()
+        boundary, community = data.get("boundary"), data.get("community")
+        if boundary is not None and community is not None:
+            try:
+                data["boundary"], _fit = check_grid_shape(
+                    shapely.from_wkb(bytes(boundary.wkb)), community,
+                    exclude=[self.instance.pk] if self.instance.pk else [], field="boundary")
+            except EditRejected as exc:
+                self.add_error("boundary", exc.message)
+        return data
+
+
 @admin.register(models.Grid)
 class GridAdmin(ScopedMixin, LeafletGeoAdmin):
+    form = GridAdminForm
     list_display = ("code", "name", "community", "status", "version")
     list_filter = ("status", "community")
     search_fields = ("code", "name")
-    readonly_fields = ("version",)
+    # Drafts, retirements and history belong to the grid editor's publish flow (services.grid_publishing).
+    readonly_fields = ("version", "draft_boundary", "retire_on_publish", "updated_by")
 
 
 @admin.register(models.Household)

@@ -30,6 +30,7 @@ urlpatterns = [
     path("api/grids/<int:pk>/versions/<int:number>/restore", grids.restore, name="grid-restore"),
     path("api/communities/<int:pk>/grids.geojson", grids.editor_grids, name="editor-grids"),
     path("api/communities/<int:pk>/publish", grids.publish, name="community-publish"),
+    path("api/communities/<int:pk>/grid-import", grids.grid_import, name="community-grid-import"),
     path("api/communities/<int:pk>/topology", grids.community_topology, name="community-topology"),
     path("api/communities/<int:pk>/topology/fix-sliver", grids.fix_sliver, name="community-fix-sliver"),
     path("api/streets/<int:pk>/topology", grids.street_topology, name="street-topology"),

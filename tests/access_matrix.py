@@ -110,6 +110,8 @@ RULES: list[Rule] = [
     R("editor-grids", "get", "other",                         (401, 200, 404, 404, 404, 404, 404)),
     R("community-publish", "post", "own",                     (401, 400, 400, 403, 403, 403, 403), _EMPTY),
     R("community-publish", "post", "other",                   (401, 400, 404, 404, 404, 404, 404), _EMPTY),
+    R("community-grid-import", "post", "own",                 (401, 400, 400, 400, 403, 403, 403), multipart=True),
+    R("community-grid-import", "post", "other",               (401, 400, 404, 404, 404, 404, 404), multipart=True),
     R("community-topology", "get", "own",                     (401, 200, 200, 200, 200, 200, 200)),
     R("community-topology", "get", "other",                   (401, 200, 404, 404, 404, 404, 404)),
     R("community-fix-sliver", "post", "own",                  (401, 400, 400, 400, 400, 400, 400), _EMPTY),

@@ -30,7 +30,8 @@ HOUSEHOLD_MARK, GRID_MARK, PLANNER_MARK = "越界住户标记", "越界网格标
 KIND = {  # which object a URL's <pk> names
     **dict.fromkeys(["grid-boundary", "grid-split", "grid-retire", "grid-discard", "grid-history", "grid-diff",
                      "grid-restore", "grid-staff", "grid-households"], "grid"),
-    **dict.fromkeys(["editor-grids", "community-publish", "community-topology", "community-fix-sliver"],
+    **dict.fromkeys(["editor-grids", "community-publish", "community-topology", "community-fix-sliver",
+                     "community-grid-import"],
                     "community"),
     "street-topology": "street", "assignment-end": "assignment", "help-pair-end": "help_pair",
     **dict.fromkeys(["household", "household-move", "household-reveal", "household-visits",

@@ -252,3 +252,18 @@ def test_the_editor_page_loads_geoman_locally_and_speaks_english_second(street, 
                                         "geometry": {"type": "Point", "coordinates": [116.401, 39.901]}})
     assert got == 400 and body["detail"].startswith("Only Polygon or MultiPolygon")
     assert client(street["users"][Role.PLANNER]).get("/editor/").status_code == 403
+
+
+def test_the_admin_form_uses_the_same_validator(street):
+    from gridmap.admin import GridAdminForm
+
+    grid = street["grids"][EAST1]
+    base = {"code": grid.code, "name": grid.name, "community": grid.community_id, "status": grid.status}
+    bow_tie = "SRID=4326;MULTIPOLYGON(((116.401 39.901,116.402 39.902,116.402 39.901,116.401 39.902,116.401 39.901)))"
+    form = GridAdminForm(data={**base, "boundary": bow_tie}, instance=grid)
+    assert not form.is_valid() and "自相交" in form.errors["boundary"][0]
+    overlap = "SRID=4326;MULTIPOLYGON(((116.4 39.9,116.406 39.9,116.406 39.908,116.4 39.908,116.4 39.9)))"
+    form = GridAdminForm(data={**base, "boundary": overlap}, instance=grid)
+    assert not form.is_valid() and "与相邻网格重叠" in form.errors["boundary"][0]
+    same = "SRID=4326;MULTIPOLYGON(((116.4 39.9,116.405 39.9,116.405 39.908,116.4 39.908,116.4 39.9)))"
+    assert GridAdminForm(data={**base, "boundary": same}, instance=grid).is_valid()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import shapely
 import shapely.affinity
+import shapely.geometry
 
 from tests.browser_support import OfflinePage
 
@@ -228,4 +229,26 @@ def test_readers_are_refused_the_editor(browser, live_app):
     response = view.page.goto(live_app + "/editor/")
     assert response.status == 403 and "只有街道管理员和社区工作者" in view.page.inner_text("main")
     assert json.dumps(view.outside) == "[]"
+    view.context.close()
+
+
+def test_an_import_preview_shows_each_row_on_the_map_with_its_reason(browser, live_app, tmp_path):
+    from gridmap.models import Grid
+
+    _, grids, _ = first_community_grids()
+    inside = shapely.affinity.scale(shape_of(grids[0]).geoms[0], 0.5, 0.5)  # overlaps its own grid
+    path = tmp_path / "grids.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "导入测试"}, "geometry": shapely.geometry.mapping(inside)}]}))
+    before = Grid.objects.count()
+    view = open_editor(browser, live_app, "jiedao")
+    page = view.page
+    page.set_input_files("#import-file", str(path))
+    page.click("#import-preview")
+    wait_text(page, "未导入任何网格")
+    assert "导入测试" in page.inner_text("#import-list") and "与相邻网格重叠" in page.inner_text("#import-list")
+    assert page.locator("path.import-bad").count() == 1 and page.locator("#import-run").is_disabled()
+    assert Grid.objects.count() == before and view.outside == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "grid_editor_import_preview.png"))
     view.context.close()

@@ -221,3 +221,31 @@ def community_choices(user) -> list[dict]:
     return [{"id": c.pk, "code": c.code, "name": c.name, "publish": c.pk in publish}
             for c in policy.grid_edit_communities_for(user).order_by("code")]
 
+
+
+@require_POST
+@endpoint
+def grid_import(request: HttpRequest, pk: int) -> HttpResponse:
+    """Multipart ``file`` (+ ``dry_run``=1 by default, ``source_crs``, ``encoding``): preview or create drafts."""
+    from geodata.io import MAX_BYTES
+    from gridmap.services.grid_import import import_grids
+
+    grid_editing.check_rights(request.user, pk)  # who may, before anything of the upload is read
+    if not request.content_type.startswith("multipart/form-data"):
+        raise EditRejected(415, "malformed_json", field="body", detail="multipart/form-data")
+    try:
+        upload = request.FILES.get("file")
+    except RequestDataTooBig:
+        raise EditRejected(413, "too_large", field="file") from None
+    if upload is None:
+        raise EditRejected(400, "no_features", field="file")
+    if upload.size > MAX_BYTES:
+        raise EditRejected(413, "too_large", field="file")
+    dry_run = request.POST.get("dry_run", "1") not in ("0", "false")
+    encoding = request.POST.get("encoding") or None
+    if encoding and encoding.upper() not in ("UTF-8", "GBK", "GB18030"):
+        raise EditRejected(400, "bad_value", field="encoding")
+    result = import_grids(request.user, pk, upload.read(), dry_run=dry_run,
+                          source_crs=request.POST.get("source_crs") or None, encoding=encoding)
+    status = 400 if result["errors"] else (200 if result["dry_run"] else 201)
+    return _reply(result, status)

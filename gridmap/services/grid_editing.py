@@ -16,7 +16,7 @@ import json
 import shapely
 import shapely.ops
 from django.contrib.gis.geos import GEOSGeometry
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -29,14 +29,22 @@ from gridmap.services.grid_codes import next_grid_codes
 from gridmap.services.grid_shapes import EditRejected, check_grid_shape, to_geos
 
 
-def lock_community(user, community_id: int, *, publish: bool = False) -> Community:
-    """The community, row-locked, if ``user`` may edit (or publish) its grids: else 403, or 404 when the
-    user cannot even see it."""
+def check_rights(user, community_id: int, *, publish: bool = False) -> None:
+    """403 unless ``user`` may edit (or publish) the grids of the community; 404 if he cannot see it."""
     allowed = policy.grid_publish_communities_for(user) if publish else policy.grid_edit_communities_for(user)
     if not allowed.filter(pk=community_id).exists():
         if policy.communities_for(user).filter(pk=community_id).exists():
             raise EditRejected(403, "forbidden")
         raise EditRejected(404, "not_found")
+
+
+def lock_community(user, community_id: int, *, publish: bool = False) -> Community:
+    """The community, row-locked, after :func:`check_rights`."""
+    check_rights(user, community_id, publish=publish)
+    # An edit reads and writes a few hundred rows. Measured on the bench city (100k households): the
+    # planner picks parallel plans for them, and starting a worker costs ~35 ms against 0.7 ms of work.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
     return Community.objects.select_for_update().select_related("street").get(pk=community_id)
 
 

@@ -54,6 +54,18 @@ REASONS = {
     "reason_required": gettext_lazy("强制发布需要填写原因"),
     "nothing_to_publish": gettext_lazy("没有待发布的修改"),
     "forbidden": gettext_lazy("无权执行此操作"),
+    "too_many_features": gettext_lazy("文件中的要素过多"),
+    "unreadable_file": gettext_lazy("文件无法读取"),
+    "no_features": gettext_lazy("文件中没有要素"),
+    "unsupported_format": gettext_lazy("只接受 GeoJSON、GeoPackage、Shapefile（zip）或 KML 文件"),
+    "xml_entities": gettext_lazy("KML 文件不得包含 DOCTYPE 或实体声明"),
+    "zip_too_many_entries": gettext_lazy("压缩包中的文件过多"),
+    "zip_bomb": gettext_lazy("压缩包解压后过大"),
+    "zip_unsafe_entry": gettext_lazy("压缩包中有不安全的路径"),
+    "zip_several_shapefiles": gettext_lazy("压缩包中只能有一个 Shapefile"),
+    "shapefile_part_missing": gettext_lazy("Shapefile 缺少组成文件"),
+    "unknown_crs": gettext_lazy("无法识别的坐标系"),
+    "crs_required": gettext_lazy("文件没有坐标系信息，请指定坐标系"),
     "not_found": gettext_lazy("不存在或不在您的管辖范围内"),
 }
 

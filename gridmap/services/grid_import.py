@@ -1,0 +1,79 @@
+"""Import grids of one community from a file (GeoJSON, GeoPackage, zipped Shapefile, KML) as drafts.
+
+Every feature goes through the same validator as a drawn grid, fitted against the community's working
+grids *and the file's earlier features*, so a file whose grids overlap each other is refused too. All or
+nothing: a dry run (the default) returns the preview; a real run writes every feature as a draft grid in
+one statement, or nothing when any row has an error (row numbers are 1-based, as in a GIS table view).
+"""
+from __future__ import annotations
+
+import json
+
+import shapely
+from django.db import connection, transaction
+
+from geodata.grid_fit import fit_grid
+from geodata.io import read_polygon_file
+from geodata.validation import GeometryRejected, check_near, validate_shape
+from gridmap.services.grid_editing import _new_drafts, lock_community, summary
+from gridmap.services.grid_shapes import EditRejected, to_geos, working_siblings
+
+MAX_ERRORS = 1000
+NAME_COLUMNS = ("name", "名称", "NAME", "Name", "网格名称")
+
+
+@transaction.atomic
+def import_grids(user, community_id: int, data: bytes, *, dry_run: bool = True, source_crs: str | None = None,
+                 encoding: str | None = None) -> dict:
+    community = lock_community(user, community_id)
+    try:
+        frame = read_polygon_file(data, source_crs=source_crs, encoding=encoding)
+    except GeometryRejected as exc:
+        raise EditRejected.from_geometry(exc) from None
+    names = next((frame[c] for c in NAME_COLUMNS if c in frame.columns), None)
+    parent = shapely.from_wkb(bytes(community.boundary.wkb))
+    siblings = working_siblings(community)
+    rows, errors, accepted = [], [], []
+    for i, geom in enumerate(frame.geometry.values, start=1):
+        name = str(names.iloc[i - 1])[:100].strip() if names is not None and names.iloc[i - 1] else None
+        try:
+            shape = validate_shape(geom)
+            check_near(shape, community.street.boundary.extent)
+            fit = fit_grid(shape, parent, siblings)
+        except GeometryRejected as exc:
+            error = EditRejected.from_geometry(exc, "geometry")
+            errors.append({"row": i, **error.as_json()})
+            rows.append({"row": i, "name": name, "error": error.message,
+                         "geometry": _geojson(geom) if geom is not None and not geom.is_empty else None})
+            if len(errors) >= MAX_ERRORS:
+                break
+            continue
+        siblings[f"row {i}"] = fit.geometry  # later rows must not overlap this one either
+        accepted.append((name, to_geos(fit.geometry)))
+        rows.append({"row": i, "name": name, "geometry": _geojson(fit.geometry)})
+    counts = iter(_household_counts([g for _, g in accepted]))
+    for row in rows:
+        if "error" not in row:
+            row["households"] = next(counts)
+    result = {"features": len(rows), "errors": errors, "rows": rows, "dry_run": dry_run or bool(errors)}
+    if dry_run or errors:
+        return result
+    grids = _new_drafts(community, [g for _, g in accepted], user, [n for n, _ in accepted])
+    result["created"] = [summary(g) for g in grids]
+    return result
+
+
+def _household_counts(shapes: list) -> list[int]:
+    """Households inside each shape, one statement for the whole file."""
+    if not shapes:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT (SELECT count(*) FROM gridmap_household h WHERE ST_Intersects(h.location, ST_GeomFromEWKB(t.g)))
+              FROM unnest(%s::bytea[]) WITH ORDINALITY AS t(g, i) ORDER BY t.i""",
+                       [[memoryview(s.ewkb) for s in shapes]])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _geojson(geom: shapely.Geometry) -> dict:
+    return json.loads(shapely.to_geojson(shapely.force_2d(geom)))
