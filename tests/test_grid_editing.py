@@ -62,6 +62,18 @@ def counts() -> tuple[int, int, int]:
      400, "ring_too_few_positions"),
     ({"type": "Polygon", "coordinates": [[[116.401 + i * 1e-9, 39.901] for i in range(1_000_000)]]},
      413, "too_large"),
+    ({"type": "Polygon", "coordinates": [[[116.401, 39.901], [116.402, 39.901], [116.402, 39.902],
+                                          [116.401, 39.902]]]}, 400, "ring_not_closed"),
+    ({"type": "Polygon", "coordinates": [[[116.401, 39.901], [116.402, 39.901], [116.402, 39.902], [116.401, 39.901]],
+                                         [[116.403, 39.903], [116.404, 39.903], [116.404, 39.904], [116.403, 39.903]]]},
+     400, "hole_lies_outside_shell"),
+    ({"type": "Polygon", "coordinates": [[[116.401, 39.901], [116.402, 39.901], [116.403, 39.901],
+                                          [116.401, 39.901]]]}, 400, "zero_area"),
+    ({"type": "Polygon", "coordinates": [[[116.401, 39.901], [116.402, 39.901], [116.402, "1e400"],
+                                          [116.401, 39.901]]]}, 400, "not_a_number"),
+    ({"type": "MultiPolygon", "coordinates": [[[[116.401, 39.901, 5], [116.402, 39.901, 5], [116.402, 39.902, 5],
+                                                [116.401, 39.901, 5]]]],
+      "crs": {"type": "name", "properties": {"name": "EPSG:3857"}}}, 400, "crs_not_wgs84"),
 ])
 def test_hostile_geometries_get_a_4xx_naming_the_reason_and_change_nothing(street, geometry, status, code):
     before = counts()
@@ -267,3 +279,15 @@ def test_the_admin_form_uses_the_same_validator(street):
     assert not form.is_valid() and "与相邻网格重叠" in form.errors["boundary"][0]
     same = "SRID=4326;MULTIPOLYGON(((116.4 39.9,116.405 39.9,116.405 39.908,116.4 39.908,116.4 39.9)))"
     assert GridAdminForm(data={**base, "boundary": same}, instance=grid).is_valid()
+
+
+def test_z_coordinates_are_dropped_and_the_shape_saved_in_2d(street):
+    c = client(street["users"][Role.STREET_ADMIN])
+    grid = street["grids"][EAST1]
+    with_z = {"type": "Polygon", "coordinates": [[[x, y, 1500.0] for x, y in
+                                                   [(116.4, 39.9), (116.405, 39.9), (116.405, 39.908),
+                                                    (116.4, 39.908), (116.4, 39.9)]]]}
+    got, body = post(c, f"/api/grids/{grid.pk}/boundary", {"geometry": with_z, "version": 1})
+    assert got == 200
+    grid.refresh_from_db()
+    assert not grid.draft_boundary.hasz and grid.draft_boundary.valid
