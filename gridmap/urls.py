@@ -7,6 +7,7 @@ from django.views.i18n import JavaScriptCatalog
 from gridmap.api import central, grids, households, layers
 from gridmap.api import people as people_api
 from gridmap.views import accounts, editor, maps, people
+from gridmap.views import members as member_views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="street-map", permanent=False), name="home"),
@@ -44,6 +45,8 @@ urlpatterns = [
     path("api/assignments/<int:pk>/end", people_api.end_assignment, name="assignment-end"),
     path("api/members/", people_api.members, name="members"),
     path("api/members/import", people_api.import_members, name="members-import"),
+    path("members/", member_views.members_page, name="members-page"),
+    path("members/template.xlsx", member_views.members_template, name="members-template"),
     path("api/households/<int:pk>", households.household, name="household"),
     path("api/households/<int:pk>/move", households.move, name="household-move"),
     path("api/households/<int:pk>/reveal", households.reveal, name="household-reveal"),

@@ -127,6 +127,8 @@ RULES: list[Rule] = [
     R("members", "get", "-",                                  (401, 200, 200, 200, 200, 200, 403)),
     R("members", "post", "-",                                 (401, 201, 201, 201, 403, 403, 403), _MEMBER),
     R("members-import", "post", "-",                          (401, 400, 400, 400, 403, 403, 403), multipart=True),
+    R("members-page", "get", "-",                             (302, 200, 200, 200, 403, 403, 403)),
+    R("members-template", "get", "-",                         (302, 200, 200, 200, 403, 403, 403)),
     # A grid's households and one household (the grid leader's view)
     R("grid-households", "get", "own",                        (401, 200, 200, 200, 200, 200, 403)),
     R("grid-households", "get", "other",                      (401, 200, 404, 404, 404, 404, 403)),

@@ -21,6 +21,7 @@ from gridmap.services.refused import Refused
 
 MAX_ROWS = 10_000
 MAX_ERRORS = 1_000
+TEMPLATE_TEXT_ROWS = 500  # rows of the template pre-formatted as text
 MAX_UNZIPPED = 50 * 1024 * 1024  # XLSX is a zip: refuse a bomb before openpyxl inflates it
 HEADERS = {"姓名": "name", "电话": "phone", "党员": "is_party_member", "工作单位": "employer", "居住社区": "community"}
 _YES = {"是": True, "否": False, "1": True, "0": False, "true": True, "false": False, "": False}
@@ -159,6 +160,30 @@ def import_members(user, data: bytes, filename: str = "") -> dict:
         AuditEvent.objects.create(user=user, username=user.get_username(), action=AuditAction.IMPORT,
                                   object_type="member", object_id=str(len(created)), fields=filename[:200])
     return {"imported": len(created)}
+
+
+def template_xlsx(user) -> bytes:
+    """The import template: the Chinese headers, one example row, phone and community cells as text
+    (Excel would otherwise turn 13812345678 into 1.38E+10 and drop a community code's leading digits)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    community = policy.member_communities_for(user).order_by("code").values_list("code", "name").first()
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("人员")
+    sheet.append(list(HEADERS))
+    sheet.append([_("张三"), "13800138000", "是", _("区人民医院"), community[1] if community else ""])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for column, width in zip("ABCDE", (12, 16, 8, 24, 24)):
+        sheet.column_dimensions[column].width = width
+    for row in range(2, TEMPLATE_TEXT_ROWS + 2):
+        for column in ("B", "E"):  # 电话, 居住社区
+            sheet[f"{column}{row}"].number_format = "@"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 def create_member(user, data: dict) -> Member:
