@@ -328,37 +328,6 @@
       });
   }
 
-  function importFile(dryRun) {
-    var file = $("import-file").files[0];
-    if (!file) { return say(gettext("请先选择文件"), "error"); }
-    var form = new FormData();
-    form.append("file", file);
-    form.append("dry_run", dryRun ? "1" : "0");
-    form.append("source_crs", $("import-crs").value);
-    fetch("/api/communities/" + S.community.id + "/grid-import", {method: "POST", credentials: "same-origin",
-      headers: {"X-CSRFToken": csrf(), Accept: "application/json"}, body: form})
-      .then(function (r) { return r.json().then(function (d) { return {ok: r.ok, status: r.status, data: d}; }); })
-      .then(function (res) {
-        var d = res.data;
-        S.marks.clearLayers();
-        if (!d.rows) { $("import-run").disabled = true; return refused(res); }
-        d.rows.forEach(function (row) {
-          if (!row.geometry) { return; }
-          L.geoJSON(row.geometry, {style: {color: row.error ? "#c62828" : "#2e7d32", weight: 2, fillOpacity: 0.25,
-                                           className: row.error ? "import-bad" : "import-ok"}}).addTo(S.marks);
-        });
-        $("import-list").innerHTML = d.rows.map(function (row) {
-          return "<li" + (row.error ? " class=\"error\"" : "") + ">" + interpolate(gettext("第 %(n)s 行"), {n: row.row}, true) +
-            " " + esc(row.name || "") + "：" + (row.error ? esc(row.error) :
-            interpolate(gettext("%(n)s 户"), {n: row.households}, true)) + "</li>";
-        }).join("");
-        $("import-run").disabled = !res.ok || !d.dry_run || d.errors.length > 0;
-        if (d.created) { $("import-run").disabled = true; return finish(res, interpolate(gettext("已导入 %(n)s 个草稿网格"), {n: d.created.length}, true)); }
-        say(d.errors.length ? interpolate(gettext("%(n)s 行有错误，未导入任何网格"), {n: d.errors.length}, true)
-                            : gettext("预览无误，可以导入"), d.errors.length ? "error" : "ok");
-      });
-  }
-
   function init(map) {
     S.map = map;
     var root = $("editor-root");
@@ -405,8 +374,9 @@
     $("tool-save").onclick = save;
     $("tool-cancel").onclick = cancel;
     $("publish-button").onclick = publish;
-    $("import-preview").onclick = function () { importFile(true); };
-    $("import-run").onclick = function () { importFile(false); };
+    if (window.GridImport) {  // grid_import.js: the file import panel
+      window.GridImport.bind(S, {$: $, say: say, refused: refused, finish: finish, csrf: csrf, esc: esc});
+    }
     select.onchange = function () { S.selected = null; loadCommunity(Number(select.value)).then(fit); };
     Promise.all([
       fetch(root.dataset.communities, {credentials: "same-origin"}).then(function (r) { return r.json(); }),
