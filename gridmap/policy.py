@@ -177,6 +177,11 @@ def may_reveal(user) -> bool:
     return sees_residents(user)
 
 
+def may_pair_help(user) -> bool:
+    """Pair a household with a helper (帮扶对子): managers and the grid leader, not grid workers."""
+    return role_of(user) in MANAGER_ROLES + (Role.GRID_LEADER,)
+
+
 def visits_for(user) -> QuerySet[Visit]:
     return Visit.objects.filter(household__in=households_for(user))
 
@@ -206,3 +211,18 @@ def mask_phone(value: str) -> str:
     if len(value) < 7:
         return "*" * len(value)
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+# -- Planner dashboard (issue #6) ------------------------------------------------------------------------
+
+DASHBOARD_ROLES = (Role.SYSTEM_ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_STAFF, Role.PLANNER)
+
+
+def sees_dashboard(user) -> bool:
+    """Coverage dashboard and heat layer (aggregates of ``grids_for``): not for grid leaders and workers."""
+    return role_of(user) in DASHBOARD_ROLES
+
+
+def small_counts_suppressed(user) -> bool:
+    """Planners see sensitive counts below SMALL_COUNT_MIN as "<5" and no heat cell of fewer households."""
+    return role_of(user) == Role.PLANNER

@@ -183,6 +183,8 @@ STATION_RADIUS_M = envint("STATION_RADIUS_M", 500)
 CENTRAL_LINKS_TARGET = envint("CENTRAL_LINKS_TARGET", 10)  # a suggestion fills a central household up to this
 LINK_DISTANCE_MAX_M = envint("LINK_DISTANCE_MAX_M", 300)  # longer central-household links get a warning
 HOUSEHOLDS_PER_FULLTIME_MAX = envint("HOUSEHOLDS_PER_FULLTIME_MAX", 500)  # staffing warning above this
+STATION_COVERAGE_MIN_PCT = envint("STATION_COVERAGE_MIN_PCT", 80)  # planner dashboard: "low coverage" below
+SMALL_COUNT_MIN = envint("SMALL_COUNT_MIN", 5)  # planners see sensitive counts below this as "<5"
 
 LOGGING = {
     "version": 1,

@@ -5,9 +5,11 @@ from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 
 from gridmap.api import central, grids, households, layers
+from gridmap.api import planning as planning_api
 from gridmap.api import people as people_api
 from gridmap.views import accounts, editor, maps, people
 from gridmap.views import members as member_views
+from gridmap.views import planning as planning_views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="street-map", permanent=False), name="home"),
@@ -56,6 +58,10 @@ urlpatterns = [
     path("api/households/<int:pk>/central", central.central_household, name="central-household"),
     path("api/households/<int:pk>/central/suggestions", central.suggestions, name="central-suggestions"),
     path("api/households/<int:pk>/central/links", central.links, name="central-links"),
+    # Planner dashboard (issue #6): aggregates only; rows in tests/access_matrix.py.
+    path("planner/", planning_views.planner_dashboard, name="planner-dashboard"),
+    path("api/planner/metrics.json", planning_api.metrics, name="planner-metrics"),
+    path("api/planner/heat.json", planning_api.heat, name="planner-heat"),
     path("accounts/login/", accounts.login, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,0 +1,64 @@
+"""Planner dashboard endpoints (issue #6). Thin: check the role, scope through the policy, compute, reply.
+
+Both answer aggregates only: per-grid figures from ``grid_coverage`` and per-cell counts from
+``heat_cells``; never a household.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from gridmap import planning, policy
+from gridmap.api.jsonapi import endpoint, reply
+from gridmap.queries.coverage import grid_coverage
+from gridmap.queries.heat import CELL_M, LAYERS, heat_cells
+from gridmap.services.refused import Refused
+
+
+def _check(request: HttpRequest) -> None:
+    if not policy.sees_dashboard(request.user):
+        raise Refused(403, "forbidden", detail=_("此角色无权查看规划看板"))
+
+
+def _choice(request: HttpRequest, name: str, allowed, default: str) -> str:
+    value = request.GET.get(name, default)
+    if value not in allowed:
+        raise Refused(400, "bad_value", field=name, detail=_("可选值：%(values)s") % {"values": ", ".join(allowed)})
+    return value
+
+
+@require_GET
+@endpoint()
+def metrics(request: HttpRequest) -> HttpResponse:
+    """?metric=&scheme=: every published grid in scope with the metric, its class, a legend and reasons."""
+    _check(request)
+    metric = _choice(request, "metric", tuple(planning.METRICS), "covered_pct")
+    scheme = _choice(request, "scheme", ("fisher_jenks", "quantiles"), "fisher_jenks")
+    rows = grid_coverage(policy.grids_for(request.user).published())
+    return reply(planning.metric_table(rows, metric, planner=policy.small_counts_suppressed(request.user),
+                                       scheme=scheme))
+
+
+@require_GET
+@endpoint()
+def heat(request: HttpRequest) -> HttpResponse:
+    """?layer=households|uncovered|vulnerable_uncovered: [lat, lon, count] per non-empty cell."""
+    _check(request)
+    layer = _choice(request, "layer", LAYERS, "households")
+    cells = heat_cells(policy.grids_for(request.user).published())
+    floor = settings.SMALL_COUNT_MIN if policy.small_counts_suppressed(request.user) else 1
+    points, suppressed = [], 0
+    for cell in cells:
+        count = cell[layer]
+        if count == 0:
+            continue
+        # Planners: no cell of fewer than 5 households, and no small count of vulnerable households.
+        if cell["households"] < floor or (layer == "vulnerable_uncovered" and count < floor):
+            suppressed += 1
+            continue
+        points.append([round(cell["lat"], 6), round(cell["lon"], 6), count])
+    return reply({"layer": layer, "cell_m": CELL_M, "points": points,
+                  "max": max((p[2] for p in points), default=0), "suppressed_cells": suppressed,
+                  "suppressed_below": floor if floor > 1 else None})

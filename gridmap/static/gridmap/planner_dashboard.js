@@ -1,0 +1,202 @@
+/* Planner dashboard (issue #6): grids coloured by a metric classed on the server, its legend, a worst-first
+ * ranking, a grid's figures and failed rules, station rings and a heat layer of server-side cells.
+ * Aggregates only: no endpoint used here returns a household. Strings through Django's JS catalogue. */
+(function () {
+  "use strict";
+  var gettext = window.gettext || function (s) { return s; };
+  var interpolate = window.interpolate || function (fmt, obj) {
+    return fmt.replace(/%\((\w+)\)s/g, function (_, k) { return obj[k]; });
+  };
+  // Sequential, light = good, dark = bad; six steps so a "<5" class fits in front of five classes.
+  var RAMP = ["#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603"];
+  var BAND = ["#e69f00", "#009e73", "#d55e00"];
+  var NO_DATA = "#cfd8dc";
+
+  function esc(value) {
+    return String(value === null || value === undefined ? "" : value).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+    });
+  }
+
+  function getJSON(url) {
+    return fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}}).then(function (r) {
+      if (!r.ok) { throw new Error(url + " → " + r.status); }
+      return r.json();
+    });
+  }
+
+  function fmt(value, unit) {
+    if (value === null || value === undefined) { return "—"; }
+    if (typeof value === "number" && !Number.isInteger(value)) { value = value.toFixed(1); }
+    return value + (unit ? " " + unit : "");
+  }
+
+  function colours(table) {
+    if (table.metric === "size_band") { return BAND; }
+    var n = table.legend.length;
+    var ramp = table.legend.map(function (_, i) { return RAMP[Math.round(i * (RAMP.length - 1) / Math.max(n - 1, 1))]; });
+    // Class 0 holds the smallest values: for "low is worse" metrics it is the worst, so reverse.
+    return table.worse === "low" ? ramp.slice().reverse() : ramp;
+  }
+
+  function Dashboard(map, root) {
+    this.map = map;
+    this.root = root;
+    this.status = document.getElementById("map-status");
+    this.byGrid = {};
+    this.table = null;
+    this.heat = null;
+    this.selected = null;
+  }
+
+  Dashboard.prototype.load = function () {
+    var self = this;
+    return Promise.all([getJSON(this.root.dataset.gridsUrl), getJSON(this.root.dataset.stationsUrl)])
+      .then(function (res) {
+        self.grids = L.geoJSON(res[0], {
+          style: {color: "#37474f", weight: 1, fillColor: NO_DATA, fillOpacity: 0.75},
+          onEachFeature: function (f, layer) {
+            self.byGrid[f.id] = layer;
+            layer.on("add", function () { if (layer._path) { layer._path.setAttribute("data-grid", f.id); } });
+            layer.on("click", function () { self.select(f.id); });
+          }
+        }).addTo(self.map);
+        var stations = L.layerGroup().addTo(self.map);
+        (res[1].features || []).forEach(function (f) {
+          var c = f.geometry.coordinates;
+          L.circle([c[1], c[0]], {radius: f.properties.radius_m, color: "#6a3d9a", weight: 1.5, fill: false,
+                                  dashArray: "4 3", interactive: false}).addTo(stations);
+          L.circleMarker([c[1], c[0]], {radius: 4, color: "#6a3d9a", fillOpacity: 1}).bindTooltip(
+            esc(f.properties.name) + " · " + esc(f.properties.radius_m) + " " + gettext("米")).addTo(stations);
+        });
+        L.control.layers(null, (function () {
+          var o = {};
+          o[gettext("网格")] = self.grids;
+          o[gettext("服务站及服务半径")] = stations;
+          return o;
+        }()), {collapsed: window.innerWidth < 800}).addTo(self.map);
+        var bounds = self.grids.getBounds();
+        if (bounds.isValid()) { self.map.fitBounds(bounds, {padding: [10, 10]}); }
+      });
+  };
+
+  Dashboard.prototype.showMetric = function () {
+    var self = this;
+    var metric = document.getElementById("metric").value;
+    var scheme = document.getElementById("scheme").value;
+    var url = this.root.dataset.metricsUrl + "?metric=" + encodeURIComponent(metric) +
+      "&scheme=" + encodeURIComponent(scheme);
+    this.root.dataset.loaded = "false";
+    return getJSON(url).then(function (table) {
+      self.table = table;
+      var palette = colours(table);
+      self.rows = {};
+      table.grids.forEach(function (g) {
+        self.rows[g.grid_id] = g;
+        var layer = self.byGrid[g.grid_id];
+        if (!layer) { return; }
+        layer.setStyle({fillColor: g["class"] === null ? NO_DATA : palette[g["class"]]});
+        layer.bindTooltip(esc(g.name) + "：" + esc(fmt(g.value, table.unit)), {sticky: true});
+      });
+      self.drawLegend(table, palette);
+      self.drawRanking(table);
+      if (self.selected) { self.select(self.selected); }
+      self.root.dataset.metric = table.metric;
+      self.root.dataset.loaded = "true";
+      self.status.textContent = interpolate(gettext("%(n)s 个网格，按“%(metric)s”分级"),
+        {n: table.grids.length, metric: table.label}, true);
+      self.status.classList.add("done");
+    });
+  };
+
+  Dashboard.prototype.drawLegend = function (table, palette) {
+    if (this.legend) { this.map.removeControl(this.legend); }
+    var legend = L.control({position: "bottomright"});
+    legend.onAdd = function () {
+      var div = L.DomUtil.create("div", "legend");
+      div.id = "legend";
+      var items = table.legend.map(function (entry) {
+        return "<div class=\"legend-class\"><span class=\"key swatch\" style=\"--c:" + palette[entry["class"]] +
+          "\"></span>" + esc(entry.label) + "</div>";
+      });
+      items.push("<div><span class=\"key swatch nodata\"></span>" + esc(gettext("无数据")) + "</div>");
+      items.push("<div><span class=\"key ring\" style=\"--c:#6a3d9a\"></span>" + esc(gettext("服务站及服务半径")) + "</div>");
+      div.innerHTML = "<details open><summary>" + esc(table.label) + "</summary>" + items.join("") + "</details>";
+      L.DomEvent.disableClickPropagation(div);
+      return div;
+    };
+    legend.addTo(this.map);
+    this.legend = legend;
+  };
+
+  Dashboard.prototype.drawRanking = function (table) {
+    var self = this;
+    document.getElementById("ranking-metric").textContent = table.label;
+    var body = document.getElementById("ranking");
+    body.innerHTML = table.grids.map(function (g, i) {
+      return "<tr data-grid=\"" + g.grid_id + "\"><td>" + (i + 1) + "</td><td>" + esc(g.name) + "<br><small>" +
+        esc(g.code) + "</small></td><td class=\"num\">" + esc(fmt(g.value, table.unit)) + "</td><td>" +
+        g.problems.map(function (p) { return "<span class=\"problem\" title=\"" + esc(p.text) + "\">" +
+          esc(p.text) + "</span>"; }).join("") + "</td></tr>";
+    }).join("");
+    Array.prototype.forEach.call(body.querySelectorAll("tr"), function (tr) {
+      tr.addEventListener("click", function () { self.select(Number(tr.dataset.grid), true); });
+    });
+  };
+
+  Dashboard.prototype.select = function (gridId, zoom) {
+    this.selected = gridId;
+    var g = this.rows && this.rows[gridId];
+    Array.prototype.forEach.call(document.querySelectorAll("#ranking tr"), function (tr) {
+      tr.classList.toggle("selected", Number(tr.dataset.grid) === gridId);
+    });
+    var box = document.getElementById("grid-detail");
+    if (!g) { return; }
+    var facts = [
+      [gettext("住户数"), fmt(g.households, gettext("户"))],
+      [gettext("服务站覆盖率"), fmt(g.covered_pct, "%")],
+      [gettext("中心户联系率"), fmt(g.linked_pct, "%")],
+      [gettext("网格长"), g.leaders], [gettext("专职网格员"), g.fulltime],
+      [gettext("每名专职网格员服务户数"), fmt(g.per_fulltime, gettext("户"))],
+      [gettext("困难户"), fmt(g.vulnerable)], [gettext("未覆盖困难户"), fmt(g.vulnerable_uncovered)]
+    ];
+    box.className = "grid-detail";
+    box.innerHTML = "<h2>" + esc(g.name) + " <small>" + esc(g.code) + "</small></h2><dl>" +
+      facts.map(function (f) { return "<dt>" + esc(f[0]) + "</dt><dd>" + esc(f[1]) + "</dd>"; }).join("") + "</dl>" +
+      (g.problems.length ? "<h3>" + esc(gettext("未达标原因")) + "</h3><ul id=\"grid-problems\">" +
+        g.problems.map(function (p) { return "<li data-code=\"" + esc(p.code) + "\">" + esc(p.text) + "</li>"; }).join("") +
+        "</ul>" : "<p class=\"ok\" id=\"grid-problems\">" + esc(gettext("各项规则均已达标")) + "</p>");
+    var layer = this.byGrid[gridId];
+    if (layer && zoom) { this.map.fitBounds(layer.getBounds(), {maxZoom: 16}); }
+  };
+
+  Dashboard.prototype.showHeat = function () {
+    var self = this;
+    var which = document.getElementById("heat").value;
+    if (this.heat) { this.map.removeLayer(this.heat); this.heat = null; }
+    if (!which) { return Promise.resolve(); }
+    return getJSON(this.root.dataset.heatUrl + "?layer=" + encodeURIComponent(which)).then(function (data) {
+      if (!L.heatLayer || !data.points.length) { return; }
+      self.heat = L.heatLayer(data.points, {radius: 30, blur: 20, max: data.max || 1, minOpacity: 0.3}).addTo(self.map);
+      if (data.suppressed_cells) {
+        self.status.textContent = interpolate(gettext("%(n)s 个住户少于 %(min)s 户的单元格未显示"),
+          {n: data.suppressed_cells, min: data.suppressed_below}, true);
+      }
+    });
+  };
+
+  function init(map) {
+    var root = document.getElementById("planner-root");
+    var dash = new Dashboard(map, root);
+    var fail = function (err) {
+      dash.status.textContent = gettext("地图数据加载失败") + "：" + err.message;
+      dash.status.classList.add("error");
+    };
+    dash.load().then(function () { return dash.showMetric(); }).catch(fail);
+    document.getElementById("metric").addEventListener("change", function () { dash.showMetric().catch(fail); });
+    document.getElementById("scheme").addEventListener("change", function () { dash.showMetric().catch(fail); });
+    document.getElementById("heat").addEventListener("change", function () { dash.showHeat().catch(fail); });
+  }
+
+  window.GridPlanner = {init: init};
+})();
