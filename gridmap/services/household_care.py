@@ -167,7 +167,7 @@ def record_visit(user, household_id: int, visited_on: dt.date, note) -> Visit:
 @transaction.atomic
 def create_help_pair(user, household_id: int, data: dict, start: dt.date) -> HelpPair:
     """Pair a household with a member (in the user's scope) or a unit that helps it."""
-    if policy.role_of(user) not in policy.MANAGER_ROLES + (Role.GRID_LEADER,):
+    if not policy.may_pair_help(user):
         raise Refused(403, "forbidden", detail=_("无权建立帮扶对子"))
     household = in_scope(user, household_id)
     member_id, unit = data.get("member"), data.get("unit") or ""

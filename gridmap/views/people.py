@@ -43,5 +43,6 @@ def my_grid(request: HttpRequest, household: int | None = None) -> HttpResponse:
             "pk", flat=True).first()
     context = {"profile": profile, "allowed": True, "grid_id": grid_id, "household_id": household,
                "grids": list(grids.values("pk", "code", "name")[:200]),
-               "can_move": policy.household_move_grids_for(request.user).exists()}
+               "can_move": policy.household_move_grids_for(request.user).exists(),
+               "can_pair": policy.may_pair_help(request.user)}
     return render(request, "gridmap/my_grid.html", context)

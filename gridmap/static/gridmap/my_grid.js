@@ -89,7 +89,8 @@
         gettext("走访情况") + "\"><button type=\"submit\">" + gettext("记录") + "</button></form>" +
         "<ul class=\"visits\">" + c.visits.map(function (v) {
           return "<li><b>" + esc(v.visited_on) + "</b> " + esc(v.visitor) + "：" + esc(v.note) + "</li>";
-        }).join("") + "</ul>"
+        }).join("") + "</ul>",
+      window.GridHelpPairs.html(c, root.dataset.canPair === "1")
     ];
     return rows.join("");
   }
@@ -105,6 +106,7 @@
       if (!r.ok) { card.hidden = false; card.innerHTML = "<p class=\"error\">" + esc(P.refusal(r)) + "</p>"; return; }
       state.card = r.data;
       card.innerHTML = cardHtml(r.data);
+      window.GridHelpPairs.afterRender(card);
       card.hidden = false;
       card.dataset.id = id;
       history.replaceState(null, "", root.dataset.pageUrl + "households/" + id + "/");
@@ -227,6 +229,7 @@
     var card = document.getElementById("hh-card");
     card.addEventListener("click", onCardClick);
     card.addEventListener("submit", onCardSubmit);
+    window.GridHelpPairs.bind(card, openCard);
     var select = document.getElementById("grid-select");
     if (select) { select.addEventListener("change", function () { window.location = root.dataset.pageUrl + "?grid=" + select.value; }); }
     reload(function () { if (root.dataset.household) { openCard(Number(root.dataset.household)); } });
