@@ -129,16 +129,18 @@ def metric_table(rows: list[dict], metric_key: str, *, planner: bool, scheme: st
             g["class"] = cls
         legend = _legend(classification["bins"], min((g["value"] for g in shown), default=None), metric.unit,
                          unique=classification["scheme"] == "unique")
-        offset = 0
-        if any(isinstance(g["value"], str) for g in grids):   # suppressed counts: their own lowest class
-            offset = 1
-            legend = [{"class": 0, "label": f"<{settings.SMALL_COUNT_MIN} {metric.unit}".strip()}] + [
-                {**entry, "class": entry["class"] + 1} for entry in legend]
+        if any(isinstance(g["value"], str) for g in grids):
+            # Suppressed counts ("<5") get their own class, in order: after the classes of 0, before the rest.
+            at = sum(1 for b in classification["bins"] if b < settings.SMALL_COUNT_MIN)
+            legend = legend[:at] + [{"class": at, "label": f"<{settings.SMALL_COUNT_MIN} {metric.unit}".strip()}] + [
+                {**entry, "class": entry["class"] + 1} for entry in legend[at:]]
+        else:
+            at = None
         for g in grids:
             if isinstance(g["value"], str):
-                g["class"] = 0
+                g["class"] = at
             elif "class" in g:
-                g["class"] += offset
+                g["class"] += 1 if at is not None and g["class"] >= at else 0
             else:
                 g["class"] = None          # no figure: drawn as "no data"
         classification = {"scheme": classification["scheme"], "bins": classification["bins"]}

@@ -96,9 +96,14 @@ def test_planners_see_small_sensitive_counts_as_less_than_5(client_for, user_for
         assert g["value"] == g["vulnerable_uncovered"] == ("<5" if g["grid_id"] in small else true)
         total = rows[g["grid_id"]]["vulnerable"]
         assert g["vulnerable"] == ("<5" if 0 < total < 5 else total)
-        if g["grid_id"] in small:
-            assert g["class"] == 0
-    assert table["legend"][0]["label"].startswith("<5") and table["suppressed_below"] == 5
+    # "<5" is a class of its own, between the grids with none and those with 5 or more.
+    labels = [e["label"] for e in table["legend"]]
+    lt5 = next(i for i, label in enumerate(labels) if label.startswith("<5"))
+    assert labels[0].startswith("0 ") and lt5 == 1 and table["suppressed_below"] == 5
+    for g in table["grids"]:
+        true = rows[g["grid_id"]]["vulnerable_uncovered"]
+        assert g["class"] == (0 if true == 0 else lt5 if g["grid_id"] in small else g["class"])
+        assert true < 5 or g["class"] > lt5
     assert not any(0 < b < 5 for b in table["classification"]["bins"])   # no break betrays a hidden count
     # The street admin of the same street sees the numbers.
     admin = _metrics(client_for("street_admin"), metric="vulnerable_uncovered")

@@ -1,0 +1,59 @@
+"""Issue #6 in a real browser (Debian's chromium, every outside request blocked): a planner opens the
+dashboard, switches the metric, the legend and ranking change, clicks a grid and reads why it fails."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.browser_support import OfflinePage
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def _legend(page) -> list[str]:
+    return [t.strip() for t in page.locator("#legend .legend-class").all_inner_texts()]
+
+
+def test_a_planner_switches_the_metric_and_the_legend_changes(browser, live_app):
+    view = OfflinePage(browser, live_app, viewport={"width": 1400, "height": 850})
+    view.login("guihua")
+    page = view.page
+    page.goto(live_app + "/planner/")
+    page.wait_for_selector("#planner-root[data-loaded=true][data-metric=covered_pct]", timeout=30_000)
+    coverage_legend = _legend(page)
+    assert coverage_legend and all("%" in label for label in coverage_legend)
+    assert page.locator("#ranking tr").count() == 44
+
+    page.select_option("#metric", "vulnerable_uncovered")
+    page.wait_for_selector("#planner-root[data-loaded=true][data-metric=vulnerable_uncovered]", timeout=30_000)
+    legend = _legend(page)
+    assert legend != coverage_legend and legend[1].startswith("<5")       # planners: small counts hidden
+    assert "<5" in page.locator("#ranking").inner_text()
+
+    page.select_option("#heat", "uncovered")
+    page.wait_for_selector("canvas.leaflet-heatmap-layer", state="attached", timeout=15_000)
+
+    # A click on the map (whole street in view) explains that grid: the worst one fails at least one rule.
+    worst = page.locator("#ranking tr").first.get_attribute("data-grid")
+    page.locator(f'path[data-grid="{worst}"]').click(force=True)
+    page.wait_for_selector("#grid-problems li")
+    assert page.locator("#ranking tr.selected").get_attribute("data-grid") == worst
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "planner_dashboard.png"))
+
+    page.select_option("#metric", "size_band")
+    page.wait_for_selector("#planner-root[data-loaded=true][data-metric=size_band]", timeout=30_000)
+    assert len(_legend(page)) == 3
+    # A click on a ranking row explains that grid and zooms to it.
+    second = page.locator("#ranking tr").nth(1)
+    name = second.locator("td").nth(1).inner_text().splitlines()[0]
+    second.click()
+    page.wait_for_selector(f'#ranking tr.selected[data-grid="{second.get_attribute("data-grid")}"]')
+    assert name in page.locator("#grid-detail h2").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "planner_dashboard_size_band.png"))
+    assert view.outside == [] and view.csp_violations == [] and view.failed == []
+    view.context.close()
