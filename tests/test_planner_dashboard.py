@@ -153,3 +153,13 @@ def test_the_page_offers_the_metrics_and_loads_leaflet_heat(client_for):
     html = client_for("planner").get(reverse("planner-dashboard")).content.decode()
     assert 'id="metric"' in html and "vulnerable_uncovered" in html and "leaflet-heat.js" in html
     assert "<script>" not in html.replace("<script nonce=", "")   # no inline script without the nonce
+
+
+def test_the_dashboard_speaks_english_too(client_for):
+    client = client_for("planner")
+    client.post("/i18n/setlang/", {"language": "en", "next": "/planner/"})
+    html = client.get(reverse("planner-dashboard")).content.decode()
+    assert "Planner dashboard" in html and "Station coverage" in html and "Grids ranked (worst first)" in html
+    table = client.get(reverse("planner-metrics"), {"metric": "size_band"}).json()
+    assert table["label"] == "Grid size band" and table["legend"][1]["label"].endswith("households")
+    assert "Allowed values" in client.get(reverse("planner-metrics"), {"metric": "x"}).json()["detail"]
