@@ -135,3 +135,25 @@ admin.site.register(models.GridAssignment)
 admin.site.register(models.HelpPair)
 admin.site.register(models.CentralHousehold)
 admin.site.register(models.CentralLink)
+
+
+@admin.register(models.AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Search the audit trail (superusers only: the audit administrator). Nothing can be changed here."""
+
+    list_display = ("at", "username", "action", "object_type", "object_id", "result", "ip")
+    list_filter = ("action", "result", "object_type")
+    search_fields = ("username", "object_id", "reason", "ip")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser

@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
@@ -63,7 +62,7 @@ urlpatterns = [
     path("api/planner/metrics.json", planning_api.metrics, name="planner-metrics"),
     path("api/planner/heat.json", planning_api.heat, name="planner-heat"),
     path("accounts/login/", accounts.login, name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", accounts.logout, name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(packages=["gridmap"]), name="javascript-catalog"),
     path("healthz", maps.healthz, name="healthz"),

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.test import Client
 
-from gridmap.models import Grid, GridStatus, GridVersion, Household, Profile, Role
+from gridmap.models import AuditEvent, Grid, GridStatus, GridVersion, Household, Profile, Role
 from gridmap.services.rehoming import rehome_households
 
 EAST, EAST1, EAST2, WEST1 = "110105001001", "110105001001001", "110105001001002", "110105001002001"
@@ -191,6 +191,8 @@ def test_publishing_with_an_override_keeps_the_reason_and_restore_brings_an_old_
     got, body = post(admin, f"/api/communities/{community}/publish", {"override_reason": "道路施工，暂留缝隙"})
     assert got == 200 and body["clean"] is False
     assert "道路施工" in GridVersion.objects.get(grid=east1, number=3).reason
+    event = AuditEvent.objects.get(action="publish", object_type="community", object_id=str(community))
+    assert event.username == "jd_small" and "道路施工" in event.reason
     got, restored = post(admin, f"/api/grids/{east1.pk}/versions/1/restore", {"version": 3})
     assert got == 200 and restored["version"] == 4
     assert post(admin, f"/api/communities/{community}/publish", {})[0] == 200  # clean again

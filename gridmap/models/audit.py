@@ -15,14 +15,20 @@ class AuditAction(models.TextChoices):
     EXPORT = "export", _("导出")
     IMPORT = "import", _("导入")
     ASSIGN = "assign", _("网格分工")
+    LOGIN = "login", _("登录")
+    LOGIN_FAILED = "login_failed", _("登录失败")
+    LOCKOUT = "lockout", _("账号锁定")
+    LOGOUT = "logout", _("退出")
+    PUBLISH = "publish", _("发布网格")
 
 
 class AuditEvent(models.Model):
     """Who, when, what (action + object), why (reason), from where (ip), with what result."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+    # PROTECT: an account with an audit trail is disabled, never deleted (the trail cannot be rewritten).
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+",
                              verbose_name=_("用户"))
-    username = models.CharField(_("用户名"), max_length=150)  # kept when the account is deleted
+    username = models.CharField(_("用户名"), max_length=150)  # also for attempts with an unknown name
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     action = models.CharField(_("操作"), max_length=16, choices=AuditAction.choices)
     object_type = models.CharField(_("对象类型"), max_length=40)

@@ -13,9 +13,10 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from gridmap import policy
-from gridmap.models import Grid, GridStatus, GridVersion
+from gridmap.models import AuditAction, Grid, GridStatus, GridVersion
 from gridmap.queries import grid_topology
 from gridmap.services.grid_editing import editable_grid, lock_community, summary
+from gridmap.services import audit
 from gridmap.services.grid_shapes import EditRejected, check_grid_shape
 from gridmap.services.rehoming import rehome_households
 
@@ -88,6 +89,8 @@ def publish_community(user, community_id: int, *, override_reason: str | None = 
             raise EditRejected(400, "nothing_to_publish")
         cursor.execute(_VERSIONS, [note[:500], user.pk, ids])
     rehomed = rehome_households(household_ids=moved) if moved else 0
+    audit.record(user, AuditAction.PUBLISH, "community", community.pk, reason=note,
+                 fields=",".join(str(i) for i in ids)[:200])
     return {"published": len(ids), "rehomed": rehomed, "clean": report["clean"],
             "grids": list(Grid.objects.filter(pk__in=ids).values("id", "code", "status", "version"))}
 

@@ -5,12 +5,10 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
+from gridmap.models import AuditAction
+from gridmap.services import audit
+from gridmap.services.audit import client_address
 from gridmap.services.lockout import is_locked, record_attempt
-
-
-def client_address(request) -> str | None:
-    # Behind a proxy set the proxy to overwrite REMOTE_ADDR; never trust a client-sent header here.
-    return request.META.get("REMOTE_ADDR") or None
 
 
 class LockoutAuthenticationForm(AuthenticationForm):
@@ -19,14 +17,19 @@ class LockoutAuthenticationForm(AuthenticationForm):
         address = client_address(self.request)
         if username and is_locked(username, address):
             record_attempt(username, address, succeeded=False)
+            audit.record(None, AuditAction.LOCKOUT, "user", request=self.request, username=username,
+                         result="refused")
             raise self.get_invalid_login_error()
         try:
             cleaned = super().clean()
         except ValidationError:
             if username:
                 record_attempt(username, address, succeeded=False)
+                audit.record(None, AuditAction.LOGIN_FAILED, "user", request=self.request, username=username,
+                             result="refused")
             raise
         record_attempt(username, address, succeeded=True)
+        audit.record(self.get_user(), AuditAction.LOGIN, "user", self.get_user().pk, request=self.request)
         return cleaned
 
 
@@ -36,4 +39,12 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+class LogoutView(auth_views.LogoutView):
+    def post(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            audit.record(request.user, AuditAction.LOGOUT, "user", request.user.pk, request=request)
+        return super().post(request, *args, **kwargs)
+
+
 login = LoginView.as_view()
+logout = LogoutView.as_view()
