@@ -10,23 +10,18 @@ import json
 from functools import wraps
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from geodata.validation import GeometryRejected, load_json
 from gridmap import policy
+from gridmap.api.jsonapi import reply as _reply
 from gridmap.queries import grid_topology
 from gridmap.services import grid_editing, grid_publishing
 from gridmap.services.grid_shapes import EditRejected, check_grid_shape
 
 GEOJSON = "application/geo+json"
-
-
-def _reply(data, status: int = 200) -> JsonResponse:
-    response = JsonResponse(data, status=status, safe=False, json_dumps_params={"ensure_ascii": False})
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _body(request: HttpRequest) -> dict:
