@@ -150,3 +150,19 @@ def metric_table(rows: list[dict], metric_key: str, *, planner: bool, scheme: st
             "classification": classification, "legend": legend, "classes": len(legend),
             "grids": ranking, "suppressed_below": settings.SMALL_COUNT_MIN if planner else None,
             "metrics": [{"key": m.key, "label": str(m.label)} for m in METRICS.values()]}
+
+
+def heat_points(cells: list[dict], layer: str, *, planner: bool) -> tuple[list[list], int]:
+    """``heat_cells`` rows → [lat, lon, count] for one layer, and how many cells were withheld: for planners no
+    cell of fewer than SMALL_COUNT_MIN households and no small count of vulnerable households."""
+    floor = settings.SMALL_COUNT_MIN if planner else 1
+    points, suppressed = [], 0
+    for cell in cells:
+        count = cell[layer]
+        if count == 0:
+            continue
+        if cell["households"] < floor or (layer == "vulnerable_uncovered" and count < floor):
+            suppressed += 1
+            continue
+        points.append([round(cell["lat"], 6), round(cell["lon"], 6), count])
+    return points, suppressed

@@ -59,6 +59,7 @@ urlpatterns = [
     path("api/households/<int:pk>/central/links", central.links, name="central-links"),
     # Planner dashboard (issue #6): aggregates only; rows in tests/access_matrix.py.
     path("planner/", planning_views.planner_dashboard, name="planner-dashboard"),
+    path("planner/report.html", planning_views.planner_report, name="planner-report"),
     path("api/planner/metrics.json", planning_api.metrics, name="planner-metrics"),
     path("api/planner/heat.json", planning_api.heat, name="planner-heat"),
     path("accounts/login/", accounts.login, name="login"),

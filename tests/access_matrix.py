@@ -76,6 +76,7 @@ RULES: list[Rule] = [
     R("my-grid-household", "get", "own",                      (302, 200, 200, 200, 200, 200, 403)),
     R("my-grid-household", "get", "other",                    (302, 200, 404, 404, 404, 404, 403)),
     R("planner-dashboard", "get", "-",                        (302, 200, 200, 200, 403, 403, 200)),
+    R("planner-report", "get", "-",                           (302, 200, 200, 200, 403, 403, 200)),
     R("planner-metrics", "get", "-",                          (401, 200, 200, 200, 403, 403, 200)),
     R("planner-heat", "get", "-",                             (401, 200, 200, 200, 403, 403, 200)),
     R("login", "get", "-",                                    (200, 302, 302, 302, 302, 302, 302)),

@@ -57,3 +57,24 @@ def test_a_planner_switches_the_metric_and_the_legend_changes(browser, live_app)
     page.screenshot(path=str(ARTIFACTS / "planner_dashboard_size_band.png"))
     assert view.outside == [] and view.csp_violations == [] and view.failed == []
     view.context.close()
+
+
+def test_the_report_opens_from_a_file_with_the_network_off(browser, client_for, tmp_path):
+    page_html = client_for("planner").get("/planner/report.html", {"metric": "covered_pct"}).content
+    path = tmp_path / "report.html"
+    path.write_bytes(page_html)
+    context = browser.new_context(offline=True, viewport={"width": 1200, "height": 900})
+    outside = []
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file://")
+                  else (outside.append(route.request.url), route.abort()))
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    page.wait_for_selector(".leaflet-container path.leaflet-interactive", state="attached", timeout=15_000)
+    assert page.locator(".leaflet-container path.leaflet-interactive").count() >= 44
+    assert page.locator("#report-table tbody tr").count() == 44
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "planner_report_file.png"))
+    assert outside == [] and errors == []
+    context.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import re
 
 import pytest
 from django.conf import settings
@@ -163,3 +164,19 @@ def test_the_dashboard_speaks_english_too(client_for):
     table = client.get(reverse("planner-metrics"), {"metric": "size_band"}).json()
     assert table["label"] == "Grid size band" and table["legend"][1]["label"].endswith("households")
     assert "Allowed values" in client.get(reverse("planner-metrics"), {"metric": "x"}).json()["detail"]
+
+
+def test_the_offline_report_is_one_self_contained_file(client_for, user_for):
+    from gridmap.models import AuditEvent, Household
+
+    response = client_for("planner").get(reverse("planner-report"), {"metric": "vulnerable_uncovered"})
+    assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment;")
+    page = response.content.decode()
+    assert re.findall(r'<(?:script|link|img)\b[^>]*\b(?:src|href)=', page) == []   # every asset inlined
+    assert '<script src="/static' not in page and "L.heatLayer" in page and "<5" in page
+    assert "巴丹吉林社区第1网格" in page                                   # the ranking table
+    addresses = list(Household.objects.values_list("address", flat=True)[:50])
+    assert not any(a in page for a in addresses)                          # no resident in a planner's file
+    event = AuditEvent.objects.get(action="export", object_type="planner_report")
+    assert event.username == user_for("planner").username and event.fields == "vulnerable_uncovered"
+    assert client_for("grid_leader").get(reverse("planner-report")).status_code == 403

@@ -47,18 +47,10 @@ def heat(request: HttpRequest) -> HttpResponse:
     """?layer=households|uncovered|vulnerable_uncovered: [lat, lon, count] per non-empty cell."""
     _check(request)
     layer = _choice(request, "layer", LAYERS, "households")
-    cells = heat_cells(policy.grids_for(request.user).published())
-    floor = settings.SMALL_COUNT_MIN if policy.small_counts_suppressed(request.user) else 1
-    points, suppressed = [], 0
-    for cell in cells:
-        count = cell[layer]
-        if count == 0:
-            continue
-        # Planners: no cell of fewer than 5 households, and no small count of vulnerable households.
-        if cell["households"] < floor or (layer == "vulnerable_uncovered" and count < floor):
-            suppressed += 1
-            continue
-        points.append([round(cell["lat"], 6), round(cell["lon"], 6), count])
+    planner = policy.small_counts_suppressed(request.user)
+    points, suppressed = planning.heat_points(heat_cells(policy.grids_for(request.user).published()), layer,
+                                              planner=planner)
+    floor = settings.SMALL_COUNT_MIN if planner else 1
     return reply({"layer": layer, "cell_m": CELL_M, "points": points,
                   "max": max((p[2] for p in points), default=0), "suppressed_cells": suppressed,
                   "suppressed_below": floor if floor > 1 else None})

@@ -102,6 +102,8 @@
       self.drawRanking(table);
       if (self.selected) { self.select(self.selected); }
       self.root.dataset.metric = table.metric;
+      var report = document.getElementById("report-link");
+      if (report) { report.href = report.dataset.base + "?metric=" + encodeURIComponent(table.metric); }
       self.root.dataset.loaded = "true";
       self.status.textContent = interpolate(gettext("%(n)s 个网格，按“%(metric)s”分级"),
         {n: table.grids.length, metric: table.label}, true);
