@@ -28,8 +28,10 @@ bench: setup
 	$(PY) -m bench --size $(SIZE)
 
 messages:
-	cd gridmap && ../$(PY) ../manage.py makemessages -l en --no-location && \
-	  ../$(PY) ../manage.py makemessages -d djangojs -l en --no-location
+	$(PY) manage.py makemessages -l en --no-location -v 0 --ignore=.venv --ignore=node_modules \
+	  --ignore=staticfiles --ignore=tests --ignore=bench
+	$(PY) manage.py makemessages -d djangojs -l en --no-location -v 0 --ignore=.venv --ignore=node_modules \
+	  --ignore='gridmap/static/vendor/*' --ignore=staticfiles
 
 check:
 	$(PY) manage.py check
