@@ -27,16 +27,19 @@ SELECT count(*) FROM gridmap_grid g
 """
 # Anchor: incremental re-homing by hand: the households under the changed area or in the edited
 # grids get the lowest-code published grid and the lowest-code community covering them; only rows
-# whose values change are written.
+# whose values change are written. The CTE is materialised so that the UPDATE finds the few rows by
+# key (inlined, PostgreSQL hash-joins them against a scan of the whole table).
 EDIT_SQL = """
+WITH n AS MATERIALIZED (
+    SELECT h2.id,
+           (SELECT g.id FROM gridmap_grid g WHERE g.status = 'published' AND ST_Covers(g.boundary, h2.location)
+             ORDER BY g.code LIMIT 1) AS grid_id,
+           (SELECT c.id FROM gridmap_community c WHERE ST_Covers(c.boundary, h2.location)
+             ORDER BY c.code LIMIT 1) AS community_id
+      FROM gridmap_household h2
+     WHERE ST_Intersects(h2.location, ST_GeomFromEWKB(%s)) OR h2.grid_id = ANY(%s))
 UPDATE gridmap_household h SET grid_id = n.grid_id, community_id = n.community_id
-  FROM (SELECT h2.id,
-               (SELECT g.id FROM gridmap_grid g WHERE g.status = 'published' AND ST_Covers(g.boundary, h2.location)
-                 ORDER BY g.code LIMIT 1) AS grid_id,
-               (SELECT c.id FROM gridmap_community c WHERE ST_Covers(c.boundary, h2.location)
-                 ORDER BY c.code LIMIT 1) AS community_id
-          FROM gridmap_household h2
-         WHERE ST_Intersects(h2.location, ST_GeomFromEWKB(%s)) OR h2.grid_id = ANY(%s)) n
+  FROM n
  WHERE h.id = n.id AND (h.grid_id IS DISTINCT FROM n.grid_id OR h.community_id IS DISTINCT FROM n.community_id)
 """
 # Two neighbours in one community with the longest shared edge; the edit moves that edge ~30 m into

@@ -68,3 +68,22 @@ def test_rehoming_everything_follows_the_same_rule_as_rehoming_a_few(small_stree
                      "other": "110105001002001", "outside": None}
     assert Household.objects.get(pk=small_street["households"]["edge"].pk).community.code == "110105001001"
     assert rehome_households() == 0  # nothing left to change
+
+
+def test_rehoming_most_of_the_table_sets_indexes_aside_and_gives_the_same_answer(small_street, monkeypatch):
+    from django.db import connection
+
+    from gridmap.services import bulk
+
+    monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
+    monkeypatch.setattr(bulk, "BULK_MAX_EXISTING", 10 ** 9)   # whatever the table holds: bulk mode
+    indexes = "SELECT count(*) FROM pg_index WHERE indrelid = 'gridmap_household'::regclass"
+    with connection.cursor() as cursor:
+        cursor.execute(indexes)
+        before = cursor.fetchone()[0]
+    assert rehome_households() >= 4
+    assert grid_codes(small_street) == {"west": "110105001001001", "east": "110105001001002",
+                                        "edge": "110105001001001", "other": "110105001002001", "outside": None}
+    with connection.cursor() as cursor:
+        cursor.execute(indexes)
+        assert cursor.fetchone()[0] == before

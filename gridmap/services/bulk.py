@@ -50,15 +50,17 @@ def worthwhile(table: str, new_rows: int) -> bool:
 @contextmanager
 def indexes_built_after(table: str):
     """Drop ``table``'s plain indexes, foreign keys and unique constraints (not the primary key), run
-    the body, then recreate them as they were.
+    the body, then recreate them as they were. Must run inside ``transaction.atomic()``.
 
-    Must run inside ``transaction.atomic()`` with no deferred constraint checks pending on ``table``
-    (PostgreSQL refuses to alter a table with pending trigger events).
+    PostgreSQL refuses to alter a table with deferred checks pending, so those run first (they would
+    at COMMIT anyway); afterwards every deferrable constraint is deferred again, which is how Django
+    creates its foreign keys (DEFERRABLE INITIALLY DEFERRED).
     """
     if not connection.in_atomic_block:
         raise RuntimeError("indexes_built_after() must run inside transaction.atomic()")
     qn = connection.ops.quote_name
     with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(_PLAIN_INDEXES, [table])
         indexes = cursor.fetchall()
         cursor.execute(_CONSTRAINTS, [table])
@@ -69,10 +71,14 @@ def indexes_built_after(table: str):
             cursor.execute(f"DROP INDEX {qn(name)}")
     yield
     with connection.cursor() as cursor:
+        # Fresh statistics first: each key below is checked by one anti-join, and with the figures of
+        # before the load (e.g. every grid_id NULL) PostgreSQL plans it as a nested loop: minutes, not a second.
+        cursor.execute(f"ANALYZE {qn(table)}")
         for _name, definition in indexes:
             cursor.execute(definition)
         for name, definition in reversed(constraints):  # foreign keys: one anti-join each, not a row at a time
             cursor.execute(f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition}")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 @contextmanager
