@@ -120,4 +120,14 @@ def build_report(table: dict, grids_geojson: dict, stations_geojson: dict, heat_
     # No "Leaflet" link (and its flag) in the attribution: government users object to foreign flags.
     page = page.replace("</html>", f'<script>{fmap.get_name()}.attributionControl.setPrefix("");</script></html>', 1)
     page = page.replace("</body>", table_html + "</body>", 1)   # the map takes 70 % of the page, the table follows
-    return inline_static(page)
+    return _short_ids(inline_static(page))
+
+
+def _short_ids(page: str) -> str:
+    """folium names elements ``map_<uuid4 hex>``; renumber them ``map_1``, ``map_2``… so the file is the same
+    for the same data, and no random run of digits can pass for an ID card number in the export."""
+    ids: dict[str, str] = {}
+
+    def short(match: re.Match) -> str:
+        return match.group(1) + ids.setdefault(match.group(2), str(len(ids) + 1))
+    return re.sub(r"\b([a-z_]+_)([0-9a-f]{32})(?![0-9a-f])", short, page)
