@@ -324,7 +324,9 @@ def import_households_csv(path_or_file, *, source_crs: str) -> ImportResult:
                 bulk.work_mem(BULK_WORK_MEM if large else None):
             cursor.execute(_INSERT.format(homes=homes, **cells), [crs])
             imported, in_grid = cursor.fetchone()
-        cursor.execute("DROP TABLE household_import_raw, household_import_point; ANALYZE gridmap_household")
+        cursor.execute("DROP TABLE household_import_raw, household_import_point")
+        if not large:  # (a large import was analysed before its indexes were rebuilt)
+            cursor.execute("ANALYZE gridmap_household")
     return ImportResult(imported=imported, in_grid=in_grid, without_grid=imported - in_grid)
 
 
