@@ -26,15 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", choices=SIZES, default="small")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per row after the warm-up (at least 5)")
     parser.add_argument("--only", default=",".join(FAMILIES), help=f"comma-separated subset of {','.join(FAMILIES)}")
-    parser.add_argument("--extra", action=argparse.BooleanOptionalAction, default=None,
-                        help=f"also run the workload modules of other issues ({', '.join(EXTRA)}); "
-                             "default: yes for small and medium, no for large (they would cost the 30-minute budget)")
+    parser.add_argument("--extra", action=argparse.BooleanOptionalAction, default=True,
+                        help=f"also run the workload modules of other issues ({', '.join(EXTRA)}); default: yes")
     args = parser.parse_args(argv)
     if args.repeat < 5:
         parser.error("--repeat must be at least 5: medians of fewer runs are noise on these machines")
     only = set(args.only.split(","))
-    if args.extra is None:
-        args.extra = args.size != "large"
     size = SIZES[args.size]
     started = time.perf_counter()
 
@@ -87,7 +84,6 @@ def main(argv: list[str] | None = None) -> int:
         _run_extra(name, results)
     if "assign" in only:   # last: it leaves every household without a grid
         assignment.run_assign_all(results, city, households=n, repeat=args.repeat, naive_sample=size["naive"])
-    results.add(Row("vector tiles", "project: —", "missing", note=_tiles_note(args.extra)))
 
     results.machine["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     md, js = results.write()
@@ -110,18 +106,6 @@ def _run_extra(name: str, results) -> None:
     except Exception as exc:  # another issue's module must not cost this run its results
         traceback.print_exc()
         results.add(Row(f"bench/{name}.py", "—", "missing", note=f"failed: {type(exc).__name__}: {exc}"[:200]))
-
-
-def _tiles_note(extra: bool) -> str:
-    from django.urls import NoReverseMatch, reverse
-
-    try:
-        reverse("tile", kwargs={"layer": "households", "z": 14, "x": 0, "y": 0})
-    except NoReverseMatch:
-        return "not built yet"
-    if extra:
-        return "built by another issue: see the rows of bench/open_api.py above"
-    return "built by another issue and measured by bench/open_api.py, which this run left out (--extra)"
 
 
 if __name__ == "__main__":
