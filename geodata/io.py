@@ -59,6 +59,9 @@ def read_features(data: bytes, *, source_crs: str | None = None, encoding: str |
     if len(data) > MAX_BYTES:
         raise GeometryRejected("too_large", field="file", too_large=True)
     kind = _sniff(data)
+    if kind in ("geojson", "kml") and (b"\x00" in data or b"\\u0000" in data):
+        # GDAL ends a string at NUL: "名\u0000字" would be stored cut short without a word.
+        raise GeometryRejected("nul_byte", field="file")
     with tempfile.TemporaryDirectory(prefix="gridimport-") as tmp:
         if kind == "zip":
             path = _extract_shapefile(data, Path(tmp))

@@ -44,7 +44,8 @@ def is_table(data: bytes) -> bool:
         except zipfile.BadZipFile:
             return False
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
-    return bool(head) and not head.startswith((b"{", b"<", b"SQLite format 3\x00"))
+    first_line = head.split(b"\n", 1)[0]  # a header line with NUL is binary, not a CSV (NUL in a row is a row error)
+    return bool(head) and b"\x00" not in first_line and not head.startswith((b"{", b"<", b"SQLite format"))
 
 
 def read_table(data: bytes, *, source_crs: str | None = None) -> gpd.GeoDataFrame:

@@ -6,7 +6,7 @@ Pure Python (pyogrio, openpyxl, csv); the caller streams the file from its tempo
   the Shapefile is zipped with its ``.cpg`` (UTF-8) and ``.prj`` (EPSG:4326). A text value longer than a
   ``.dbf`` field holds (254 bytes) is refused instead of being cut.
 - CSV (UTF-8 with BOM, for Excel) and XLSX use the Chinese ``labels``; points become 经度/纬度 columns,
-  other geometries a WKT column at full precision. Every text cell that a spreadsheet would run as a
+  other geometries a WKT column at full precision, and a 坐标系 column says WGS84. Every text cell that a spreadsheet would run as a
   formula (first character ``= + - @``, tab or CR) gets a leading ``'`` (OWASP CSV injection,
   ASVS V1.2.10); :func:`geodata.tables.read_table` removes it again on import. XLSX text cells are
   text (``@``), so 12-digit codes and ID numbers never become numbers.
@@ -17,7 +17,7 @@ Examples
 >>> t = Table("stations", ["name"], ["名称"], [("=1+1",)], [shapely.Point(116.4, 39.9)])
 >>> path = write_table(t, "csv", pathlib.Path(tempfile.mkdtemp()))
 >>> path.read_bytes().decode("utf-8-sig").splitlines()
-['名称,经度,纬度', "'=1+1,116.4,39.9"]
+['名称,经度,纬度,坐标系', "'=1+1,116.4,39.9,WGS84"]
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CELL_MAX = 32_767
 DBF_TEXT_MAX = 254
 WKT_LABEL = "几何(WKT)"
-LON_LABEL, LAT_LABEL = "经度", "纬度"
+LON_LABEL, LAT_LABEL, CRS_LABEL = "经度", "纬度", "坐标系"
 SUFFIX = {"geojson": ".geojson", "gpkg": ".gpkg", "shp": ".zip", "xlsx": ".xlsx", "csv": ".csv"}
 
 
@@ -116,9 +116,11 @@ def _geometry_columns(table: Table) -> tuple[list[str], list[tuple]]:
     if table.geometries is None:
         return [], [()] * len(table.rows)
     geoms = list(table.geometries)
+    # The 坐标系 column makes the file importable as it is: a table must declare its coordinate system.
     if geoms and all(g is not None and g.geom_type == "Point" for g in geoms):
-        return [LON_LABEL, LAT_LABEL], [(g.x, g.y) for g in geoms]
-    return [WKT_LABEL], [(shapely.to_wkt(g, rounding_precision=-1) if g is not None else "",) for g in geoms]
+        return [LON_LABEL, LAT_LABEL, CRS_LABEL], [(g.x, g.y, "WGS84") for g in geoms]
+    return [WKT_LABEL, CRS_LABEL], [(shapely.to_wkt(g, rounding_precision=-1) if g is not None else "", "WGS84")
+                                    for g in geoms]
 
 
 def _write_csv(table: Table, path: Path) -> None:

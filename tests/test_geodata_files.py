@@ -178,7 +178,7 @@ def test_csv_and_xlsx_neutralise_formula_cells_and_keep_codes_as_text(tmp_path):
     text = path.read_bytes()
     assert text.startswith(b"\xef\xbb\xbf")
     lines = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
-    assert lines[0] == ["名称", "代码", "数量", "数值", "经度", "纬度"]
+    assert lines[0] == ["名称", "代码", "数量", "数值", "经度", "纬度", "坐标系"]
     assert [line[0] for line in lines[1:]] == ["张三", "'" + NAMES[1], "'" + NAMES[2], "'@SUM(1)", "'-1+1",
                                                 "'\t前导制表符"]
     xlsx = write_table(table([shapely.Point(116.4, 39.9)] * len(NAMES)), "xlsx", tmp_path)

@@ -1,7 +1,7 @@
 """Import streets, communities and service stations from a file: validated, all or nothing, audited.
 
-Streets and communities come as polygons (GeoJSON, GeoPackage, zipped Shapefile, KML); stations as points,
-also from CSV/XLSX with 经度/纬度 and a 坐标系. Every polygon goes through the one validator
+Streets and communities come as polygons (GeoJSON, GeoPackage, zipped Shapefile, KML, or CSV/XLSX with a
+WKT column as our exports write them); stations as points, also from CSV/XLSX with 经度/纬度 and a 坐标系. Every polygon goes through the one validator
 (:func:`geodata.validation.validate_shape`, then :func:`geodata.grid_fit.fit_grid` against its parent and
 its siblings, including the file's earlier rows). A row whose code (or, for stations, name within the
 community) exists is an update; then the area's children must still fit inside the new boundary.
@@ -48,7 +48,7 @@ def import_layer(user, layer: str, data: bytes, *, dry_run: bool = True, source_
     """Preview (``dry_run``) or import ``data`` as ``layer``; raises Refused for the file, returns row errors."""
     streets = check_rights(user, layer)
     frame = read_layer(data, "point" if layer == "stations" else "polygon", source_crs=source_crs,
-                       encoding=encoding, tables=layer == "stations")
+                       encoding=encoding, tables=True)
     rows = Rows()
     # Lock the streets concerned: two imports into one street must not both pass the overlap checks.
     locked = {s.code: s for s in streets.select_for_update().order_by("pk")}
