@@ -157,3 +157,22 @@ def test_station_export_keeps_the_service_text(small_people, small_street):
     _, body = download(small_people["street_admin"], "stations", "xlsx")
     frame = read_table(body, source_crs="WGS84")
     assert frame["服务项目"].tolist() == ["法律咨询;家政服务"] and frame["开放时间"].tolist() == ["8:30-17:30"]
+
+
+def test_members_are_exported_with_masked_phones_and_their_roles(small_people):
+    _, body = download(small_people["street_admin"], "members", "csv")
+    rows = {r["姓名"]: r for r in csv.DictReader(io.StringIO(body.decode("utf-8-sig")))}
+    assert rows["赵网格"]["电话"] == "135****5678" and rows["赵网格"]["网格分工"] == "110105001001002:网格长"
+    _, body = download(small_people["street_admin"], "members", "csv", reason="核对网格长名单")
+    assert "13512345678" in body.decode("utf-8-sig")
+
+
+def test_central_household_links_read_back_as_lines_between_the_two_households(small_people, small_street):
+    _, body = download(small_people["community_staff"], "links", "gpkg")
+    frame = read_features(body)
+    east, edge = small_street["households"]["east"], small_street["households"]["edge"]
+    assert (frame["central"].tolist(), frame["household"].tolist()) == ([east.pk], [edge.pk])
+    line = frame.geometry.iloc[0]
+    assert line.coords[0] == pytest.approx((east.location.x, east.location.y), abs=1e-7)
+    assert line.coords[-1] == pytest.approx((edge.location.x, edge.location.y), abs=1e-7)
+    assert 150 < frame["length_m"].iloc[0] < 200   # 0.002° of longitude at 39.9°N is ~171 m
