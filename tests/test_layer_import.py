@@ -286,3 +286,15 @@ def test_an_upload_that_is_not_multipart_is_415_and_a_missing_file_400(small_peo
     assert client.post("/api/imports/communities", data="{}", content_type="application/json").status_code == 415
     assert client.post("/api/imports/communities").status_code == 400
     assert client.post("/api/imports/grids-of-mars").status_code == 404
+
+
+def test_communities_are_imported_from_kml(small_people, new_street, tmp_path):
+    frame = gpd.GeoDataFrame({"Name": ["甲社区"], "code": ["110105002001"]}, geometry=[WEST_HALF], crs=4326)
+    frame.to_file(tmp_path / "c.kml", driver="KML")
+    response = upload(small_people["system_admin"], "communities", (tmp_path / "c.kml").read_bytes(), "c.kml",
+                      dry_run="0")
+    assert response.status_code == 201, response.content
+    made = Community.objects.get(code="110105002001")
+    assert made.name == "甲社区"
+    a, b = shapely.normalize(shapely.from_wkb(bytes(made.boundary.wkb))), shapely.normalize(shapely.MultiPolygon([WEST_HALF]))
+    assert np.abs(shapely.get_coordinates(a) - shapely.get_coordinates(b)).max() < 1e-7
