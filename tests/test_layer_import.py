@@ -298,3 +298,16 @@ def test_communities_are_imported_from_kml(small_people, new_street, tmp_path):
     assert made.name == "甲社区"
     a, b = shapely.normalize(shapely.from_wkb(bytes(made.boundary.wkb))), shapely.normalize(shapely.MultiPolygon([WEST_HALF]))
     assert np.abs(shapely.get_coordinates(a) - shapely.get_coordinates(b)).max() < 1e-7
+
+
+def test_the_first_street_of_an_empty_installation_can_be_imported(small_people, small_street):
+    from gridmap.models import Grid, Household, Profile, Role
+
+    admin = small_people["users"]["system_admin"]
+    Profile.objects.all().delete()   # profiles hold streets and communities (PROTECT); the admin's comes back
+    for model in (ServiceStation, Household, Grid, Community, Street):
+        model.objects.all().delete()
+    Profile.objects.create(user=admin, role=Role.SYSTEM_ADMIN)
+    data = geojson(({"code": "110105001", "name": "第一个街道"}, shapely.box(116.4, 39.9, 116.42, 39.908)))
+    response = upload(small_people["system_admin"], "streets", data, "s.geojson", dry_run="0")
+    assert response.status_code == 201 and list(Street.objects.values_list("name", flat=True)) == ["第一个街道"]
