@@ -17,7 +17,7 @@ from geodata.io import read_features
 from geodata.tables import read_table
 from gridmap import policy
 from gridmap.models import AuditEvent, Household, ServiceStation
-from tests.exchange_support import EAST, download, small_people  # noqa: F401  (fixture)
+from tests.exchange_support import download, small_people  # noqa: F401  (fixture)
 
 SPATIAL = ("geojson", "gpkg", "shp", "xlsx", "csv")
 CASES = [(layer, fmt) for layer in ("streets", "communities", "grids", "stations", "households", "links")
