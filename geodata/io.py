@@ -7,6 +7,12 @@ letters or symlinks); only the Shapefile parts are written, under fixed names in
 directory. KML with a DOCTYPE or entity declarations is refused (entity expansion). Geometries are not
 validated here: the caller runs each one through :mod:`geodata.validation`.
 
+A Shapefile's text encoding comes from, in this order, the declared ``encoding``, its ``.cpg``, or
+nothing: then every name and value in the ``.dbf`` must be valid UTF-8, because GBK bytes read as
+anything else become mojibake (张三 → ÕÅÈý) that would be stored silently. Bytes that do not decode in
+the chosen encoding are refused too. Coordinates: the file's own CRS (``.prj``, GeoPackage) wins unless
+it is WGS84 and a system is declared (GeoJSON is always "WGS84", whatever the numbers say).
+
 Examples
 --------
 >>> frame = read_polygon_file(b'{"type":"FeatureCollection","features":[{"type":"Feature",'
@@ -27,7 +33,7 @@ import numpy as np
 import pyogrio
 import shapely
 
-from geodata.crs import normalise_crs, to_wgs84
+from geodata.crs import resolve_crs, to_wgs84
 from geodata.validation import GeometryRejected
 
 MAX_BYTES = 20_000_000
@@ -36,9 +42,13 @@ MAX_ZIP_ENTRIES = 20
 MAX_UNZIPPED = 100_000_000
 MAX_RATIO = 100
 _SHAPEFILE_PARTS = {".shp", ".shx", ".dbf", ".prj", ".cpg"}
+# .cpg contents and declared names → Python codecs; GBK files are read as GB18030, its superset.
+ENCODINGS = {"UTF8": "utf-8", "UTF-8": "utf-8", "65001": "utf-8", "GBK": "gb18030", "CP936": "gb18030",
+             "936": "gb18030", "GB2312": "gb18030", "GB18030": "gb18030", "54936": "gb18030",
+             "BIG5": "big5", "CP950": "big5", "950": "big5"}
 
 
-def read_polygon_file(data: bytes, *, source_crs: str | None = None, encoding: str | None = None,
+def read_features(data: bytes, *, source_crs: str | None = None, encoding: str | None = None,
                       max_features: int = MAX_FEATURES) -> gpd.GeoDataFrame:
     """Read ``data`` (the uploaded bytes) into a GeoDataFrame in EPSG:4326.
 
@@ -49,9 +59,13 @@ def read_polygon_file(data: bytes, *, source_crs: str | None = None, encoding: s
     if len(data) > MAX_BYTES:
         raise GeometryRejected("too_large", field="file", too_large=True)
     kind = _sniff(data)
+    if kind in ("geojson", "kml") and (b"\x00" in data or b"\\u0000" in data):
+        # GDAL ends a string at NUL: "名\u0000字" would be stored cut short without a word.
+        raise GeometryRejected("nul_byte", field="file")
     with tempfile.TemporaryDirectory(prefix="gridimport-") as tmp:
         if kind == "zip":
             path = _extract_shapefile(data, Path(tmp))
+            encoding = _dbf_encoding(Path(tmp), encoding)
         else:
             path = Path(tmp) / {"geojson": "upload.geojson", "gpkg": "upload.gpkg", "kml": "upload.kml"}[kind]
             path.write_bytes(data)
@@ -68,6 +82,9 @@ def read_polygon_file(data: bytes, *, source_crs: str | None = None, encoding: s
     if frame.empty:
         raise GeometryRejected("no_features", field="file")
     return _to_wgs84(frame, source_crs)
+
+
+read_polygon_file = read_features  # the grid import's name for it
 
 
 def _sniff(data: bytes) -> str:
@@ -92,19 +109,10 @@ def _extract_shapefile(data: bytes, into: Path) -> Path:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         raise GeometryRejected("unreadable_file", field="file", detail="zip") from None
-    entries = archive.infolist()
-    if len(entries) > MAX_ZIP_ENTRIES:
-        raise GeometryRejected("zip_too_many_entries", field="file", detail=str(len(entries)))
-    total = sum(e.file_size for e in entries)
-    if total > MAX_UNZIPPED or total > MAX_RATIO * max(1, sum(e.compress_size for e in entries)):
-        raise GeometryRejected("zip_bomb", field="file", too_large=True)
+    entries = check_zip(archive)
     parts: dict[str, zipfile.ZipInfo] = {}
     for entry in entries:
         name = entry.filename
-        mode = entry.external_attr >> 16
-        if (name.startswith(("/", "\\")) or "\\" in name or ":" in name or ".." in PurePosixPath(name).parts
-                or stat.S_ISLNK(mode)):
-            raise GeometryRejected("zip_unsafe_entry", field="file", detail=name[:80])
         if entry.is_dir() or PurePosixPath(name).name.startswith(("._", ".")):
             continue
         suffix = PurePosixPath(name).suffix.lower()
@@ -121,23 +129,80 @@ def _extract_shapefile(data: bytes, into: Path) -> Path:
     return into / "upload.shp"
 
 
+def _dbf_encoding(folder: Path, declared: str | None) -> str:
+    """The codec for the .dbf's text: declared, else the .cpg, else UTF-8 if (and only if) it decodes."""
+    raw = (folder / "upload.dbf").read_bytes()
+    text = _dbf_text(raw)
+    cpg = folder / "upload.cpg"
+    if declared:
+        source, name = "encoding", declared
+    elif cpg.exists():
+        source, name = "file", cpg.read_bytes()[:40].decode("ascii", "replace").strip()
+    else:
+        try:
+            text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise GeometryRejected("encoding_required", field="encoding",
+                                   detail="no .cpg and the .dbf is not UTF-8 (GBK?)") from None
+        return "UTF-8"
+    codec = ENCODINGS.get(name.upper().replace("_", "-").removeprefix("CP-"))
+    if codec is None:
+        raise GeometryRejected("unknown_encoding", field=source, detail=name[:40])
+    try:
+        text.decode(codec)
+    except UnicodeDecodeError:
+        raise GeometryRejected("encoding_mismatch", field=source, detail=name[:40]) from None
+    return {"utf-8": "UTF-8", "gb18030": "GB18030", "big5": "CP950"}[codec]
+
+
+def _dbf_text(raw: bytes) -> bytes:
+    """The .dbf's field names and records (the header's binary lengths and offsets left out)."""
+    if len(raw) < 32:
+        raise GeometryRejected("unreadable_file", field="file", detail=".dbf")
+    header_len = int.from_bytes(raw[8:10], "little")
+    names = b"".join(raw[offset:offset + 11] for offset in range(32, max(32, header_len - 1), 32))
+    return names.replace(b"\x00", b"") + raw[header_len:]
+
+
+def check_zip(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """Refuse a zip before anything is extracted: too many entries, a bomb, unsafe names or symlinks."""
+    entries = archive.infolist()
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise GeometryRejected("zip_too_many_entries", field="file", detail=str(len(entries)))
+    total = sum(e.file_size for e in entries)
+    if total > MAX_UNZIPPED or total > MAX_RATIO * max(1, sum(e.compress_size for e in entries)):
+        raise GeometryRejected("zip_bomb", field="file", too_large=True)
+    for entry in entries:
+        name = entry.filename
+        mode = entry.external_attr >> 16
+        if (name.startswith(("/", "\\")) or "\\" in name or ":" in name or ".." in PurePosixPath(name).parts
+                or stat.S_ISLNK(mode)):
+            raise GeometryRejected("zip_unsafe_entry", field="file", detail=name[:80])
+    return entries
+
+
 def _to_wgs84(frame: gpd.GeoDataFrame, source_crs: str | None) -> gpd.GeoDataFrame:
     declared = None
     if source_crs:
         try:
-            declared = normalise_crs(source_crs)
+            sample = shapely.get_coordinates(frame.geometry.values[:50])[:, 0]
+            declared = resolve_crs(source_crs, sample)
         except ValueError as exc:
-            raise GeometryRejected("unknown_crs", field="source_crs", detail=str(exc)[:120]) from None
+            raise GeometryRejected("unknown_crs", field="source_crs", detail=str(exc)[:160]) from None
     if frame.crs is None and declared is None:
         raise GeometryRejected("crs_required", field="source_crs")
-    if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+    own_wgs84 = frame.crs is None or frame.crs.equals("EPSG:4326") or frame.crs.to_epsg() == 4490
+    if not own_wgs84:
         try:
-            frame = frame.to_crs(4326)
+            frame = frame.to_crs(4326)  # pyproj: the file's .prj / GeoPackage srs
         except Exception as exc:
             raise GeometryRejected("unknown_crs", field="file", detail=str(exc)[:120]) from None
-    if declared in ("GCJ02", "BD09"):  # offsets PROJ cannot express: move every vertex
-        def shift(coords: np.ndarray) -> np.ndarray:
+    elif declared not in (None, "WGS84", "CGCS2000"):  # GCJ-02/BD-09 offsets or projected metres
+        def convert(coords: np.ndarray) -> np.ndarray:
             lon, lat = to_wgs84(coords[:, 0], coords[:, 1], declared)
             return np.column_stack([lon, lat])
-        frame = frame.set_geometry(shapely.transform(frame.geometry.values, shift))
+        try:
+            frame = frame.set_geometry(shapely.transform(frame.geometry.values, convert))
+        except ValueError as exc:
+            raise GeometryRejected("unknown_crs", field="source_crs", detail=str(exc)[:160]) from None
     return frame.set_crs(4326, allow_override=True)

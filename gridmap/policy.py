@@ -204,6 +204,13 @@ def mask_id_number(value: str) -> str:
     return value[:6] + "*" * max(len(value) - 10, 0) + value[-4:]
 
 
+def mask_name(value: str) -> str:
+    """王建国 -> 王** (first character; as the household map layer masks the head of household)."""
+    if not value:
+        return ""
+    return value[:1] + "*" * max(len(value) - 1, 1)
+
+
 def mask_phone(value: str) -> str:
     """13812345678 -> 138****5678."""
     if not value:
@@ -226,3 +233,37 @@ def sees_dashboard(user) -> bool:
 def small_counts_suppressed(user) -> bool:
     """Planners see sensitive counts below SMALL_COUNT_MIN as "<5" and no heat cell of fewer households."""
     return role_of(user) == Role.PLANNER
+
+
+# -- Geodata in and out (issue #7) ------------------------------------------------------------------------
+
+EXPORT_LAYERS = ("streets", "communities", "grids", "stations", "households", "links", "members")
+RESIDENT_LAYERS = ("households", "links", "members")  # rows about people: never for planners
+
+
+def may_import_streets(user) -> bool:
+    """Street boundaries come from the county: only the system admin imports them."""
+    return role_of(user) == Role.SYSTEM_ADMIN
+
+
+def area_import_streets_for(user) -> QuerySet[Street]:
+    """Streets in which the user may import communities and service stations: system and street admins."""
+    if role_of(user) not in (Role.SYSTEM_ADMIN, Role.STREET_ADMIN):
+        return Street.objects.none()
+    return streets_for(user)
+
+
+def exportable_layers(user) -> tuple[str, ...]:
+    """Layers the user may export; planners get no household-, link- or member-level file."""
+    role = role_of(user)
+    if role is None:
+        return ()
+    if role == Role.PLANNER:
+        return tuple(layer for layer in EXPORT_LAYERS if layer not in RESIDENT_LAYERS)
+    return EXPORT_LAYERS
+
+
+def export_scope(user, layer: str) -> QuerySet:
+    """The rows of ``layer`` the user may export (the same scopes as the map and the lists)."""
+    return {"streets": streets_for, "communities": communities_for, "grids": grids_for, "stations": stations_for,
+            "households": households_for, "links": households_for, "members": members_for}[layer](user)

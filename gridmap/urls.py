@@ -3,10 +3,11 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 
-from gridmap.api import central, grids, households, layers
+from gridmap.api import central, exchange, grids, households, layers
 from gridmap.api import planning as planning_api
 from gridmap.api import people as people_api
 from gridmap.views import accounts, editor, maps, people
+from gridmap.views import exchange as exchange_views
 from gridmap.views import members as member_views
 from gridmap.views import planning as planning_views
 
@@ -62,6 +63,10 @@ urlpatterns = [
     path("planner/report.html", planning_views.planner_report, name="planner-report"),
     path("api/planner/metrics.json", planning_api.metrics, name="planner-metrics"),
     path("api/planner/heat.json", planning_api.heat, name="planner-heat"),
+    # Geodata in and out (issue #7): exports of every layer, imports of streets, communities and stations.
+    path("data/", exchange_views.data_exchange, name="data-exchange"),
+    path("api/exports/<slug:layer>.<slug:fmt>", exchange.export, name="export"),
+    path("api/imports/<slug:layer>", exchange.import_layer, name="layer-import"),
     path("accounts/login/", accounts.login, name="login"),
     path("accounts/logout/", accounts.logout, name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

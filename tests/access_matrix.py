@@ -196,4 +196,8 @@ RULES: list[Rule] = [
     R("rest-household-list", "get", "-",                      (401, 200, 200, 200, 200, 200, 403)),
     R("rest-member-list", "get", "-",                         (401, 200, 200, 200, 200, 200, 200)),
     R("rest-assignment-list", "get", "-",                     (401, 200, 200, 200, 200, 200, 200)),
+    # Geodata in and out (issue #7): the export URL is tried as households.csv, the import as communities
+    R("data-exchange", "get", "-",                            (302, 200, 200, 200, 200, 200, 200)),
+    R("export", "get", "-",                                   (401, 200, 200, 200, 200, 200, 403)),
+    R("layer-import", "post", "-",                            (401, 400, 400, 403, 403, 403, 403), multipart=True),
 ]

@@ -43,7 +43,8 @@ KIND = {  # which object a URL's <pk> names
     "rest-assignment-detail": "assignment", "ogc-item": "grid",
 }
 EXTRA_KWARGS = {"ogc-collection": {"collection": "grids"}, "ogc-items": {"collection": "grids"},
-                "ogc-item": {"collection": "grids"}, "tile": {"layer": "grids", "z": 14, "x": 13010, "y": 6210}}
+                "ogc-item": {"collection": "grids"}, "tile": {"layer": "grids", "z": 14, "x": 13010, "y": 6210},
+                "export": {"layer": "households", "fmt": "csv"}, "layer-import": {"layer": "communities"}}
 FIELD = (Role.GRID_LEADER, Role.GRID_WORKER)
 
 
@@ -189,7 +190,8 @@ def test_role_endpoint_matrix(rule: Rule, role: str, user_for, small_street):
         print(f"OBSERVED {rule.name} {rule.method} {rule.target} {role} {response.status_code}")
         return
     assert response.status_code == rule.expected(role), (url, response.content[:300])
-    text = response.content.decode("utf-8", "replace")
+    content = b"".join(response.streaming_content) if response.streaming else response.content  # file exports
+    text = content.decode("utf-8", "replace")
     for marker in markers:
         assert marker not in text, (url, marker)
     if not rule.reveals:

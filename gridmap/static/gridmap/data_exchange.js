@@ -1,0 +1,66 @@
+/* Data exchange page: preview an import (dry run), then import it. The server decides everything
+ * (POST /api/imports/<layer>); the page lists each row's action or its error (row, field, reason). */
+(function () {
+  "use strict";
+  var gettext = window.gettext || function (s) { return s; };
+  var interpolate = window.interpolate || function (fmt, obj) {
+    return fmt.replace(/%\((\w+)\)s/g, function (_, k) { return obj[k]; });
+  };
+  function $(id) { return document.getElementById(id); }
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;"}[c];
+    });
+  }
+  function csrf() { var el = document.querySelector("input[name=csrfmiddlewaretoken]"); return el ? el.value : ""; }
+  function say(text, kind) { var m = $("import-msg"); m.textContent = text; m.className = "msg " + (kind || ""); }
+
+  function send(dryRun) {
+    var file = $("import-file").files[0];
+    if (!file) { return say(gettext("请先选择文件"), "error"); }
+    var form = new FormData();
+    form.append("file", file);
+    form.append("dry_run", dryRun ? "1" : "0");
+    form.append("source_crs", $("import-crs-text").value.trim() || $("import-crs").value);
+    form.append("encoding", $("import-encoding").value);
+    say(gettext("正在处理……"));
+    fetch("/api/imports/" + encodeURIComponent($("import-layer").value), {method: "POST", credentials: "same-origin",
+      headers: {"X-CSRFToken": csrf(), Accept: "application/json"}, body: form})
+      .then(function (r) { return r.json().then(function (d) { return {ok: r.ok, data: d}; }); })
+      .then(function (res) { show(res.ok, res.data); })
+      .catch(function () { say(gettext("请求失败"), "error"); });
+  }
+
+  function show(ok, d) {
+    var body = $("import-rows").querySelector("tbody");
+    if (!d.rows) {
+      $("import-rows").hidden = true;
+      $("import-run").disabled = true;
+      return say((d.field ? d.field + "：" : "") + (d.detail || d.code), "error");
+    }
+    var lines = d.rows.map(function (row) {
+      return "<tr><td>" + row.row + "</td><td>" + esc(row.code || row.name || "") + " " + esc(row.name || "") +
+        "</td><td>" + esc(row.action === "update" ? gettext("更新") : gettext("新建")) + "</td></tr>";
+    }).concat(d.errors.map(function (e) {
+      return "<tr class=\"error\"><td>" + e.row + "</td><td>" + esc(e.field) + "</td><td>" + esc(e.detail) + "</td></tr>";
+    }));
+    body.innerHTML = lines.join("");
+    $("import-rows").hidden = false;
+    if (d.error_count) {
+      $("import-run").disabled = true;
+      return say(interpolate(gettext("%(n)s 处错误，未导入任何数据"), {n: d.error_count}, true), "error");
+    }
+    if (!d.dry_run) {
+      $("import-run").disabled = true;
+      return say(interpolate(gettext("已导入：新建 %(c)s，更新 %(u)s"), {c: d.created, u: d.updated}, true), "ok");
+    }
+    $("import-run").disabled = !ok;
+    say(interpolate(gettext("预览无误（%(n)s 行），可以导入"), {n: d.rows.length}, true), "ok");
+  }
+
+  if ($("import-form")) {
+    $("import-preview").onclick = function () { send(true); };
+    $("import-run").onclick = function () { send(false); };
+    $("import-file").onchange = function () { $("import-run").disabled = true; };
+  }
+})();
