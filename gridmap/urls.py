@@ -4,9 +4,11 @@ from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 
 from gridmap.api import central, grids, households, layers
+from gridmap.api import household_imports as household_import_api
 from gridmap.api import planning as planning_api
 from gridmap.api import people as people_api
 from gridmap.views import accounts, editor, maps, people
+from gridmap.views import household_imports as household_import_views
 from gridmap.views import members as member_views
 from gridmap.views import planning as planning_views
 
@@ -62,6 +64,12 @@ urlpatterns = [
     path("planner/report.html", planning_views.planner_report, name="planner-report"),
     path("api/planner/metrics.json", planning_api.metrics, name="planner-metrics"),
     path("api/planner/heat.json", planning_api.heat, name="planner-heat"),
+    # Household import (issue #7): upload, dry-run preview, background progress, commit; rows in tests/access_matrix.py.
+    path("households/import/", household_import_views.import_page, name="household-import-page"),
+    path("households/import-template.xlsx", household_import_views.import_template, name="household-import-template"),
+    path("api/household-imports/", household_import_api.upload, name="household-import-upload"),
+    path("api/household-imports/<int:pk>", household_import_api.job_status, name="household-import-status"),
+    path("api/household-imports/<int:pk>/commit", household_import_api.commit, name="household-import-commit"),
     path("accounts/login/", accounts.login, name="login"),
     path("accounts/logout/", accounts.logout, name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -112,9 +112,11 @@ def test_a_missing_required_column_is_reported_against_the_header(small_street):
     assert [(e.row, e.column) for e in result.errors] == [(1, "户主/head_name")]
 
 
-def test_an_unknown_coordinate_system_is_refused():
-    with pytest.raises(ValueError, match="GCJ02"):
-        import_households_csv(csv(row(*WEST)), source_crs="EPSG:3857")
+def test_an_unknown_coordinate_system_is_refused(small_street):
+    before = Household.objects.count()
+    result = import_households_csv(csv(row(*WEST)), source_crs="EPSG:3857")
+    assert [(e.row, e.column) for e in result.errors] == [(1, "坐标系/source_crs")]
+    assert "GCJ02" in result.errors[0].reason and Household.objects.count() == before
 
 
 def test_a_ragged_file_is_refused_with_the_line(small_street):

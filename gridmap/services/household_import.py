@@ -20,11 +20,11 @@ import pandas as pd
 from django.db import DataError, connection, transaction
 from django.utils.translation import gettext as _
 
-from geodata.crs import normalise_crs, to_wgs84
+from geodata.crs import to_wgs84
 from gridmap.services import bulk
 from gridmap.services.household_files import UnreadableFile, read_bytes, read_table
 from gridmap.services.bulk import indexes_built_after
-from gridmap.services.household_rows import COLUMNS, MAX_ERRORS, RowError, canonical, validate
+from gridmap.services.household_rows import COLUMNS, MAX_ERRORS, RowError, canonical, declared_crs, validate
 from gridmap.services.rehoming import homes_sql
 
 PREVIEW_POINTS = 5_000   # points drawn on the preview map
@@ -150,7 +150,7 @@ def import_households_csv(path_or_file, *, source_crs: str) -> ImportResult:
     return import_households(path_or_file, source_crs=source_crs)
 
 
-def import_households(source, *, source_crs: str, filename: str = "", communities: list[int] | None = None,
+def import_households(source, *, source_crs: str | None, filename: str = "", communities: list[int] | None = None,
                       dry_run: bool = False, progress=None) -> ImportResult:
     """Import the households of a CSV or XLSX file; all or nothing.
 
@@ -160,8 +160,9 @@ def import_households(source, *, source_crs: str, filename: str = "", communitie
         CSV (UTF-8, UTF-8 with BOM, UTF-16 with BOM or GBK) or XLSX with a header row: 经度/lon, 纬度/lat,
         地址/address, 户主/head_name (required), 电话/phone, 身份证号/id_number, 人数/residents,
         外部编号/external_id (optional). A row whose 外部编号 is already stored updates that household.
-    source_crs : str
-        The coordinate system of the file: 'WGS84', 'CGCS2000', 'GCJ02' (高德/腾讯) or 'BD09' (百度).
+    source_crs : str or None
+        The coordinate system of the file: 'WGS84', 'CGCS2000', 'GCJ02' (高德/腾讯) or 'BD09' (百度); may
+        be None when the file has a 坐标系 column (one system for the whole file). Neither: refused.
     filename : str
         The uploaded name (only its extension is looked at: an ``.xlsx`` that is no zip is refused).
     communities : list of int, optional
@@ -185,7 +186,6 @@ def import_households(source, *, source_crs: str, filename: str = "", communitie
     >>> result.ok, result.imported, result.updated
     (True, 1200, 0)
     """
-    crs = normalise_crs(source_crs)
     tell = progress or (lambda stage, fraction: None)
     tell("read", 0.02)
     try:
@@ -196,6 +196,9 @@ def import_households(source, *, source_crs: str, filename: str = "", communitie
     headers, missing = canonical(frame)
     if missing:
         return ImportResult(errors=missing, error_count=len(missing), rows=len(frame))
+    crs, crs_errors = declared_crs(frame, headers, source_crs)
+    if crs_errors:
+        return ImportResult(errors=crs_errors, error_count=len(crs_errors), rows=len(frame))
     tell("validate", 0.15)
     clean, errors, total = validate(frame, headers)
     points = _preview(clean["lon"], clean["lat"], crs)

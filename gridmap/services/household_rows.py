@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
 
+from geodata.crs import SOURCE_CRS, normalise_crs
+
 # canonical column -> accepted headers (Chinese first, as street offices write them)
 COLUMNS = {
     "lon": ("经度", "lon", "lng", "longitude"),
@@ -24,6 +26,7 @@ COLUMNS = {
     "id_number": ("身份证号", "id_number"),
     "residents": ("人数", "residents"),
     "external_id": ("外部编号", "external_id"),
+    "crs": ("坐标系", "crs", "source_crs"),
 }
 REQUIRED = ("lon", "lat", "address", "head_name")
 MAX_LENGTH = {"address": 200, "head_name": 50, "external_id": 64}
@@ -179,3 +182,42 @@ def validate(frame: pd.DataFrame, headers: dict[str, str]) -> tuple[dict, list[R
     errors, total = errs.result()
     return clean, errors, total
 
+
+
+def declared_crs(frame: pd.DataFrame, headers: dict[str, str], parameter: str | None) -> tuple[str | None,
+                                                                                                list[RowError]]:
+    """The file's coordinate system: the upload's parameter, or its 坐标系 column (one system per file).
+
+    Without either the import is refused: GCJ-02 or BD-09 read as WGS84 lands 100-700 m off (DOMAIN.md).
+    """
+    accepted = "、".join(SOURCE_CRS)
+    try:
+        chosen = normalise_crs(parameter) if parameter else None
+    except ValueError:
+        return None, [RowError(1, "坐标系/source_crs", _("坐标系应为 {}").format(accepted))]
+    if "crs" not in headers:
+        if chosen is None:
+            return None, [RowError(1, "坐标系/source_crs", _("未声明坐标系：请在上传时选择，或在文件中加“坐标系”列"),
+                                   "required")]
+        return chosen, []
+    column = headers["crs"]
+    errors = []
+    for i, value in enumerate(frame[column].tolist()):
+        value = str(value).strip(BLANK)
+        if not value:
+            if chosen is None:
+                errors.append(RowError(i + 2, column, _("必填（或在上传时选择坐标系）"), "required"))
+            continue
+        try:
+            name = normalise_crs(value)
+        except ValueError:
+            errors.append(RowError(i + 2, column, _("坐标系应为 {}").format(accepted)))
+            continue
+        if chosen is None:
+            chosen = name
+        elif name != chosen:
+            errors.append(RowError(i + 2, column, _("与文件其他行（或上传时选择）的坐标系 {} 不同：一个文件只能用一种坐标系")
+                                   .format(chosen)))
+        if len(errors) >= MAX_ERRORS:
+            break
+    return (chosen if not errors else None), errors
