@@ -143,7 +143,7 @@ def spawn_worker(pk: int) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": _database_url()}
     process = subprocess.Popen([sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "household_import_job",
                                 str(pk)], env=env, start_new_session=True, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL)   # stderr: the server's log
     ImportJob.objects.filter(pk=pk, status=ImportStatus.QUEUED).update(worker_pid=process.pid,
                                                                         heartbeat=timezone.now())
     return process
