@@ -89,7 +89,7 @@ def test_the_worker_is_started_on_the_database_this_process_uses(db):
     assert connection.settings_dict["NAME"].startswith("test_")
 
 
-@pytest.mark.parametrize("stage", ["read", "copy", "check", "write"])
+@pytest.mark.parametrize("stage", ["read", "validate", "check", "write"])
 def test_sigkill_of_the_worker_leaves_the_database_as_before(committed, big_file, stage):
     before = snapshot()
     job, process = _start_worker(big_file)
