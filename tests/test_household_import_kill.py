@@ -6,6 +6,7 @@ These run outside the test transaction (the worker is another process and must s
 so each cleans up its own rows afterwards."""
 from __future__ import annotations
 
+import io
 import os
 import random
 import signal
@@ -115,3 +116,34 @@ def test_terminating_the_workers_database_session_leaves_the_database_as_before(
     status = jobs.status(_admin(), job.pk)
     assert status["status"] == ImportStatus.FAILED and status["errors"][0]["code"] == "failed"
     _retry_gives_exactly_n(big_file, before)
+
+
+def test_a_large_upload_runs_in_the_background_and_reports_its_progress(committed, big_file, settings):
+    from django.test import Client
+
+    settings.HOUSEHOLD_IMPORT_INLINE_BYTES = 1_000   # every file of this test goes to a worker process
+    client = Client()
+    client.force_login(_admin())
+    file = io.BytesIO(big_file)
+    file.name = "kill-background.csv"
+    response = client.post("/api/household-imports/", {"file": file, "source_crs": "WGS84"})
+    assert response.status_code == 202 and response.json()["status"] in ("queued", "running")
+    job = response.json()["id"]
+
+    def follow() -> tuple[dict, list[int]]:
+        seen, deadline = [], time.monotonic() + 180
+        while time.monotonic() < deadline:
+            data = client.get(f"/api/household-imports/{job}").json()
+            seen.append(data["progress"])
+            if data["status"] not in ("queued", "running"):
+                return data, seen
+            time.sleep(0.1)
+        raise AssertionError("the background job did not finish")
+
+    preview, seen = follow()
+    assert preview["status"] == "previewed" and preview["counts"]["new"] == N and len(preview["points"]) == 5_000
+    assert seen == sorted(seen) and any(0 < p < 100 for p in seen)   # progress only moves forward
+    before = Household.objects.count()
+    assert client.post(f"/api/household-imports/{job}/commit").status_code == 202
+    done, _ = follow()
+    assert done["status"] == "done" and Household.objects.count() == before + N

@@ -14,6 +14,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from urllib.parse import quote
 
@@ -29,6 +30,7 @@ from gridmap.services import audit
 from gridmap.services.household_import import ImportResult, import_households
 from gridmap.services.refused import Refused, not_found
 
+HEARTBEAT_SECONDS = 10          # a worker touches its job this often
 HEARTBEAT_STALE_SECONDS = 120   # a running job whose worker has not reported for this long has died
 _ACTIVE = (ImportStatus.QUEUED, ImportStatus.RUNNING)
 
@@ -177,6 +179,8 @@ class ProgressReporter:
     def __init__(self, pk: int):
         self.pk = pk
         self.side = connections.create_connection("default")
+        self.stop = threading.Event()
+        self.beat = threading.Thread(target=self._heartbeat, name="household-import-heartbeat", daemon=True)
 
     def started(self) -> None:
         with connection.cursor() as cursor:
@@ -184,6 +188,7 @@ class ProgressReporter:
             backend = cursor.fetchone()[0]
         self._update("status = %s, stage = 'start', progress = 1, worker_pid = %s, backend_pid = %s",
                      [ImportStatus.RUNNING, os.getpid(), backend])
+        self.beat.start()
 
     def __call__(self, stage: str, fraction: float) -> None:
         self._update("stage = %s, progress = %s", [stage[:40], max(1, min(99, round(fraction * 100)))])
@@ -196,7 +201,21 @@ class ProgressReporter:
                                                         "code": "failed"}], ensure_ascii=False)])
 
     def close(self) -> None:
+        self.stop.set()
+        if self.beat.is_alive():
+            self.beat.join()
         self.side.close()
+
+    def _heartbeat(self) -> None:
+        """Every HEARTBEAT_SECONDS while the import runs (one long statement reports no step for minutes):
+        its own connection, as a Django connection belongs to the thread that opened it."""
+        beat = connections.create_connection("default")
+        try:
+            while not self.stop.wait(HEARTBEAT_SECONDS):
+                with beat.cursor() as cursor:
+                    cursor.execute("UPDATE gridmap_importjob SET heartbeat = now() WHERE id = %s", [self.pk])
+        finally:
+            beat.close()
 
     def _update(self, assignments: str, params: list) -> None:
         with self.side.cursor() as cursor:
