@@ -145,3 +145,16 @@ def test_a_hostile_file_is_refused_naming_row_column_and_reason(small_street, ca
     assert (first.row, first.column) == (case.row, case.column), result.errors[:3]
     assert case.reason in first.reason
     assert checksum() == before
+
+
+def test_the_command_shows_a_progress_bar_and_imports_xlsx(small_street, tmp_path):
+    import io
+
+    from django.core.management import call_command
+
+    path = tmp_path / "households.xlsx"
+    path.write_bytes(xlsx_bytes(rows(2)))
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_households", str(path), "--crs", "WGS84", stdout=out, stderr=err)
+    assert "imported 2 households: 2 in a grid" in out.getvalue()
+    assert "[" + "#" * 30 + "] 100% 完成" in err.getvalue() and "校验" in err.getvalue()
