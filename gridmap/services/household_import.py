@@ -241,8 +241,9 @@ def import_households(source, *, source_crs: str | None, filename: str = "", com
         cursor.execute("SELECT count(*) FROM household_import_match")
         matched = cursor.fetchone()[0]
         tell("write", 0.6)
-        homes = (f"SELECT * FROM household_import_home p WHERE {_NOT_MATCHED}" if communities is not None
-                 else homes_sql("household_import_point", _NOT_MATCHED, from_polygons=True))
+        fresh = _NOT_MATCHED if matched else "TRUE"   # (a first import: no anti-join in the grid probes)
+        homes = (f"SELECT * FROM household_import_home p WHERE {fresh}" if communities is not None
+                 else homes_sql("household_import_point", fresh, from_polygons=True))
         large = not dry_run and bulk.worthwhile("gridmap_household", len(lon) - matched)
         if matched:
             matched_homes = ("SELECT * FROM household_import_home" if communities is not None else homes_sql(
