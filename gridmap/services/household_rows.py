@@ -89,12 +89,14 @@ _HIDDEN = "".join(map(chr, [*range(0, 9), 11, 12, *range(14, 32), 127, *range(0x
 _HIDDEN_RE = re.compile("[" + re.escape(_HIDDEN) + "]")
 
 
-def _hidden_characters(values: np.ndarray) -> np.ndarray:
-    """Rows whose text holds any character of _HIDDEN (vectorised: one find per character that occurs)."""
+def _hidden_characters(values: np.ndarray, cells: list[str]) -> np.ndarray:
+    """Rows whose text holds any character of _HIDDEN (vectorised: one find per character that occurs).
+    ``cells`` are the same column's Python strings as read (trimming removes no hidden character):
+    joining those is ~20x cheaper than converting the numpy strings back."""
     mask = np.zeros(len(values), dtype=bool)
     if not len(values):
         return mask
-    joined = "".join(values.tolist())
+    joined = "".join(cells)
     if not _HIDDEN_RE.search(joined):   # the usual case: one C-speed scan of the column
         return mask
     for ch in set(_HIDDEN_RE.findall(joined)):
@@ -152,7 +154,9 @@ def validate(frame: pd.DataFrame, headers: dict[str, str]) -> tuple[dict, list[R
     for name in ("address", "head_name"):
         errs.add(name, text[name] == "", _("必填"), code="required")
     for name in ("address", "head_name", "external_id", "phone", "id_number", "residents"):
-        errs.add(name, _hidden_characters(text[name]), _("含控制字符或不可见字符（如 NUL、零宽、文字方向符）"))
+        if name in headers:
+            errs.add(name, _hidden_characters(text[name], frame[headers[name]].tolist()),
+                     _("含控制字符或不可见字符（如 NUL、零宽、文字方向符）"))
     for name, limit in MAX_LENGTH.items():
         errs.add(name, np.strings.str_len(text[name]) > limit, _("超过 {} 个字符").format(limit))
     phone = text["phone"]
