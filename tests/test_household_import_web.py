@@ -152,3 +152,16 @@ def test_a_hostile_file_through_the_web_is_a_4xx_naming_row_column_and_reason(cl
     first = response.json()["errors"][0]
     assert (first["row"], first["column"]) == (case.row, case.column) and case.reason in first["reason"]
     assert checksum() == before
+
+
+def test_an_uncommitted_preview_loses_its_file_after_a_day(client_for, user_for):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    client, user = client_for("street_admin"), user_for("street_admin")
+    old = upload(client, csv_bytes(good_rows(user))).json()
+    ImportJob.objects.filter(pk=old["id"]).update(finished_at=timezone.now() - dt.timedelta(hours=25))
+    fresh = upload(client, csv_bytes(good_rows(user, prefix="N"))).json()
+    assert ImportJob.objects.get(pk=old["id"]).data is None and ImportJob.objects.get(pk=fresh["id"]).data
+    assert client.post(commit_url(old["id"])).status_code == 409

@@ -10,6 +10,7 @@ by the next status read, which finds the worker process gone or its heartbeat st
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import subprocess
@@ -30,6 +31,7 @@ from gridmap.services import audit
 from gridmap.services.household_import import ImportResult, import_households
 from gridmap.services.refused import Refused, not_found
 
+PREVIEW_KEEP = dt.timedelta(hours=24)
 HEARTBEAT_SECONDS = 10          # a worker touches its job this often
 HEARTBEAT_STALE_SECONDS = 120   # a running job whose worker has not reported for this long has died
 _ACTIVE = (ImportStatus.QUEUED, ImportStatus.RUNNING)
@@ -51,6 +53,9 @@ def start(user, data: bytes, *, filename: str, source_crs: str, dry_run: bool = 
                       detail=_("坐标系应为 WGS84、CGCS2000、GCJ02 或 BD09")) from None
     if len(data) > settings.HOUSEHOLD_IMPORT_MAX_BYTES:
         raise Refused(413, "too_large", field="file", detail=_("文件超过大小上限"))
+    # Uploaded files hold personal data: a preview nobody committed within PREVIEW_KEEP loses its bytes.
+    ImportJob.objects.filter(status=ImportStatus.PREVIEWED, finished_at__lt=timezone.now() - PREVIEW_KEEP,
+                             data__isnull=False).update(data=None)
     digest = hashlib.sha256(data).hexdigest()
     job = ImportJob.objects.create(user=user, filename=Path(filename or "").name[:200], sha256=digest,
                                    source_crs=crs, dry_run=dry_run, data=data)
