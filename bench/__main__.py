@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         assignment.run_edit(results, repeat=args.repeat)
     if "import" in only:
         importing.run(results, city, households=n, repeat=args.repeat, full=not large, naive_sample=size["naive"])
+        importing.run_web_upload(results, street_admin, repeat=args.repeat)
     for name in EXTRA if args.extra else ():   # workload modules of other issues, each with run(results)
         _run_extra(name, results)
     if "assign" in only:   # last: it leaves every household without a grid

@@ -42,6 +42,11 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
                    "ip": PERSONAL, "result": GENERAL},
     "Visit": {"id": GENERAL, "household": PERSONAL, "visited_on": GENERAL, "user": PERSONAL, "visitor": PERSONAL,
               "note": SENSITIVE, "created_at": GENERAL},
+    "ImportJob": {"id": GENERAL, "user": PERSONAL, "filename": PERSONAL, "sha256": GENERAL, "source_crs": GENERAL,
+                  "dry_run": GENERAL, "status": GENERAL, "stage": GENERAL, "progress": GENERAL, "data": SENSITIVE,
+                  "worker_pid": GENERAL, "backend_pid": GENERAL, "created_at": GENERAL, "heartbeat": GENERAL,
+                  "finished_at": GENERAL, "counts": GENERAL, "errors": GENERAL, "error_count": GENERAL,
+                  "points": SENSITIVE},
 }
 
 

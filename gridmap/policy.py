@@ -267,3 +267,22 @@ def export_scope(user, layer: str) -> QuerySet:
     """The rows of ``layer`` the user may export (the same scopes as the map and the lists)."""
     return {"streets": streets_for, "communities": communities_for, "grids": grids_for, "stations": stations_for,
             "households": households_for, "links": households_for, "members": members_for}[layer](user)
+def household_import_communities_for(user) -> QuerySet[Community] | None:
+    """Communities whose households the user may import (create and update by external id): street
+    admins their street's, community staff their own; None for the system admin, who is not limited
+    (households outside every community included). Grid staff and planners: none."""
+    role = role_of(user)
+    if role == Role.SYSTEM_ADMIN:
+        return None
+    if role in (Role.STREET_ADMIN, Role.COMMUNITY_STAFF):
+        return communities_for(user)
+    return Community.objects.none()
+
+
+def import_jobs_for(user) -> QuerySet:
+    """Household import jobs: each user sees their own, never another user's (error reports hold rows)."""
+    from gridmap.models import ImportJob
+
+    if role_of(user) is None:
+        return ImportJob.objects.none()
+    return ImportJob.objects.filter(user=user)

@@ -198,3 +198,7 @@ LOGGING = {
 # spatial-reference string to GDAL; coordinate systems are chosen from a fixed list of EPSG codes, and
 # file imports go through pyogrio's bundled GDAL 3.12. See docs/security.md.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# Household import (issue #7): files up to this size run in the request, larger ones in a worker process.
+HOUSEHOLD_IMPORT_INLINE_BYTES = envint("HOUSEHOLD_IMPORT_INLINE_BYTES", 2 * 1024 * 1024)
+HOUSEHOLD_IMPORT_MAX_BYTES = envint("HOUSEHOLD_IMPORT_MAX_BYTES", 200 * 1024 * 1024)

@@ -8,6 +8,12 @@ from gridmap.api import planning as planning_api
 from gridmap.api import people as people_api
 from gridmap.views import accounts, editor, maps, people
 from gridmap.views import exchange as exchange_views
+from gridmap.api import central, grids, households, layers
+from gridmap.api import household_imports as household_import_api
+from gridmap.api import planning as planning_api
+from gridmap.api import people as people_api
+from gridmap.views import accounts, editor, maps, people
+from gridmap.views import household_imports as household_import_views
 from gridmap.views import members as member_views
 from gridmap.views import planning as planning_views
 
@@ -67,6 +73,12 @@ urlpatterns = [
     path("data/", exchange_views.data_exchange, name="data-exchange"),
     path("api/exports/<slug:layer>.<slug:fmt>", exchange.export, name="export"),
     path("api/imports/<slug:layer>", exchange.import_layer, name="layer-import"),
+    # Household import (issue #7): upload, dry-run preview, background progress, commit; rows in tests/access_matrix.py.
+    path("households/import/", household_import_views.import_page, name="household-import-page"),
+    path("households/import-template.xlsx", household_import_views.import_template, name="household-import-template"),
+    path("api/household-imports/", household_import_api.upload, name="household-import-upload"),
+    path("api/household-imports/<int:pk>", household_import_api.job_status, name="household-import-status"),
+    path("api/household-imports/<int:pk>/commit", household_import_api.commit, name="household-import-commit"),
     path("accounts/login/", accounts.login, name="login"),
     path("accounts/logout/", accounts.logout, name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -163,6 +163,14 @@ RULES: list[Rule] = [
     R("central-links", "post", "own",                         (401, 201, 201, 201, 403, 403, 403), _link),
     R("central-links", "post", "other",                       (401, 201, 404, 404, 404, 404, 403), _link),
     R("central-links", "delete", "own",                       (401, 200, 200, 200, 403, 403, 403), _link),
+    # Household import (issue #7): jobs are the uploader's own; another user's job is 404
+    R("household-import-page", "get", "-",                    (302, 200, 200, 200, 403, 403, 403)),
+    R("household-import-template", "get", "-",                (302, 200, 200, 200, 403, 403, 403)),
+    R("household-import-upload", "post", "-",                 (401, 400, 400, 400, 403, 403, 403), multipart=True),
+    R("household-import-status", "get", "own",                (401, 200, 200, 200, 200, 200, 403)),
+    R("household-import-status", "get", "other",              (401, 404, 404, 404, 404, 404, 403)),
+    R("household-import-commit", "post", "own",               (401, 409, 409, 409, 403, 403, 403)),
+    R("household-import-commit", "post", "other",             (401, 404, 404, 404, 403, 403, 403)),
     # REST API, OpenAPI, OGC API - Features, vector tiles (issue #8)
     R("api-schema", "get", "-",                               (401, 200, 200, 200, 200, 200, 200)),
     R("api-docs", "get", "-",                                 (401, 200, 200, 200, 200, 200, 200)),

@@ -41,6 +41,7 @@ KIND = {  # which object a URL's <pk> names
     "rest-street-detail": "street", "rest-community-detail": "community", "rest-grid-detail": "grid",
     "rest-station-detail": "station", "rest-household-detail": "household", "rest-member-detail": "member",
     "rest-assignment-detail": "assignment", "ogc-item": "grid",
+    **dict.fromkeys(["household-import-status", "household-import-commit"], "import_job"),
 }
 EXTRA_KWARGS = {"ogc-collection": {"collection": "grids"}, "ogc-items": {"collection": "grids"},
                 "ogc-item": {"collection": "grids"}, "tile": {"layer": "grids", "z": 14, "x": 13010, "y": 6210},
@@ -132,6 +133,14 @@ class World:
     def _help_pair(self, user, target, role):
         return HelpPair.objects.create(household=self._household(user, target, role), unit="社区卫生站",
                                        start_date=dt.date(2026, 1, 1))
+
+    def _import_job(self, user, target, role):
+        from gridmap.models import ImportJob
+
+        other = "street_admin" if user.username == "admin" else "system_admin"
+        owner = user if target == "own" else self.user_for(other)
+        return ImportJob.objects.create(user=owner, filename="matrix.csv", sha256="0" * 64, source_crs="WGS84",
+                                        status="previewed")
 
     def mark(self, role) -> list[str]:
         """Rename the role's out-of-scope household and grid to markers; return the markers to look for."""

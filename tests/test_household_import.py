@@ -20,7 +20,7 @@ def csv(*rows: str, header: str = HEADER) -> io.BytesIO:
     return io.BytesIO((header + "".join(r + "\n" for r in rows)).encode("utf-8"))
 
 
-def row(lon, lat, address="幸福路1号", name="王建国", phone="13812345678", id_number="11010519491231002X",
+def row(lon, lat, address="幸福路1号", name="王建国", phone="13812345678", id_number="11010519000101001X",
         residents="3", external="") -> str:
     return f"{lon},{lat},{address},{name},{phone},{id_number},{residents},{external}"
 
@@ -89,10 +89,14 @@ def test_duplicates_in_the_file_point_at_the_first_occurrence(small_street):
         (3, "外部编号", "与第 2 行重复"), (4, "身份证号", "与第 2 行重复")]
 
 
-def test_an_external_id_already_in_the_database_is_refused(small_street):
+def test_an_external_id_already_in_the_database_updates_that_household(small_street):
     assert import_households_csv(csv(row(*WEST, external="E-1")), source_crs="WGS84").ok
-    result = import_households_csv(csv(row(*EAST, id_number="", external="E-1")), source_crs="WGS84")
-    assert [(e.row, e.column) for e in result.errors] == [(2, "外部编号")] and result.imported == 0
+    before = Household.objects.count()
+    result = import_households_csv(csv(row(*EAST, name="李秀英", external="E-1")), source_crs="WGS84")
+    assert result.ok and (result.imported, result.updated, result.in_grid) == (0, 1, 1)
+    assert Household.objects.count() == before
+    moved = Household.objects.select_related("grid").get(external_id="E-1")
+    assert moved.head_name == "李秀英" and moved.grid.code == "110105001001002"
 
 
 def test_english_headers_gbk_files_and_stray_spaces_are_accepted(small_street):
@@ -108,9 +112,11 @@ def test_a_missing_required_column_is_reported_against_the_header(small_street):
     assert [(e.row, e.column) for e in result.errors] == [(1, "户主/head_name")]
 
 
-def test_an_unknown_coordinate_system_is_refused():
-    with pytest.raises(ValueError, match="GCJ02"):
-        import_households_csv(csv(row(*WEST)), source_crs="EPSG:3857")
+def test_an_unknown_coordinate_system_is_refused(small_street):
+    before = Household.objects.count()
+    result = import_households_csv(csv(row(*WEST)), source_crs="EPSG:3857")
+    assert [(e.row, e.column) for e in result.errors] == [(1, "坐标系/source_crs")]
+    assert "GCJ02" in result.errors[0].reason and Household.objects.count() == before
 
 
 def test_a_ragged_file_is_refused_with_the_line(small_street):

@@ -1,56 +1,38 @@
-"""Import households from a CSV file: all or nothing, vectorised, loaded with COPY.
+"""Import households from a CSV or XLSX file: all or nothing, vectorised, loaded with COPY.
 
-One core for every way in (the ``import_households`` command, an upload page, the tests, the benchmark):
-read with pandas, validate every row at once, convert coordinates to WGS84, COPY into a temporary
-staging table, then one INSERT ... SELECT that places each household in its grid and community with the
-rule of :func:`gridmap.services.rehoming.homes_sql`. Any error saves nothing and comes back as
-(row, column, reason), rows numbered as a spreadsheet shows them (the header is row 1).
+One core for every way in (the ``import_households`` command, the upload page and its worker, the
+tests, the benchmark): read the file (services/household_files.py), validate every row at once, convert
+coordinates to WGS84, COPY into a temporary staging table, then one INSERT ... SELECT that places each
+household in its grid and community with the rule of :func:`gridmap.services.rehoming.homes_sql`.
+Rows whose external id (外部编号) is already in the database update that household instead (a file
+imported twice gives no duplicates). Any error saves nothing and comes back as (row, column, reason),
+rows numbered as a spreadsheet shows them (the header is row 1). A dry run does all of it, database
+checks included, and rolls back.
 """
 from __future__ import annotations
 
 import io
-import os
+import threading
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from django.db import DataError, connection, transaction
+import psycopg2
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from geodata.crs import normalise_crs, to_wgs84
+from geodata.crs import to_wgs84
 from gridmap.services import bulk
+from gridmap.services.household_files import UnreadableFile, read_bytes, read_table
 from gridmap.services.bulk import indexes_built_after
+from gridmap.services.household_rows import COLUMNS, MAX_ERRORS, RowError, canonical, declared_crs, validate
 from gridmap.services.rehoming import homes_sql
 
-# canonical column -> accepted headers (Chinese first, as street offices write them)
-COLUMNS = {
-    "lon": ("经度", "lon", "lng", "longitude"),
-    "lat": ("纬度", "lat", "latitude"),
-    "address": ("地址", "address"),
-    "head_name": ("户主", "head_name"),
-    "phone": ("电话", "phone"),
-    "id_number": ("身份证号", "id_number"),
-    "residents": ("人数", "residents"),
-    "external_id": ("外部编号", "external_id"),
-}
-REQUIRED = ("lon", "lat", "address", "head_name")
-MAX_LENGTH = {"address": 200, "head_name": 50, "external_id": 64}
-MAX_ERRORS = 1_000
+PREVIEW_POINTS = 5_000   # points drawn on the preview map
+BULK_HOMES_ROWS = 5_000  # from this many updated rows on, find their homes driven from the polygons
 BULK_WORK_MEM = "256MB"   # the id-ordered sorts of a million-row import stay in memory (64MB spills to disk)
-_ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
-_ID_CHECK = np.frombuffer(b"10X98765432", dtype=np.uint8)
-_DIGITS = "0123456789"
-BLANK = " \t\r\n\u3000\u00a0"   # trimmed from every cell: spaces, tabs, line breaks, full-width and no-break spaces
 BLANK_SQL = "' ' || chr(9) || chr(13) || chr(10) || chr(12288) || chr(160)"
-_STR = np.dtypes.StringDType()
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int          # spreadsheet row: the header is row 1, the first household row 2
-    column: str       # the header as written in the file (or the canonical name when it is missing)
-    reason: str
 
 
 @dataclass
@@ -60,146 +42,21 @@ class ImportResult:
     without_grid: int = 0
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
+    updated: int = 0        # rows whose external id was already there: that household was updated
+    rows: int = 0           # household rows in the file
+    points: list = field(default_factory=list)   # up to PREVIEW_POINTS [lon, lat] (WGS84) for the preview map
 
     @property
     def ok(self) -> bool:
         return self.error_count == 0
 
+    @property
+    def status(self) -> int:
+        """The HTTP answer for a refusal: 409 when every error is a clash with the database, else 400."""
+        if self.ok:
+            return 200
+        return 409 if all(e.code == "exists" for e in self.errors) else 400
 
-def _read(path_or_file) -> tuple[pd.DataFrame, bytes, str]:
-    """Every cell as text, plus the file's bytes and encoding: UTF-8 (with or without BOM), else
-    GB18030 as Excel in China saves CSV. Blank lines are kept (as empty rows) and cells are not
-    trimmed here, so pandas and PostgreSQL's COPY see the same rows with the same numbers."""
-    if isinstance(path_or_file, (str, os.PathLike)):
-        with open(path_or_file, "rb") as fh:
-            raw = fh.read()
-    else:
-        raw = path_or_file.read()
-        if isinstance(raw, str):
-            raw = raw.encode("utf-8")
-    for encoding, pg_encoding in (("utf-8-sig", "UTF8"), ("gb18030", "GB18030")):
-        try:
-            frame = pd.read_csv(io.BytesIO(raw), dtype=object, keep_default_na=False, na_filter=False,
-                                encoding=encoding, skip_blank_lines=False)
-        except UnicodeDecodeError:
-            continue
-        return frame, raw, pg_encoding
-    raise ValueError(_("文件编码无法识别（请用 UTF-8 或 GBK 保存）"))
-
-
-def _canonical(frame: pd.DataFrame) -> tuple[dict[str, str], list[RowError]]:
-    """Map canonical names to the file's headers; report missing required columns against row 1."""
-    lookup = {h.strip().lower(): h for h in frame.columns}
-    found, errors = {}, []
-    for name, headers in COLUMNS.items():
-        header = next((lookup[h.lower()] for h in headers if h.lower() in lookup), None)
-        if header is not None:
-            found[name] = header
-        elif name in REQUIRED:
-            errors.append(RowError(1, f"{headers[0]}/{name}", _("缺少必需的列")))
-    return found, errors
-
-
-class _Collector:
-    """Error masks per (column, reason), turned into RowErrors only for the first MAX_ERRORS rows."""
-
-    def __init__(self, headers: dict[str, str]):
-        self.headers, self.masks = headers, []
-
-    def add(self, column: str, mask, reason: str, detail=None) -> None:
-        mask = np.asarray(mask, dtype=bool)
-        if mask.any():
-            self.masks.append((column, mask, reason, detail))
-
-    def result(self) -> tuple[list[RowError], int]:
-        errors, total = [], 0
-        for column, mask, reason, detail in self.masks:
-            rows = np.flatnonzero(mask)
-            total += len(rows)
-            for i in rows[:MAX_ERRORS]:
-                text = reason if detail is None else reason.format(detail[i])
-                errors.append(RowError(int(i) + 2, self.headers.get(column, column), text))
-        errors.sort(key=lambda e: (e.row, e.column))
-        return errors[:MAX_ERRORS], total
-
-
-def _digits_only(values: np.ndarray, allowed: str = _DIGITS) -> np.ndarray:
-    # lstrip removes every leading allowed character: nothing left means nothing else was there
-    # (str.isdigit would also accept full-width and other Unicode digits).
-    return np.strings.lstrip(values, allowed) == ""
-
-
-def _check_digit_ok(ids: np.ndarray) -> np.ndarray:
-    """GB 11643: the 18th character is the ISO 7064 MOD 11-2 check of the first 17 digits."""
-    raw = np.frombuffer(ids.astype("S18").tobytes(), dtype=np.uint8).reshape(len(ids), 18)
-    digits = raw[:, :17].astype(np.int64) - 48
-    return _ID_CHECK[(digits @ _ID_WEIGHTS) % 11] == raw[:, 17]
-
-
-def _duplicates(values: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows repeating an earlier row's value, and that earlier row's spreadsheet number."""
-    series = pd.Series(values.astype(object))
-    mask = present & series.duplicated(keep="first").to_numpy()
-    earlier = np.zeros(len(values), dtype=np.int64)
-    if mask.any():
-        first = series[present & ~mask]
-        first_row = pd.Series(first.index.to_numpy() + 2, index=first.to_numpy())
-        earlier[mask] = first_row.reindex(series[mask].to_numpy()).to_numpy()
-    return mask, earlier
-
-
-def _numbers(values: np.ndarray) -> np.ndarray:
-    """Text → float64, NaN where it is no number (numpy's parser; pandas' coercing one is 2x slower)."""
-    try:
-        return values.astype(np.float64)
-    except ValueError:
-        return pd.to_numeric(pd.Series(values.astype(object)), errors="coerce").to_numpy(dtype=np.float64)
-
-
-def _validate(frame: pd.DataFrame, headers: dict[str, str]) -> tuple[dict, list[RowError], int]:
-    """Clean columns (canonical names) and the errors of every row, vectorised with numpy strings."""
-    n, errs = len(frame), _Collector(headers)
-    blank = np.full(n, "", dtype=_STR)
-    text = {name: np.strings.strip(np.asarray(frame[headers[name]].to_numpy(), dtype=_STR), BLANK)
-            if name in headers else blank for name in COLUMNS}
-    clean = {}
-    for name, limit in (("lon", 180.0), ("lat", 90.0)):
-        empty = text[name] == ""
-        value = _numbers(np.where(empty, "nan", text[name]))
-        errs.add(name, empty, _("必填"))
-        errs.add(name, ~empty & ~np.isfinite(value), _("不是有效数字"))
-        errs.add(name, np.isfinite(value) & (np.abs(value) > limit), _("超出范围（经度 -180…180，纬度 -90…90）"))
-        clean[name] = value
-    for name in ("address", "head_name"):
-        errs.add(name, text[name] == "", _("必填"))
-    for name, limit in MAX_LENGTH.items():
-        errs.add(name, np.strings.str_len(text[name]) > limit, _("超过 {} 个字符").format(limit))
-    phone = text["phone"]
-    mobile = ((np.strings.str_len(phone) == 11) & _digits_only(phone) & np.strings.startswith(phone, "1")
-              & (np.strings.slice(phone, 1, 2) >= "3"))
-    errs.add("phone", (phone != "") & ~mobile, _("不是 11 位手机号码（1[3-9] 开头）"))
-    ids = np.strings.upper(text["id_number"])
-    present = ids != ""
-    shaped = (present & (np.strings.str_len(ids) == 18) & _digits_only(np.strings.slice(ids, 0, 17))
-              & _digits_only(np.strings.slice(ids, 17, 18), _DIGITS + "X"))
-    errs.add("id_number", present & ~shaped, _("身份证号应为 18 位（17 位数字加校验位）"))
-    if shaped.any():
-        wrong = np.zeros(n, dtype=bool)
-        wrong[shaped] = ~_check_digit_ok(ids[shaped])
-        errs.add("id_number", wrong, _("身份证号校验位错误"))
-        dup, earlier = _duplicates(ids, shaped)
-        errs.add("id_number", dup, _("与第 {} 行重复"), earlier)
-    residents = text["residents"]
-    count = _numbers(np.where(residents == "", "1", residents))
-    errs.add("residents", ~(np.isfinite(count) & (count == np.round(count)) & (count >= 1) & (count <= 99)),
-             _("人数应为 1 到 99 的整数"))
-    external = text["external_id"]
-    has_external = external != ""
-    if has_external.any():
-        dup, earlier = _duplicates(external, has_external)
-        errs.add("external_id", dup, _("与第 {} 行重复"), earlier)
-    errors, total = errs.result()
-    return clean, errors, total
 
 
 def _points_copy(lon: np.ndarray, lat: np.ndarray) -> io.BytesIO:
@@ -226,9 +83,43 @@ CREATE TEMP TABLE household_import_point (id integer, lon float8, lat float8,
 """
 _STAGING_INDEX = ("CREATE INDEX ON household_import_point USING gist (location); "
                   "ANALYZE household_import_point; ANALYZE household_import_raw")
-_CONFLICTS = """
-SELECT r.n + 1 FROM household_import_raw r JOIN gridmap_household h ON h.external_id = {external}
+# Re-import: staged rows whose external id is already stored update that household (matched once,
+# by the unique external_id index, into a small temp table) and are left out of the INSERT.
+_MATCHES = """
+CREATE TEMP TABLE household_import_match ON COMMIT DROP AS
+SELECT r.n + 1 AS id, h.id AS household_id, h.community_id
+  FROM household_import_raw r JOIN gridmap_household h ON h.external_id = {external};
+ANALYZE household_import_match
+"""
+# Why SQL: an ID number another household already has (not the one this row updates) is refused;
+# one hash join of the staged rows against the table.
+_ID_CLASHES = """
+SELECT r.n + 1 FROM household_import_raw r
+  JOIN gridmap_household h ON h.id_number = upper({id_number})
+ WHERE {id_number} <> '' AND h.external_id IS DISTINCT FROM nullif({external_id}, '')
  ORDER BY r.n LIMIT %s
+"""
+_MATCH_OUT_OF_SCOPE = """
+SELECT m.id FROM household_import_match m
+ WHERE m.community_id IS NULL OR NOT m.community_id = ANY(%s) ORDER BY m.id LIMIT %s
+"""
+# A scoped import (street admin, community staff) computes the homes once into a temp table: the rows
+# that land outside the user's communities are refused before anything is written.
+_HOMES_TABLE = "CREATE TEMP TABLE household_import_home ON COMMIT DROP AS {homes}"
+_HOME_OUT_OF_SCOPE = """
+SELECT p.id FROM household_import_home p
+ WHERE p.community_id IS NULL OR NOT p.community_id = ANY(%s) ORDER BY p.id LIMIT %s
+"""
+_NOT_MATCHED = "NOT EXISTS (SELECT 1 FROM household_import_match m WHERE m.id = p.id)"
+_UPDATE = """
+UPDATE gridmap_household h
+   SET location = hm.location, community_id = hm.community_id, grid_id = hm.grid_id, address = {address},
+       head_name = {head_name}, phone = {phone}, id_number = upper({id_number}),
+       residents = coalesce(nullif({residents}, ''), '1')::numeric::integer, source_crs = %s, updated_at = now()
+  FROM ({homes}) hm
+  JOIN household_import_raw r ON r.n + 1 = hm.id
+  JOIN household_import_match m ON m.id = hm.id
+ WHERE h.id = m.household_id
 """
 # Why SQL: one INSERT ... SELECT places and stores every household (computing the grid while loading
 # costs a fraction of an UPDATE afterwards; reference/performance.md). The cleaning repeats _validate's
@@ -257,78 +148,188 @@ def _cells(frame: pd.DataFrame, headers: dict[str, str]) -> dict[str, str]:
 
 
 def import_households_csv(path_or_file, *, source_crs: str) -> ImportResult:
-    """Import the households of a CSV file; all or nothing.
+    """The CSV (or XLSX) file at ``path_or_file`` → :func:`import_households` (kept for the benchmark)."""
+    return import_households(path_or_file, source_crs=source_crs)
+
+
+def import_households(source, *, source_crs: str | None, filename: str = "", communities: list[int] | None = None,
+                      dry_run: bool = False, progress=None) -> ImportResult:
+    """Import the households of a CSV or XLSX file; all or nothing.
 
     Parameters
     ----------
-    path_or_file : str, os.PathLike or binary file
-        CSV with a header row: 经度/lon, 纬度/lat, 地址/address, 户主/head_name (required), 电话/phone,
-        身份证号/id_number, 人数/residents, 外部编号/external_id (optional).
-    source_crs : str
-        The coordinate system of the file: 'WGS84', 'CGCS2000', 'GCJ02' (高德/腾讯) or 'BD09' (百度).
+    source : bytes, str, os.PathLike or binary file
+        CSV (UTF-8, UTF-8 with BOM, UTF-16 with BOM or GBK) or XLSX with a header row: 经度/lon, 纬度/lat,
+        地址/address, 户主/head_name (required), 电话/phone, 身份证号/id_number, 人数/residents,
+        外部编号/external_id (optional). A row whose 外部编号 is already stored updates that household.
+    source_crs : str or None
+        The coordinate system of the file: 'WGS84', 'CGCS2000', 'GCJ02' (高德/腾讯) or 'BD09' (百度); may
+        be None when the file has a 坐标系 column (one system for the whole file). Neither: refused.
+    filename : str
+        The uploaded name (only its extension is looked at: an ``.xlsx`` that is no zip is refused).
+    communities : list of int, optional
+        The communities the importing user may write to; every household must land in one of them, and
+        every household a row updates must be in one. None: no restriction (system admin, command line).
+    dry_run : bool
+        Do everything, database checks and writes included, then roll back: the preview.
+    progress : callable(stage: str, fraction: float), optional
+        Told of each step (read, validate, convert, copy, check, write, done).
 
     Returns
     -------
     ImportResult
-        Counts of imported households and of those placed in a grid; with any error, ``errors`` lists
-        (row, column, reason) (the first :data:`MAX_ERRORS`), ``error_count`` all of them, and nothing
-        is saved.
+        Counts of new households (``imported``), updated ones and those placed in a grid; with any
+        error, ``errors`` lists (row, column, reason) (the first :data:`MAX_ERRORS`), ``error_count``
+        all of them, and nothing is saved.
 
     Examples
     --------
-    >>> result = import_households_csv("households.csv", source_crs="GCJ02")  # doctest: +SKIP
-    >>> result.ok, result.imported
-    (True, 1200)
+    >>> result = import_households("households.xlsx", source_crs="GCJ02")  # doctest: +SKIP
+    >>> result.ok, result.imported, result.updated
+    (True, 1200, 0)
     """
-    crs = normalise_crs(source_crs)
+    tell = progress or (lambda stage, fraction: None)
+    tell("read", 0.02)
     try:
-        frame, raw, encoding = _read(path_or_file)
-    except pd.errors.ParserError as exc:
-        return _file_error(str(exc))
-    headers, missing = _canonical(frame)
+        table = read_table(read_bytes(source), filename)
+    except UnreadableFile as exc:
+        return _file_error(exc.reason)
+    frame = table.frame
+    headers, missing = canonical(frame)
     if missing:
-        return ImportResult(errors=missing, error_count=len(missing))
-    clean, errors, total = _validate(frame, headers)
-    if total:
-        return ImportResult(errors=errors, error_count=total)
-    lon, lat = to_wgs84(clean["lon"], clean["lat"], crs)
+        return ImportResult(errors=missing, error_count=len(missing), rows=len(frame))
+    crs, crs_errors = declared_crs(frame, headers, source_crs)
+    if crs_errors:
+        return ImportResult(errors=crs_errors, error_count=len(crs_errors), rows=len(frame))
     cells = _cells(frame, headers)
     columns = ", ".join(f"c{i} text" for i in range(len(frame.columns)))
     with transaction.atomic(), connection.cursor() as cursor:
+        tell("copy", 0.1)
         cursor.execute(_STAGING.format(columns=columns))
         names = ", ".join(f"c{i}" for i in range(len(frame.columns)))
+        raw_copy = _RawCopy(connection.connection, f"COPY household_import_raw ({names}) FROM STDIN WITH "
+                            f"(FORMAT csv, HEADER true, ENCODING '{table.encoding}')", table.csv)
+        raw_copy.start()   # PostgreSQL parses the file while Python validates the same rows
+        tell("validate", 0.15)
         try:
-            with transaction.atomic():
-                cursor.cursor.copy_expert(f"COPY household_import_raw ({names}) FROM STDIN WITH "
-                                          f"(FORMAT csv, HEADER true, ENCODING '{encoding}')", io.BytesIO(raw))
-        except DataError as exc:
+            clean, errors, total = validate(frame, headers)
+            points = _preview(clean["lon"], clean["lat"], crs)
+            if not total:
+                tell("convert", 0.3)
+                lon, lat = to_wgs84(clean["lon"], clean["lat"], crs)
+        finally:
+            copy_error = raw_copy.outcome()
+        if total:
             transaction.set_rollback(True)
-            return _file_error(str(exc).splitlines()[0])
+            return ImportResult(errors=errors, error_count=total, rows=len(frame), points=points)
+        if copy_error is not None:
+            transaction.set_rollback(True)
+            return _file_error(str(copy_error).splitlines()[0])
         cursor.cursor.copy_expert("COPY household_import_point (id, lon, lat) FROM STDIN WITH (FORMAT binary)",
                                   _points_copy(lon, lat))
         cursor.execute("SELECT count(*) FROM household_import_raw")
         if cursor.fetchone()[0] != len(frame):  # pandas and COPY must have seen the same rows
             transaction.set_rollback(True)
             return _file_error(_("文件的行数无法一致读取（请检查引号和换行）"))
+        tell("check", 0.5)
         cursor.execute(_STAGING_INDEX)
-        if "external_id" in headers:
-            cursor.execute(_CONFLICTS.format(external=cells["external_id"]), [MAX_ERRORS])
-            conflicts = [RowError(row, headers["external_id"], _("数据库中已有此外部编号"))
-                         for (row,) in cursor.fetchall()]
-            if conflicts:
-                transaction.set_rollback(True)
-                return ImportResult(errors=conflicts, error_count=len(conflicts))
-        homes = homes_sql("household_import_point", from_polygons=True)
-        large = bulk.worthwhile("gridmap_household", len(lon))
+        problems = _database_checks(cursor, cells, headers, communities)
+        if problems:
+            transaction.set_rollback(True)
+            return ImportResult(errors=problems[:MAX_ERRORS], error_count=len(problems), rows=len(frame),
+                                points=points)
+        cursor.execute("SELECT count(*) FROM household_import_match")
+        matched = cursor.fetchone()[0]
+        tell("write", 0.6)
+        fresh = _NOT_MATCHED if matched else "TRUE"   # (a first import: no anti-join in the grid probes)
+        homes = (f"SELECT * FROM household_import_home p WHERE {fresh}" if communities is not None
+                 else homes_sql("household_import_point", fresh, from_polygons=True))
+        large = not dry_run and bulk.worthwhile("gridmap_household", len(lon) - matched)
+        if matched:
+            matched_homes = ("SELECT * FROM household_import_home" if communities is not None else homes_sql(
+                "household_import_point", "p.id IN (SELECT id FROM household_import_match)",
+                from_polygons=matched > BULK_HOMES_ROWS))
+            with bulk.work_mem(BULK_WORK_MEM if matched > BULK_HOMES_ROWS else None):
+                cursor.execute(_UPDATE.format(homes=matched_homes, **cells), [crs])
         with indexes_built_after("gridmap_household") if large else nullcontext(), \
                 bulk.work_mem(BULK_WORK_MEM if large else None):
             cursor.execute(_INSERT.format(homes=homes, **cells), [crs])
             imported, in_grid = cursor.fetchone()
-        cursor.execute("DROP TABLE household_import_raw, household_import_point")
-        if not large:  # (a large import was analysed before its indexes were rebuilt)
+        if matched:
+            cursor.execute("SELECT count(*) FROM gridmap_household h JOIN household_import_match m"
+                           " ON h.id = m.household_id WHERE h.grid_id IS NOT NULL")
+            in_grid += cursor.fetchone()[0]
+        cursor.execute("DROP TABLE IF EXISTS household_import_raw, household_import_point, household_import_match,"
+                       " household_import_home")
+        if dry_run:
+            transaction.set_rollback(True)
+        elif not large:  # (a large import was analysed before its indexes were rebuilt)
             cursor.execute("ANALYZE gridmap_household")
-    return ImportResult(imported=imported, in_grid=in_grid, without_grid=imported - in_grid)
+    tell("done", 1.0)
+    total_rows = imported + matched
+    return ImportResult(imported=imported, updated=matched, in_grid=in_grid, without_grid=total_rows - in_grid,
+                        rows=len(frame), points=points)
+
+
+class _RawCopy(threading.Thread):
+    """COPY the file's own bytes into household_import_raw on the import's connection (same transaction)
+    while the calling thread validates: PostgreSQL parses in its own process and psycopg2 lets go of the
+    GIL while it sends, so on two cores the COPY costs no wall-clock time. The calling thread must not
+    use the connection until :meth:`outcome` returns. A refused file (wrong encoding, bad quoting) comes
+    back as the error; anything else (a terminated session) is raised."""
+
+    def __init__(self, raw_connection, sql: str, data: bytes):
+        super().__init__(name="household-import-copy", daemon=True)
+        self.raw, self.sql, self.data, self.error = raw_connection, sql, data, None
+
+    def run(self) -> None:
+        try:
+            with self.raw.cursor() as cursor:
+                cursor.copy_expert(self.sql, io.BytesIO(self.data), size=1 << 20)
+        except psycopg2.Error as exc:
+            self.error = exc
+
+    def outcome(self) -> psycopg2.DataError | None:
+        self.join()
+        if self.error is not None and not isinstance(self.error, psycopg2.DataError):
+            raise self.error
+        return self.error
+
+
+def _database_checks(cursor, cells: dict[str, str], headers: dict[str, str],
+                     communities: list[int] | None) -> list[RowError]:
+    """Row errors only the database can find: ID numbers other households hold, and (for a scoped
+    user) households that would land, or already live, outside the user's communities."""
+    problems = []
+    cursor.execute(_MATCHES.format(external=cells["external_id"]) if "external_id" in headers else
+                   "CREATE TEMP TABLE household_import_match (id integer, household_id bigint, community_id bigint)"
+                   " ON COMMIT DROP")
+    if "id_number" in headers:
+        cursor.execute(_ID_CLASHES.format(**cells), [MAX_ERRORS])
+        problems += [RowError(row, headers["id_number"], _("数据库中已有此身份证号（属于另一户）"), "exists")
+                     for (row,) in cursor.fetchall()]
+    if communities is not None:
+        cursor.execute(_MATCH_OUT_OF_SCOPE, [communities, MAX_ERRORS])
+        problems += [RowError(row, headers["external_id"], _("此外部编号属于您管辖范围以外的住户"), "out_of_scope")
+                     for (row,) in cursor.fetchall()]
+        cursor.execute(_HOMES_TABLE.format(homes=homes_sql("household_import_point", from_polygons=True)))
+        cursor.execute(_HOME_OUT_OF_SCOPE, [communities, MAX_ERRORS])
+        problems += [RowError(row, headers["lon"], _("位置不在您管辖的社区范围内（请检查坐标和坐标系）"),
+                              "out_of_scope") for (row,) in cursor.fetchall()]
+    problems.sort(key=lambda e: (e.row, e.column))
+    return problems
+
+
+def _preview(lon: np.ndarray, lat: np.ndarray, crs: str) -> list[list[float]]:
+    """Up to PREVIEW_POINTS valid points, evenly spread over the file, in WGS84, for the preview map."""
+    ok = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
+    if len(ok) > PREVIEW_POINTS:
+        ok = ok[np.linspace(0, len(ok) - 1, PREVIEW_POINTS).astype(np.int64)]
+    if not len(ok):
+        return []
+    x, y = to_wgs84(lon[ok], lat[ok], crs)
+    return np.round(np.column_stack([x, y]), 6).tolist()
 
 
 def _file_error(reason: str) -> ImportResult:
-    return ImportResult(errors=[RowError(1, "", reason)], error_count=1)
+    return ImportResult(errors=[RowError(1, "", reason, "file")], error_count=1)

@@ -1,27 +1,48 @@
-"""Import households from a CSV file (all or nothing); prints each error as row, column and reason."""
+"""Import households from a CSV or XLSX file (all or nothing), with a progress bar on stderr; prints
+each error as row, column and reason. A row whose 外部编号 is already stored updates that household."""
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
 from geodata.crs import SOURCE_CRS
-from gridmap.services.household_import import import_households_csv
+from gridmap.services.household_files import UnreadableFile
+from gridmap.services.household_import import import_households
+
+BAR_WIDTH = 30
+STAGES = {"read": "读取", "validate": "校验", "convert": "坐标转换", "copy": "COPY", "check": "核对",
+          "write": "写入", "done": "完成"}
 
 
 class Command(BaseCommand):
-    help = "Import households from a CSV file (经度,纬度,地址,户主[,电话,身份证号,人数,外部编号]); all or nothing."
+    help = ("Import households from a CSV or XLSX file (经度,纬度,地址,户主[,电话,身份证号,人数,外部编号]); "
+            "all or nothing.")
 
     def add_arguments(self, parser):
-        parser.add_argument("path", help="CSV file, UTF-8 or GBK, with a header row")
+        parser.add_argument("path", help="CSV (UTF-8, UTF-16 with BOM or GBK) or XLSX file with a header row")
         parser.add_argument("--crs", required=True, help=f"coordinate system of the file: {', '.join(SOURCE_CRS)}")
+        parser.add_argument("--dry-run", action="store_true", help="check everything, then roll back")
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    def handle(self, *args, path: str, crs: str, **options):
+    def handle(self, *args, path: str, crs: str, dry_run: bool, no_progress: bool, **options):
+        progress = None if no_progress else self._bar
         try:
-            result = import_households_csv(path, source_crs=crs)
-        except (OSError, ValueError) as exc:
+            result = import_households(path, source_crs=crs, filename=path, dry_run=dry_run, progress=progress)
+        except (OSError, ValueError, UnreadableFile) as exc:
             raise CommandError(str(exc)) from exc
+        finally:
+            if progress:
+                self.stderr.write("")
         if not result.ok:
             for error in result.errors:
                 self.stderr.write(f"row {error.row}, {error.column or '-'}: {error.reason}")
             raise CommandError(f"{result.error_count} error(s); nothing was imported")
+        verb = "would import" if dry_run else "imported"
         self.stdout.write(self.style.SUCCESS(
-            f"imported {result.imported} households: {result.in_grid} in a grid, {result.without_grid} in none"))
+            f"{verb} {result.imported} households: {result.in_grid} in a grid, {result.without_grid} in none; "
+            f"{result.updated} updated by external id"))
+
+    def _bar(self, stage: str, fraction: float) -> None:
+        done = int(BAR_WIDTH * fraction)
+        self.stderr.write(f"\r[{'#' * done}{'.' * (BAR_WIDTH - done)}] {fraction:4.0%} {STAGES.get(stage, stage)}",
+                          ending="")
+        self.stderr.flush()

@@ -1,0 +1,24 @@
+"""Run one household import job in this process (started by the upload view for large files)."""
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from gridmap.services.household_import_jobs import ProgressReporter, run
+
+
+class Command(BaseCommand):
+    help = "Run the household import job with this id (dry run or commit, as the job row says)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("job", type=int)
+
+    def handle(self, *args, job: int, **options):
+        reporter = ProgressReporter(job)
+        reporter.started()
+        try:
+            run(job, reporter=reporter)
+        except BaseException as exc:  # the import rolled back; the job must not stay "running"
+            reporter.failed(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+            raise
+        finally:
+            reporter.close()
