@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 
 from gridmap.models import (
     AssignmentRole, AuditEvent, Community, Grid, GridAssignment, HelpPair, Household, Member, Profile, Role,
-    ServiceStation, Street, Visit,
+    ServiceStation, StationProposal, Street, Visit,
 )
 
 FIELD_ROLES = (Role.GRID_LEADER, Role.GRID_WORKER)
@@ -226,3 +226,10 @@ def sees_dashboard(user) -> bool:
 def small_counts_suppressed(user) -> bool:
     """Planners see sensitive counts below SMALL_COUNT_MIN as "<5" and no heat cell of fewer households."""
     return role_of(user) == Role.PLANNER
+
+
+def proposals_for(user) -> QuerySet[StationProposal]:
+    """What-if station proposals: those of the user's streets, for the dashboard roles; out of scope is 404."""
+    if not sees_dashboard(user):
+        return StationProposal.objects.none()
+    return StationProposal.objects.filter(street__in=streets_for(user))

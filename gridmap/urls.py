@@ -5,6 +5,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from gridmap.api import central, grids, households, layers
 from gridmap.api import planning as planning_api
+from gridmap.api import scenarios as scenarios_api
 from gridmap.api import people as people_api
 from gridmap.views import accounts, editor, maps, people
 from gridmap.views import members as member_views
@@ -62,6 +63,11 @@ urlpatterns = [
     path("planner/report.html", planning_views.planner_report, name="planner-report"),
     path("api/planner/metrics.json", planning_api.metrics, name="planner-metrics"),
     path("api/planner/heat.json", planning_api.heat, name="planner-heat"),
+    path("api/planner/areas.json", scenarios_api.areas, name="planner-areas"),
+    path("api/planner/selection.json", scenarios_api.selection, name="planner-selection"),
+    path("api/planner/what-if.json", scenarios_api.what_if, name="planner-what-if"),
+    path("api/planner/proposals.json", scenarios_api.proposals, name="planner-proposals"),
+    path("api/planner/proposals/<int:pk>.json", scenarios_api.proposal, name="planner-proposal"),
     path("accounts/login/", accounts.login, name="login"),
     path("accounts/logout/", accounts.logout, name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -6,6 +6,7 @@ from gridmap.models.stations import ServiceStation, StationKind
 from gridmap.models.accounts import LoginAttempt, Profile, Role
 from gridmap.models.audit import AuditAction, AuditEvent
 from gridmap.models.visits import Visit
+from gridmap.models.proposals import ProposedStation, StationProposal
 
 __all__ = [
     "Street", "Community", "Grid", "GridStatus", "GridVersion",
@@ -13,4 +14,5 @@ __all__ = [
     "Member", "GridAssignment", "AssignmentRole", "HelpPair",
     "ServiceStation", "StationKind", "Profile", "Role", "LoginAttempt",
     "AuditAction", "AuditEvent", "Visit",
+    "StationProposal", "ProposedStation",
 ]
