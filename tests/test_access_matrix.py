@@ -41,6 +41,7 @@ KIND = {  # which object a URL's <pk> names
     "rest-street-detail": "street", "rest-community-detail": "community", "rest-grid-detail": "grid",
     "rest-station-detail": "station", "rest-household-detail": "household", "rest-member-detail": "member",
     "rest-assignment-detail": "assignment", "ogc-item": "grid",
+    "planner-proposal": "proposal",
 }
 EXTRA_KWARGS = {"ogc-collection": {"collection": "grids"}, "ogc-items": {"collection": "grids"},
                 "ogc-item": {"collection": "grids"}, "tile": {"layer": "grids", "z": 14, "x": 13010, "y": 6210}}
@@ -127,6 +128,12 @@ class World:
         member = Member.objects.create(name="志愿者", community=grid.community)
         return GridAssignment.objects.create(member=member, grid=grid, role=AssignmentRole.VOLUNTEER,
                                              start_date=dt.date(2026, 1, 1))
+
+    def _proposal(self, user, target, role):
+        from gridmap.models import StationProposal
+
+        return StationProposal.objects.create(name="矩阵方案", street=self._street(user, target, role),
+                                              author=self.user_for("system_admin"))
 
     def _help_pair(self, user, target, role):
         return HelpPair.objects.create(household=self._household(user, target, role), unit="社区卫生站",
