@@ -10,6 +10,7 @@ from gridmap.api import people as people_api
 from gridmap.views import accounts, editor, maps, people
 from gridmap.views import members as member_views
 from gridmap.views import planning as planning_views
+from gridmap.views import planner_exports as planner_export_views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="street-map", permanent=False), name="home"),
@@ -68,6 +69,10 @@ urlpatterns = [
     path("api/planner/what-if.json", scenarios_api.what_if, name="planner-what-if"),
     path("api/planner/proposals.json", scenarios_api.proposals, name="planner-proposals"),
     path("api/planner/proposals/<int:pk>.json", scenarios_api.proposal, name="planner-proposal"),
+    path("planner/ledger.xlsx", planner_export_views.ledger, name="planner-ledger"),
+    path("planner/grids.geojson", planner_export_views.geo_file, {"fmt": "geojson"}, name="planner-geojson"),
+    path("planner/grids.gpkg", planner_export_views.geo_file, {"fmt": "gpkg"}, name="planner-gpkg"),
+    path("planner/print/", planner_export_views.print_page, name="planner-print"),
     path("accounts/login/", accounts.login, name="login"),
     path("accounts/logout/", accounts.logout, name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
