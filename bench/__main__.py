@@ -79,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     if "coverage" in only:
         coverage.run(results, admin, households=n, repeat=args.repeat, textbook=not large,
                      naive_grids=size["naive_grids"])
+        from bench import what_if
+        what_if.run(results, admin, households=n, repeat=args.repeat)
     if "edit" in only:
         assignment.run_edit(results, repeat=args.repeat)
     if "import" in only:

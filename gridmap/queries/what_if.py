@@ -2,8 +2,8 @@
 
 Why SQL, and why only a delta: a station changes coverage only inside its old and its new radius, so the
 statement first finds those households (a GiST box probe on the household index around each changed
-station, then the exact geodesic test), and decides "covered before" and "covered after" for them alone,
-each with an EXISTS over the stations' GiST index. Everything else keeps its coverage, so the answer is
+station, then the radius test), and decides "covered before" and "covered after" for them alone; the
+unchanged stations (an EXISTS over their GiST index) are asked only where old and new radius disagree. Everything else keeps its coverage, so the answer is
 the delta to add to ``queries.coverage.grid_coverage``: a few thousand households instead of a million.
 The coverage rule is DOMAIN.md's, as in ``queries.coverage``: an active station covers a household when
 the geodesic distance on the WGS84 spheroid is at most its radius (``_ST_DWithin`` on geography, radius
@@ -22,49 +22,66 @@ from gridmap.queries.coverage import CELL
 # Degrees a radius spans: metres per degree of latitude is at least 110,574; of longitude at least
 # 111,320 cos(lat). 2 % extra covers the latitude change across the box; the exact test follows.
 _BOX = "ST_Expand({p}, {r} / (111320 * cos(radians(ST_Y({p})))) * 1.02 + 1e-6, {r} / 110574 * 1.02 + 1e-6)"
+# Within a station's radius, as queries.coverage decides it: planar metres (metres per degree at the
+# station's latitude) settle the clear cases, the geodesic _ST_DWithin the pairs within eps of the radius.
+_WITHIN = """(((h.x - {s}.x) * {s}.mx) ^ 2 + ((h.y - {s}.y) * {s}.my) ^ 2 <= ({s}.r * (1 - {s}.eps)) ^ 2
+      OR (((h.x - {s}.x) * {s}.mx) ^ 2 + ((h.y - {s}.y) * {s}.my) ^ 2 <= ({s}.r * (1 + {s}.eps)) ^ 2
+          AND _ST_DWithin({s}.location::geography, h.location::geography, {s}.r)))"""
+_METRIC = """ST_X(location) AS x, ST_Y(location) AS y,
+           111412.84 * cos(radians(ST_Y(location))) - 93.5 * cos(3 * radians(ST_Y(location))) AS mx,
+           111132.954 - 559.822 * cos(2 * radians(ST_Y(location))) AS my"""
 
+# A household's coverage changes only if it lies in an old radius (of a moved station) or a new one, and
+# then only if the two differ: covered before = in_old OR other, after = in_new OR other, where "other"
+# is any unchanged active station. So "other" (a GiST probe of the stations) is asked only where
+# in_old <> in_new, a fraction of the affected households.
 _WHAT_IF_SQL = """
 WITH scope AS ({ids_sql}),
 changes AS (SELECT * FROM unnest(%(ids)s::int[], %(lons)s::float8[], %(lats)s::float8[], %(radii)s::float8[])
-                           AS t(station_id, x, y, r)),
-placed AS MATERIALIZED (SELECT ST_SetSRID(ST_MakePoint(x, y), 4326) AS location, r FROM changes),
+                           AS t(station_id, lon, lat, r)),
+placed AS MATERIALIZED (
+    SELECT location, r, 0.005 + r / 200000.0 AS eps, """ + _METRIC + """
+      FROM (SELECT ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS location, r FROM changes) c),
 moved AS MATERIALIZED (
-    SELECT s.id, s.location, s.radius_m::float8 AS r FROM gridmap_servicestation s
-     WHERE s.active AND s.id IN (SELECT station_id FROM changes WHERE station_id IS NOT NULL)),
-touched AS (SELECT location, r FROM placed UNION ALL SELECT location, r FROM moved),
+    SELECT id, location, radius_m::float8 AS r, 0.005 + radius_m / 200000.0 AS eps, """ + _METRIC + """
+      FROM gridmap_servicestation
+     WHERE active AND id IN (SELECT station_id FROM changes WHERE station_id IS NOT NULL)),
 reach AS MATERIALIZED (SELECT coalesce(max(radius_m), 0)::float8 AS r FROM gridmap_servicestation WHERE active),
-affected AS MATERIALIZED (
+touched AS (SELECT location, r FROM placed UNION ALL SELECT location, r FROM moved),
+candidates AS MATERIALIZED (
     SELECT DISTINCT ON (h.id) h.id, h.grid_id, h.location, ST_X(h.location) AS x, ST_Y(h.location) AS y,
            (h.elderly_alone OR h.disabled OR h.low_income OR h.hardship) AS vulnerable
       FROM touched t
       JOIN gridmap_household h ON h.location && """ + _BOX.format(p="t.location", r="t.r") + """
-                              AND _ST_DWithin(t.location::geography, h.location::geography, t.r)
      WHERE h.grid_id IN (SELECT id FROM scope)),
+sides AS MATERIALIZED (
+    SELECT h.*, EXISTS (SELECT 1 FROM moved o WHERE """ + _WITHIN.format(s="o") + """) AS in_old,
+           EXISTS (SELECT 1 FROM placed n WHERE """ + _WITHIN.format(s="n") + """) AS in_new
+      FROM candidates h),
+changed AS MATERIALIZED (
+    SELECT h.*, NOT EXISTS (
+               SELECT 1 FROM (SELECT st.location, st.radius_m::float8 AS r, 0.005 + st.radius_m / 200000.0 AS eps,
+                                     """ + _METRIC.replace("location", "st.location") + """
+                                FROM gridmap_servicestation st, reach
+                               WHERE st.active AND st.id NOT IN (SELECT id FROM moved)
+                                 AND st.location && """ + _BOX.format(p="h.location", r="reach.r") + """) s
+                WHERE """ + _WITHIN.format(s="s") + """) AS flips
+      FROM sides h WHERE in_old <> in_new),
 flags AS (
-    SELECT a.*,
-           EXISTS (SELECT 1 FROM gridmap_servicestation s, reach
-                    WHERE s.active AND s.location && """ + _BOX.format(p="a.location", r="reach.r") + """
-                      AND _ST_DWithin(s.location::geography, a.location::geography, s.radius_m)) AS before,
-           EXISTS (SELECT 1 FROM gridmap_servicestation s, reach
-                    WHERE s.active AND s.id NOT IN (SELECT id FROM moved)
-                      AND s.location && """ + _BOX.format(p="a.location", r="reach.r") + """
-                      AND _ST_DWithin(s.location::geography, a.location::geography, s.radius_m))
-           OR EXISTS (SELECT 1 FROM placed p WHERE _ST_DWithin(p.location::geography, a.location::geography, p.r))
-               AS after,
-           a.vulnerable
-               AND NOT EXISTS (SELECT 1 FROM gridmap_centralhousehold c WHERE c.household_id = a.id AND c.active)
-               AND NOT EXISTS (SELECT 1 FROM gridmap_centrallink l JOIN gridmap_centralhousehold c
-                                   ON c.id = l.central_id AND c.active WHERE l.household_id = a.id)
-               AND NOT EXISTS (SELECT 1 FROM gridmap_helppair hp WHERE hp.household_id = a.id AND hp.end_date IS NULL)
+    SELECT c.*, in_new AS gained,
+           c.vulnerable
+               AND NOT EXISTS (SELECT 1 FROM gridmap_centralhousehold ch WHERE ch.household_id = c.id AND ch.active)
+               AND NOT EXISTS (SELECT 1 FROM gridmap_centrallink l JOIN gridmap_centralhousehold ch
+                                   ON ch.id = l.central_id AND ch.active WHERE l.household_id = c.id)
+               AND NOT EXISTS (SELECT 1 FROM gridmap_helppair hp WHERE hp.household_id = c.id AND hp.end_date IS NULL)
                AS needy
-      FROM affected a)
+      FROM changed c WHERE flips)
 SELECT grid_id, floor(x / {cell})::int8 AS i, floor(y / {cell})::int8 AS j,
-       count(*) FILTER (WHERE after AND NOT before) AS gained,
-       count(*) FILTER (WHERE before AND NOT after) AS lost,
-       count(*) FILTER (WHERE after AND NOT before AND needy) AS needy_gained,
-       count(*) FILTER (WHERE before AND NOT after AND needy) AS needy_lost
+       count(*) FILTER (WHERE gained) AS gained,
+       count(*) FILTER (WHERE NOT gained) AS lost,
+       count(*) FILTER (WHERE gained AND needy) AS needy_gained,
+       count(*) FILTER (WHERE NOT gained AND needy) AS needy_lost
   FROM flags
- WHERE after <> before
  GROUP BY 1, 2, 3
  ORDER BY 1, 2, 3
 """

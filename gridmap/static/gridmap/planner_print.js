@@ -37,7 +37,7 @@
   function init(map) {
     var root = document.getElementById("print-root");
     map.attributionControl.setPrefix(false);
-    L.control.scale({imperial: false, metric: true, position: "bottomleft", maxWidth: 160}).addTo(map);
+    // The metric scale bar comes from LEAFLET_CONFIG["SCALE"] (django-leaflet adds it to every map).
     document.getElementById("print-button").addEventListener("click", function () { window.print(); });
     var metric = root.dataset.metric;
     Promise.all([getJSON(root.dataset.gridsUrl), getJSON(root.dataset.stationsUrl),
