@@ -31,9 +31,12 @@ def _filename(stem: str, suffix: str) -> str:
     return f'attachment; filename="{stem}-{timezone.localtime().strftime("%Y%m%d")}{suffix}"'
 
 
+def _streets(user) -> str:
+    return "、".join(policy.streets_for(user).order_by("code").values_list("name", flat=True)[:3])
+
+
 def _title(user) -> str:
-    names = "、".join(policy.streets_for(user).order_by("code").values_list("name", flat=True)[:3])
-    return _("%(streets)s网格覆盖台账（%(date)s）") % {"streets": names, "date": timezone.localdate().isoformat()}
+    return _("%(streets)s网格覆盖台账（%(date)s）") % {"streets": _streets(user), "date": timezone.localdate().isoformat()}
 
 
 def _leaders(grids) -> dict[int, tuple[str, str]]:
@@ -92,6 +95,6 @@ def print_page(request: HttpRequest) -> HttpResponse:
         return HttpResponse(_("可选值：%(values)s") % {"values": ", ".join(planning.METRICS)}, status=400,
                             content_type="text/plain; charset=utf-8")
     audit.record(request.user, AuditAction.EXPORT, "planner_print", request=request, fields=metric)
-    context = {"metric": metric, "metric_label": planning.METRICS[metric].label, "title": _title(request.user),
+    context = {"metric": metric, "metric_label": planning.METRICS[metric].label, "title": _("%(streets)s网格服务覆盖图") % {"streets": _streets(request.user)},
                "today": timezone.localdate()}
     return render(request, "gridmap/planner_print.html", context)
