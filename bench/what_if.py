@@ -16,8 +16,10 @@ WITH moved AS (SELECT id, location AS old, ST_SetSRID(ST_MakePoint(%(lon)s, %(la
 near AS MATERIALIZED (
     SELECT DISTINCT h.id, h.location FROM moved m, gridmap_household h
      WHERE h.grid_id IS NOT NULL
-       AND ((h.location && ST_Expand(m.old, m.r_old / 80000.0) AND _ST_DWithin(m.old::geography, h.location::geography, m.r_old))
-         OR (h.location && ST_Expand(m.new, m.r_new / 80000.0) AND _ST_DWithin(m.new::geography, h.location::geography, m.r_new)))),
+       AND ((h.location && ST_Expand(m.old, m.r_old / 80000.0)
+             AND _ST_DWithin(m.old::geography, h.location::geography, m.r_old))
+         OR (h.location && ST_Expand(m.new, m.r_new / 80000.0)
+             AND _ST_DWithin(m.new::geography, h.location::geography, m.r_new)))),
 flags AS (
     SELECT EXISTS (SELECT 1 FROM gridmap_servicestation s WHERE s.active AND s.location && ST_Expand(n.location, 0.02)
                      AND _ST_DWithin(s.location::geography, n.location::geography, s.radius_m)) AS before,

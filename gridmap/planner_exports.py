@@ -93,8 +93,8 @@ def ledger_xlsx(rows: list[dict], totals: dict, *, title: str, planner: bool) ->
         sheet.append([neutralise(str(row[key]) if text and row[key] is not None else row[key])
                       for key, _header, text in COLUMNS])
     total = {**totals, "code": "", "name": _("合计"), "leaders": None, "leader_name": "", "leader_phone": "",
-             "size_status": "", "central_load": None if totals["central_load"] is None else round(totals["central_load"], 1)}
-    for key in ("covered_pct", "linked_pct", "per_fulltime"):
+             "size_status": ""}
+    for key in ("covered_pct", "linked_pct", "per_fulltime", "central_load"):
         total[key] = None if totals[key] is None else round(totals[key], 1)
     for key in SENSITIVE:
         total[key] = suppress(totals[key], planner)

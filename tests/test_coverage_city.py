@@ -40,6 +40,7 @@ def test_sql_and_vectorised_coverage_agree_on_a_100k_household_city(db):
     assert_same(sql, vectorised_report(grids))
 
     communities = pd.DataFrame(area_coverage(grids, "community"))
-    by_prefix = sql.assign(community=sql["code"].str[:12]).groupby("community")[["households", "covered", "linked"]].sum()
+    by_prefix = (sql.assign(community=sql["code"].str[:12])
+                 .groupby("community")[["households", "covered", "linked"]].sum())
     assert communities.set_index("code")[["households", "covered", "linked"]].equals(by_prefix.rename_axis("code"))
     assert time.perf_counter() - started < 120

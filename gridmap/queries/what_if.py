@@ -3,7 +3,8 @@
 Why SQL, and why only a delta: a station changes coverage only inside its old and its new radius, so the
 statement first finds those households (a GiST box probe on the household index around each changed
 station, then the radius test), and decides "covered before" and "covered after" for them alone; the
-unchanged stations (an EXISTS over their GiST index) are asked only where old and new radius disagree. Everything else keeps its coverage, so the answer is
+unchanged stations near them (queries.coverage's lattice test) are asked only where old and new radius disagree.
+Everything else keeps its coverage, so the answer is
 the delta to add to ``queries.coverage.grid_coverage``: a few thousand households instead of a million.
 The coverage rule is DOMAIN.md's, as in ``queries.coverage``: an active station covers a household when
 the geodesic distance on the WGS84 spheroid is at most its radius (``_ST_DWithin`` on geography, radius
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import QuerySet
 
-from gridmap.queries.coverage import CELL
+from gridmap.queries.coverage import CELL, COVERED
 
 # Degrees a radius spans: metres per degree of latitude is at least 110,574; of longitude at least
 # 111,320 cos(lat). 2 % extra covers the latitude change across the box; the exact test follows.
@@ -33,8 +34,9 @@ _METRIC = """ST_X(location) AS x, ST_Y(location) AS y,
 
 # A household's coverage changes only if it lies in an old radius (of a moved station) or a new one, and
 # then only if the two differ: covered before = in_old OR other, after = in_new OR other, where "other"
-# is any unchanged active station. So "other" (a GiST probe of the stations) is asked only where
-# in_old <> in_new, a fraction of the affected households.
+# is any unchanged active station. So "other" is asked only where in_old <> in_new, a fraction of the
+# affected households, and only of the unchanged stations near the changed ones, spread over
+# queries.coverage's lattice (its COVERED test: a hash semi-join, planar metres, geodesic at the edge).
 _WHAT_IF_SQL = """
 WITH scope AS ({ids_sql}),
 changes AS (SELECT * FROM unnest(%(ids)s::int[], %(lons)s::float8[], %(lats)s::float8[], %(radii)s::float8[])
@@ -47,26 +49,40 @@ moved AS MATERIALIZED (
       FROM gridmap_servicestation
      WHERE active AND id IN (SELECT station_id FROM changes WHERE station_id IS NOT NULL)),
 reach AS MATERIALIZED (SELECT coalesce(max(radius_m), 0)::float8 AS r FROM gridmap_servicestation WHERE active),
-touched AS (SELECT location, r FROM placed UNION ALL SELECT location, r FROM moved),
-candidates AS MATERIALIZED (
-    SELECT DISTINCT ON (h.id) h.id, h.grid_id, h.location, ST_X(h.location) AS x, ST_Y(h.location) AS y,
-           (h.elderly_alone OR h.disabled OR h.low_income OR h.hardship) AS vulnerable
+touched AS (SELECT true AS new, location, r, eps, x, y, mx, my FROM placed
+            UNION ALL SELECT false, location, r, eps, x, y, mx, my FROM moved),
+hits AS (   -- (household, changed station) pairs from the household GiST index, radius tested at once
+    SELECT h.id, h.grid_id, h.x, h.y, h.vulnerable, t.new, """ + _WITHIN.format(s="t") + """ AS inside
       FROM touched t
-      JOIN gridmap_household h ON h.location && """ + _BOX.format(p="t.location", r="t.r") + """
-     WHERE h.grid_id IN (SELECT id FROM scope)),
-sides AS MATERIALIZED (
-    SELECT h.*, EXISTS (SELECT 1 FROM moved o WHERE """ + _WITHIN.format(s="o") + """) AS in_old,
-           EXISTS (SELECT 1 FROM placed n WHERE """ + _WITHIN.format(s="n") + """) AS in_new
-      FROM candidates h),
-changed AS MATERIALIZED (
-    SELECT h.*, NOT EXISTS (
-               SELECT 1 FROM (SELECT st.location, st.radius_m::float8 AS r, 0.005 + st.radius_m / 200000.0 AS eps,
-                                     """ + _METRIC.replace("location", "st.location") + """
-                                FROM gridmap_servicestation st, reach
-                               WHERE st.active AND st.id NOT IN (SELECT id FROM moved)
-                                 AND st.location && """ + _BOX.format(p="h.location", r="reach.r") + """) s
-                WHERE """ + _WITHIN.format(s="s") + """) AS flips
-      FROM sides h WHERE in_old <> in_new),
+      CROSS JOIN LATERAL (
+          SELECT id, grid_id, location, ST_X(location) AS x, ST_Y(location) AS y,
+                 (elderly_alone OR disabled OR low_income OR hardship) AS vulnerable
+            FROM gridmap_household
+           WHERE location && """ + _BOX.format(p="t.location", r="t.r") + """
+             AND grid_id IN (SELECT id FROM scope)) h),
+sides AS MATERIALIZED (   -- one row per household (a hash aggregate, no sort)
+    SELECT id, min(grid_id) AS grid_id, min(x) AS x, min(y) AS y, bool_or(vulnerable) AS vulnerable,
+           bool_or(inside AND NOT new) AS in_old, bool_or(inside AND new) AS in_new
+      FROM hits GROUP BY id),
+near AS MATERIALIZED (     -- the unchanged stations that can reach a candidate: a handful, through GiST
+    SELECT DISTINCT ON (s.id) s.location, s.radius_m::float8 AS r, 0.005 + s.radius_m / 200000.0 AS eps,
+           """ + _METRIC.replace("location", "s.location") + """
+      FROM touched t, reach, gridmap_servicestation s
+     WHERE s.active AND s.id NOT IN (SELECT id FROM moved)
+       AND s.location && """ + _BOX.format(p="t.location", r="(t.r + reach.r)") + """),
+spans AS MATERIALIZED (
+    SELECT n.*, floor((x - r * (1 + 2 * eps) / mx) / {cell})::int8 AS x0,
+           floor((x + r * (1 + 2 * eps) / mx) / {cell})::int8 AS x1,
+           floor((y - r * (1 + 2 * eps) / my) / {cell})::int8 AS y0,
+           floor((y + r * (1 + 2 * eps) / my) / {cell})::int8 AS y1
+      FROM near n),
+cells AS MATERIALIZED (   -- queries.coverage's lattice, for the nearby stations only
+    SELECT (x0 + mod(k, x1 - x0 + 1)) * 1000000 + y0 + k / (x1 - x0 + 1) AS cell, location, r, x, y, mx, my, eps
+      FROM spans, generate_series(0, (x1 - x0 + 1) * (y1 - y0 + 1) - 1) AS k),
+changed AS MATERIALIZED (   -- in WHERE, so that PostgreSQL runs the lattice test as a hash anti-join
+    SELECT h.* FROM (SELECT s.*, ST_SetSRID(ST_MakePoint(s.x, s.y), 4326) AS location
+                       FROM sides s WHERE in_old <> in_new) h
+     WHERE NOT """ + COVERED + """),
 flags AS (
     SELECT c.*, in_new AS gained,
            c.vulnerable
@@ -75,7 +91,7 @@ flags AS (
                                    ON ch.id = l.central_id AND ch.active WHERE l.household_id = c.id)
                AND NOT EXISTS (SELECT 1 FROM gridmap_helppair hp WHERE hp.household_id = c.id AND hp.end_date IS NULL)
                AS needy
-      FROM changed c WHERE flips)
+      FROM changed c)
 SELECT grid_id, floor(x / {cell})::int8 AS i, floor(y / {cell})::int8 AS j,
        count(*) FILTER (WHERE gained) AS gained,
        count(*) FILTER (WHERE NOT gained) AS lost,

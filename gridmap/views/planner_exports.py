@@ -95,6 +95,7 @@ def print_page(request: HttpRequest) -> HttpResponse:
         return HttpResponse(_("可选值：%(values)s") % {"values": ", ".join(planning.METRICS)}, status=400,
                             content_type="text/plain; charset=utf-8")
     audit.record(request.user, AuditAction.EXPORT, "planner_print", request=request, fields=metric)
-    context = {"metric": metric, "metric_label": planning.METRICS[metric].label, "title": _("%(streets)s网格服务覆盖图") % {"streets": _streets(request.user)},
+    title = _("%(streets)s网格服务覆盖图") % {"streets": _streets(request.user)}
+    context = {"metric": metric, "metric_label": planning.METRICS[metric].label, "title": title,
                "today": timezone.localdate()}
     return render(request, "gridmap/planner_print.html", context)
