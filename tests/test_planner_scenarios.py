@@ -236,3 +236,29 @@ def test_grid_staff_get_no_scenarios(client_for, role):
     assert _post(client, "planner-what-if", {"stations": []}).status_code == 403
     assert client.get(reverse("planner-proposals")).status_code == 403
     assert client.get(reverse("planner-areas")).status_code == 403
+
+
+def test_a_what_if_station_decides_a_household_at_exactly_its_radius_as_postgis_does(small_street):
+    from django.db import connection
+    from pyproj import Geod
+
+    station = small_street["station"]
+    geod = Geod(ellps="WGS84")
+    made = {}
+    for key, azimuth, metres in (("inside", 90, 499.95), ("exact", 60, 500.0), ("outside", 120, 500.05)):
+        lon, lat, _ = geod.fwd(station.location.x, station.location.y, azimuth, metres)
+        made[key] = Household.objects.create(location=f"SRID=4326;POINT({lon} {lat})", address=key, head_name="测试")
+    rehome_households(household_ids=[h.pk for h in (*made.values(), *small_street["households"].values())])
+    ServiceStation.objects.filter(pk=station.pk).update(active=False)      # the what-if station is the only one
+    grids = Grid.objects.filter(code__startswith="110105001")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM gridmap_household h, gridmap_servicestation s"
+                       " WHERE s.id = %s AND h.grid_id = ANY(%s)"
+                       "   AND ST_DWithin(s.location::geography, h.location::geography, 500)",
+                       [station.pk, list(grids.values_list("pk", flat=True))])
+        postgis = cursor.fetchone()[0]
+    result = what_if(grids, [StationChange(None, station.location.x, station.location.y, 500)], planner=False)
+    assert result["gained"] == postgis and result["lost"] == 0
+    assert postgis >= 4                   # inside, the fixture's west/edge/east households; "outside" never
+    exact_in = what_if(grids, [StationChange(None, station.location.x, station.location.y, 500)], planner=False)
+    assert exact_in == result             # deterministic
