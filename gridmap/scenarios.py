@@ -73,7 +73,7 @@ def what_if(grids: QuerySet, changes: list[StationChange], *, planner: bool) -> 
         for key in ("gained", "lost", "needy_gained", "needy_lost"):
             per_grid[row["grid_id"]][key] += row[key]
         per_cell[(row["lat"], row["lon"])] += row["gained"]
-    before = grid_coverage(grids.filter(pk__in=list(per_grid))) if per_grid else []
+    before = grid_coverage(grids.filter(pk__in=list(per_grid)), few=True) if per_grid else []
     out_grids = []
     for row in before:
         d = per_grid[row["grid_id"]]

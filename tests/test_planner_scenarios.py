@@ -262,3 +262,10 @@ def test_a_what_if_station_decides_a_household_at_exactly_its_radius_as_postgis_
     assert postgis >= 4                   # inside, the fixture's west/edge/east households; "outside" never
     exact_in = what_if(grids, [StationChange(None, station.location.x, station.location.y, 500)], planner=False)
     assert exact_in == result             # deterministic
+
+
+def test_the_report_of_a_few_grids_is_the_same_with_only_the_stations_in_reach(user_for):
+    grids = policy.grids_for(user_for("street_admin")).published()
+    some = grids.filter(pk__in=list(grids.order_by("code").values_list("pk", flat=True)[10:14]))
+    assert grid_coverage(some, few=True) == grid_coverage(some)
+    assert grid_coverage(grids, few=True) == grid_coverage(grids)

@@ -66,7 +66,7 @@ def area_coverage(grids: QuerySet, level: str) -> list[dict]:
     group = "" if level == "selection" else f"GROUP BY {key_id}, {key_code}, {key_name}"
     unassigned = _UNASSIGNED[level].format(ids_sql=ids_sql)
     sql = _AREAS_SQL.format(key_id=key_id, key_code=key_code, key_name=key_name, group=group, columns=_PER_GRID,
-                            unassigned=unassigned, per_grid=_COVERAGE_SQL.format(ids_sql=ids_sql, cell=CELL))
+                            unassigned=unassigned, per_grid=_COVERAGE_SQL.format(ids_sql=ids_sql, cell=CELL, near=""))
     # Parameters in the order their placeholders appear: the two size bounds, the street level's scope,
     # then the per-grid statement's own.
     params = [settings.GRID_HOUSEHOLDS_MIN, settings.GRID_HOUSEHOLDS_MAX,
