@@ -105,7 +105,7 @@ def test_a_planner_drills_down_and_drops_a_what_if_station(browser, live_app):
 
     from geodata.coverage import stations_cover
     from gridmap import policy
-    from gridmap.queries.coverage import coverage_arrays
+    from gridmap.queries.coverage import coverage_arrays, grid_coverage
 
     # Where the uncovered households are: the planner will drop the station there.
     planner = get_user_model().objects.get(username="guihua")
@@ -133,6 +133,19 @@ def test_a_planner_drills_down_and_drops_a_what_if_station(browser, live_app):
     page.locator("#area-crumbs a").first.click()
     page.wait_for_selector("#planner-root[data-level=street]")
     assert page.locator("#ranking tr").count() == 44
+
+    # A drawn polygon selects the grids it overlaps; the totals are those grids' figures summed.
+    page.click("#select-draw")
+    box = page.locator("#planner-map").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    for dx, dy in ((-80, -80), (80, -80), (80, 80), (-80, 80), (-80, -80)):
+        page.mouse.click(cx + dx, cy + dy)
+        page.wait_for_timeout(150)
+    page.wait_for_selector("#selection-figures", timeout=60_000)
+    ids = [int(i) for i in page.get_attribute("#selection-result", "data-grids").split(",")]
+    rows = {r["grid_id"]: r for r in grid_coverage(policy.grids_for(planner).published())}
+    assert ids and int(page.get_attribute("#selection-figures", "data-households")) == sum(
+        rows[i]["households"] for i in ids)
 
     # What-if: drop a 500 m station by clicking the map where households are uncovered.
     page.fill("#whatif-radius", "500")

@@ -117,13 +117,37 @@
     if (this.selection[gridId]) { delete this.selection[gridId]; layer.setStyle({weight: 1, color: "#37474f"}); }
     else { this.selection[gridId] = true; layer.setStyle({weight: 3, color: "#1565c0"}); }
     var ids = Object.keys(this.selection).map(Number);
+    if (!ids.length) { document.getElementById("selection-result").innerHTML = ""; return Promise.resolve(); }
+    return this.showSelection({grids: ids});
+  };
+
+  /* A drawn polygon selects the grids whose area it overlaps (the server decides, as for ids). */
+  Scenarios.prototype.drawSelection = function () {
+    var self = this;
+    if (!this.map.pm) { return; }
+    this.map.pm.enableDraw("Polygon", {allowSelfIntersection: false});
+    this.map.once("pm:create", function (e) {
+      var polygon = e.layer.toGeoJSON().geometry;
+      self.map.removeLayer(e.layer);
+      self.showSelection({polygon: polygon}).then(function (s) {
+        Object.keys(self.selection).forEach(function (id) { self.dash.byGrid[id].setStyle({weight: 1, color: "#37474f"}); });
+        self.selection = {};
+        s.grid_ids.forEach(function (id) {
+          if (self.dash.byGrid[id]) { self.selection[id] = true; self.dash.byGrid[id].setStyle({weight: 3, color: "#1565c0"}); }
+        });
+      }).catch(function (err) { document.getElementById("selection-result").textContent = err.message; });
+    });
+  };
+
+  Scenarios.prototype.showSelection = function (body) {
     var box = document.getElementById("selection-result");
-    if (!ids.length) { box.innerHTML = ""; return Promise.resolve(); }
-    return api("POST", this.root.dataset.selectionUrl, {grids: ids}).then(function (s) {
+    return api("POST", this.root.dataset.selectionUrl, body).then(function (s) {
       box.innerHTML = '<p class="selection-fig" id="selection-figures" data-households="' + esc(s.households) + '">' +
         esc(interpolate(gettext("已选 %(g)s 个网格：%(h)s 户，覆盖率 %(c)s%，联系率 %(l)s%，未覆盖困难户 %(v)s"),
           {g: s.grids, h: s.households, c: fmt(s.covered_pct), l: fmt(s.linked_pct), v: fmt(s.vulnerable_uncovered)},
           true)) + "</p>";
+      box.dataset.grids = s.grid_ids.join(",");
+      return s;
     });
   };
 
@@ -291,6 +315,7 @@
       });
     });
     document.getElementById("whatif-add").addEventListener("click", function () { s.startAdd(); });
+    document.getElementById("select-draw").addEventListener("click", function () { s.drawSelection(); });
     document.getElementById("whatif-move").addEventListener("click", function () { s.startMove(); });
     document.getElementById("whatif-clear").addEventListener("click", function () { s.clear(); });
     document.getElementById("proposal-save").addEventListener("click", function () { s.save(); });
