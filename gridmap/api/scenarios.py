@@ -10,9 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gridmap import policy, scenarios
+from gridmap import planning, policy, scenarios
 from gridmap.api.jsonapi import body, endpoint, reply
-from gridmap.api.planning import _check, _choice
+from gridmap.api.planning import _check, _choice   # the dashboard's role check and choice parser
 from gridmap.queries.coverage_areas import area_coverage
 from gridmap.services.proposals import changes_of, save_proposal
 from gridmap.services.refused import Refused, not_found
@@ -27,7 +27,7 @@ def _planner(request: HttpRequest) -> bool:
 def _suppressed(rows: list[dict], planner: bool) -> list[dict]:
     for row in rows:
         for key in ("vulnerable", "vulnerable_uncovered"):
-            row[key] = scenarios.suppress(row[key], planner)
+            row[key] = planning.suppress(row[key], planner)
     return rows
 
 
