@@ -16,7 +16,7 @@ SIZES = {   # households, grids, stations, naive sample (households), naive samp
     "medium": dict(households=100_000, grids=500, stations=200, naive=200, naive_grids=10),
     "large": dict(households=1_000_000, grids=5_000, stations=2_000, naive=300, naive_grids=10),
 }
-FAMILIES = ("layers", "coverage", "edit", "import", "assign")
+FAMILIES = ("layers", "coverage", "edit", "import", "assign", "what_if")
 EXTRA = ("grid_editing", "open_api", "leader_view")   # bench/<name>.py from other issues, run when present
 SEED = 20261122
 
@@ -76,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     if "coverage" in only:
         coverage.run(results, admin, households=n, repeat=args.repeat, textbook=not large,
                      naive_grids=size["naive_grids"])
+    if "what_if" in only:   # issue #6: one moved station, before the assign family empties the grids
+        from bench import what_if
+        what_if.run(results, admin, households=n, repeat=args.repeat)
     if "edit" in only:
         assignment.run_edit(results, repeat=args.repeat)
     if "import" in only:

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 
 from gridmap.models import (
     AssignmentRole, AuditEvent, Community, Grid, GridAssignment, HelpPair, Household, Member, Profile, Role,
-    ServiceStation, Street, Visit,
+    ServiceStation, StationProposal, Street, Visit,
 )
 
 FIELD_ROLES = (Role.GRID_LEADER, Role.GRID_WORKER)
@@ -286,3 +286,8 @@ def import_jobs_for(user) -> QuerySet:
     if role_of(user) is None:
         return ImportJob.objects.none()
     return ImportJob.objects.filter(user=user)
+def proposals_for(user) -> QuerySet[StationProposal]:
+    """What-if station proposals: those of the user's streets, for the dashboard roles; out of scope is 404."""
+    if not sees_dashboard(user):
+        return StationProposal.objects.none()
+    return StationProposal.objects.filter(street__in=streets_for(user))

@@ -5,6 +5,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from gridmap.api import central, exchange, grids, households, layers
 from gridmap.api import planning as planning_api
+from gridmap.api import scenarios as scenarios_api
 from gridmap.api import people as people_api
 from gridmap.views import accounts, editor, maps, people
 from gridmap.views import exchange as exchange_views
@@ -16,6 +17,7 @@ from gridmap.views import accounts, editor, maps, people
 from gridmap.views import household_imports as household_import_views
 from gridmap.views import members as member_views
 from gridmap.views import planning as planning_views
+from gridmap.views import planner_exports as planner_export_views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="street-map", permanent=False), name="home"),
@@ -79,6 +81,15 @@ urlpatterns = [
     path("api/household-imports/", household_import_api.upload, name="household-import-upload"),
     path("api/household-imports/<int:pk>", household_import_api.job_status, name="household-import-status"),
     path("api/household-imports/<int:pk>/commit", household_import_api.commit, name="household-import-commit"),
+    path("api/planner/areas.json", scenarios_api.areas, name="planner-areas"),
+    path("api/planner/selection.json", scenarios_api.selection, name="planner-selection"),
+    path("api/planner/what-if.json", scenarios_api.what_if, name="planner-what-if"),
+    path("api/planner/proposals.json", scenarios_api.proposals, name="planner-proposals"),
+    path("api/planner/proposals/<int:pk>.json", scenarios_api.proposal, name="planner-proposal"),
+    path("planner/ledger.xlsx", planner_export_views.ledger, name="planner-ledger"),
+    path("planner/grids.geojson", planner_export_views.geo_file, {"fmt": "geojson"}, name="planner-geojson"),
+    path("planner/grids.gpkg", planner_export_views.geo_file, {"fmt": "gpkg"}, name="planner-gpkg"),
+    path("planner/print/", planner_export_views.print_page, name="planner-print"),
     path("accounts/login/", accounts.login, name="login"),
     path("accounts/logout/", accounts.logout, name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

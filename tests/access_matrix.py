@@ -65,6 +65,16 @@ _PATCH = lambda w, r, t: {"residents": 2}  # noqa: E731
 _MEMBER = lambda w, r, t: {"name": "测试人员", "community": w.obj("community", "community_staff", "own").pk}  # noqa
 _EMPTY = lambda w, r, t: {}  # noqa: E731
 
+
+def _selection(w, role, target):
+    return {"grids": [w.obj("grid", role, "own").pk]}
+
+
+def _what_if(w, role, target):
+    spot = w.obj("grid", role, "own").boundary.point_on_surface
+    return {"name": "矩阵方案", "street": w.obj("street", role, "own").code,
+            "stations": [{"station": None, "lon": spot.x, "lat": spot.y, "radius_m": 500}]}
+
 #                                                            anon sys  street comm lead work plan
 RULES: list[Rule] = [
     # Pages and site plumbing
@@ -79,6 +89,17 @@ RULES: list[Rule] = [
     R("planner-report", "get", "-",                           (302, 200, 200, 200, 403, 403, 200)),
     R("planner-metrics", "get", "-",                          (401, 200, 200, 200, 403, 403, 200)),
     R("planner-heat", "get", "-",                             (401, 200, 200, 200, 403, 403, 200)),
+    R("planner-areas", "get", "-",                            (401, 200, 200, 200, 403, 403, 200)),
+    R("planner-selection", "post", "-",                       (401, 200, 200, 200, 403, 403, 200), _selection),
+    R("planner-what-if", "post", "-",                         (401, 200, 200, 200, 403, 403, 200), _what_if),
+    R("planner-proposals", "get", "-",                        (401, 200, 200, 200, 403, 403, 200)),
+    R("planner-proposals", "post", "-",                       (401, 201, 201, 201, 403, 403, 201), _what_if),
+    R("planner-proposal", "get", "own",                       (401, 200, 200, 200, 403, 403, 200)),
+    R("planner-proposal", "get", "other",                     (401, 200, 404, 404, 403, 403, 404)),
+    R("planner-ledger", "get", "-",                           (302, 200, 200, 200, 403, 403, 200)),
+    R("planner-geojson", "get", "-",                          (302, 200, 200, 200, 403, 403, 200)),
+    R("planner-gpkg", "get", "-",                             (302, 200, 200, 200, 403, 403, 200)),
+    R("planner-print", "get", "-",                            (302, 200, 200, 200, 403, 403, 200)),
     R("login", "get", "-",                                    (200, 302, 302, 302, 302, 302, 302)),
     R("logout", "post", "-",                                  (302, 302, 302, 302, 302, 302, 302)),
     R("set_language", "post", "-",                            (302, 302, 302, 302, 302, 302, 302)),

@@ -42,6 +42,7 @@ KIND = {  # which object a URL's <pk> names
     "rest-station-detail": "station", "rest-household-detail": "household", "rest-member-detail": "member",
     "rest-assignment-detail": "assignment", "ogc-item": "grid",
     **dict.fromkeys(["household-import-status", "household-import-commit"], "import_job"),
+    "planner-proposal": "proposal",
 }
 EXTRA_KWARGS = {"ogc-collection": {"collection": "grids"}, "ogc-items": {"collection": "grids"},
                 "ogc-item": {"collection": "grids"}, "tile": {"layer": "grids", "z": 14, "x": 13010, "y": 6210},
@@ -130,6 +131,12 @@ class World:
         return GridAssignment.objects.create(member=member, grid=grid, role=AssignmentRole.VOLUNTEER,
                                              start_date=dt.date(2026, 1, 1))
 
+    def _proposal(self, user, target, role):
+        from gridmap.models import StationProposal
+
+        return StationProposal.objects.create(name="矩阵方案", street=self._street(user, target, role),
+                                              author=self.user_for("system_admin"))
+
     def _help_pair(self, user, target, role):
         return HelpPair.objects.create(household=self._household(user, target, role), unit="社区卫生站",
                                        start_date=dt.date(2026, 1, 1))
@@ -198,9 +205,9 @@ def test_role_endpoint_matrix(rule: Rule, role: str, user_for, small_street):
     if os.environ.get("MATRIX_OBSERVE"):  # print the observed row instead of checking (to write new rows)
         print(f"OBSERVED {rule.name} {rule.method} {rule.target} {role} {response.status_code}")
         return
-    assert response.status_code == rule.expected(role), (url, response.content[:300])
-    content = b"".join(response.streaming_content) if response.streaming else response.content  # file exports
-    text = content.decode("utf-8", "replace")
+    raw = b"".join(response.streaming_content) if response.streaming else response.content  # file exports stream
+    assert response.status_code == rule.expected(role), (url, raw[:300])
+    text = raw.decode("utf-8", "replace")
     for marker in markers:
         assert marker not in text, (url, marker)
     if not rule.reveals:

@@ -7,6 +7,7 @@ from gridmap.models.accounts import LoginAttempt, Profile, Role
 from gridmap.models.audit import AuditAction, AuditEvent
 from gridmap.models.visits import Visit
 from gridmap.models.imports import ImportJob, ImportStatus
+from gridmap.models.proposals import ProposedStation, StationProposal
 
 __all__ = [
     "Street", "Community", "Grid", "GridStatus", "GridVersion",
@@ -15,4 +16,5 @@ __all__ = [
     "ServiceStation", "StationKind", "Profile", "Role", "LoginAttempt",
     "AuditAction", "AuditEvent", "Visit",
     "ImportJob", "ImportStatus",
+    "StationProposal", "ProposedStation",
 ]

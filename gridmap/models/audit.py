@@ -20,6 +20,7 @@ class AuditAction(models.TextChoices):
     LOCKOUT = "lockout", _("账号锁定")
     LOGOUT = "logout", _("退出")
     PUBLISH = "publish", _("发布网格")
+    PROPOSE = "propose", _("保存规划方案")
 
 
 class AuditEvent(models.Model):

@@ -55,7 +55,7 @@ def heat_cells(grids: QuerySet, cell_m: int = CELL_M) -> list[dict]:
     with connection.cursor() as cursor:
         # The scope's own %s placeholders come first; the rest are named, so mogrify the scope in.
         scope = cursor.cursor.mogrify(ids_sql, ids_params).decode()
-        sql = _HEAT_SQL.format(ids_sql=scope.replace("%", "%%"), cell=CELL)
+        sql = _HEAT_SQL.format(ids_sql=scope.replace("%", "%%"), cell=CELL, near="")
         cursor.execute(sql, {"size": float(cell_m)})
         rows = cursor.fetchall()
     return [{"lat": lat, "lon": lon, "households": n, "uncovered": u, "vulnerable_uncovered": v}

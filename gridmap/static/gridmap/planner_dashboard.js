@@ -135,7 +135,8 @@
     var self = this;
     document.getElementById("ranking-metric").textContent = table.label;
     var body = document.getElementById("ranking");
-    body.innerHTML = table.grids.map(function (g, i) {
+    var prefix = this.prefix || "";   // drill-down: only the grids of one street or community
+    body.innerHTML = table.grids.filter(function (g) { return g.code.indexOf(prefix) === 0; }).map(function (g, i) {
       return "<tr data-grid=\"" + g.grid_id + "\"><td>" + (i + 1) + "</td><td>" + esc(g.name) + "<br><small>" +
         esc(g.code) + "</small></td><td class=\"num\">" + esc(fmt(g.value, table.unit)) + "</td><td>" +
         g.problems.map(function (p) { return "<span class=\"problem\" title=\"" + esc(p.text) + "\">" +
@@ -194,7 +195,10 @@
       dash.status.textContent = gettext("地图数据加载失败") + "：" + err.message;
       dash.status.classList.add("error");
     };
-    dash.load().then(function () { return dash.showMetric(); }).catch(fail);
+    window.GridPlanner.dashboard = dash;
+    dash.load().then(function () { return dash.showMetric(); }).then(function () {
+      document.dispatchEvent(new CustomEvent("planner:ready", {detail: dash}));   // planner_scenarios.js
+    }).catch(fail);
     document.getElementById("metric").addEventListener("change", function () { dash.showMetric().catch(fail); });
     document.getElementById("scheme").addEventListener("change", function () { dash.showMetric().catch(fail); });
     document.getElementById("heat").addEventListener("change", function () { dash.showHeat().catch(fail); });

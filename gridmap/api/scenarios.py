@@ -1,0 +1,132 @@
+"""Planner what-if and proposal endpoints (issue #6), and the coverage figures per community, street and
+selection. Thin: check the role, scope through the policy, parse, call one query or service, reply.
+Aggregates only: no endpoint here returns a household."""
+from __future__ import annotations
+
+import json
+
+from django.contrib.gis.geos import GEOSException, GEOSGeometry
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from gridmap import planning, policy, scenarios
+from gridmap.api.jsonapi import body, endpoint, reply
+from gridmap.api.planning import _check, _choice   # the dashboard's role check and choice parser
+from gridmap.queries.coverage_areas import area_coverage
+from gridmap.services.proposals import changes_of, save_proposal
+from gridmap.services.refused import Refused, not_found
+
+MAX_SELECTION = 5000
+
+
+def _planner(request: HttpRequest) -> bool:
+    return policy.small_counts_suppressed(request.user)
+
+
+def _suppressed(rows: list[dict], planner: bool) -> list[dict]:
+    for row in rows:
+        for key in ("vulnerable", "vulnerable_uncovered"):
+            row[key] = planning.suppress(row[key], planner)
+    return rows
+
+
+@require_GET
+@endpoint()
+def areas(request: HttpRequest) -> HttpResponse:
+    """?level=community|street: the coverage figures summed per area of the published grids in scope."""
+    _check(request)
+    level = _choice(request, "level", ("community", "street"), "community")
+    rows = area_coverage(policy.grids_for(request.user).published(), level)
+    return reply({"level": level, "areas": _suppressed(rows, _planner(request))})
+
+
+def _selection_grids(request: HttpRequest, data: dict):
+    grids = policy.grids_for(request.user).published()
+    if "polygon" in data:
+        try:
+            polygon = data["polygon"]
+            shape = GEOSGeometry(json.dumps(polygon) if isinstance(polygon, dict) else str(polygon))
+        except (GEOSException, ValueError, TypeError):
+            raise Refused(400, "bad_geometry", field="polygon", detail=_("应为 GeoJSON 多边形")) from None
+        if shape.geom_type not in ("Polygon", "MultiPolygon") or not shape.valid:
+            raise Refused(400, "bad_geometry", field="polygon",
+                          detail=_("应为有效的多边形：%(reason)s") % {"reason": shape.valid_reason})
+        shape.srid = 4326
+        return grids.filter(boundary__relate=(shape, "T********"))   # interiors overlap: a shared edge is not enough
+    ids = data.get("grids")
+    if not isinstance(ids, list) or not ids or len(ids) > MAX_SELECTION or any(
+            isinstance(i, bool) or not isinstance(i, int) or not 0 < i < 2**31 for i in ids):
+        raise Refused(400, "bad_value", field="grids", detail=_("应为网格编号列表，或提供 polygon"))
+    chosen = grids.filter(pk__in=ids)
+    found = set(chosen.values_list("pk", flat=True))
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise not_found(f"grids[{ids.index(missing[0])}]")
+    return chosen
+
+
+@require_POST
+@endpoint()
+def selection(request: HttpRequest) -> HttpResponse:
+    """{"grids": [ids]} or {"polygon": GeoJSON}: the figures of that selection of published grids in scope."""
+    _check(request)
+    grids = _selection_grids(request, body(request))
+    row = _suppressed(area_coverage(grids, "selection"), _planner(request))[0]
+    row["grid_ids"] = sorted(grids.values_list("pk", flat=True))
+    return reply(row)
+
+
+@require_POST
+@endpoint()
+def what_if(request: HttpRequest) -> HttpResponse:
+    """{"stations": [{"station": id|null, "lon", "lat", "radius_m"}]}: before/after, nothing saved."""
+    _check(request)
+    changes = scenarios.parse_changes(body(request).get("stations"), policy.stations_for(request.user))
+    return reply(scenarios.what_if(policy.grids_for(request.user).published(), changes, planner=_planner(request)))
+
+
+def _summary(proposal) -> dict:
+    return {"id": proposal.pk, "name": proposal.name, "street": proposal.street.code,
+            "author": proposal.author.get_full_name() or proposal.author.get_username(),
+            "created": proposal.created.isoformat(), "stations": proposal.stations.count()}
+
+
+@require_http_methods(["GET", "POST"])
+@endpoint()
+def proposals(request: HttpRequest) -> HttpResponse:
+    """GET: the proposals of the streets in scope. POST {"name", "street"?, "stations"}: save one (audited)."""
+    _check(request)
+    if request.method == "GET":
+        return reply({"proposals": [_summary(p) for p in policy.proposals_for(request.user)
+                                    .select_related("street", "author")]})
+    data = body(request)
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 100:
+        raise Refused(400, "bad_value", field="name", detail=_("方案名称必填，最多 100 字"))
+    streets = policy.streets_for(request.user)
+    code = data.get("street")
+    if code is None:
+        if streets.count() != 1:
+            raise Refused(400, "required", field="street", detail=_("请指定街道代码"))
+        street = streets.get()
+    else:
+        street = streets.filter(code=str(code)).first() if isinstance(code, (str, int)) else None
+        if street is None:
+            raise not_found("street")
+    changes = scenarios.parse_changes(data.get("stations"), policy.stations_for(request.user))
+    proposal = save_proposal(request.user, name.strip(), street, changes, request=request)
+    return reply(_summary(proposal), 201)
+
+
+@require_GET
+@endpoint()
+def proposal(request: HttpRequest, pk: int) -> HttpResponse:
+    """One proposal of a street in scope with its what-if figures recomputed against today's data."""
+    _check(request)
+    found = policy.proposals_for(request.user).select_related("street", "author").filter(pk=pk).first()
+    if found is None:
+        raise not_found()
+    result = scenarios.what_if(policy.grids_for(request.user).published(), changes_of(found), planner=_planner(request))
+    return reply({**_summary(found), "what_if": result})
+
