@@ -99,6 +99,7 @@ LOGIN_REDIRECT_URL = "street-map"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: every request renews the 30-minute window
+SESSION_ENGINE = "gridmap.session_store"  # renewals commit without waiting for fsync (see the module)
 SESSION_ABSOLUTE_SECONDS = envint("SESSION_ABSOLUTE_SECONDS", 8 * 3600)  # however active the user is
 SESSION_COOKIE_HTTPONLY = True
 LOCKOUT_FAILURES = envint("LOCKOUT_FAILURES", 5)
