@@ -226,3 +226,11 @@ def sees_dashboard(user) -> bool:
 def small_counts_suppressed(user) -> bool:
     """Planners see sensitive counts below SMALL_COUNT_MIN as "<5" and no heat cell of fewer households."""
     return role_of(user) == Role.PLANNER
+
+
+def station_edit_communities_for(user) -> QuerySet[Community]:
+    """Communities where the user may place, change and remove service stations (DOMAIN.md: the street
+    admin places stations in his street; the system admin anywhere; nobody else)."""
+    if role_of(user) not in (Role.SYSTEM_ADMIN, Role.STREET_ADMIN):
+        return Community.objects.none()
+    return communities_for(user)
