@@ -19,6 +19,7 @@ from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
+from gridmap import policy
 from gridmap.api.grids import _body as editor_body, _int as editor_int
 from gridmap.models import Grid
 from gridmap.models.stations import StationKind
@@ -58,9 +59,15 @@ def _grid_version(request) -> int:
     return int(value)
 
 
-def _grid_pk(pk) -> int:
+def _editable_grid(user, pk) -> int:
+    """The grid id when the user may edit it: 404 out of scope, 403 without the right (before If-Match is
+    looked at, so a refusal never depends on the header)."""
     if not str(pk).isascii() or not str(pk).isdigit() or int(pk) >= 2**63:
         raise EditRejected(404, "not_found")
+    community_id = policy.grids_for(user).filter(pk=int(pk)).values_list("community_id", flat=True).first()
+    if community_id is None:
+        raise EditRejected(404, "not_found")
+    grid_editing.check_rights(user, community_id)
     return int(pk)
 
 
@@ -94,7 +101,8 @@ class GridWrites:
     @extend_schema(request=GridPatch, parameters=[IF_MATCH])
     def partial_update(self, request, pk=None, *args, **kwargs):
         try:
-            grid_id, version = _grid_pk(pk), _grid_version(request)
+            grid_id = _editable_grid(request.user, pk)
+            version = _grid_version(request)
             data = editor_body(request._request)
             unknown = sorted(set(data) - {"geometry", "clip"})
             if unknown:
@@ -111,7 +119,8 @@ class GridWrites:
                    responses={200: OpenApiResponse(description="The retired grid, or the grid marked for retirement")})
     def destroy(self, request, pk=None, *args, **kwargs):
         try:
-            result = grid_editing.retire_grid(request.user, _grid_pk(pk), _grid_version(request))
+            grid_id = _editable_grid(request.user, pk)
+            result = grid_editing.retire_grid(request.user, grid_id, _grid_version(request))
         except EditRejected as exc:
             return _refusal(exc)
         return self._reply(result)
@@ -161,10 +170,8 @@ class StationWrites:
     @extend_schema(request=StationBody(partial=True), parameters=[IF_MATCH])
     def partial_update(self, request, pk=None, *args, **kwargs):
         try:
-            expected = request.headers.get("If-Match")
-            if not expected:  # before the body: a write without a version is refused whatever it holds
-                raise Refused(428, "if_match_required", field="If-Match", detail=_("需要 If-Match（上次读取的 ETag）"))
-            station = station_service.update_station(request.user, pk, self._data(request), expected)
+            station = station_service.update_station(request.user, pk, self._data(request),
+                                                     request.headers.get("If-Match"))
         except Refused as exc:
             return _refusal(exc)
         return self._reply(station)
