@@ -2,8 +2,8 @@
 
 Why SQL: a city of a million households is too heavy for GeoJSON; PostGIS clips, quantises and encodes
 a tile next to the data in milliseconds (reference/performance.md). Scope is a queryset from
-``gridmap.policy`` embedded as a sub-select (as in queries/layers.py), so a tile never carries a row the
-user may not see.
+``gridmap.policy``: for households it is the tile's FROM (see households_tile), so a tile never carries
+a row the user may not see.
 
 Households: as points (id, grid, central/linked flags; no name, address, phone or ID number) when the
 tile holds at most POINTS_MAX of them at z >= POINTS_MIN_ZOOM, else as counts per cell (CELL_PX pixels
