@@ -21,6 +21,7 @@ from __future__ import annotations
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
 EXTENT = 4096
 POINTS_MIN_ZOOM = 14
@@ -51,7 +52,7 @@ pts AS MATERIALIZED (
     SELECT h.id, h.grid_id, h.location,
            least(floor((ST_X(h.location) - box.x0) / box.dx * {cells}), {cells} - 1)::int AS i,
            least(floor((box.y0 + box.dy - ST_Y(h.location)) / box.dy * {cells}), {cells} - 1)::int AS j
-      FROM ({source}) h, box
+      FROM ({source}) h (id, grid_id, location), box
      WHERE ST_Intersects(h.location, box.g)),
 n AS (SELECT count(*) AS n FROM pts)
 SELECT CASE WHEN %s AND (SELECT n FROM n) <= {points_max} THEN (
@@ -102,7 +103,9 @@ def households_tile(scope: QuerySet, z: int, x: int, y: int, *, points: bool) ->
     """
     try:
         if scope.model._meta.model_name == "household":
-            source, params = scope.order_by().values("id", "grid_id", "location").query.sql_with_params()
+            # The bare column: values("location") would select location::bytea and hide the GiST index.
+            source, params = scope.order_by().annotate(geom=RawSQL('"gridmap_household"."location"', ())).values(
+                "id", "grid_id", "geom").query.sql_with_params()
         else:
             ids, ids_params = _ids(scope)
     except EmptyResultSet:  # a .none() scope
