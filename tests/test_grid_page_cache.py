@@ -123,3 +123,33 @@ def test_a_bulk_rehoming_moves_the_revision_of_every_grid_it_touches(grid):
                        [grid.pk, other.grid_id])
         after = dict(cursor.fetchall())
     assert after[grid.pk] > before.get(grid.pk, 0) and after[other.grid_id] > before.get(other.grid_id, 0)
+
+
+def _layer(client, grid):
+    x0, y0, x1, y1 = grid.boundary.extent
+    return client.get("/api/layers/households.geojson", {"bbox": f"{x0},{y0},{x1},{y1}"})
+
+
+def test_the_household_layer_of_a_box_is_cached_and_fresh_after_a_raw_sql_change(client_for, grid):
+    client = client_for("street_admin")
+    own = household_in(grid)
+    first = _layer(client, grid)
+    with CaptureQueriesContext(connection) as queries:
+        second = _layer(client, grid)
+    assert first.status_code == second.status_code == 200 and second.content == first.content
+    assert _page_statements(queries) == 0
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE gridmap_household SET address = '新地址 9 号' WHERE id = %s", [own.pk])
+    features = {f["id"]: f["properties"] for f in _layer(client, grid).json()["features"]}
+    assert features[own.pk]["address"] == "新地址 9 号"
+
+
+def test_a_household_in_no_grid_changes_the_cached_layer_too(client_for, grid):
+    client = client_for("street_admin")
+    own = household_in(grid)
+    Household.objects.filter(pk=own.pk).update(grid=None)  # now in a gap, still inside the box
+    _layer(client, grid)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE gridmap_household SET residents = 9 WHERE id = %s", [own.pk])
+    features = {f["id"]: f["properties"] for f in _layer(client, grid).json()["features"]}
+    assert features[own.pk]["residents"] == 9

@@ -1,6 +1,7 @@
 """Page revisions: one counter per grid, moved by triggers on every table that feeds a grid's page
-(queries/grid_households.py), plus a global counter (grid_id 0) for what may change any page's scope or
-nearest station (stations, staffing, members' logins, communities).
+(queries/grid_households.py) or a household layer (queries/layers.py), plus a global counter (grid_id 0)
+for what may change any page's scope or nearest station (stations, staffing, members' logins,
+communities, profiles) and for households in no grid.
 
 Why triggers: the grid page is served from a per-worker cache whose key holds these counters; a writer
 that forgot to invalidate would serve stale data, and triggers cannot be forgotten (ORM, raw SQL, COPY
@@ -12,7 +13,8 @@ from django.db import migrations
 
 # (table, SQL selecting the grid ids a changed row touches, from the transition table "rows")
 _GRID_SOURCES = [
-    ("gridmap_household", "SELECT grid_id FROM rows"),
+    # A household in no grid (a gap) moves the global counter: it shows on map layers by its box only.
+    ("gridmap_household", "SELECT coalesce(grid_id, 0) FROM rows"),
     ("gridmap_grid", "SELECT id FROM rows"),
     ("gridmap_centralhousehold",
      "SELECT h.grid_id FROM rows JOIN gridmap_household h ON h.id = rows.household_id"),

@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from gridmap import policy
+from gridmap.queries import layers
 from gridmap.queries.grid_households import grid_page, named_ids
 
 TIMEOUT_SECONDS = 600
@@ -69,3 +70,31 @@ def cached_grid_page(user, grid_id: int) -> tuple[str, str] | None:
             return None
         cache.set(key, text, TIMEOUT_SECONDS)
     return text, etag_of(key)
+
+
+# The household layer of a box: its households belong to grids whose published boundary covers them, so
+# the grids whose box meets the box hold every one (households in no grid move the global counter).
+# Revisions come from one ever-growing sequence: any bump among those grids makes a new maximum, and a
+# grid leaving or joining the set changes the count (or, when it joins by a boundary change, the maximum).
+_LAYER_REVISION = """
+SELECT (SELECT revision FROM gridmap_pagerevision WHERE grid_id = 0), max(r.revision), count(*)
+  FROM gridmap_grid g LEFT JOIN gridmap_pagerevision r ON r.grid_id = g.id
+ WHERE g.boundary && ST_MakeEnvelope(%s, %s, %s, %s, 4326)
+"""
+
+
+def cached_households_layer(user, bbox) -> str:
+    """``layers.households_layer`` of ``user``'s households in ``bbox`` (masked names, no phone or ID
+    number), from the cache while no grid meeting the box has changed. Without a box: not cached."""
+    households = policy.households_for(user)
+    if bbox is None:
+        return layers.households_layer(households, None)
+    with connection.cursor() as cursor:
+        cursor.execute(_LAYER_REVISION, list(bbox))
+        everything, newest, grids = cursor.fetchone()
+    key = f"household-layer:{','.join(repr(float(v)) for v in bbox)}:{everything}:{newest}:{grids}:{_variant(user)}"
+    text = cache.get(key)
+    if text is None:
+        text = layers.households_layer(households, bbox)
+        cache.set(key, text, TIMEOUT_SECONDS)
+    return text
