@@ -26,3 +26,17 @@ def test_a_renewal_keeps_the_data_and_a_new_session_is_created(db):
     store["k"] = "w"
     store.save()  # an existing session: the asynchronous-commit path
     assert SessionStore(store.session_key).load()["k"] == "w"
+
+
+def test_a_save_inside_another_transaction_leaves_its_commit_synchronous(db):
+    from django.db import connection, transaction
+
+    store = SessionStore()
+    store.save()
+    with transaction.atomic():
+        store["k"] = "inside"
+        store.save()
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
+    assert SessionStore(store.session_key).load()["k"] == "inside"
