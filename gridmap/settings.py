@@ -199,3 +199,13 @@ LOGGING = {
 # spatial-reference string to GDAL; coordinate systems are chosen from a fixed list of EPSG codes, and
 # file imports go through pyogrio's bundled GDAL 3.12. See docs/security.md.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# Per-worker caches (nothing shared between gunicorn workers): "pages" holds masked grid pages and
+# household layers, fetched only while their revision counters are unchanged (queries/grid_page_cache.py).
+# Entries are capped in number and size (PAGE_CACHE_MAX_BYTES each) to bound each worker's memory.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages",
+              "OPTIONS": {"MAX_ENTRIES": envint("PAGE_CACHE_ENTRIES", 100)}},
+}
+PAGE_CACHE_MAX_BYTES = envint("PAGE_CACHE_MAX_BYTES", 512 * 1024)

@@ -153,3 +153,12 @@ def test_a_household_in_no_grid_changes_the_cached_layer_too(client_for, grid):
         cursor.execute("UPDATE gridmap_household SET residents = 9 WHERE id = %s", [own.pk])
     features = {f["id"]: f["properties"] for f in _layer(client, grid).json()["features"]}
     assert features[own.pk]["residents"] == 9
+
+
+def test_a_page_larger_than_the_cap_is_served_but_not_kept(client_for, grid, settings):
+    settings.PAGE_CACHE_MAX_BYTES = 10
+    client = client_for("grid_leader")
+    assert _page(client, grid).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert _page(client, grid).status_code == 200
+    assert _page_statements(queries) == 1  # built again: nothing was kept

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import hashlib
 
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import caches
 from django.db import connection
 
 from gridmap import policy
@@ -28,6 +29,11 @@ from gridmap.queries import layers
 from gridmap.queries.grid_households import grid_page, named_ids
 
 TIMEOUT_SECONDS = 600
+
+
+def _store(key: str, text: str) -> None:
+    if len(text) <= settings.PAGE_CACHE_MAX_BYTES:  # a 5,000-household viewport is not worth 1 MB a worker
+        caches["pages"].set(key, text, TIMEOUT_SECONDS)
 
 _REVISION = """
 SELECT (SELECT revision FROM gridmap_pagerevision WHERE grid_id = %(grid)s),
@@ -63,12 +69,12 @@ def cached_grid_page(user, grid_id: int) -> tuple[str, str] | None:
     key = page_key(user, grid_id)
     if key is None:
         return None
-    text = cache.get(key)
+    text = caches["pages"].get(key)
     if text is None:
         text = grid_page(user, grid_id)
         if text is None:  # left the scope between the two statements
             return None
-        cache.set(key, text, TIMEOUT_SECONDS)
+        _store(key, text)
     return text, etag_of(key)
 
 
@@ -93,8 +99,8 @@ def cached_households_layer(user, bbox) -> str:
         cursor.execute(_LAYER_REVISION, list(bbox))
         everything, newest, grids = cursor.fetchone()
     key = f"household-layer:{','.join(repr(float(v)) for v in bbox)}:{everything}:{newest}:{grids}:{_variant(user)}"
-    text = cache.get(key)
+    text = caches["pages"].get(key)
     if text is None:
         text = layers.households_layer(households, bbox)
-        cache.set(key, text, TIMEOUT_SECONDS)
+        _store(key, text)
     return text
