@@ -73,7 +73,10 @@ def load_json(raw: str | bytes, *, limits: Limits = Limits(), field: str = "body
     """``json.loads`` behind a size cap and a nesting-depth cap (deep nesting crashes the parser)."""
     if len(raw) > limits.max_bytes:
         raise GeometryRejected("too_large", field=field, too_large=True, detail=f"{len(raw)} bytes")
-    text = raw.decode("utf-8", errors="strict") if isinstance(raw, bytes | bytearray) else raw
+    try:
+        text = raw.decode("utf-8", errors="strict") if isinstance(raw, bytes | bytearray) else raw
+    except UnicodeDecodeError as exc:
+        raise GeometryRejected("malformed_json", field=field, detail=f"not UTF-8 at byte {exc.start}") from None
     # Brackets inside strings are counted too: that can only over-estimate the depth, never let a
     # deeper document through; RecursionError stays as a second guard.
     depth = deepest = 0

@@ -291,3 +291,9 @@ def proposals_for(user) -> QuerySet[StationProposal]:
     if not sees_dashboard(user):
         return StationProposal.objects.none()
     return StationProposal.objects.filter(street__in=streets_for(user))
+def station_edit_communities_for(user) -> QuerySet[Community]:
+    """Communities where the user may place, change and remove service stations (DOMAIN.md: the street
+    admin places stations in his street; the system admin anywhere; nobody else)."""
+    if role_of(user) not in (Role.SYSTEM_ADMIN, Role.STREET_ADMIN):
+        return Community.objects.none()
+    return communities_for(user)

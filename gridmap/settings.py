@@ -99,6 +99,7 @@ LOGIN_REDIRECT_URL = "street-map"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: every request renews the 30-minute window
+SESSION_ENGINE = "gridmap.session_store"  # renewals commit without waiting for fsync (see the module)
 SESSION_ABSOLUTE_SECONDS = envint("SESSION_ABSOLUTE_SECONDS", 8 * 3600)  # however active the user is
 SESSION_COOKIE_HTTPONLY = True
 LOCKOUT_FAILURES = envint("LOCKOUT_FAILURES", 5)
@@ -202,3 +203,13 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 # Household import (issue #7): files up to this size run in the request, larger ones in a worker process.
 HOUSEHOLD_IMPORT_INLINE_BYTES = envint("HOUSEHOLD_IMPORT_INLINE_BYTES", 2 * 1024 * 1024)
 HOUSEHOLD_IMPORT_MAX_BYTES = envint("HOUSEHOLD_IMPORT_MAX_BYTES", 200 * 1024 * 1024)
+
+# Per-worker caches (nothing shared between gunicorn workers): "pages" holds masked grid pages and
+# household layers, fetched only while their revision counters are unchanged (queries/grid_page_cache.py).
+# Entries are capped in number and size (PAGE_CACHE_MAX_BYTES each) to bound each worker's memory.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages",
+              "OPTIONS": {"MAX_ENTRIES": envint("PAGE_CACHE_ENTRIES", 100)}},
+}
+PAGE_CACHE_MAX_BYTES = envint("PAGE_CACHE_MAX_BYTES", 512 * 1024)

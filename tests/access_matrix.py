@@ -229,4 +229,15 @@ RULES: list[Rule] = [
     R("data-exchange", "get", "-",                            (302, 200, 200, 200, 200, 200, 200)),
     R("export", "get", "-",                                   (401, 200, 200, 200, 200, 200, 403)),
     R("layer-import", "post", "-",                            (401, 400, 400, 403, 403, 403, 403), multipart=True),
+    # REST writes for grids and stations (no If-Match here: in scope and allowed → 428)
+    R("rest-grid-list", "post", "-",                          (401, 400, 400, 400, 400, 400, 400), _EMPTY),
+    R("rest-grid-detail", "patch", "own",                     (401, 428, 428, 428, 403, 403, 403), _EMPTY),
+    R("rest-grid-detail", "patch", "other",                   (401, 428, 404, 404, 404, 404, 404), _EMPTY),
+    R("rest-grid-detail", "delete", "own",                    (401, 428, 428, 428, 403, 403, 403)),
+    R("rest-grid-detail", "delete", "other",                  (401, 428, 404, 404, 404, 404, 404)),
+    R("rest-station-list", "post", "-",                       (401, 400, 400, 403, 403, 403, 403), _EMPTY),
+    R("rest-station-detail", "patch", "own",                  (401, 428, 428, 403, 403, 403, 403), _EMPTY),
+    R("rest-station-detail", "patch", "other",                (401, 428, 404, 404, 404, 404, 404), _EMPTY),
+    R("rest-station-detail", "delete", "own",                 (401, 428, 428, 403, 403, 403, 403)),
+    R("rest-station-detail", "delete", "other",               (401, 428, 404, 404, 404, 404, 404)),
 ]

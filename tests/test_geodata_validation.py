@@ -165,3 +165,9 @@ def test_the_geodesic_area_of_a_valid_polygon_with_a_spike_is_not_zero():
     gap = shapely.from_wkt(SPIKED_GAP)
     assert gap.is_valid
     assert geodesic_area_m2(gap) == pytest.approx(43_644, rel=1e-3)
+
+
+def test_load_json_refuses_bytes_that_are_not_utf8_with_a_reason():
+    with pytest.raises(GeometryRejected) as info:
+        load_json(b'\x8d{"type": "Polygon"}', field="body")
+    assert info.value.code == "malformed_json" and info.value.field == "body" and "UTF-8" in info.value.detail

@@ -7,7 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridmap.api.jsonapi import body, client_ip, date_field, endpoint, reply
-from gridmap.queries.grid_households import grid_page, household_card
+from gridmap.queries.grid_households import household_card
+from gridmap.queries.grid_page_cache import cached_grid_page
 from gridmap.services import household_care as care
 from gridmap.services.refused import not_found
 
@@ -15,11 +16,18 @@ from gridmap.services.refused import not_found
 @require_GET
 @endpoint(residents=True)
 def grid_households(request: HttpRequest, pk: int) -> HttpResponse:
-    text = grid_page(request.user, pk)
-    if text is None:
+    """The grid's page data, from the freshness-checked cache (queries/grid_page_cache.py); 304 when
+    the client's If-None-Match is still the current revision."""
+    page = cached_grid_page(request.user, pk)
+    if page is None:
         raise not_found("grid")
-    response = HttpResponse(text, content_type="application/json")
-    response["Cache-Control"] = "private, no-store"
+    text, etag = page
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(text, content_type="application/json")
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-store"  # ASVS V14.3.2: no personal data in browser caches
     return response
 
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from gridmap import policy
 from gridmap.queries import layers
+from gridmap.queries.grid_page_cache import cached_households_layer
 
 GEOJSON = "application/geo+json"
 
@@ -52,6 +53,5 @@ def _layer_view(build, *, residents: bool = False):
 grids = _layer_view(lambda user, bbox: layers.grids_layer(policy.grids_for(user).published(), bbox))
 communities = _layer_view(lambda user, bbox: layers.communities_layer(policy.communities_for(user), bbox))
 stations = _layer_view(lambda user, bbox: layers.stations_layer(policy.stations_for(user), bbox))
-households = _layer_view(lambda user, bbox: layers.households_layer(policy.households_for(user), bbox),
-                         residents=True)
+households = _layer_view(cached_households_layer, residents=True)  # revision-checked cache
 links = _layer_view(lambda user, bbox: layers.links_layer(policy.households_for(user), bbox), residents=True)

@@ -25,6 +25,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from gridmap import policy
 from gridmap.api.layers import parse_bbox
+from gridmap.api.rest_map_writes import GridWrites, StationWrites
 from gridmap.api.rest_writes import HouseholdWrites
 from gridmap.models import (
     Community, Grid, GridAssignment, Household, Member, ServiceStation, Street,
@@ -83,7 +84,8 @@ class ApiSchema(AutoSchema):
 
     ERRORS = {"400": "Bad parameter or body", "401": "Not authenticated", "403": "No role, or planner",
               "404": "Not found, out of scope, or no such page"}
-    WRITE_ERRORS = {"412": "Stale If-Match", "415": "Not JSON", "428": "If-Match required"}
+    WRITE_ERRORS = {"412": "Stale If-Match", "415": "Not JSON", "428": "If-Match required",
+                    "409": "Conflict: stale grid version, overlap, retired grid", "413": "Body too large"}
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -216,9 +218,10 @@ class CommunityViewSet(GeoViewSet):
     ordering = ["code"]
 
 
-class GridViewSet(GeoViewSet):
-    """网格 (all statuses) within the caller's scope; ``version`` is the optimistic-concurrency token.
-    Read-only here: grids are drawn, changed and published through the grid editor's API (api/grids.py)."""
+class GridViewSet(GridWrites, GeoViewSet):
+    """网格 (all statuses) within the caller's scope; ``version`` is the optimistic-concurrency token
+    (ETag, If-Match). Create, reshape and retire drafts through the grid editor's services
+    (api/rest_map_writes.py); publishing stays in the editor."""
     scope = policy.grids_for
     serializer_class = GridSerializer
     filterset_class = by_id("community", status=True)
@@ -231,8 +234,8 @@ class GridViewSet(GeoViewSet):
         return response
 
 
-class StationViewSet(GeoViewSet):
-    """服务站 of the caller's streets."""
+class StationViewSet(StationWrites, GeoViewSet):
+    """服务站 of the caller's streets; street admins place, change and remove those of their street."""
     scope = policy.stations_for
     serializer_class = StationSerializer
     bbox_field = "location"

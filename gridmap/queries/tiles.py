@@ -2,8 +2,8 @@
 
 Why SQL: a city of a million households is too heavy for GeoJSON; PostGIS clips, quantises and encodes
 a tile next to the data in milliseconds (reference/performance.md). Scope is a queryset from
-``gridmap.policy`` embedded as a sub-select (as in queries/layers.py), so a tile never carries a row the
-user may not see.
+``gridmap.policy``: for households it is the tile's FROM (see households_tile), so a tile never carries
+a row the user may not see.
 
 Households: as points (id, grid, central/linked flags; no name, address, phone or ID number) when the
 tile holds at most POINTS_MAX of them at z >= POINTS_MIN_ZOOM, else as counts per cell (CELL_PX pixels
@@ -18,8 +18,10 @@ Every tile query runs with parallel workers off: they make small tile queries 5-
 """
 from __future__ import annotations
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
 EXTENT = 4096
 POINTS_MIN_ZOOM = 14
@@ -50,8 +52,8 @@ pts AS MATERIALIZED (
     SELECT h.id, h.grid_id, h.location,
            least(floor((ST_X(h.location) - box.x0) / box.dx * {cells}), {cells} - 1)::int AS i,
            least(floor((box.y0 + box.dy - ST_Y(h.location)) / box.dy * {cells}), {cells} - 1)::int AS j
-      FROM gridmap_household h, box
-     WHERE ST_Intersects(h.location, box.g) AND {scope}),
+      FROM ({source}) h (id, grid_id, location), box
+     WHERE ST_Intersects(h.location, box.g)),
 n AS (SELECT count(*) AS n FROM pts)
 SELECT CASE WHEN %s AND (SELECT n FROM n) <= {points_max} THEN (
     SELECT ST_AsMVT(p, 'households', {extent}, 'geom', 'id') FROM (
@@ -92,14 +94,26 @@ def grids_tile(grids: QuerySet, z: int, x: int, y: int) -> bytes:
 
 def households_tile(scope: QuerySet, z: int, x: int, y: int, *, points: bool) -> bytes:
     """Households in tile z/x/y. ``scope``: for resident roles a ``policy.households_for`` queryset;
-    for planners a ``policy.grids_for`` queryset (their households, counted only) with ``points=False``."""
-    ids, params = _ids(scope)
-    where = f"h.id IN ({ids})" if scope.model._meta.model_name == "household" else f"h.grid_id IN ({ids})"
-    if scope.model._meta.model_name == "household" and not scope.query.where:
-        # The policy granted every household (system admin): a semi-join with the whole table would
-        # hash a million ids for every tile.
-        where, params = "TRUE", []
+    for planners a ``policy.grids_for`` queryset (their households, counted only) with ``points=False``.
+
+    The scope is the FROM of the tile (its own filters on household.community_id / grid_id), not a
+    ``h.id IN (scope ids)`` semi-join: PostgreSQL flattens the sub-select, scans the tile box on the GiST
+    index and checks each point's indexed foreign key, where the semi-join hashed every household of a
+    street admin's street for every tile (133-170 ms at 100k; docs/performance.md).
+    """
+    try:
+        if scope.model._meta.model_name == "household":
+            # The bare column: values("location") would select location::bytea and hide the GiST index.
+            source, params = scope.order_by().annotate(geom=RawSQL('"gridmap_household"."location"', ())).values(
+                "id", "grid_id", "geom").query.sql_with_params()
+        else:
+            ids, ids_params = _ids(scope)
+    except EmptyResultSet:  # a .none() scope
+        return b""
+    if scope.model._meta.model_name != "household":
+        source = f"SELECT id, grid_id, location FROM gridmap_household WHERE grid_id IN ({ids})"
+        params = ids_params
     sql = _HOUSEHOLDS.format(envelope=_ENVELOPE, extent=EXTENT, cells=256 // CELL_PX, points_max=POINTS_MAX,
-                             scope=where)
+                             source=source)
     small = 1 if points else SMALL_CELL  # suppression is for planners' aggregates
     return _run(sql, [z, x, y, z, x, y, *params, points and z >= POINTS_MIN_ZOOM, small, small])

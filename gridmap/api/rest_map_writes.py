@@ -1,0 +1,185 @@
+"""REST writes for grids and service stations (issue #8), through the same services as the pages.
+
+Grids: ``POST /api/v1/grids/`` draws a draft grid, ``PATCH /api/v1/grids/{id}/`` reshapes it (a pending
+edit of a published grid), ``DELETE`` retires it (a draft at once, a published grid when its community is
+next published; codes are never reused). The body is read by the grid editor's parser (size and depth
+caps) and every shape goes through ``services.grid_shapes.check_grid_shape``, the one validator.
+Concurrency: ``If-Match: "<version>"`` (the ETag of GET), missing → 428, stale → 409 with the current
+grid, as in the editor.
+
+Stations: ``POST``/``PATCH``/``DELETE /api/v1/stations/…`` through ``services.stations`` (street admins in
+their street); ``If-Match`` with the ETag of GET, missing → 428, stale → 412.
+"""
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+
+from gridmap import policy
+from gridmap.api.grids import _body as editor_body, _int as editor_int
+from gridmap.models import Grid
+from gridmap.models.stations import StationKind
+from gridmap.services import grid_editing
+from gridmap.services import stations as station_service
+from gridmap.services.grid_shapes import EditRejected
+from gridmap.services.refused import Refused
+
+IF_MATCH = OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+                            description="The ETag of the object as last read")
+
+
+def _refusal(exc: EditRejected | Refused) -> Response:
+    return Response(exc.as_json(), status=exc.status)
+
+
+class GridCreate(serializers.Serializer):
+    """Documents the body; the services validate it."""
+    community = serializers.IntegerField()
+    name = serializers.CharField(required=False, max_length=100)
+    geometry = serializers.JSONField(help_text="GeoJSON Polygon or MultiPolygon, EPSG:4326")
+    clip = serializers.BooleanField(required=False, help_text="cut overlaps with sibling grids off")
+
+
+class GridPatch(serializers.Serializer):
+    geometry = serializers.JSONField(help_text="GeoJSON Polygon or MultiPolygon, EPSG:4326")
+    clip = serializers.BooleanField(required=False)
+
+
+def _grid_version(request) -> int:
+    raw = request.headers.get("If-Match")
+    if not raw:
+        raise EditRejected(428, "version_required", field="If-Match", detail=_("需要 If-Match（上次读取的 ETag）"))
+    value = raw.strip().removeprefix("W/").strip('"')
+    if not value.isascii() or not value.isdigit() or int(value) >= 2**31:
+        raise EditRejected(400, "bad_value", field="If-Match", detail=_("应为网格的 ETag，例如 \"3\""))
+    return int(value)
+
+
+def _editable_grid(user, pk) -> int:
+    """The grid id when the user may edit it: 404 out of scope, 403 without the right (before If-Match is
+    looked at, so a refusal never depends on the header)."""
+    if not str(pk).isascii() or not str(pk).isdigit() or int(pk) >= 2**63:
+        raise EditRejected(404, "not_found")
+    community_id = policy.grids_for(user).filter(pk=int(pk)).values_list("community_id", flat=True).first()
+    if community_id is None:
+        raise EditRejected(404, "not_found")
+    grid_editing.check_rights(user, community_id)
+    return int(pk)
+
+
+class GridWrites:
+    """Mixed into the grid viewset."""
+
+    parser_classes = [JSONParser]
+
+    def _reply(self, result: dict, status: int = 200) -> Response:
+        grid = Grid.objects.get(pk=result["id"])
+        response = Response(self.get_serializer(grid).data, status=status)
+        response["ETag"] = f'"{grid.version}"'
+        return response
+
+    @extend_schema(request=GridCreate, responses={201: OpenApiResponse(description="The new draft grid (Feature)")})
+    def create(self, request, *args, **kwargs):
+        try:
+            data = editor_body(request._request)
+            unknown = sorted(set(data) - {"community", "name", "geometry", "clip"})
+            if unknown:
+                raise EditRejected(400, "unknown_field", field=unknown[0])
+            name = data.get("name")
+            if name is not None and (not isinstance(name, str) or not 0 < len(name.strip()) <= 100 or "\x00" in name):
+                raise EditRejected(400, "bad_value", field="name")
+            result = grid_editing.create_draft_grid(request.user, editor_int(data, "community"), data.get("geometry"),
+                                                    name=name.strip() if name else None, clip=data.get("clip") is True)
+        except EditRejected as exc:
+            return _refusal(exc)
+        return self._reply(result, 201)
+
+    @extend_schema(request=GridPatch, parameters=[IF_MATCH])
+    def partial_update(self, request, pk=None, *args, **kwargs):
+        try:
+            grid_id = _editable_grid(request.user, pk)
+            version = _grid_version(request)
+            data = editor_body(request._request)
+            unknown = sorted(set(data) - {"geometry", "clip"})
+            if unknown:
+                raise EditRejected(400, "unknown_field", field=unknown[0], detail=_("只能修改 geometry"))
+            if "geometry" not in data:
+                raise EditRejected(400, "required", field="geometry")
+            result = grid_editing.save_grid_boundary(request.user, grid_id, data["geometry"], version,
+                                                     clip=data.get("clip") is True)
+        except EditRejected as exc:
+            return _refusal(exc)
+        return self._reply(result)
+
+    @extend_schema(request=None, parameters=[IF_MATCH],
+                   responses={200: OpenApiResponse(description="The retired grid, or the grid marked for retirement")})
+    def destroy(self, request, pk=None, *args, **kwargs):
+        try:
+            grid_id = _editable_grid(request.user, pk)
+            result = grid_editing.retire_grid(request.user, grid_id, _grid_version(request))
+        except EditRejected as exc:
+            return _refusal(exc)
+        return self._reply(result)
+
+
+class StationBody(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    kind = serializers.ChoiceField(required=False, choices=StationKind.choices)
+    radius_m = serializers.IntegerField(required=False, min_value=1, max_value=station_service.MAX_RADIUS_M)
+    opening_hours = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    services = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    active = serializers.BooleanField(required=False)
+    location = serializers.JSONField(help_text="GeoJSON Point, EPSG:4326")
+
+
+class StationWrites:
+    """Mixed into the station viewset: retrieve with an ETag, create, PATCH and DELETE with If-Match."""
+
+    parser_classes = [JSONParser]
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        response["ETag"] = station_service.etag_of(self.get_object())
+        return response
+
+    def _reply(self, station, status: int = 200) -> Response:
+        body = self.get_serializer(station).data
+        body["properties"]["warnings"] = station_service.warnings(station)
+        response = Response(body, status=status)
+        response["ETag"] = station_service.etag_of(station)
+        return response
+
+    def _data(self, request) -> dict:
+        try:
+            return editor_body(request._request)
+        except EditRejected as exc:
+            raise Refused(exc.status, exc.code, field=exc.field or "body", detail=exc.message) from None
+
+    @extend_schema(request=StationBody, responses={201: OpenApiResponse(description="The new station (Feature)")})
+    def create(self, request, *args, **kwargs):
+        try:
+            station = station_service.create_station(request.user, self._data(request))
+        except Refused as exc:
+            return _refusal(exc)
+        return self._reply(station, 201)
+
+    @extend_schema(request=StationBody(partial=True), parameters=[IF_MATCH])
+    def partial_update(self, request, pk=None, *args, **kwargs):
+        try:
+            station = station_service.update_station(request.user, pk, self._data(request),
+                                                     request.headers.get("If-Match"))
+        except Refused as exc:
+            return _refusal(exc)
+        return self._reply(station)
+
+    @extend_schema(request=None, parameters=[IF_MATCH], responses={204: OpenApiResponse(description="Removed")})
+    def destroy(self, request, pk=None, *args, **kwargs):
+        try:
+            station_service.delete_station(request.user, pk, request.headers.get("If-Match"))
+        except Refused as exc:
+            return _refusal(exc)
+        return Response(status=204)

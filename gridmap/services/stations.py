@@ -1,0 +1,151 @@
+"""Placing, changing and removing service stations (党群服务站): street admins in their own street
+(DOMAIN.md, "Who uses it"), system admins anywhere; scoped by ``policy.station_edit_communities_for``.
+
+Rules (DOMAIN.md, "Things on the map"): a point inside one of the user's communities (the station's
+community follows from its location, lowest code on a shared edge); a service radius in geodesic metres,
+default STATION_RADIUS_M (500); radii outside the life-circle references (5-minute walk 300 m to
+15-minute 1000 m) are accepted with a warning, as configurable numbers must be, and only radii outside
+1..MAX_RADIUS_M are refused. Optimistic concurrency: the ETag is a digest of the row's contents; the row
+is locked while it is compared, so of two writers holding the same ETag exactly one wins.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from gridmap import policy
+from gridmap.models import ServiceStation
+from gridmap.models.stations import StationKind
+from gridmap.services.refused import Refused, not_found
+
+MAX_RADIUS_M = 10_000
+LIFE_CIRCLE_M = (300, 1000)
+_TEXT = {"name": 100, "opening_hours": 100, "services": 500}
+FIELDS = ("name", "kind", "radius_m", "opening_hours", "services", "active", "location")
+
+
+def etag_of(station: ServiceStation) -> str:
+    parts = [station.name, station.kind, station.radius_m, station.community_id, station.opening_hours,
+             station.services, station.active, station.location.wkt if station.location else ""]
+    text = "\x1f".join(str(p) for p in parts)  # str: a fresh row's kind is an enum member, a loaded one text
+    return '"' + hashlib.sha1(text.encode()).hexdigest()[:20] + '"'
+
+
+def _point(value) -> Point:
+    if not isinstance(value, dict) or value.get("type") != "Point" or not isinstance(value.get("coordinates"), list) \
+            or len(value["coordinates"]) != 2:
+        raise Refused(400, "bad_geometry", field="location", detail=_("位置应为 GeoJSON Point"))
+    lon, lat = value["coordinates"]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (lon, lat)) \
+            or not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise Refused(400, "bad_coordinates", field="location", detail=_("经纬度超出范围"))
+    return Point(float(lon), float(lat), srid=4326)
+
+
+def _clean(data: dict, *, creating: bool) -> dict:
+    unknown = sorted(set(data) - set(FIELDS))
+    if unknown:
+        raise Refused(400, "unknown_field", field=unknown[0], detail=_("不能修改的字段"))
+    if creating:
+        for required in ("name", "location"):
+            if required not in data:
+                raise Refused(400, "required", field=required, detail=_("必填"))
+    clean = {}
+    for key, value in data.items():
+        if key in _TEXT:
+            if not isinstance(value, str) or "\x00" in value or len(value) > _TEXT[key] \
+                    or (key == "name" and not value.strip()):
+                raise Refused(400, "bad_value", field=key, detail=_("文字为空或过长"))
+            clean[key] = value.strip()
+        elif key == "kind":
+            if value not in StationKind.values:
+                raise Refused(400, "bad_value", field=key, detail=", ".join(StationKind.values))
+            clean[key] = value
+        elif key == "radius_m":
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RADIUS_M:
+                raise Refused(400, "bad_value", field=key,
+                              detail=_("服务半径应为 1 到 %(max)s 之间的整数（米）") % {"max": MAX_RADIUS_M})
+            clean[key] = value
+        elif key == "active":
+            if not isinstance(value, bool):
+                raise Refused(400, "bad_value", field=key, detail=_("应为 true 或 false"))
+            clean[key] = value
+        elif key == "location":
+            clean[key] = _point(value)
+    return clean
+
+
+def _community_at(user, point: Point) -> int:
+    community = policy.station_edit_communities_for(user).filter(boundary__covers=point).order_by("code").first()
+    if community is None:
+        raise Refused(400, "outside_scope", field="location", detail=_("位置不在您可管理的社区内"))
+    return community.pk
+
+
+def warnings(station: ServiceStation) -> list[str]:
+    low, high = LIFE_CIRCLE_M
+    if not low <= station.radius_m <= high:
+        return [_("服务半径 %(r)s 米不在生活圈参考范围 %(low)s–%(high)s 米内") % {
+            "r": station.radius_m, "low": low, "high": high}]
+    return []
+
+
+def _may_edit(user) -> None:
+    if not policy.station_edit_communities_for(user).exists():
+        raise Refused(403, "forbidden", detail=_("只有街道管理员可以管理服务站"))
+
+
+@transaction.atomic
+def create_station(user, data: dict) -> ServiceStation:
+    _may_edit(user)
+    clean = _clean(data, creating=True)
+    clean.setdefault("radius_m", settings.STATION_RADIUS_M)
+    clean["community_id"] = _community_at(user, clean["location"])
+    return ServiceStation.objects.create(**clean)
+
+
+def _locked(user, pk) -> ServiceStation:
+    if not str(pk).isdigit() or int(pk) >= 2**63:
+        raise not_found("station")
+    station = policy.stations_for(user).select_for_update(of=("self",)).filter(pk=int(pk)).first()
+    if station is None:
+        raise not_found("station")
+    _may_edit(user)
+    if not policy.station_edit_communities_for(user).filter(pk=station.community_id).exists():
+        raise Refused(403, "forbidden", detail=_("该服务站不在您管理的街道内"))
+    return station
+
+
+def _check_etag(station: ServiceStation, expected: str | None) -> None:
+    if not expected:
+        raise Refused(428, "if_match_required", field="If-Match", detail=_("需要 If-Match（上次读取的 ETag）"))
+    if expected != etag_of(station):
+        raise Refused(412, "stale_version", field="If-Match", detail=_("该服务站已被他人修改，请重新读取后再保存"),
+                      etag=etag_of(station))
+
+
+@transaction.atomic
+def update_station(user, pk, data: dict, expected: str | None) -> ServiceStation:
+    station = _locked(user, pk)
+    _check_etag(station, expected)
+    clean = _clean(data, creating=False)
+    if not clean:
+        raise Refused(400, "empty", field="body", detail=_("没有要修改的字段"))
+    if "location" in clean:
+        clean["community_id"] = _community_at(user, clean["location"])
+    for key, value in clean.items():
+        setattr(station, key, value)
+    station.save()
+    return station
+
+
+@transaction.atomic
+def delete_station(user, pk, expected: str | None) -> None:
+    station = _locked(user, pk)
+    _check_etag(station, expected)
+    station.delete()
