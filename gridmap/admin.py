@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin
 from leaflet.admin import LeafletGeoAdmin
 
-from gridmap import models, policy
+from gridmap import account_admin, models, policy
 from gridmap.models import Role
 from gridmap.services.rehoming import rehome_households
 
@@ -128,6 +128,14 @@ class MemberAdmin(ScopedMixin, admin.ModelAdmin):
 class ProfileAdmin(admin.ModelAdmin):
     list_display = ("user", "role", "street", "community")
     list_filter = ("role",)
+
+    def save_model(self, request, obj, form, change):
+        old = models.Profile.objects.filter(pk=obj.pk).values_list("role", flat=True).first() if change else None
+        super().save_model(request, obj, form, change)
+        account_admin.record_role_change(request, obj, old)
+
+
+account_admin.install(admin.site)  # the User admin with audited password, disable/enable changes
 
 
 admin.site.register(models.GridVersion, LeafletGeoAdmin)

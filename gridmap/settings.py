@@ -159,7 +159,7 @@ LEAFLET_CONFIG = {
 
 REST_FRAMEWORK = {
     # Token first so an anonymous request gets 401 with "WWW-Authenticate: Token" (session-only answers 403).
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["gridmap.api.token_auth.ExpiringTokenAuthentication",
                                        "rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -198,3 +198,6 @@ LOGGING = {
 # spatial-reference string to GDAL; coordinate systems are chosen from a fixed list of EPSG codes, and
 # file imports go through pyogrio's bundled GDAL 3.12. See docs/security.md.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# Integration tokens ("Authorization: Token <key>") expire after this many seconds (default 30 days).
+TOKEN_LIFETIME_SECONDS = envint("TOKEN_LIFETIME_SECONDS", 30 * 24 * 3600)
