@@ -104,8 +104,9 @@ class HouseholdAdmin(ScopedMixin, LeafletGeoAdmin):
     list_display = ("address", "grid", "residents", "resident_type")
     list_filter = ("resident_type", "elderly_alone", "disabled", "low_income", "hardship")
     search_fields = ("address",)
-    # Personal fields stay out of the admin; full values only through the logged reveal flow.
-    exclude = ("phone", "id_number", "grid", "community")  # grid and community follow from the location
+    # Personal fields stay out of the admin (sealed, not editable); full values only through the logged reveal.
+    exclude = ("grid", "community")  # grid and community follow from the location
+    readonly_fields = ("phone_masked", "id_number_masked")
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -121,6 +122,7 @@ class ServiceStationAdmin(ScopedMixin, LeafletGeoAdmin):
 @admin.register(models.Member)
 class MemberAdmin(ScopedMixin, admin.ModelAdmin):
     list_display = ("name", "is_party_member", "employer", "community")
+    readonly_fields = ("phone_masked",)  # sealed; changed on the member registry page
     search_fields = ("name",)
 
 

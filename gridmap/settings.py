@@ -201,3 +201,10 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
 # Integration tokens ("Authorization: Token <key>") expire after this many seconds (default 30 days).
 TOKEN_LIFETIME_SECONDS = envint("TOKEN_LIFETIME_SECONDS", 30 * 24 * 3600)
+
+# Personal data sealed at rest (gridmap/sealed_fields.py): AES-256-GCM key, base64 of 32 bytes; required
+# outside DEMO_MODE/DEBUG (system check gridmap.E101). Rotation: a new key and id, the old ones in OLD_KEYS.
+GRIDMAP_DATA_KEY = env("GRIDMAP_DATA_KEY")
+GRIDMAP_DATA_KEY_ID = envint("GRIDMAP_DATA_KEY_ID", 1)
+GRIDMAP_DATA_OLD_KEYS = env("GRIDMAP_DATA_OLD_KEYS")
+GRIDMAP_INDEX_KEY = env("GRIDMAP_INDEX_KEY")

@@ -19,6 +19,7 @@ from django.db import DataError, connection, transaction
 from django.utils.translation import gettext as _
 
 from geodata.crs import normalise_crs, to_wgs84
+from gridmap import sealed_fields
 from gridmap.services import bulk
 from gridmap.services.bulk import indexes_built_after
 from gridmap.services.rehoming import homes_sql
@@ -198,6 +199,7 @@ def _validate(frame: pd.DataFrame, headers: dict[str, str]) -> tuple[dict, list[
     if has_external.any():
         dup, earlier = _duplicates(external, has_external)
         errs.add("external_id", dup, _("与第 {} 行重复"), earlier)
+    clean["phone"], clean["id_number"] = phone, ids  # sealed before staging (gridmap.sealed_fields)
     errors, total = errs.result()
     return clean, errors, total
 
@@ -235,14 +237,17 @@ SELECT r.n + 1 FROM household_import_raw r JOIN gridmap_household h ON h.externa
 # (trim BLANK, upper-case ID numbers, default 1 resident) on the same cells.
 _INSERT = """
 WITH inserted AS (
-INSERT INTO gridmap_household (external_id, location, community_id, grid_id, address, head_name, phone, id_number,
+INSERT INTO gridmap_household (external_id, location, community_id, grid_id, address, head_name, phone_sealed,
+    phone_digest, phone_masked, id_number_sealed, id_number_digest, id_number_masked,
     residents, resident_type, is_party_member, elderly_alone, disabled, low_income, hardship, military,
     other_difficulty, source_crs, updated_at)
-SELECT nullif({external_id}, ''), hm.location, hm.community_id, hm.grid_id, {address}, {head_name}, {phone},
-       upper({id_number}), coalesce(nullif({residents}, ''), '1')::numeric::integer,
+SELECT nullif({external_id}, ''), hm.location, hm.community_id, hm.grid_id, {address}, {head_name},
+       sp.sealed, sp.digest, coalesce(sp.masked, ''), si.sealed, si.digest, coalesce(si.masked, ''),
+       coalesce(nullif({residents}, ''), '1')::numeric::integer,
        'permanent', FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, %s, now()
   FROM ({homes}) hm
   JOIN household_import_raw r ON r.n + 1 = hm.id
+  LEFT JOIN household_import_phone sp ON sp.key = hm.id LEFT JOIN household_import_id_number si ON si.key = hm.id
  ORDER BY hm.id
 RETURNING grid_id)
 SELECT count(*), count(grid_id) FROM inserted
@@ -306,6 +311,9 @@ def import_households_csv(path_or_file, *, source_crs: str) -> ImportResult:
             return _file_error(str(exc).splitlines()[0])
         cursor.cursor.copy_expert("COPY household_import_point (id, lon, lat) FROM STDIN WITH (FORMAT binary)",
                                   _points_copy(lon, lat))
+        for kind in ("phone", "id_number"):  # sealed, keyed by spreadsheet row like household_import_point
+            sealed_fields.stage(cursor.cursor, f"household_import_{kind}", np.arange(2, len(lon) + 2),
+                                clean[kind], kind)
         cursor.execute("SELECT count(*) FROM household_import_raw")
         if cursor.fetchone()[0] != len(frame):  # pandas and COPY must have seen the same rows
             transaction.set_rollback(True)
@@ -324,7 +332,8 @@ def import_households_csv(path_or_file, *, source_crs: str) -> ImportResult:
                 bulk.work_mem(BULK_WORK_MEM if large else None):
             cursor.execute(_INSERT.format(homes=homes, **cells), [crs])
             imported, in_grid = cursor.fetchone()
-        cursor.execute("DROP TABLE household_import_raw, household_import_point")
+        cursor.execute("DROP TABLE household_import_raw, household_import_point, household_import_phone, "
+                       "household_import_id_number")
         if not large:  # (a large import was analysed before its indexes were rebuilt)
             cursor.execute("ANALYZE gridmap_household")
     return ImportResult(imported=imported, in_grid=in_grid, without_grid=imported - in_grid)
