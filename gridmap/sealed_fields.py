@@ -18,7 +18,8 @@ Keys come from the environment only: ``GRIDMAP_DATA_KEY`` (base64 of 32 bytes) w
 key is ``GRIDMAP_INDEX_KEY`` or derived from the data key. Without DEMO_MODE/DEBUG a missing key is a
 system-check error; in demo mode and tests both keys derive from SECRET_KEY.
 
-Bulk paths use the ``*_many`` functions: one ``os.urandom`` call for all nonces, and the digests and masks
+Bulk paths use the ``*_many`` functions: values are sealed in batches of one length (gridmap.batch_gcm:
+standard GCM, one AES call over all counter blocks, GHASH by table look-ups), and the digests and masks are
 computed as numpy arrays (one AES call over all blocks).
 """
 from __future__ import annotations
@@ -39,10 +40,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from gridmap import batch_gcm
+
 KINDS = {"id_number": 1, "phone": 2}
 SEALED_LENGTH = {"id_number": 1 + 12 + 18 + 16, "phone": 1 + 12 + 11 + 16}
 MASK_PATTERN = {"id_number": r"^[0-9]{6}\*{8}[0-9]{3}[0-9X]$", "phone": r"^1[3-9][0-9]\*{4}[0-9]{4}$"}
 _NONCE = 12
+BATCH_MIN = 256
 _PACKABLE_BYTES = np.frombuffer(b"0123456789X\0", dtype=np.uint8)
 _STR = np.dtypes.StringDType()
 
@@ -53,7 +57,7 @@ class SealError(Exception):
 
 class _Ring:
     def __init__(self, current: int, keys: dict[int, bytes], index_key: bytes):
-        self.current = current
+        self.current, self.key = current, keys[current]
         self.aead = {key_id: AESGCM(key) for key_id, key in keys.items()}
         self.index_key = index_key
 
@@ -114,8 +118,37 @@ def configuration_problem() -> str | None:
 
 # -- sealing -------------------------------------------------------------------------------------------
 
+def _seal_rows(kind: str, raw: np.ndarray) -> np.ndarray:
+    """(n, m) uint8 plaintexts of one length → (n, 1 + 12 + m + 16) uint8 sealed values (batch_gcm)."""
+    ring = keyring()
+    body = batch_gcm.encrypt_block(ring.key, raw, bytes([KINDS[kind]]))
+    return np.concatenate([np.full((len(raw), 1), ring.current, dtype=np.uint8), body], axis=1)
+
+
 def seal_many(kind: str, values: Sequence[str]) -> list[bytes | None]:
-    """AES-256-GCM per value, fresh nonce each; ``None`` for an empty value."""
+    """AES-256-GCM per value, fresh nonce each; ``None`` for an empty value. From BATCH_MIN values on,
+    values of one length are sealed together (gridmap.batch_gcm: same format, ~10x faster)."""
+    if len(values) < BATCH_MIN:
+        return _seal_each(kind, values)
+    array = np.asarray(values, dtype=_STR)
+    out: list[bytes | None] = [None] * len(array)
+    present, lengths = array != "", np.strings.str_len(array)
+    for length in np.unique(lengths[present]).tolist():
+        slots = np.flatnonzero(present & (lengths == length))
+        try:
+            raw = array[slots].astype(f"S{length}").view(np.uint8).reshape(-1, length)
+        except UnicodeEncodeError:  # not ASCII (not a valid phone or ID number): one value at a time
+            for slot, token in zip(slots.tolist(), _seal_each(kind, array[slots].tolist())):
+                out[slot] = token
+            continue
+        rows = _seal_rows(kind, raw)
+        blob, width = rows.tobytes(), rows.shape[1]
+        for slot, start in zip(slots.tolist(), range(0, len(blob), width)):
+            out[slot] = blob[start:start + width]
+    return out
+
+
+def _seal_each(kind: str, values: Sequence[str]) -> list[bytes | None]:
     ring, aad = keyring(), bytes([KINDS[kind]])
     prefix, encrypt = bytes([ring.current]), ring.aead[ring.current].encrypt
     nonces = os.urandom(_NONCE * len(values))
@@ -252,7 +285,7 @@ def stage(cursor, table: str, keys: np.ndarray, values, kind: str) -> int:
         4, 8, sealed_len, 16, width
     rows["key"], rows["masked"] = chosen_keys, masked
     values_list = chosen.tolist()
-    rows["sealed"] = np.frombuffer(b"".join(seal_many(kind, values_list)), dtype=np.uint8).reshape(-1, sealed_len)
+    rows["sealed"] = _seal_rows(kind, chosen.astype(f"S{width}").view(np.uint8).reshape(-1, width))
     rows["digest"] = np.frombuffer(b"".join(digest_many(kind, values_list)), dtype=np.uint8).reshape(-1, 16)
     header = b"PGCOPY\n\xff\r\n\x00" + np.array([0, 0], dtype=">i4").tobytes()
     cursor.copy_expert(f"COPY {table} (key, sealed, digest, masked) FROM STDIN WITH (FORMAT binary)",

@@ -56,6 +56,20 @@ def test_seal_and_unseal_round_trip_with_a_fresh_nonce_and_the_key_id():
         sf.unseal("id_number", first)
 
 
+def test_batch_sealing_is_standard_gcm_that_the_library_opens():
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    ids = ["11010519491231002X", "152922198001011234"] * 200 + ["", "1101051949123100", "张三丰"]
+    tokens = sf.seal_many("id_number", ids)  # above BATCH_MIN: the batch path, with three odd values
+    assert len(ids) >= sf.BATCH_MIN and tokens[400] is None
+    assert [sf.unseal("id_number", t) for t in tokens] == ids
+    assert len({t[1:13] for t in tokens if t}) == len(ids) - 1  # a fresh nonce per value
+    aead = AESGCM(sf._derive(__import__("django.conf").conf.settings.SECRET_KEY.encode(), b"data key"))
+    assert aead.decrypt(tokens[0][1:13], tokens[0][13:], bytes([sf.KINDS["id_number"]])) == b"11010519491231002X"
+    with pytest.raises(sf.SealError):  # a flipped bit fails the tag
+        sf.unseal("id_number", tokens[0][:-1] + bytes([tokens[0][-1] ^ 1]))
+
+
 def test_the_vectorised_helpers_agree_with_the_single_value_ones():
     ids = ["11010519491231002X", "", "152922198001011234", "11010519491231002X"]
     digests = sf.digest_many("id_number", ids)

@@ -59,7 +59,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='household',
             name='id_number_masked',
-            field=models.CharField(blank=True, default='', editable=False, max_length=18, verbose_name='身份证号'),
+            field=models.CharField(blank=True, db_default='', default='', editable=False, max_length=18, verbose_name='身份证号'),
         ),
         migrations.AddField(
             model_name='household',
@@ -74,7 +74,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='household',
             name='phone_masked',
-            field=models.CharField(blank=True, default='', editable=False, max_length=11, verbose_name='电话'),
+            field=models.CharField(blank=True, db_default='', default='', editable=False, max_length=11, verbose_name='电话'),
         ),
         migrations.AddField(
             model_name='household',
@@ -89,7 +89,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='member',
             name='phone_masked',
-            field=models.CharField(blank=True, default='', editable=False, max_length=11, verbose_name='电话'),
+            field=models.CharField(blank=True, db_default='', default='', editable=False, max_length=11, verbose_name='电话'),
         ),
         migrations.AddField(
             model_name='member',

@@ -68,10 +68,12 @@ class Household(models.Model):
     # Phone and ID number are sealed at rest (gridmap.sealed_fields): ciphertext, keyed digest, masked form.
     phone_sealed = models.BinaryField(_("电话（密文）"), null=True, editable=False)
     phone_digest = models.BinaryField(_("电话（索引）"), null=True, editable=False, db_index=True)
-    phone_masked = models.CharField(_("电话"), max_length=11, blank=True, default="", editable=False)
+    phone_masked = models.CharField(_("电话"), max_length=11, blank=True, default="", db_default="",
+                                    editable=False)
     id_number_sealed = models.BinaryField(_("身份证号（密文）"), null=True, editable=False)
     id_number_digest = models.BinaryField(_("身份证号（索引）"), null=True, editable=False, db_index=True)
-    id_number_masked = models.CharField(_("身份证号"), max_length=18, blank=True, default="", editable=False)
+    id_number_masked = models.CharField(_("身份证号"), max_length=18, blank=True, default="", db_default="",
+                                    editable=False)
     residents = models.PositiveSmallIntegerField(_("人数"), default=1)
     resident_type = models.CharField(_("居住类型"), max_length=10, choices=ResidentType.choices,
                                      default=ResidentType.PERMANENT)

@@ -19,7 +19,8 @@ class Member(models.Model):
     # Sealed at rest like a household's phone (gridmap.sealed_fields).
     phone_sealed = models.BinaryField(_("电话（密文）"), null=True, editable=False)
     phone_digest = models.BinaryField(_("电话（索引）"), null=True, editable=False, db_index=True)
-    phone_masked = models.CharField(_("电话"), max_length=11, blank=True, default="", editable=False)
+    phone_masked = models.CharField(_("电话"), max_length=11, blank=True, default="", db_default="",
+                                    editable=False)
     is_party_member = models.BooleanField(_("党员"), default=False)
     employer = models.CharField(_("工作单位"), max_length=100, blank=True)  # in-service party members (在职党员)
     community = models.ForeignKey("gridmap.Community", null=True, blank=True, on_delete=models.SET_NULL,
