@@ -47,7 +47,8 @@ SEALED_LENGTH = {"id_number": 1 + 12 + 18 + 16, "phone": 1 + 12 + 11 + 16}
 MASK_PATTERN = {"id_number": r"^[0-9]{6}\*{8}[0-9]{3}[0-9X]$", "phone": r"^1[3-9][0-9]\*{4}[0-9]{4}$"}
 _NONCE = 12
 BATCH_MIN = 256
-_PACKABLE_BYTES = np.frombuffer(b"0123456789X\0", dtype=np.uint8)
+_CODES = np.full(256, 255, dtype=np.uint8)  # byte → 4-bit code for the blind index; 255 = not packable
+_CODES[np.frombuffer(b"0123456789X", dtype=np.uint8)] = np.arange(11)
 _STR = np.dtypes.StringDType()
 
 
@@ -188,32 +189,40 @@ def key_id_of(token) -> int | None:
 
 # -- blind index ---------------------------------------------------------------------------------------
 
+def _digest_rows(kind: str, codes: np.ndarray) -> np.ndarray:
+    """(n, m ≤ 28) digit codes (0-9, X = 10) → (n, 16) uint8 digests: kind, length, 4-bit digits, one AES call."""
+    n, m = codes.shape
+    nibbles = np.full((n, 28), 15, dtype=np.uint8)
+    nibbles[:, :m] = codes
+    blocks = np.empty((n, 16), dtype=np.uint8)
+    blocks[:, 0], blocks[:, 1] = KINDS[kind], m
+    blocks[:, 2:] = (nibbles[:, 0::2] << 4) | nibbles[:, 1::2]
+    encryptor = Cipher(algorithms.AES(keyring().index_key), modes.ECB()).encryptor()
+    return np.frombuffer(encryptor.update(blocks.tobytes()) + encryptor.finalize(), dtype=np.uint8).reshape(n, 16)
+
+
 def digest_many(kind: str, values: Sequence[str]) -> list[bytes | None]:
     """One 16-byte keyed digest per value (None for empty). Digits and X (every valid ID number and phone)
-    are packed into one block each and enciphered in one AES call; anything else (a value the database
-    constraint will refuse anyway) gets a keyed BLAKE2b digest instead."""
+    are packed into one block each and enciphered in one AES call per length; anything else (a value the
+    database constraint will refuse anyway) gets a keyed BLAKE2b digest instead."""
     array = np.asarray(values, dtype=_STR) if len(values) else np.empty(0, dtype=_STR)
     out: list[bytes | None] = [None] * len(array)
-    lengths = np.strings.str_len(array)
-    packable = (array != "") & (lengths <= 28) & np.strings.isalnum(array)
-    if packable.any():
+    present, lengths = array != "", np.strings.str_len(array)
+    odd = []
+    for length in np.unique(lengths[present]).tolist():
+        slots = np.flatnonzero(present & (lengths == length))
         try:
-            raw = array[packable].astype("S28").view(np.uint8).reshape(-1, 28)
+            codes = _CODES[array[slots].astype(f"S{length}").view(np.uint8).reshape(-1, length)]
         except UnicodeEncodeError:
-            raw = None
-        if raw is None or not np.all(np.isin(raw, _PACKABLE_BYTES)):
-            packable[:] = packable & np.isin(np.strings.strip(array, "0123456789X"), [""])
-            raw = array[packable].astype("S28").view(np.uint8).reshape(-1, 28)
-        codes = np.where(raw == ord("X"), 10, np.where(raw == 0, 15, raw - ord("0"))).astype(np.uint8)
-        blocks = np.empty((len(raw), 16), dtype=np.uint8)
-        blocks[:, 0], blocks[:, 1] = KINDS[kind], lengths[packable]
-        blocks[:, 2:] = (codes[:, 0::2] << 4) | codes[:, 1::2]
-        encryptor = Cipher(algorithms.AES(keyring().index_key), modes.ECB()).encryptor()
-        enciphered = encryptor.update(blocks.tobytes()) + encryptor.finalize()
-        for slot, start in zip(np.flatnonzero(packable), range(0, len(enciphered), 16)):
-            out[slot] = enciphered[start:start + 16]
+            odd.extend(slots.tolist())
+            continue
+        good = (codes != 255).all(axis=1) if length <= 28 else np.zeros(len(slots), dtype=bool)
+        odd.extend(slots[~good].tolist())
+        blob = _digest_rows(kind, codes[good]).tobytes() if good.any() else b""
+        for slot, start in zip(slots[good].tolist(), range(0, len(blob), 16)):
+            out[slot] = blob[start:start + 16]
     key = keyring().index_key
-    for slot in np.flatnonzero((array != "") & ~packable):
+    for slot in odd:
         out[slot] = hashlib.blake2b(str(array[slot]).encode(), key=key, digest_size=16,
                                     person=bytes([KINDS[kind]])).digest()
     return out
@@ -258,6 +267,25 @@ def sealed_property(kind: str) -> property:
     return property(get, set_, doc=f"{kind}, sealed at rest (see gridmap.sealed_fields)")
 
 
+def sealed_columns(kind: str, values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The bulk path: non-empty values of the kind's one length (validated: digits and X) → sealed (n, w)
+    uint8, digests (n, 16) uint8 and masked forms (bytes array), without a Python object per value."""
+    array = np.asarray(values, dtype=_STR)
+    width = SEALED_LENGTH[kind] - 1 - _NONCE - 16
+    try:
+        raw = array.astype(f"S{width}").view(np.uint8).reshape(-1, width)
+    except UnicodeEncodeError:
+        raw = None
+    if raw is None or np.any(np.strings.str_len(array) != width):
+        raise ValueError(_("%(kind)s 长度应为 %(n)s") % {"kind": kind, "n": width})
+    codes = _CODES[raw]
+    if np.any(codes == 255):
+        raise ValueError(_("%(kind)s 长度应为 %(n)s") % {"kind": kind, "n": width})
+    masked = raw.copy()
+    masked[:, (6 if kind == "id_number" else 3):width - 4] = ord("*")
+    return _seal_rows(kind, raw), _digest_rows(kind, codes), masked.view(f"S{width}").ravel()
+
+
 # -- bulk staging --------------------------------------------------------------------------------------
 
 def stage(cursor, table: str, keys: np.ndarray, values, kind: str) -> int:
@@ -274,19 +302,15 @@ def stage(cursor, table: str, keys: np.ndarray, values, kind: str) -> int:
     if not len(chosen):
         return 0
     width = SEALED_LENGTH[kind] - 1 - _NONCE - 16
-    if np.any(np.strings.str_len(chosen) != width):
-        raise ValueError(_("%(kind)s 长度应为 %(n)s") % {"kind": kind, "n": width})
-    sealed_len, masked = SEALED_LENGTH[kind], mask_many(kind, chosen).astype(f"S{width}")
+    sealed, digests, masked = sealed_columns(kind, chosen)
+    sealed_len = sealed.shape[1]
     record = np.dtype([("fields", ">i2"), ("len_key", ">i4"), ("key", ">i8"), ("len_sealed", ">i4"),
                        ("sealed", "u1", (sealed_len,)), ("len_digest", ">i4"), ("digest", "u1", (16,)),
                        ("len_masked", ">i4"), ("masked", f"S{width}")])
     rows = np.empty(len(chosen), dtype=record)
     rows["fields"], rows["len_key"], rows["len_sealed"], rows["len_digest"], rows["len_masked"] = \
         4, 8, sealed_len, 16, width
-    rows["key"], rows["masked"] = chosen_keys, masked
-    values_list = chosen.tolist()
-    rows["sealed"] = _seal_rows(kind, chosen.astype(f"S{width}").view(np.uint8).reshape(-1, width))
-    rows["digest"] = np.frombuffer(b"".join(digest_many(kind, values_list)), dtype=np.uint8).reshape(-1, 16)
+    rows["key"], rows["sealed"], rows["digest"], rows["masked"] = chosen_keys, sealed, digests, masked
     header = b"PGCOPY\n\xff\r\n\x00" + np.array([0, 0], dtype=">i4").tobytes()
     cursor.copy_expert(f"COPY {table} (key, sealed, digest, masked) FROM STDIN WITH (FORMAT binary)",
                        io.BytesIO(header + rows.tobytes() + np.array([-1], dtype=">i2").tobytes()))

@@ -187,3 +187,15 @@ def test_import_stages_only_sealed_values(small_street):
     assert (household.phone, household.id_number) == ("13812340000", "11010519491231002X")
     assert (household.phone_masked, household.id_number_masked) == ("138****0000", "110105********002X")
     assert same_id.count() == before + 1 and same_id.filter(external_id="S-1").exists()
+
+
+def test_the_bulk_columns_match_the_single_value_helpers():
+    phones = ["13812345678", "19900001111"]
+    sealed, digests, masked = sf.sealed_columns("phone", phones)
+    assert [sf.unseal("phone", row.tobytes()) for row in sealed] == phones
+    assert [d.tobytes() for d in digests] == sf.digest_many("phone", phones)
+    assert [m.decode() for m in masked] == ["138****5678", "199****1111"]
+    with pytest.raises(ValueError):  # the bulk path takes only validated values of the kind's length
+        sf.sealed_columns("phone", ["1381234567"])
+    with pytest.raises(ValueError):
+        sf.sealed_columns("id_number", ["11010519491231002x"])
