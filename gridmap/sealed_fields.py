@@ -176,7 +176,8 @@ def unseal(kind: str, token) -> str:
     ring = keyring()
     aead = ring.aead.get(token[0]) if token else None
     if aead is None:
-        raise SealError(_("数据密钥 %(id)s 未配置（GRIDMAP_DATA_OLD_KEYS）") % {"id": token[0] if token else "?"})
+        raise SealError(_("数据密钥 %(id)s 未配置（GRIDMAP_DATA_OLD_KEYS）")
+                        % {"id": token[0] if token else "?"})
     try:
         return aead.decrypt(token[1:1 + _NONCE], token[1 + _NONCE:], bytes([KINDS[kind]])).decode()
     except InvalidTag:

@@ -43,7 +43,8 @@ def _multi(geoseries):
 # synthetic row numbers into foreign keys in one pass each.
 _STAGING = """
 CREATE TEMP TABLE stage_area (kind text, code text, name text, parent text, wkb text) ON COMMIT DROP;
-CREATE TEMP TABLE stage_household (hid bigint, lon float8, lat float8, address text, head_name text, residents int, resident_type text, is_party_member bool, elderly_alone bool, disabled bool,
+CREATE TEMP TABLE stage_household (hid bigint, lon float8, lat float8, address text, head_name text, residents int,
+    resident_type text, is_party_member bool, elderly_alone bool, disabled bool,
     low_income bool, hardship bool, military bool, other_difficulty bool, external_id text) ON COMMIT DROP;
 CREATE TEMP TABLE stage_station (name text, kind text, lon float8, lat float8, radius_m int, opening_hours text,
     services text, community_code text) ON COMMIT DROP;
