@@ -33,12 +33,12 @@ RAW_COPY = ("COPY raw_import (lon, lat, address, head_name, phone, id_number, re
             "FROM STDIN WITH (FORMAT csv, HEADER true)")
 RAW_INDEX = "CREATE INDEX ON raw_import USING gist (location); ANALYZE raw_import"
 RAW_INSERT = """
-INSERT INTO gridmap_household (external_id, location, community_id, grid_id, address, head_name, phone, id_number,
+INSERT INTO gridmap_household (external_id, location, community_id, grid_id, address, head_name,
     residents, resident_type, is_party_member, elderly_alone, disabled, low_income, hardship, military,
     other_difficulty, source_crs, updated_at)
-SELECT r.external_id, r.location, cc.community_id, gg.grid_id, r.address, r.head_name, coalesce(r.phone, ''),
-       coalesce(r.id_number, ''), coalesce(r.residents, 1), 'permanent', FALSE, FALSE, FALSE, FALSE, FALSE, FALSE,
-       FALSE, 'WGS84', now()
+SELECT r.external_id, r.location, cc.community_id, gg.grid_id, r.address, r.head_name,
+       coalesce(r.residents, 1), 'permanent', FALSE, FALSE, FALSE, FALSE, FALSE, FALSE,
+       FALSE, 'WGS84', now()  -- phone/ID number not stored: the anchor does not seal (gridmap.sealed_fields)
   FROM raw_import r
   LEFT JOIN (SELECT DISTINCT ON (x.id) x.id, g.id AS grid_id
                FROM gridmap_grid g

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin
 from leaflet.admin import LeafletGeoAdmin
 
-from gridmap import models, policy
+from gridmap import account_admin, models, policy
 from gridmap.models import Role
 from gridmap.services.rehoming import rehome_households
 
@@ -104,8 +104,9 @@ class HouseholdAdmin(ScopedMixin, LeafletGeoAdmin):
     list_display = ("address", "grid", "residents", "resident_type")
     list_filter = ("resident_type", "elderly_alone", "disabled", "low_income", "hardship")
     search_fields = ("address",)
-    # Personal fields stay out of the admin; full values only through the logged reveal flow.
-    exclude = ("phone", "id_number", "grid", "community")  # grid and community follow from the location
+    # Personal fields stay out of the admin (sealed, not editable); full values only through the logged reveal.
+    exclude = ("grid", "community")  # grid and community follow from the location
+    readonly_fields = ("phone_masked", "id_number_masked")
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -121,6 +122,7 @@ class ServiceStationAdmin(ScopedMixin, LeafletGeoAdmin):
 @admin.register(models.Member)
 class MemberAdmin(ScopedMixin, admin.ModelAdmin):
     list_display = ("name", "is_party_member", "employer", "community")
+    readonly_fields = ("phone_masked",)  # sealed; changed on the member registry page
     search_fields = ("name",)
 
 
@@ -128,6 +130,14 @@ class MemberAdmin(ScopedMixin, admin.ModelAdmin):
 class ProfileAdmin(admin.ModelAdmin):
     list_display = ("user", "role", "street", "community")
     list_filter = ("role",)
+
+    def save_model(self, request, obj, form, change):
+        old = models.Profile.objects.filter(pk=obj.pk).values_list("role", flat=True).first() if change else None
+        super().save_model(request, obj, form, change)
+        account_admin.record_role_change(request, obj, old)
+
+
+account_admin.install(admin.site)  # the User admin with audited password, disable/enable changes
 
 
 admin.site.register(models.GridVersion, LeafletGeoAdmin)

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
 
@@ -9,6 +10,16 @@ class GridMapConfig(AppConfig):
 
     def ready(self) -> None:
         point_folium_at_local_assets()
+        checks.register(data_key_check)
+
+
+def data_key_check(app_configs=None, **kwargs):
+    """gridmap.E101: the personal-data key settings must be usable (required outside DEMO_MODE/DEBUG)."""
+    from gridmap.sealed_fields import configuration_problem
+
+    problem = configuration_problem()
+    return [checks.Error(problem, hint="GRIDMAP_DATA_KEY / GRIDMAP_DATA_KEY_ID / GRIDMAP_DATA_OLD_KEYS, see "
+                         ".env.example", id="gridmap.E101")] if problem else []
 
 
 def point_folium_at_local_assets() -> None:

@@ -20,7 +20,10 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
     "Household": {
         "id": GENERAL, "external_id": GENERAL, "community": GENERAL, "grid": GENERAL, "source_crs": GENERAL,
         "updated_at": GENERAL, "residents": PERSONAL, "resident_type": PERSONAL, "address": PERSONAL,
-        "head_name": PERSONAL, "phone": PERSONAL, "location": SENSITIVE, "id_number": SENSITIVE,
+        "head_name": PERSONAL, "location": SENSITIVE,
+        # sealed at rest (gridmap.sealed_fields): ciphertext and keyed digest keep the value's class
+        "phone_sealed": PERSONAL, "phone_digest": PERSONAL, "phone_masked": PERSONAL,
+        "id_number_sealed": SENSITIVE, "id_number_digest": SENSITIVE, "id_number_masked": SENSITIVE,
         "is_party_member": SENSITIVE, "elderly_alone": SENSITIVE, "disabled": SENSITIVE, "low_income": SENSITIVE,
         "hardship": SENSITIVE, "military": SENSITIVE, "other_difficulty": SENSITIVE,
     },
@@ -28,7 +31,8 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
     "CentralLink": {"id": GENERAL, "central": PERSONAL, "household": PERSONAL, "linked_on": GENERAL},
     "ServiceStation": {"id": GENERAL, "name": GENERAL, "kind": GENERAL, "location": GENERAL, "radius_m": GENERAL,
                        "community": GENERAL, "opening_hours": GENERAL, "services": GENERAL, "active": GENERAL},
-    "Member": {"id": GENERAL, "name": PERSONAL, "pinyin_initials": PERSONAL, "phone": PERSONAL,
+    "Member": {"id": GENERAL, "name": PERSONAL, "pinyin_initials": PERSONAL, "phone_sealed": PERSONAL,
+               "phone_digest": PERSONAL, "phone_masked": PERSONAL,
                "is_party_member": SENSITIVE, "employer": PERSONAL, "community": PERSONAL, "user": GENERAL},
     "GridAssignment": {"id": GENERAL, "member": PERSONAL, "grid": GENERAL, "role": GENERAL, "start_date": GENERAL,
                        "end_date": GENERAL},

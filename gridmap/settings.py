@@ -160,7 +160,7 @@ LEAFLET_CONFIG = {
 
 REST_FRAMEWORK = {
     # Token first so an anonymous request gets 401 with "WWW-Authenticate: Token" (session-only answers 403).
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["gridmap.api.token_auth.ExpiringTokenAuthentication",
                                        "rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -213,3 +213,13 @@ CACHES = {
               "OPTIONS": {"MAX_ENTRIES": envint("PAGE_CACHE_ENTRIES", 100)}},
 }
 PAGE_CACHE_MAX_BYTES = envint("PAGE_CACHE_MAX_BYTES", 512 * 1024)
+
+# Integration tokens ("Authorization: Token <key>") expire after this many seconds (default 30 days).
+TOKEN_LIFETIME_SECONDS = envint("TOKEN_LIFETIME_SECONDS", 30 * 24 * 3600)
+
+# Personal data sealed at rest (gridmap/sealed_fields.py): AES-256-GCM key, base64 of 32 bytes; required
+# outside DEMO_MODE/DEBUG (system check gridmap.E101). Rotation: a new key and id, the old ones in OLD_KEYS.
+GRIDMAP_DATA_KEY = env("GRIDMAP_DATA_KEY")
+GRIDMAP_DATA_KEY_ID = envint("GRIDMAP_DATA_KEY_ID", 1)
+GRIDMAP_DATA_OLD_KEYS = env("GRIDMAP_DATA_OLD_KEYS")
+GRIDMAP_INDEX_KEY = env("GRIDMAP_INDEX_KEY")

@@ -92,7 +92,8 @@ def test_production_settings_pass_the_deploy_check():
            if key not in ("DEMO_MODE", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")}  # the browser tests set the last
     env.update(SECRET_KEY="x" * 20 + "-production-secret-key-with-enough-entropy-1234567890",
                ALLOWED_HOSTS="grid.example.gov.cn", SECURE_COOKIES="true", SECURE_SSL_REDIRECT="true",
-               SECURE_HSTS_SECONDS="31536000", SECURE_HSTS_PRELOAD="true", DEBUG="false")
+               SECURE_HSTS_SECONDS="31536000", SECURE_HSTS_PRELOAD="true", DEBUG="false",
+               GRIDMAP_DATA_KEY="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")  # a production data key
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
                             env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -100,7 +101,8 @@ def test_production_settings_pass_the_deploy_check():
 
 def test_demo_accounts_exist_only_in_demo_mode():
     env = {key: value for key, value in os.environ.items() if key != "DEMO_MODE"}
-    env.update(SECRET_KEY="y" * 60, DEMO_MODE="false", DATABASE_URL=os.environ.get("DATABASE_URL", ""))
+    env.update(SECRET_KEY="y" * 60, DEMO_MODE="false", DATABASE_URL=os.environ.get("DATABASE_URL", ""),
+               GRIDMAP_DATA_KEY="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
     env = {k: v for k, v in env.items() if v}
     result = subprocess.run([sys.executable, "manage.py", "load_demo"], cwd=ROOT, env=env, capture_output=True,
                             text=True)

@@ -91,4 +91,4 @@ def test_personal_data_looks_real_but_is_synthetic(db):
     sample = Household.objects.order_by("id")[:200]
     assert all(len(h.id_number) == 18 and h.id_number.startswith("152922") for h in sample)
     assert all(len(h.phone) == 11 and h.phone.startswith("1") for h in sample)
-    assert scalar("SELECT count(DISTINCT id_number) = count(*) FROM gridmap_household")
+    assert scalar("SELECT count(DISTINCT id_number_digest) = count(*) FROM gridmap_household")

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from gridmap import sealed_fields
 from gridmap.models import AuditEvent, Household, Visit
 from tests.people_support import household_in, leader_grid, other_grid_in_community, post
 
@@ -46,7 +47,8 @@ def test_a_planner_gets_403_for_any_household(client_for, own):
 
 
 def test_reveal_needs_a_reason_and_writes_an_audit_row(client_for, leader, own):
-    Household.objects.filter(pk=own.pk).update(phone="13812345678", id_number="11010519491231002X")
+    Household.objects.filter(pk=own.pk).update(**sealed_fields.columns("phone", "13812345678"),
+                                               **sealed_fields.columns("id_number", "11010519491231002X"))
     client = client_for("grid_leader")
     assert post(client, f"/api/households/{own.pk}/reveal", {}).status_code == 400
     assert not AuditEvent.objects.filter(object_id=str(own.pk), action="reveal").exists()

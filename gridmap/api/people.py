@@ -57,7 +57,7 @@ def end_assignment(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _member_json(member) -> dict:
     return {"id": member.pk, "name": member.name, "initials": member.pinyin_initials,
-            "phone": policy.mask_phone(member.phone), "is_party_member": member.is_party_member,
+            "phone": member.phone_masked, "is_party_member": member.is_party_member,
             "employer": member.employer, "community_id": member.community_id}
 
 

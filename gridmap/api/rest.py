@@ -105,14 +105,11 @@ def by_id(*fields: str, **choices) -> type[filters.FilterSet]:
 
 
 class Masked(serializers.CharField):
-    """A personal value shown masked (``138****5678``, ``110105********002X``); never writable here."""
+    """A personal value shown masked (``138****5678``, ``110105********002X``): the stored masked column
+    (the full value is sealed, see gridmap.sealed_fields); never writable here."""
 
-    def __init__(self, mask, **kwargs):
-        self.mask = mask
+    def __init__(self, **kwargs):
         super().__init__(read_only=True, **kwargs)
-
-    def to_representation(self, value):
-        return self.mask(value or "")
 
 
 class GeoViewSet(viewsets.ReadOnlyModelViewSet):
@@ -165,8 +162,8 @@ class StationSerializer(GeoFeatureModelSerializer):
 
 class HouseholdSerializer(GeoFeatureModelSerializer):
     location = GeometryField(precision=6, read_only=True)
-    phone = Masked(policy.mask_phone)
-    id_number = Masked(policy.mask_id_number)
+    phone = Masked(source="phone_masked")
+    id_number = Masked(source="id_number_masked")
 
     class Meta:
         model = Household
@@ -177,7 +174,7 @@ class HouseholdSerializer(GeoFeatureModelSerializer):
 
 
 class MemberSerializer(serializers.ModelSerializer):
-    phone = Masked(policy.mask_phone)
+    phone = Masked(source="phone_masked")
 
     class Meta:
         model = Member

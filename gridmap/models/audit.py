@@ -21,6 +21,11 @@ class AuditAction(models.TextChoices):
     LOGOUT = "logout", _("退出")
     PUBLISH = "publish", _("发布网格")
     PROPOSE = "propose", _("保存规划方案")
+    PASSWORD_CHANGE = "password_change", _("修改密码")
+    PASSWORD_RESET = "password_reset", _("管理员重置密码")
+    ACCOUNT_DISABLE = "account_disable", _("停用账号")
+    ACCOUNT_ENABLE = "account_enable", _("启用账号")
+    ROLE_CHANGE = "role_change", _("角色变更")
 
 
 class AuditEvent(models.Model):

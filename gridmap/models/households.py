@@ -6,6 +6,19 @@ from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
+from gridmap.sealed_fields import MASK_PATTERN, sealed_property
+
+
+def sealed_constraints(prefix: str, *kinds: str) -> list:
+    """Per sealed value: the masked form has its shape, and the three columns are all set or all empty."""
+    constraints = []
+    for kind in kinds:
+        empty = Q(**{f"{kind}_masked": "", f"{kind}_sealed__isnull": True, f"{kind}_digest__isnull": True})
+        full = Q(**{f"{kind}_masked__regex": MASK_PATTERN[kind], f"{kind}_sealed__isnull": False,
+                    f"{kind}_digest__isnull": False})
+        constraints.append(models.CheckConstraint(condition=empty | full, name=f"{prefix}_{kind}_sealed"))
+    return constraints
+
 
 class ResidentType(models.TextChoices):
     PERMANENT = "permanent", _("常住")
@@ -52,8 +65,15 @@ class Household(models.Model):
                              related_name="households", verbose_name=_("网格"))
     address = models.CharField(_("地址"), max_length=200)
     head_name = models.CharField(_("户主"), max_length=50)
-    phone = models.CharField(_("电话"), max_length=20, blank=True)
-    id_number = models.CharField(_("身份证号"), max_length=18, blank=True)
+    # Phone and ID number are sealed at rest (gridmap.sealed_fields): ciphertext, keyed digest, masked form.
+    phone_sealed = models.BinaryField(_("电话（密文）"), null=True, editable=False)
+    phone_digest = models.BinaryField(_("电话（索引）"), null=True, editable=False, db_index=True)
+    phone_masked = models.CharField(_("电话"), max_length=11, blank=True, default="", db_default="",
+                                    editable=False)
+    id_number_sealed = models.BinaryField(_("身份证号（密文）"), null=True, editable=False)
+    id_number_digest = models.BinaryField(_("身份证号（索引）"), null=True, editable=False, db_index=True)
+    id_number_masked = models.CharField(_("身份证号"), max_length=18, blank=True, default="", db_default="",
+                                    editable=False)
     residents = models.PositiveSmallIntegerField(_("人数"), default=1)
     resident_type = models.CharField(_("居住类型"), max_length=10, choices=ResidentType.choices,
                                      default=ResidentType.PERMANENT)
@@ -68,14 +88,15 @@ class Household(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = HouseholdQuerySet.as_manager()
+    phone = sealed_property("phone")  # reading decrypts: only the audited reveal does that
+    id_number = sealed_property("id_number")
 
     class Meta:
         verbose_name = _("住户")
         verbose_name_plural = _("住户")
         constraints = [
             models.CheckConstraint(condition=Q(residents__gte=1), name="household_residents_positive"),
-            models.CheckConstraint(condition=Q(id_number="") | Q(id_number__regex=r"^[0-9]{17}[0-9X]$"),
-                                   name="household_id_number_format"),
+            *sealed_constraints("household", "id_number", "phone"),
         ]
 
     def __str__(self) -> str:

@@ -6,6 +6,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from gridmap.models.households import sealed_constraints
+from gridmap.sealed_fields import sealed_property
+
 
 class Member(models.Model):
     name = models.CharField(_("姓名"), max_length=50)
@@ -13,7 +16,11 @@ class Member(models.Model):
     # import and after bulk loads). db_default so raw-SQL loaders that omit it stay valid.
     pinyin_initials = models.CharField(_("拼音首字母"), max_length=50, blank=True, default="", db_default="",
                                        db_index=True)
-    phone = models.CharField(_("电话"), max_length=20, blank=True)
+    # Sealed at rest like a household's phone (gridmap.sealed_fields).
+    phone_sealed = models.BinaryField(_("电话（密文）"), null=True, editable=False)
+    phone_digest = models.BinaryField(_("电话（索引）"), null=True, editable=False, db_index=True)
+    phone_masked = models.CharField(_("电话"), max_length=11, blank=True, default="", db_default="",
+                                    editable=False)
     is_party_member = models.BooleanField(_("党员"), default=False)
     employer = models.CharField(_("工作单位"), max_length=100, blank=True)  # in-service party members (在职党员)
     community = models.ForeignKey("gridmap.Community", null=True, blank=True, on_delete=models.SET_NULL,
@@ -25,6 +32,9 @@ class Member(models.Model):
         verbose_name = _("人员")
         verbose_name_plural = _("人员")
         ordering = ["name"]
+        constraints = sealed_constraints("member", "phone")
+
+    phone = sealed_property("phone")
 
     def __str__(self) -> str:
         return self.name

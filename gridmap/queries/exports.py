@@ -4,7 +4,8 @@ Why SQL: an export of a street admin's households is 10⁵ rows; one statement t
 grid and community and hands PostGIS's WKB to shapely avoids building 10⁵ model instances and GEOS
 objects. Every function takes the scope queryset from ``gridmap.policy`` and embeds it as a sub-select,
 so an export never holds a row the map would not show to the same user. Rows come back in a fixed order
-(codes, then ids) so two exports of the same data are the same file.
+(codes, then ids) so two exports of the same data are the same file. Phones and ID numbers come as
+their stored masked form and their sealed bytes (gridmap.sealed_fields): only a full export opens them.
 """
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ _SQL = {
           FROM gridmap_servicestation s LEFT JOIN gridmap_community c ON c.id = s.community_id
          WHERE s.id IN ({ids}) ORDER BY c.code NULLS LAST, s.name, s.id""",
     "households": """
-        SELECT h.id, coalesce(h.external_id, ''), h.address, h.head_name, h.phone, h.id_number, h.residents,
+        SELECT h.id, coalesce(h.external_id, ''), h.address, h.head_name, h.phone_masked, h.phone_sealed,
+               h.id_number_masked, h.id_number_sealed, h.residents,
                h.resident_type, h.is_party_member, h.elderly_alone, h.disabled, h.low_income, h.hardship,
                h.military, h.other_difficulty, coalesce(g.code, ''), coalesce(c.code, ''), h.source_crs,
                ST_AsBinary(h.location)
@@ -50,7 +52,7 @@ _SQL = {
          WHERE c.id IN (SELECT id FROM scope) AND h.id IN (SELECT id FROM scope)
          ORDER BY c.id, h.id""",
     "members": """
-        SELECT m.name, m.phone, m.is_party_member, m.employer, coalesce(c.code, ''),
+        SELECT m.name, m.phone_masked, m.phone_sealed, m.is_party_member, m.employer, coalesce(c.code, ''),
                coalesce((SELECT string_agg(g.code || ':' || a.role, ' ' ORDER BY g.code, a.role)
                            FROM gridmap_gridassignment a JOIN gridmap_grid g ON g.id = a.grid_id
                           WHERE a.member_id = m.id AND a.end_date IS NULL), '')

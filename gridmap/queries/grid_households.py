@@ -104,7 +104,7 @@ def household_card(user, household: Household) -> dict:
     visits = Visit.objects.filter(household=household)[:20]
     return {
         "id": household.pk, "address": household.address, "head_name": household.head_name,
-        "phone": policy.mask_phone(household.phone), "id_number": policy.mask_id_number(household.id_number),
+        "phone": household.phone_masked, "id_number": household.id_number_masked,
         "residents": household.residents, "resident_type": household.resident_type,
         "tags": {t: getattr(household, t) for t in TAG_FIELDS},
         "lon": round(household.location.x, 6), "lat": round(household.location.y, 6),

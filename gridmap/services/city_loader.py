@@ -4,10 +4,12 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import shapely
 from django.db import connection, transaction
 
+from gridmap import sealed_fields
 from gridmap.services.members import refresh_initials
 from gridmap.services.rehoming import rehome_households
 
@@ -21,6 +23,10 @@ def copy_frame(cursor, table: str, frame: pd.DataFrame) -> None:
     frame.to_csv(buffer, index=False, header=False)
     buffer.seek(0)
     cursor.copy_expert(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv)", buffer)
+
+
+def _text(column: pd.Series):
+    return np.strings.upper(np.strings.strip(np.asarray(column.fillna(""), dtype=np.dtypes.StringDType())))
 
 
 def _ewkb_hex(geoseries) -> list[str]:
@@ -37,12 +43,12 @@ def _multi(geoseries):
 # synthetic row numbers into foreign keys in one pass each.
 _STAGING = """
 CREATE TEMP TABLE stage_area (kind text, code text, name text, parent text, wkb text) ON COMMIT DROP;
-CREATE TEMP TABLE stage_household (hid bigint, lon float8, lat float8, address text, head_name text, phone text,
-    id_number text, residents int, resident_type text, is_party_member bool, elderly_alone bool, disabled bool,
+CREATE TEMP TABLE stage_household (hid bigint, lon float8, lat float8, address text, head_name text, residents int,
+    resident_type text, is_party_member bool, elderly_alone bool, disabled bool,
     low_income bool, hardship bool, military bool, other_difficulty bool, external_id text) ON COMMIT DROP;
 CREATE TEMP TABLE stage_station (name text, kind text, lon float8, lat float8, radius_m int, opening_hours text,
     services text, community_code text) ON COMMIT DROP;
-CREATE TEMP TABLE stage_member (mid bigint, name text, phone text, is_party_member bool, employer text,
+CREATE TEMP TABLE stage_member (mid bigint, name text, is_party_member bool, employer text,
     community_code text) ON COMMIT DROP;
 CREATE TEMP TABLE stage_assignment (mid bigint, grid_code text, role text, start_date date) ON COMMIT DROP;
 CREATE TEMP TABLE stage_link (central_hid bigint, linked_hid bigint) ON COMMIT DROP;
@@ -65,13 +71,17 @@ SELECT g.id, 1, g.boundary, 'published', '初始划分', now()
 -- Households get their ids up front so that links and help pairs can refer to them by row number.
 CREATE TEMP TABLE household_ids ON COMMIT DROP AS
 SELECT hid, nextval(pg_get_serial_sequence('gridmap_household', 'id')) AS id FROM stage_household;
-INSERT INTO gridmap_household (id, external_id, location, address, head_name, phone, id_number, residents,
+-- Phones and ID numbers arrive sealed (sealed_fields.stage): no plaintext, not even in a temporary table.
+INSERT INTO gridmap_household (id, external_id, location, address, head_name, phone_sealed, phone_digest,
+    phone_masked, id_number_sealed, id_number_digest, id_number_masked, residents,
     resident_type, is_party_member, elderly_alone, disabled, low_income, hardship, military, other_difficulty,
     source_crs, updated_at)
 SELECT i.id, s.external_id, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326), s.address, s.head_name,
-       coalesce(s.phone, ''), coalesce(s.id_number, ''), s.residents, s.resident_type, s.is_party_member, s.elderly_alone, s.disabled, s.low_income,
+       p.sealed, p.digest, coalesce(p.masked, ''), n.sealed, n.digest, coalesce(n.masked, ''),
+       s.residents, s.resident_type, s.is_party_member, s.elderly_alone, s.disabled, s.low_income,
        s.hardship, s.military, s.other_difficulty, 'WGS84', now()
-  FROM stage_household s JOIN household_ids i USING (hid);
+  FROM stage_household s JOIN household_ids i USING (hid)
+  LEFT JOIN stage_household_phone p ON p.key = s.hid LEFT JOIN stage_household_id_number n ON n.key = s.hid;
 
 INSERT INTO gridmap_servicestation (name, kind, location, radius_m, community_id, opening_hours, services, active)
 SELECT s.name, s.kind, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326), s.radius_m, c.id,
@@ -80,9 +90,11 @@ SELECT s.name, s.kind, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326), s.radius_m,
 
 CREATE TEMP TABLE member_ids ON COMMIT DROP AS
 SELECT mid, nextval(pg_get_serial_sequence('gridmap_member', 'id')) AS id FROM stage_member;
-INSERT INTO gridmap_member (id, name, phone, is_party_member, employer, community_id)
-SELECT i.id, m.name, coalesce(m.phone, ''), m.is_party_member, coalesce(m.employer, ''), c.id
-  FROM stage_member m JOIN member_ids i USING (mid) LEFT JOIN gridmap_community c ON c.code = m.community_code;
+INSERT INTO gridmap_member (id, name, phone_sealed, phone_digest, phone_masked, is_party_member, employer,
+    community_id)
+SELECT i.id, m.name, p.sealed, p.digest, coalesce(p.masked, ''), m.is_party_member, coalesce(m.employer, ''), c.id
+  FROM stage_member m JOIN member_ids i USING (mid) LEFT JOIN gridmap_community c ON c.code = m.community_code
+  LEFT JOIN stage_member_phone p ON p.key = m.mid;
 INSERT INTO gridmap_gridassignment (member_id, grid_id, role, start_date)
 SELECT i.id, g.id, a.role, a.start_date
   FROM stage_assignment a JOIN member_ids i USING (mid) JOIN gridmap_grid g ON g.code = a.grid_code;
@@ -116,7 +128,7 @@ def _areas(city: City) -> pd.DataFrame:
 def _households(city: City) -> pd.DataFrame:
     h = city.households
     frame = pd.DataFrame({"hid": h["hid"], "lon": h.geometry.x.round(7), "lat": h.geometry.y.round(7)})
-    for column in ("address", "head_name", "phone", "id_number", "residents", "resident_type", "is_party_member",
+    for column in ("address", "head_name", "residents", "resident_type", "is_party_member",
                    "elderly_alone", "disabled", "low_income", "hardship", "military", "other_difficulty"):
         frame[column] = h[column]
     street = h["community_code"].str[:9]
@@ -140,8 +152,12 @@ def load_city(city: City) -> dict[str, int]:
         raw = cursor.cursor  # psycopg2 cursor, for COPY
         copy_frame(raw, "stage_area", _areas(city))
         copy_frame(raw, "stage_household", _households(city))
+        h, m = city.households, city.members
+        for kind in ("phone", "id_number"):  # sealed vectorised before COPY (gridmap.sealed_fields)
+            sealed_fields.stage(raw, f"stage_household_{kind}", h["hid"].to_numpy(), _text(h[kind]), kind)
+        sealed_fields.stage(raw, "stage_member_phone", m["mid"].to_numpy(), _text(m["phone"]), "phone")
         copy_frame(raw, "stage_station", _stations(city))
-        copy_frame(raw, "stage_member", city.members[["mid", "name", "phone", "is_party_member", "employer",
+        copy_frame(raw, "stage_member", city.members[["mid", "name", "is_party_member", "employer",
                                                       "community_code"]])
         copy_frame(raw, "stage_assignment", city.assignments[["mid", "grid_code", "role", "start_date"]])
         copy_frame(raw, "stage_link", city.central_links[["central_hid", "linked_hid"]])

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from geodata.writers import FORMATS, SPATIAL_FORMATS, Table, WriteRefused, write_table
-from gridmap import policy
+from gridmap import policy, sealed_fields
 from gridmap.models import AssignmentRole, Community, GridStatus, ResidentType, StationKind
 from gridmap.queries.exports import layer_rows
 from gridmap.services import audit
@@ -81,7 +81,10 @@ def export_layer(user, layer: str, fmt: str, *, full: bool = False, reason: str 
         if not reason or len(reason) > 500 or "\x00" in reason:
             raise Refused(400, "reason_required", field="reason", detail=_("导出完整个人信息需要填写原因"))
     rows = layer_rows(layer, policy.export_scope(user, layer))
-    table = _table(layer, rows, full)
+    try:
+        table = _table(layer, rows, full)
+    except sealed_fields.SealError as exc:  # a key problem of the server: say so, never a 500
+        raise Refused(503, "data_key_error", field="key", detail=str(exc)) from None
     folder = Path(tempfile.mkdtemp(prefix="gridexport-"))
     try:
         path = write_table(table, fmt, folder)
@@ -131,15 +134,18 @@ def _station(row, full):
 
 
 def _household(row, full):
-    (pk, external, address, head, phone, id_number, residents, resident_type, *tags, grid, community, crs) = row
-    if not full:
-        head, phone, id_number = policy.mask_name(head), policy.mask_phone(phone), policy.mask_id_number(id_number)
+    (pk, external, address, head, phone, phone_sealed, id_number, id_sealed, residents, resident_type, *tags, grid,
+     community, crs) = row
+    if full:
+        phone, id_number = sealed_fields.unseal("phone", phone_sealed), sealed_fields.unseal("id_number", id_sealed)
+    else:
+        head = policy.mask_name(head)
     return (pk, external, address, head, phone, id_number, residents, _LABELS.get(resident_type, resident_type),
             *[_yes(t) for t in tags], grid, community, crs)
 
 
 def _member(row, full):
-    name, phone, party, employer, community, grids = row
+    name, phone, phone_sealed, party, employer, community, grids = row
     roles = " ".join(f"{code}:{_ROLES.get(role, role)}" for code, role in
                      (item.split(":", 1) for item in grids.split())) if grids else ""
-    return name, phone if full else policy.mask_phone(phone), _yes(party), employer, community, roles
+    return name, sealed_fields.unseal("phone", phone_sealed) if full else phone, _yes(party), employer, community, roles

@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from geodata.crs import to_wgs84
+from gridmap import sealed_fields
 from gridmap.services import bulk
 from gridmap.services.household_files import UnreadableFile, read_bytes, read_table
 from gridmap.services.bulk import indexes_built_after
@@ -93,11 +94,13 @@ ANALYZE household_import_match
 """
 # Why SQL: an ID number another household already has (not the one this row updates) is refused;
 # one hash join of the staged rows against the table.
+# ID numbers are sealed at rest: the staged blind index (gridmap.sealed_fields) meets the stored one.
 _ID_CLASHES = """
-SELECT r.n + 1 FROM household_import_raw r
-  JOIN gridmap_household h ON h.id_number = upper({id_number})
- WHERE {id_number} <> '' AND h.external_id IS DISTINCT FROM nullif({external_id}, '')
- ORDER BY r.n LIMIT %s
+SELECT si.key FROM household_import_id_number si
+  JOIN household_import_raw r ON r.n + 1 = si.key
+  JOIN gridmap_household h ON h.id_number_digest = si.digest
+ WHERE h.external_id IS DISTINCT FROM nullif({external_id}, '')
+ ORDER BY si.key LIMIT %s
 """
 _MATCH_OUT_OF_SCOPE = """
 SELECT m.id FROM household_import_match m
@@ -114,26 +117,33 @@ _NOT_MATCHED = "NOT EXISTS (SELECT 1 FROM household_import_match m WHERE m.id = 
 _UPDATE = """
 UPDATE gridmap_household h
    SET location = hm.location, community_id = hm.community_id, grid_id = hm.grid_id, address = {address},
-       head_name = {head_name}, phone = {phone}, id_number = upper({id_number}),
+       head_name = {head_name}, phone_sealed = sp.sealed, phone_digest = sp.digest,
+       phone_masked = coalesce(sp.masked, ''), id_number_sealed = si.sealed, id_number_digest = si.digest,
+       id_number_masked = coalesce(si.masked, ''),
        residents = coalesce(nullif({residents}, ''), '1')::numeric::integer, source_crs = %s, updated_at = now()
   FROM ({homes}) hm
   JOIN household_import_raw r ON r.n + 1 = hm.id
   JOIN household_import_match m ON m.id = hm.id
+  LEFT JOIN household_import_phone sp ON sp.key = hm.id LEFT JOIN household_import_id_number si ON si.key = hm.id
  WHERE h.id = m.household_id
 """
 # Why SQL: one INSERT ... SELECT places and stores every household (computing the grid while loading
-# costs a fraction of an UPDATE afterwards; reference/performance.md). The cleaning repeats _validate's
-# (trim BLANK, upper-case ID numbers, default 1 resident) on the same cells.
+# costs a fraction of an UPDATE afterwards; reference/performance.md). The cleaning repeats validate's
+# (trim BLANK, default 1 resident) on the same cells; phones and ID numbers come sealed from their own
+# staging tables (gridmap.sealed_fields.stage), never as plain text.
 _INSERT = """
 WITH inserted AS (
-INSERT INTO gridmap_household (external_id, location, community_id, grid_id, address, head_name, phone, id_number,
+INSERT INTO gridmap_household (external_id, location, community_id, grid_id, address, head_name, phone_sealed,
+    phone_digest, phone_masked, id_number_sealed, id_number_digest, id_number_masked,
     residents, resident_type, is_party_member, elderly_alone, disabled, low_income, hardship, military,
     other_difficulty, source_crs, updated_at)
-SELECT nullif({external_id}, ''), hm.location, hm.community_id, hm.grid_id, {address}, {head_name}, {phone},
-       upper({id_number}), coalesce(nullif({residents}, ''), '1')::numeric::integer,
+SELECT nullif({external_id}, ''), hm.location, hm.community_id, hm.grid_id, {address}, {head_name},
+       sp.sealed, sp.digest, coalesce(sp.masked, ''), si.sealed, si.digest, coalesce(si.masked, ''),
+       coalesce(nullif({residents}, ''), '1')::numeric::integer,
        'permanent', FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, %s, now()
   FROM ({homes}) hm
   JOIN household_import_raw r ON r.n + 1 = hm.id
+  LEFT JOIN household_import_phone sp ON sp.key = hm.id LEFT JOIN household_import_id_number si ON si.key = hm.id
  ORDER BY hm.id
 RETURNING grid_id)
 SELECT count(*), count(grid_id) FROM inserted
@@ -227,6 +237,9 @@ def import_households(source, *, source_crs: str | None, filename: str = "", com
             return _file_error(str(copy_error).splitlines()[0])
         cursor.cursor.copy_expert("COPY household_import_point (id, lon, lat) FROM STDIN WITH (FORMAT binary)",
                                   _points_copy(lon, lat))
+        for kind in ("phone", "id_number"):  # sealed, keyed by spreadsheet row like household_import_point
+            sealed_fields.stage(cursor.cursor, f"household_import_{kind}", np.arange(2, len(lon) + 2),
+                                clean[kind], kind)
         cursor.execute("SELECT count(*) FROM household_import_raw")
         if cursor.fetchone()[0] != len(frame):  # pandas and COPY must have seen the same rows
             transaction.set_rollback(True)
@@ -260,7 +273,7 @@ def import_households(source, *, source_crs: str | None, filename: str = "", com
                            " ON h.id = m.household_id WHERE h.grid_id IS NOT NULL")
             in_grid += cursor.fetchone()[0]
         cursor.execute("DROP TABLE IF EXISTS household_import_raw, household_import_point, household_import_match,"
-                       " household_import_home")
+                       " household_import_home, household_import_phone, household_import_id_number")
         if dry_run:
             transaction.set_rollback(True)
         elif not large:  # (a large import was analysed before its indexes were rebuilt)

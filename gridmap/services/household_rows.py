@@ -183,6 +183,7 @@ def validate(frame: pd.DataFrame, headers: dict[str, str]) -> tuple[dict, list[R
     if has_external.any():
         dup, earlier = _duplicates(external, has_external)
         errs.add("external_id", dup, _("与第 {} 行重复"), earlier, code="duplicate")
+    clean["phone"], clean["id_number"] = phone, ids  # sealed before staging (gridmap.sealed_fields)
     errors, total = errs.result()
     return clean, errors, total
 

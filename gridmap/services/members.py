@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from pypinyin import Style, lazy_pinyin
 
-from gridmap import policy
+from gridmap import policy, sealed_fields
 from gridmap.models import AuditAction, AuditEvent, Member
 from gridmap.services.household_care import PHONE, _CONTROL
 from gridmap.services.refused import Refused
@@ -53,12 +53,16 @@ def refresh_initials(member_ids: list[int] | None = None) -> int:
 
 
 def search(members: QuerySet, q: str) -> QuerySet:
-    """Name (contains), pinyin initials (prefix) or phone digits (contains) — ``members`` is scoped."""
+    """Name (contains), pinyin initials (prefix) or phone digits — ``members`` is scoped. Phones are sealed:
+    a whole number matches exactly through its keyed digest, a part matches the visible digits of the masked
+    form (first 3, last 4: ``138****5678``)."""
     q = (q or "").strip()
     if not q:
         return members
     if _DIGITS.match(q):
-        return members.filter(phone__contains=q)
+        if len(q) == 11:
+            return members.filter(phone_digest=sealed_fields.digest("phone", q))
+        return members.filter(phone_masked__contains=q)
     if q.isascii():
         return members.filter(Q(pinyin_initials__startswith=q.lower()) | Q(name__icontains=q))
     return members.filter(name__contains=q)
@@ -147,7 +151,10 @@ def import_members(user, data: bytes, filename: str = "") -> dict:
             clean.append((number, item))
         if len(errors) >= MAX_ERRORS:
             break
-    existing = set(Member.objects.filter(phone__in=list(seen)).values_list("phone", flat=True))
+    phones = list(seen)
+    digests = dict(zip(sealed_fields.digest_many("phone", phones), phones))  # exact match via the blind index
+    existing = {digests[bytes(d)] for d in Member.objects.filter(phone_digest__in=list(digests))
+                .values_list("phone_digest", flat=True)}
     errors += [{"row": n, "column": "电话", "code": "exists", "detail": _("该电话已登记")}
                for n, item in clean if item["phone"] in existing]
     if errors or not clean:

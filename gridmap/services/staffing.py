@@ -88,7 +88,7 @@ def grid_staff(grid: Grid) -> dict:
     out = {"active": [], "history": []}
     for a in rows:  # one query; the grid has tens of rows, not thousands
         item = {"id": a.pk, "role": a.role, "role_label": str(AssignmentRole(a.role).label),
-                "member": {"id": a.member_id, "name": a.member.name, "phone": policy.mask_phone(a.member.phone),
+                "member": {"id": a.member_id, "name": a.member.name, "phone": a.member.phone_masked,
                            "is_party_member": a.member.is_party_member},
                 "start_date": a.start_date.isoformat(),
                 "end_date": a.end_date.isoformat() if a.end_date else None}
