@@ -42,8 +42,8 @@ def _title(user) -> str:
 def _leaders(grids) -> dict[int, tuple[str, str]]:
     """Each grid's active leader: name and masked phone (a member's, never a resident's)."""
     rows = (GridAssignment.objects.filter(grid__in=grids, role=AssignmentRole.LEADER, end_date__isnull=True)
-            .order_by("grid_id", "start_date").values_list("grid_id", "member__name", "member__phone"))
-    return {grid_id: (name, policy.mask_phone(phone)) for grid_id, name, phone in rows}
+            .order_by("grid_id", "start_date").values_list("grid_id", "member__name", "member__phone_masked"))
+    return {grid_id: (name, phone) for grid_id, name, phone in rows}
 
 
 @require_GET
