@@ -3,6 +3,9 @@ server restarting, a backend terminated, the network between app and database do
 bug: the client gets 503 with a clear message and ``Retry-After``, and the next request reconnects
 (``CONN_HEALTH_CHECKS``), so the app recovers without a restart. Anything else stays a plain 500.
 
+``bad_request`` (``handler400``) names the reason when Django itself refuses a request before any view
+runs: too many files or fields in one form, or a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413).
+
 Used as ``handler500`` (gridmap/urls.py): Django calls it inside its ``except`` block for every
 uncaught exception, from a view or from a middleware, with DEBUG off. It renders no template and touches
 neither the session nor the database, which may be what just failed.
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import sys
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.html import escape
@@ -47,3 +51,14 @@ def server_error(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     return _answer(request, 500, "server_error", _("服务器内部错误，已记录，请稍后重试"))
+
+
+def bad_request(request: HttpRequest, exception: BaseException | None = None) -> HttpResponse:
+    """Django's own refusals (a ``SuspiciousOperation`` raised while reading the request), with a reason."""
+    if isinstance(exception, RequestDataTooBig):
+        return _answer(request, 413, "too_large", _("请求内容超过大小上限"))
+    if isinstance(exception, TooManyFilesSent):
+        return _answer(request, 400, "too_many_files", _("一次上传的文件过多"))
+    if isinstance(exception, TooManyFieldsSent):
+        return _answer(request, 400, "too_many_fields", _("表单字段过多"))
+    return _answer(request, 400, "bad_request", _("请求无效"))
