@@ -57,7 +57,7 @@ def _per_name(result: dict) -> dict:
 def run(args) -> dict:
     from bench.database import describe_machine
     from bench.reliability import scenarios
-    from bench.reliability.server import Gunicorn
+    from bench.reliability.server import Gunicorn, cpu_seconds
 
     size = SIZES[args.size]
     url = _setup(size)
@@ -71,7 +71,9 @@ def run(args) -> dict:
             print(f"scenario {name} …", flush=True)
             started = time.monotonic()
             if name == "mixed":
-                result = scenarios.mixed(server.base, personas, seconds=args.seconds)
+                marker = f"{args.pg_cluster.replace(' ', '/')}:" if args.pg_cluster else "postgres:"
+                result = scenarios.mixed(server.base, personas, seconds=args.seconds,
+                                         cpu=lambda: cpu_seconds(server, marker))
                 result["per_operation"] = _per_name(result)
             elif name == "concurrent-edits":
                 grid = personas[0].grid
@@ -91,6 +93,8 @@ def run(args) -> dict:
                 result = scenarios.under_fault(server.base, personas, lambda: scenarios.term_and_restart(server),
                                                seconds=args.fault_seconds, fault_after=args.fault_seconds / 3)
             result["wall_s"] = round(time.monotonic() - started, 1)
+            result["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+            result["load_average_after"] = os.getloadavg()   # the machine is shared: say how busy it was
             out["scenarios"][name] = _strip(result)
             print(json.dumps(_strip(result), ensure_ascii=False, default=str)[:1500], flush=True)
     return out
@@ -101,6 +105,9 @@ def write(out: dict) -> Path:
 
     RESULTS.mkdir(exist_ok=True)
     stem = RESULTS / f"reliability_{out['size']}"
+    if stem.with_suffix(".json").exists():   # a run of one scenario keeps the others' last figures
+        earlier = json.loads(stem.with_suffix(".json").read_text())
+        out = {**out, "scenarios": {**earlier.get("scenarios", {}), **out["scenarios"]}}
     stem.with_suffix(".json").write_text(json.dumps(out, ensure_ascii=False, indent=1, default=str))
     stem.with_suffix(".md").write_text(markdown(out))
     return stem.with_suffix(".md")

@@ -21,7 +21,8 @@ def markdown(out: dict) -> str:
              f"{m['postgis']} · {p['households']:,} households, {p['grids']} grids · gunicorn {p['workers']} sync "
              f"workers (DEBUG off) · {p['users']} virtual users, think time {p['think_s'][0]}–{p['think_s'][1]} s", ""]
     for name, r in out["scenarios"].items():
-        lines += [f"## {name}", ""]
+        lines += [f"## {name}", "", f"Measured {r.get('measured_at', '?')}; load average of the shared machine "
+                  f"afterwards {r.get('load_average_after', '?')}.", ""]
         if "summary" in r:
             lines += [f"{r['users']} users for {r['seconds']} s.", "", *_load_table(r["summary"]), ""]
             met = r["summary"]["all"]["p95_ms"] <= TARGET_P95_MS and r["summary"]["all"]["5xx"] == 0
@@ -30,6 +31,10 @@ def markdown(out: dict) -> str:
             lines += [f"Audit (T10): successes seen by the clients {a['done']}, rows added {a['added']}, "
                       f"unanswered requests {a['unanswered']}: **{'exact' if a['exact'] else 'complete' if a['complete'] else 'INCOMPLETE'}**; "
                       f"household PATCHes {r['patches']}.", ""]
+        if r.get("cpu_ms_per_request"):
+            lines += [f"CPU per request (gunicorn workers + this cluster's PostgreSQL processes, from /proc): "
+                      f"**{r['cpu_ms_per_request']} ms**, i.e. about {2000 / r['cpu_ms_per_request']:.0f} req/s "
+                      f"on 2 otherwise idle cores; this run offered {r['summary']['all']['rps']} req/s.", ""]
         if "per_operation" in r:
             lines += ["| operation | n | p95 ms |", "|---|---:|---:|"]
             lines += [f"| {k} | {v['n']} | {v['p95_ms']} |" for k, v in r["per_operation"].items()]

@@ -78,11 +78,13 @@ def _counts() -> dict:
 
 
 def mixed(base: str, personas: list[Persona], *, seconds: float, think=(1.0, 3.0), password: str = PASSWORD,
-          during=None) -> dict:
+          during=None, cpu=None) -> dict:
     """T3 (+ T10): one virtual user per persona for ``seconds``; percentiles per class; then the audit and
     visit rows added must equal the reveals, sign-ins and visits the users were told succeeded."""
     before = _counts()
+    cpu_before = cpu() if cpu else None
     recorder, users, wall = run_load(base, personas, password, seconds=seconds, think=think, during=during)
+    cpu_used = cpu() - cpu_before if cpu else None
     after = _counts()
     done = {"reveal_audit": sum(u.reveals for u in users), "login_audit": len({p.username for p in personas}),
             "visits": sum(u.visits for u in users)}
@@ -95,6 +97,7 @@ def mixed(base: str, personas: list[Persona], *, seconds: float, think=(1.0, 3.0
             "summary": summarise(recorder.samples, wall), "patches": sum(u.patches for u in users),
             "audit": {"done": done, "added": added, "unanswered": unanswered, "complete": complete,
                       "exact": done == added},
+            "cpu_ms_per_request": round(cpu_used * 1000 / len(recorder.samples), 1) if cpu else None,
             "samples": recorder.samples}
 
 

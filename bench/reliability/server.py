@@ -76,3 +76,29 @@ class Gunicorn:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds of one process (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(server: Gunicorn, pg_marker: str) -> float:
+    """CPU seconds used so far by gunicorn's workers and by the PostgreSQL processes whose command line
+    contains ``pg_marker`` (e.g. ``"15/reliability"``): the cost of the requests, whatever else runs on
+    the machine. Backends that exited during the run are not counted (sessions are kept, CONN_MAX_AGE)."""
+    pids = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split()
+    total = sum(_cpu_of(int(p)) for p in pids) + _cpu_of(server.process.pid)
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if cmdline.startswith("postgres") and pg_marker in cmdline:
+                total += _cpu_of(int(proc.name))
+    return total
