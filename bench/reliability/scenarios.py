@@ -171,6 +171,7 @@ def recovery(samples, fault_at: float) -> dict:
                      and (last_bad_end is None or s.started >= last_bad_end)), None)
     return {"failed": len(bad), "http_500": sum(s.status == 500 for s in samples),
             "http_503": sum(s.status == 503 for s in samples), "no_answer": sum(s.status == 0 for s in samples),
+            "4xx": sorted(f"{s.status} {s.name}" for s in samples if 400 <= s.status < 500),
             "recovered_after_s": round(first_ok - fault_at, 2) if bad and first_ok else 0.0 if not bad else None}
 
 
