@@ -1,4 +1,4 @@
-"""``python -m bench.reliability --scenario mixed|concurrent-edits|db-restart|hup|term|all --size small|medium``
+"""``python -m bench.reliability --scenario all|mixed,concurrent-edits,db-restart,hup,term --size small|medium``
 
 Load and fault runs (security.md (d) T3, T7, T9, T10) against gunicorn with production-like settings
 (bench/reliability/server.py) on a fresh ``<dbname>_bench`` database loaded with geodata.synth +
@@ -65,7 +65,9 @@ def run(args) -> dict:
     out = {"size": args.size, "params": {**size, "users": len(personas), "workers": args.workers,
                                          "seconds": args.seconds, "think_s": [1.0, 3.0]},
            "machine": describe_machine(), "scenarios": {}}
-    todo = SCENARIOS if args.scenario == "all" else (args.scenario,)
+    todo = SCENARIOS if args.scenario == "all" else tuple(args.scenario.split(","))
+    if set(todo) - set(SCENARIOS):
+        raise SystemExit(f"unknown scenario: {', '.join(sorted(set(todo) - set(SCENARIOS)))}")
     with Gunicorn(url, workers=args.workers) as server:
         for name in todo:
             print(f"scenario {name} …", flush=True)
@@ -115,7 +117,7 @@ def write(out: dict) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.reliability", description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", choices=(*SCENARIOS, "all"), default="all")
+    parser.add_argument("--scenario", default="all", help=f"all, or a comma-separated subset of {','.join(SCENARIOS)}")
     parser.add_argument("--size", choices=SIZES, default="small")
     parser.add_argument("--users", type=int, default=50, help="virtual users (one grid worker account each)")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (docker-compose: 3)")
