@@ -144,3 +144,27 @@ def test_a_lost_database_connection_is_503_with_a_reason_not_500():
     except KeyError:
         assert errors.server_error(RequestFactory().get("/map/")).status_code == 500
     assert sys.exc_info() == (None, None, None)
+
+
+def test_a_session_save_cut_by_the_outage_is_503_not_a_session_deleted_400():
+    """Django raises SessionInterrupted (400) when the session UPDATE fails; measured during a PostgreSQL
+    restart under load (docs/reliability.md). With the outage as its context it is a 503."""
+    from django.contrib.sessions.backends.base import UpdateError
+    from django.contrib.sessions.exceptions import SessionInterrupted
+
+    def interrupted():
+        try:
+            try:
+                raise OperationalError("terminating connection due to administrator command")
+            except OperationalError:
+                raise UpdateError()  # implicit chaining, as in SessionStore.save()
+        except UpdateError:
+            raise SessionInterrupted("The request's session was deleted before the request completed.")
+
+    request = RequestFactory().get("/api/v1/households/")
+    try:
+        interrupted()
+    except SessionInterrupted as exc:
+        response = errors.bad_request(request, exc)
+    assert response.status_code == 503 and json.loads(response.content)["code"] == "database_unavailable"
+    assert errors.bad_request(request, SessionInterrupted("a real concurrent logout")).status_code == 400

@@ -25,8 +25,21 @@ _JSON_PREFIXES = ("/api/", "/ogc/", "/healthz")
 
 
 def database_unavailable(exc: BaseException | None) -> bool:
-    """True for the errors of a connection that is gone or cannot be made (not for bad SQL or data)."""
-    return isinstance(exc, (OperationalError, InterfaceError))
+    """True for the errors of a connection that is gone or cannot be made (not for bad SQL or data), also
+    when another exception was raised while handling one: Django's session middleware turns a failed
+    session save into ``SessionInterrupted`` ("session deleted", a 400), which during an outage is a lie."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def _unavailable(request: HttpRequest) -> HttpResponse:
+    response = _answer(request, 503, "database_unavailable", _("数据库暂时不可用，请稍后重试"))
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -45,16 +58,15 @@ def _answer(request: HttpRequest, status: int, code: str, detail: str) -> HttpRe
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    exc = sys.exc_info()[1]
-    if database_unavailable(exc):
-        response = _answer(request, 503, "database_unavailable", _("数据库暂时不可用，请稍后重试"))
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+    if database_unavailable(sys.exc_info()[1]):
+        return _unavailable(request)
     return _answer(request, 500, "server_error", _("服务器内部错误，已记录，请稍后重试"))
 
 
 def bad_request(request: HttpRequest, exception: BaseException | None = None) -> HttpResponse:
     """Django's own refusals (a ``SuspiciousOperation`` raised while reading the request), with a reason."""
+    if database_unavailable(exception):
+        return _unavailable(request)
     if isinstance(exception, RequestDataTooBig):
         return _answer(request, 413, "too_large", _("请求内容超过大小上限"))
     if isinstance(exception, TooManyFilesSent):
