@@ -98,3 +98,7 @@ urlpatterns = [
     path("", include("gridmap.api.routes")),  # REST API, OpenAPI + Swagger, OGC API Features, tiles
     path("admin/", admin.site.urls),
 ]
+
+# A lost database connection answers 503 with Retry-After instead of 500 (gridmap/views/errors.py).
+handler500 = "gridmap.views.errors.server_error"
+handler400 = "gridmap.views.errors.bad_request"  # too many files/fields, body over the cap: with a reason

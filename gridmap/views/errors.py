@@ -1,0 +1,76 @@
+"""The answer when something failed on the server side. A lost or refused database connection (the
+server restarting, a backend terminated, the network between app and database down) is an outage, not a
+bug: the client gets 503 with a clear message and ``Retry-After``, and the next request reconnects
+(``CONN_HEALTH_CHECKS``), so the app recovers without a restart. Anything else stays a plain 500.
+
+``bad_request`` (``handler400``) names the reason when Django itself refuses a request before any view
+runs: too many files or fields in one form, or a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413).
+
+Used as ``handler500`` (gridmap/urls.py): Django calls it inside its ``except`` block for every
+uncaught exception, from a view or from a middleware, with DEBUG off. It renders no template and touches
+neither the session nor the database, which may be what just failed.
+"""
+from __future__ import annotations
+
+import sys
+
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+
+RETRY_AFTER_SECONDS = 5
+_JSON_PREFIXES = ("/api/", "/ogc/", "/healthz")
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """True for the errors of a connection that is gone or cannot be made (not for bad SQL or data), also
+    when another exception was raised while handling one: Django's session middleware turns a failed
+    session save into ``SessionInterrupted`` ("session deleted", a 400), which during an outage is a lie."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def _unavailable(request: HttpRequest) -> HttpResponse:
+    response = _answer(request, 503, "database_unavailable", _("数据库暂时不可用，请稍后重试"))
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith(_JSON_PREFIXES) or "json" in request.headers.get("Accept", "")
+
+
+def _answer(request: HttpRequest, status: int, code: str, detail: str) -> HttpResponse:
+    if _wants_json(request):
+        response = JsonResponse({"code": code, "detail": detail}, status=status,
+                                json_dumps_params={"ensure_ascii": False})
+    else:
+        response = HttpResponse(f'<!doctype html><html lang="zh-hans"><meta charset="utf-8"><title>{status}</title>'
+                                f"<h1>{escape(detail)}</h1></html>", status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if database_unavailable(sys.exc_info()[1]):
+        return _unavailable(request)
+    return _answer(request, 500, "server_error", _("服务器内部错误，已记录，请稍后重试"))
+
+
+def bad_request(request: HttpRequest, exception: BaseException | None = None) -> HttpResponse:
+    """Django's own refusals (a ``SuspiciousOperation`` raised while reading the request), with a reason."""
+    if database_unavailable(exception):
+        return _unavailable(request)
+    if isinstance(exception, RequestDataTooBig):
+        return _answer(request, 413, "too_large", _("请求内容超过大小上限"))
+    if isinstance(exception, TooManyFilesSent):
+        return _answer(request, 400, "too_many_files", _("一次上传的文件过多"))
+    if isinstance(exception, TooManyFieldsSent):
+        return _answer(request, 400, "too_many_fields", _("表单字段过多"))
+    return _answer(request, 400, "bad_request", _("请求无效"))
