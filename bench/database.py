@@ -69,6 +69,21 @@ def prepare() -> str:
     return target
 
 
+def prepare_city(households: int, *, grids: int | None = None, stations: int = 20, seed: int = 20261122) -> str:
+    """:func:`prepare`, then a synthetic city of ``households`` loaded as the app loads one, with fresh
+    statistics (the set-up of the stand-alone runs of one bench module). Returns the URL."""
+    url = prepare()
+    from django.db import connection
+
+    from geodata.synth import build_city
+    from gridmap.services.city_loader import load_city
+
+    load_city(build_city(households, n_grids=grids or max(households // 500, 5), n_stations=stations, seed=seed))
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    return url
+
+
 def _meminfo_gb() -> float | None:
     try:
         with open("/proc/meminfo") as fh:

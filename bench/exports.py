@@ -102,18 +102,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--households", type=int, default=10_000)
     args = parser.parse_args()
-    from bench.database import describe_machine, prepare
+    from bench.database import describe_machine, prepare_city
 
-    prepare()
-    from geodata.synth import build_city
-    from gridmap.services.city_loader import load_city
+    prepare_city(args.households)
     from gridmap.services.demo_accounts import ensure_demo_accounts
 
-    load_city(build_city(args.households, n_grids=max(args.households // 500, 5), n_stations=20, seed=20261122))
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
     ensure_demo_accounts("bench-only-password")
     from bench.harness import Results
 
