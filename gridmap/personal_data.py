@@ -51,6 +51,9 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
                   "worker_pid": GENERAL, "backend_pid": GENERAL, "created_at": GENERAL, "heartbeat": GENERAL,
                   "finished_at": GENERAL, "counts": GENERAL, "errors": GENERAL, "error_count": GENERAL,
                   "points": SENSITIVE},
+    "StationProposal": {"id": GENERAL, "name": GENERAL, "street": GENERAL, "author": PERSONAL, "created": GENERAL},
+    "ProposedStation": {"id": GENERAL, "proposal": GENERAL, "station": GENERAL, "location": GENERAL,
+                        "radius_m": GENERAL},
 }
 
 

@@ -108,6 +108,14 @@ def keyring() -> _Ring:
                      settings.GRIDMAP_INDEX_KEY, settings.SECRET_KEY, derive)
 
 
+def key_environment() -> dict[str, str]:
+    """The settings that give another process this process's keys, wherever they came from: for a
+    production-like server a test or benchmark starts against data it sealed (old keys not included)."""
+    ring = keyring()
+    return {"GRIDMAP_DATA_KEY": base64.b64encode(ring.key).decode(), "GRIDMAP_DATA_KEY_ID": str(ring.current),
+            "GRIDMAP_INDEX_KEY": base64.b64encode(ring.index_key).decode()}
+
+
 def configuration_problem() -> str | None:
     """The reason the key settings cannot be used, or None (for the system check)."""
     try:

@@ -176,16 +176,16 @@ def test_import_stages_only_sealed_values(small_street):
 
     from gridmap.services.household_import import import_households_csv
 
-    same_id = Household.objects.filter(id_number_digest=sf.digest("id_number", "11010519491231002X"))
+    same_id = Household.objects.filter(id_number_digest=sf.digest("id_number", "11010519000707003X"))  # new to the DB
     before = same_id.count()
     header = "经度,纬度,地址,户主,电话,身份证号,人数,外部编号\n"
     west = next(iter(small_street["grids"].values())).boundary.point_on_surface
-    body = header + f"{west.x},{west.y},幸福路9号,李四,13812340000,11010519491231002x,2,S-1\n"
+    body = header + f"{west.x},{west.y},幸福路9号,李四,13812340000,11010519000707003x,2,S-1\n"
     result = import_households_csv(io.BytesIO(body.encode()), source_crs="WGS84")
     assert result.ok, result.errors
     household = Household.objects.get(external_id="S-1")
-    assert (household.phone, household.id_number) == ("13812340000", "11010519491231002X")
-    assert (household.phone_masked, household.id_number_masked) == ("138****0000", "110105********002X")
+    assert (household.phone, household.id_number) == ("13812340000", "11010519000707003X")
+    assert (household.phone_masked, household.id_number_masked) == ("138****0000", "110105********003X")
     assert same_id.count() == before + 1 and same_id.filter(external_id="S-1").exists()
 
 
