@@ -23,6 +23,7 @@ def test_each_role_finds_the_exports_and_imports_it_may_use(client_for, role, la
     assert re.findall(r'<option value="(\w+)">[^<]*</option>', html.split('id="import-layer"')[1].split("</select>")[0]) \
         == imports if imports else 'id="import-layer"' not in html
     assert 'href="/data/"' in html  # the menu link every role sees
+    assert ('href="/households/import/"' in html) == (role in ("system_admin", "street_admin", "community_staff"))
 
 
 def test_the_page_has_no_inline_script_and_nothing_from_outside(client_for):

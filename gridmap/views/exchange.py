@@ -32,5 +32,7 @@ def data_exchange(request: HttpRequest) -> HttpResponse:
         imports = [("communities", LAYER_NAMES["communities"]), ("stations", LAYER_NAMES["stations"])]
         if policy.may_import_streets(user):
             imports.insert(0, ("streets", LAYER_NAMES["streets"]))
-    context = {"profile": policy.profile_of(user), "layers": layers, "imports": imports, "crs_choices": CRS_CHOICES}
+    households = policy.household_import_communities_for(user)   # None: the system admin, not limited
+    context = {"profile": policy.profile_of(user), "layers": layers, "imports": imports, "crs_choices": CRS_CHOICES,
+               "household_import": households is None or households.exists()}
     return render(request, "gridmap/data_exchange.html", context, status=200 if layers else 403)
