@@ -96,7 +96,11 @@ class Migration(migrations.Migration):
             name='phone_sealed',
             field=models.BinaryField(null=True, verbose_name='电话（密文）'),
         ),
+        # Rows updated twice in this transaction (phone, then ID number) queue their deferred foreign-key
+        # checks, and ALTER TABLE refuses a table with pending trigger events: run them before and after.
+        migrations.RunSQL("SET CONSTRAINTS ALL IMMEDIATE", "SET CONSTRAINTS ALL IMMEDIATE"),
         migrations.RunPython(seal_rows, open_rows),
+        migrations.RunSQL("SET CONSTRAINTS ALL IMMEDIATE", "SET CONSTRAINTS ALL IMMEDIATE"),
         migrations.RemoveConstraint(
             model_name='household',
             name='household_id_number_format',
