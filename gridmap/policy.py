@@ -197,27 +197,12 @@ def audit_events_for(user) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.all()
 
 
-def mask_id_number(value: str) -> str:
-    """110105199001011234 -> 110105********1234 (first 6, last 4)."""
-    if not value:
-        return ""
-    return value[:6] + "*" * max(len(value) - 10, 0) + value[-4:]
-
-
 def mask_name(value: str) -> str:
     """王建国 -> 王** (first character; as the household map layer masks the head of household)."""
     if not value:
         return ""
     return value[:1] + "*" * max(len(value) - 1, 1)
 
-
-def mask_phone(value: str) -> str:
-    """13812345678 -> 138****5678."""
-    if not value:
-        return ""
-    if len(value) < 7:
-        return "*" * len(value)
-    return value[:3] + "*" * (len(value) - 7) + value[-4:]
 
 
 # -- Planner dashboard (issue #6) ------------------------------------------------------------------------

@@ -29,7 +29,6 @@ import binascii
 import functools
 import hashlib
 import hmac
-import io
 import os
 from collections.abc import Sequence
 
@@ -41,6 +40,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from gridmap import batch_gcm
+from gridmap.services import bulk
 
 KINDS = {"id_number": 1, "phone": 2}
 SEALED_LENGTH = {"id_number": 1 + 12 + 18 + 16, "phone": 1 + 12 + 11 + 16}
@@ -320,8 +320,7 @@ def stage(cursor, table: str, keys: np.ndarray, values, kind: str) -> int:
     rows["fields"], rows["len_key"], rows["len_sealed"], rows["len_digest"], rows["len_masked"] = \
         4, 8, sealed_len, 16, width
     rows["key"], rows["sealed"], rows["digest"], rows["masked"] = chosen_keys, sealed, digests, masked
-    header = b"PGCOPY\n\xff\r\n\x00" + np.array([0, 0], dtype=">i4").tobytes()
     cursor.copy_expert(f"COPY {table} (key, sealed, digest, masked) FROM STDIN WITH (FORMAT binary)",
-                       io.BytesIO(header + rows.tobytes() + np.array([-1], dtype=">i2").tobytes()))
+                       bulk.binary_copy(rows))
     return len(chosen)
 

@@ -10,7 +10,10 @@ compared with the table (:func:`worthwhile`).
 """
 from __future__ import annotations
 
+import io
 from contextlib import contextmanager
+
+import numpy as np
 
 from django.db import connection
 
@@ -96,3 +99,10 @@ def work_mem(value: str | None):
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('work_mem', %s, true)", [previous])
+
+
+def binary_copy(records: np.ndarray) -> io.BytesIO:
+    """A numpy structured array of COPY binary tuples (an ``>i2`` field count, then ``>i4`` length + value per
+    column) framed as a ``COPY ... FROM STDIN WITH (FORMAT binary)`` stream: no text to format or parse."""
+    header = b"PGCOPY\n\xff\r\n\x00" + np.array([0, 0], dtype=">i4").tobytes()
+    return io.BytesIO(header + records.tobytes() + np.array([-1], dtype=">i2").tobytes())

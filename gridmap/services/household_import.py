@@ -67,8 +67,7 @@ def _points_copy(lon: np.ndarray, lat: np.ndarray) -> io.BytesIO:
     rows = np.empty(len(lon), dtype=record)
     rows["fields"], rows["len_id"], rows["len_lon"], rows["len_lat"] = 3, 4, 8, 8
     rows["id"], rows["lon"], rows["lat"] = np.arange(2, len(lon) + 2), lon, lat
-    header = b"PGCOPY\n\xff\r\n\x00" + np.array([0, 0], dtype=">i4").tobytes()
-    return io.BytesIO(header + rows.tobytes() + np.array([-1], dtype=">i2").tobytes())
+    return bulk.binary_copy(rows)
 
 
 # Two staging tables, both temporary and dropped at the end. household_import_raw receives the file's
