@@ -34,11 +34,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
     yield
     # Servers started by browser tests may leave a backend behind; end it so the database can be dropped.
     # The fault tests terminate backends of this database (threads' connections included), so this one
-    # may be gone: start from a fresh connection.
+    # may be gone: start from a fresh connection. Only our own sessions: an autovacuum worker belongs to
+    # the superuser, and terminating it is refused.
     connection.close()
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                       " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                       " WHERE datname = current_database() AND pid <> pg_backend_pid() AND usename = current_user")
 
 
 @pytest.fixture

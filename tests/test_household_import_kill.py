@@ -19,7 +19,7 @@ from gridmap.models import Household, ImportJob, ImportStatus
 from gridmap.services import household_import_jobs as jobs
 from tests.household_files_support import csv_bytes
 
-N = 30_000   # large enough that each step of the worker lasts long enough to be hit
+N = 100_000   # large enough that each step of the worker lasts long enough to be hit (0.1-1 s)
 PREFIX = "KILL-"
 
 

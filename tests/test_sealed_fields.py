@@ -171,6 +171,40 @@ def test_members_are_found_by_whole_phone_through_the_digest_and_by_visible_digi
     assert Member.objects.filter(pk=member.pk).values_list("phone_masked", flat=True).get() == "139****2222"
 
 
+@pytest.mark.parametrize("kind, candidates", [
+    ("id_number", ["110105********003X", "110105********0031", "110105********003x", "11010X********0031",
+                   "110105********00X1", "000000********000X", "110105*******00031", "1101050********031",
+                   "１10105********0031", "DDDDDD********DDDD", "110105********003",
+                   "*10105********0031", "110105*********031"]),
+    ("phone", ["138****5678", "199****0000", "120****5678", "118****5678", "238****5678", "138****567X",
+               "13*****5678", "1380***5678", "１38****5678", "000****0000", "13a****5678"]),
+])
+def test_the_masked_shape_check_accepts_exactly_the_mask_pattern(db, kind, candidates):
+    # The table's check (a translate() shape, cheap for bulk loads) must accept what MASK_PATTERN does.
+    table = "household"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s",
+                       [f"{table}_{kind}_sealed"])
+        definition = cursor.fetchone()[0]
+        assert "~" not in definition   # no regular expression per row
+        accepted = {}
+        for value in candidates:
+            try:
+                with transaction.atomic():
+                    cursor.execute("INSERT INTO gridmap_household (location, address, head_name, residents,"
+                                   " resident_type, is_party_member, elderly_alone, disabled, low_income, hardship,"
+                                   f" military, other_difficulty, source_crs, updated_at, {kind}_sealed, {kind}_digest,"
+                                   f" {kind}_masked) VALUES (ST_SetSRID(ST_MakePoint(116.4, 39.9), 4326), 'a', 'b', 1,"
+                                   " 'permanent', false, false, false, false, false, false, false, 'WGS84', now(),"
+                                   " '\\x01', '\\x02', %s)", [value])
+                    accepted[value] = True
+                    transaction.set_rollback(True)
+            except IntegrityError:
+                accepted[value] = False
+    assert accepted == {value: re.fullmatch(sf.MASK_PATTERN[kind], value) is not None for value in candidates}
+    assert sum(accepted.values()) >= 2 and not all(accepted.values())
+
+
 def test_import_stages_only_sealed_values(small_street):
     import io
 

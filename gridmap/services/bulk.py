@@ -101,8 +101,69 @@ def work_mem(value: str | None):
             cursor.execute("SELECT set_config('work_mem', %s, true)", [previous])
 
 
+COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)   # signature, flags, header extension length
+COPY_TRAILER = b"\xff\xff"                              # a field count of -1
+
+
 def binary_copy(records: np.ndarray) -> io.BytesIO:
     """A numpy structured array of COPY binary tuples (an ``>i2`` field count, then ``>i4`` length + value per
     column) framed as a ``COPY ... FROM STDIN WITH (FORMAT binary)`` stream: no text to format or parse."""
-    header = b"PGCOPY\n\xff\r\n\x00" + np.array([0, 0], dtype=">i4").tobytes()
-    return io.BytesIO(header + records.tobytes() + np.array([-1], dtype=">i2").tobytes())
+    return binary_stream([records.tobytes()])
+
+
+def binary_stream(chunks: list[bytes]) -> io.BytesIO:
+    """Chunks of binary COPY records (see :func:`binary_records`) framed as one COPY stream."""
+    return io.BytesIO(b"".join([COPY_HEADER, *chunks, COPY_TRAILER]))
+
+
+def fixed_field(values: np.ndarray, null: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A column of fixed-width values (big-endian numbers, or an (n, w) uint8 array of bytes) for
+    :func:`binary_records`; rows where ``null`` is true are sent as NULL."""
+    values = np.ascontiguousarray(values)
+    data = values.view(np.uint8).reshape(len(values), values.dtype.itemsize * int(np.prod(values.shape[1:])))
+    lengths = np.full(len(values), data.shape[1], dtype=np.int32)
+    if null is not None:
+        lengths[null] = -1
+    return data, lengths
+
+
+def text_field(values: np.ndarray, null: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A column of text (strings without NUL characters) as UTF-8, for :func:`binary_records`.
+
+    The strings are joined with NUL and encoded in one call, then cut at the NULs (numpy's per-string
+    ``np.strings.encode`` is ~20x slower)."""
+    strings = np.asarray(values, dtype=np.dtypes.StringDType()).tolist()
+    if not strings:
+        return np.zeros((0, 1), dtype=np.uint8), np.zeros(0, dtype=np.int32)
+    blob = np.frombuffer(("\x00".join(strings) + "\x00").encode("utf-8"), dtype=np.uint8)
+    ends = np.flatnonzero(blob == 0)
+    if len(ends) != len(strings):
+        raise ValueError("text with NUL characters cannot be sent to PostgreSQL")
+    starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
+    lengths = (ends - starts).astype(np.int32)
+    width = max(int(lengths.max(initial=0)), 1)
+    data = blob[np.minimum(starts[:, None] + np.arange(width), len(blob) - 1)]   # past a value's end: masked out
+    if null is not None:
+        lengths[null] = -1
+    return data, lengths
+
+
+def binary_records(fields: list[tuple[np.ndarray, np.ndarray]]) -> bytes:
+    """Rows of COPY's binary format from columns of (data (n, w) uint8, lengths (n,) int32, -1 = NULL).
+
+    Vectorised for variable widths: every column is laid out padded to its widest value, one row per
+    line of a 2D byte array, and a mask of the bytes that are real keeps them in row order. ~0.2 s for
+    100,000 households; building the rows one at a time in Python costs ten times that."""
+    n = len(fields[0][1]) if fields else 0
+    width = 2 + sum(4 + data.shape[1] for data, _ in fields)
+    rows, real = np.empty((n, width), dtype=np.uint8), np.ones((n, width), dtype=bool)
+    rows[:, :2] = np.frombuffer(np.array(len(fields), ">i2").tobytes(), np.uint8)
+    at = 2
+    for data, lengths in fields:
+        w = data.shape[1]
+        rows[:, at:at + 4] = lengths.astype(">i4").view(np.uint8).reshape(n, 4)
+        rows[:, at + 4:at + 4 + w] = data
+        if not (lengths == w).all():
+            np.less(np.arange(w), lengths[:, None], out=real[:, at + 4:at + 4 + w])
+        at += 4 + w
+    return rows[real].tobytes()

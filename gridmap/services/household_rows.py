@@ -62,8 +62,8 @@ def canonical(frame: pd.DataFrame) -> tuple[dict[str, str], list[RowError]]:
 class _Collector:
     """Error masks per (column, reason), turned into RowErrors only for the first MAX_ERRORS rows."""
 
-    def __init__(self, headers: dict[str, str]):
-        self.headers, self.masks = headers, []
+    def __init__(self, headers: dict[str, str], first_row: int = 2):
+        self.headers, self.first_row, self.masks = headers, first_row, []
 
     def add(self, column: str, mask, reason: str, detail=None, code: str = "invalid") -> None:
         mask = np.asarray(mask, dtype=bool)
@@ -77,7 +77,7 @@ class _Collector:
             total += len(rows)
             for i in rows[:MAX_ERRORS]:
                 text = reason if detail is None else reason.format(detail[i])
-                errors.append(RowError(int(i) + 2, self.headers.get(column, column), text, code))
+                errors.append(RowError(int(i) + self.first_row, self.headers.get(column, column), text, code))
         errors.sort(key=lambda e: (e.row, e.column))
         return errors[:MAX_ERRORS], total
 
@@ -105,9 +105,18 @@ def _hidden_characters(values: np.ndarray, cells: list[str]) -> np.ndarray:
 
 
 def _digits_only(values: np.ndarray, allowed: str = _DIGITS) -> np.ndarray:
-    # lstrip removes every leading allowed character: nothing left means nothing else was there
-    # (str.isdigit would also accept full-width and other Unicode digits).
-    return np.strings.lstrip(values, allowed) == ""
+    """Rows made of ``allowed`` ASCII characters only (str.isdigit would also accept full-width and
+    other Unicode digits). ASCII columns are checked as bytes, 10x faster than numpy string functions."""
+    lengths = np.strings.str_len(values)
+    try:
+        raw = values.astype(f"S{max(int(lengths.max(initial=0)), 1)}")
+    except UnicodeEncodeError:   # some cell is not ASCII: lstrip removes every leading allowed character,
+        return np.strings.lstrip(values, allowed) == ""   # nothing left means nothing else was there
+    codes = raw.view(np.uint8).reshape(len(values), -1)
+    table = np.zeros(256, dtype=bool)
+    table[list(allowed.encode("ascii"))] = True
+    # bytes past a value's end are zero padding; a NUL inside a value is not allowed
+    return (table[codes] | ((codes == 0) & (np.arange(codes.shape[1]) >= lengths[:, None]))).all(axis=1)
 
 
 def _check_digit_ok(ids: np.ndarray) -> np.ndarray:
@@ -137,9 +146,12 @@ def _numbers(values: np.ndarray) -> np.ndarray:
         return pd.to_numeric(pd.Series(values.astype(object)), errors="coerce").to_numpy(dtype=np.float64)
 
 
-def validate(frame: pd.DataFrame, headers: dict[str, str]) -> tuple[dict, list[RowError], int]:
-    """Clean columns (canonical names) and the errors of every row, vectorised with numpy strings."""
-    n, errs = len(frame), _Collector(headers)
+def validate(frame: pd.DataFrame, headers: dict[str, str], first_row: int = 2) -> tuple[dict, list[RowError], int]:
+    """Clean columns (canonical names) and the errors of every row, vectorised with numpy strings.
+
+    ``frame`` may be one slice of a file: ``first_row`` is the spreadsheet row of its first line.
+    Repeats across the file are :func:`duplicates`' job (they need every row)."""
+    n, errs = len(frame), _Collector(headers, first_row)
     blank = np.full(n, "", dtype=_STR)
     text = {name: np.strings.strip(np.asarray(frame[headers[name]].to_numpy(), dtype=_STR), BLANK)
             if name in headers else blank for name in COLUMNS}
@@ -172,21 +184,29 @@ def validate(frame: pd.DataFrame, headers: dict[str, str]) -> tuple[dict, list[R
         wrong = np.zeros(n, dtype=bool)
         wrong[shaped] = ~_check_digit_ok(ids[shaped])
         errs.add("id_number", wrong, _("身份证号校验位错误"))
-        dup, earlier = _duplicates(ids, shaped)
-        errs.add("id_number", dup, _("与第 {} 行重复"), earlier, code="duplicate")
     residents = text["residents"]
     count = _numbers(np.where(residents == "", "1", residents))
-    errs.add("residents", ~(np.isfinite(count) & (count == np.round(count)) & (count >= 1) & (count <= 99)),
-             _("人数应为 1 到 99 的整数"))
-    external = text["external_id"]
-    has_external = external != ""
-    if has_external.any():
-        dup, earlier = _duplicates(external, has_external)
-        errs.add("external_id", dup, _("与第 {} 行重复"), earlier, code="duplicate")
-    clean["phone"], clean["id_number"] = phone, ids  # sealed before staging (gridmap.sealed_fields)
+    whole = np.isfinite(count) & (count == np.round(count)) & (count >= 1) & (count <= 99)
+    errs.add("residents", ~whole, _("人数应为 1 到 99 的整数"))
+    clean["residents"] = np.where(whole, count, 1).astype(np.int16)
+    clean["id_number_shaped"] = shaped
+    clean["phone"], clean["id_number"] = phone, ids  # sealed before they reach the database (gridmap.sealed_fields)
+    for name in ("address", "head_name", "external_id"):
+        clean[name] = text[name]
     errors, total = errs.result()
     return clean, errors, total
 
+
+def duplicates(clean: dict, headers: dict[str, str]) -> tuple[list[RowError], int]:
+    """Rows repeating an earlier row's ID number or external id, over the whole file (``clean`` of
+    :func:`validate` for every row, the first one on spreadsheet row 2)."""
+    errs = _Collector(headers)
+    for name, present in (("id_number", clean["id_number_shaped"]), ("external_id", clean["external_id"] != "")):
+        values = clean[name]
+        if present.any():
+            dup, earlier = _duplicates(values, present)
+            errs.add(name, dup, _("与第 {} 行重复"), earlier, code="duplicate")
+    return errs.result()
 
 
 def declared_crs(frame: pd.DataFrame, headers: dict[str, str], parameter: str | None) -> tuple[str | None,

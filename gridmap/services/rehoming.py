@@ -6,6 +6,7 @@ from contextlib import nullcontext
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection, transaction
 
+from geodata.homes import Areas
 from gridmap.services import bulk
 
 
@@ -51,6 +52,15 @@ SELECT p.id, p.location, gh.grid_id, ch.community_id
                                    WHERE ST_Covers(c.boundary, p.location) AND ({scope}) OFFSET 0) x
               ORDER BY x.id, c.code) ch ON ch.id = p.id
  WHERE ({scope})"""
+
+
+def home_areas(cursor) -> tuple[Areas, Areas]:
+    """The published grids and the communities, for the same rule as :func:`homes_sql` on points in
+    memory (geodata.homes: a bulk import places a million converted points before storing them)."""
+    cursor.execute("SELECT id, code, ST_AsBinary(boundary) FROM gridmap_grid WHERE status = 'published'")
+    grids = Areas.from_wkb(cursor.fetchall())
+    cursor.execute("SELECT id, code, ST_AsBinary(boundary) FROM gridmap_community")
+    return grids, Areas.from_wkb(cursor.fetchall())
 
 
 # Why raw SQL: one statement re-homes every household in scope (see homes_sql for the rule). The WHERE
