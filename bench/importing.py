@@ -133,8 +133,8 @@ def run(results: Results, city, *, households: int, repeat: int, full: bool, nai
         result = outcome[crs]
         assert result.ok and result.imported == households, result.errors[:3]
         results.add(Row(work, f"project: import_households_csv({crs} file)", "project", households, samples, peak,
-                        anchor, 2, note=f"validation, {'GCJ-02 → WGS84, ' if crs == 'GCJ02' else ''}COPY, grid "
-                                        f"join, indexes; {result.in_grid:,} in a grid"))
+                        anchor, 2, note=f"validation, {'GCJ-02 → WGS84, ' if crs == 'GCJ02' else ''}grid and "
+                                        f"community, sealing, COPY, indexes; {result.in_grid:,} in a grid"))
     sample = _naive_rows(paths["WGS84"], naive_sample)
     results.add(Row(work, "naive: csv.reader loop, a Grid query and Household.save() per row", "naive", households,
                     *measure(lambda: _naive_import(sample), repeat=repeat, teardown=_naive_cleanup), anchor, 2,
