@@ -5,7 +5,7 @@ for one million synthetic ID numbers and one million phones — what the city lo
 before COPY — against anchors measured in the same run: the bare ``AESGCM.encrypt`` call per value (the
 cryptography library's floor for per-value GCM, nonce and framing left out) and a keyed BLAKE2b per value
 (the usual blind index). Budget: sealing all three columns of both kinds ≤ 2.5 s — the ``sealed_columns``
-row, which is what ``sealed_fields.stage`` runs before the COPY of the city loader and the CSV import.
+row, which the city loader (through ``sealed_fields.stage``) and the CSV import (per slice) run before their COPY.
 
 Standalone: ``python -m bench.sealing --n 1000000`` (DEMO_MODE: the key derives from SECRET_KEY).
 """

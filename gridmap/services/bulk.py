@@ -84,23 +84,6 @@ def indexes_built_after(table: str):
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
-@contextmanager
-def work_mem(value: str | None):
-    """Raise work_mem for the body (inside a transaction), then put the previous value back."""
-    if value is None:
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('work_mem')")
-        previous = cursor.fetchone()[0]
-        cursor.execute("SELECT set_config('work_mem', %s, true)", [value])
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('work_mem', %s, true)", [previous])
-
-
 COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)   # signature, flags, header extension length
 COPY_TRAILER = b"\xff\xff"                              # a field count of -1
 

@@ -21,12 +21,15 @@ def homes_sql(points: str, scope: str = "TRUE", *, from_polygons: bool = False) 
     or three times with ``from_polygons``).
 
     Two plans for the same rule. Point by point (the default) suits a few thousand households: one
-    probe of the small grid and community indexes per point. For a whole table or a bulk import pass
+    probe of the small grid and community indexes per point. For a whole table pass
     ``from_polygons=True`` (``points`` then needs a GiST index on ``location``): each polygon probes the
     points' index once and ST_Covers reuses the polygon it has just prepared, where a probe per point
     scans a GiST leaf of ~200 polygon boxes (~25 µs a point: 25 s for a million households; this way
     takes 2-3 s, docs/performance.md). LATERAL ... OFFSET 0 pins that join order, which the planner's
     estimates for spatial joins get wrong at this size.
+
+    The bulk import applies the same rule to points it holds in memory, before they are stored
+    (:func:`home_areas` and geodata/homes.py; tests/test_homes_rule.py checks both agree).
     """
     if not from_polygons:
         return f"""
