@@ -1,12 +1,13 @@
 """Import households from a CSV or XLSX file: all or nothing, vectorised, streamed with COPY.
 
 One core for every way in (the ``import_households`` command, the upload page and its worker, the
-tests, the benchmark). The file is read (services/household_files.py), then taken in slices of
-CHUNK_ROWS rows: each slice is validated, converted to WGS84, placed in its grid and community (the
-home rule, geodata/homes.py, on the polygons read once), its phones and ID numbers are sealed, and its
-rows go out in COPY's binary format straight into the household table, while PostgreSQL writes the
-previous slice on the other core. Rows whose external id (外部编号) is already stored update that
-household instead (a file imported twice gives no duplicates).
+tests, the benchmark). The file is read (services/household_files.py), then taken in slices
+(services/household_slices.py, two threads): each slice is validated, converted to WGS84, placed in its
+grid and community (the home rule, geodata/homes.py, on the polygons read once), its phones and ID
+numbers are sealed, and its rows go out in COPY's binary format straight into the household table
+(services/household_copy.py), while PostgreSQL writes one slice and the threads prepare the next. Rows
+whose external id (外部编号) is already stored update that household instead (a file imported twice
+gives no duplicates).
 
 Any error saves nothing (everything runs in one transaction, which a refusal rolls back) and comes back
 as (row, column, reason), rows numbered as a spreadsheet shows them (the header is row 1). A dry run

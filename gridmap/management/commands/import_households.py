@@ -9,8 +9,7 @@ from gridmap.services.household_files import UnreadableFile
 from gridmap.services.household_import import import_households
 
 BAR_WIDTH = 30
-STAGES = {"read": "读取", "validate": "校验", "convert": "坐标转换", "copy": "COPY", "check": "核对",
-          "write": "写入", "done": "完成"}
+STAGES = {"read": "读取", "check": "核对", "validate": "校验与转换", "write": "写入", "done": "完成"}
 
 
 class Command(BaseCommand):

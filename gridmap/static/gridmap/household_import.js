@@ -8,8 +8,7 @@
   var root = document.getElementById("import-root");
   var state = {map: null, layer: null, job: null, timer: null};
   var STAGES = {start: gettext("开始"), read: gettext("读取文件"), validate: gettext("逐行校验"),
-                convert: gettext("坐标转换"), copy: gettext("载入数据库"), check: gettext("数据库核对"),
-                write: gettext("写入住户"), done: gettext("完成")};
+                check: gettext("数据库核对"), write: gettext("写入住户"), done: gettext("完成")};
 
   function url(template, id) { return template.replace(/0(\/[a-z]*)?$/, String(id) + "$1"); }
 
