@@ -24,6 +24,9 @@ def test_a_preview_shows_counts_points_and_the_commit_button_and_a_bad_file_its_
     view.login("jiedao")
     page = view.page
     page.goto(live_app + "/households/import/")
+    # the street's published grids are outlined on the preview map before any upload
+    page.wait_for_selector("#import-map svg path", state="attached", timeout=30_000)
+    assert page.locator("#import-map svg path").count() >= 10
     page.select_option("#import-crs", "WGS84")
     page.set_input_files("#import-file", {"name": "good.csv", "buffer": good, "mimeType": "text/csv"})
     page.click("#import-form button[type=submit]")

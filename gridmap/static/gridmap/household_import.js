@@ -97,7 +97,20 @@
       headers: {"X-CSRFToken": document.querySelector("input[name=csrfmiddlewaretoken]").value}}).then(answer);
   }
 
-  function init(map) { state.map = map; }
+  // The published grids the user may see, outlined behind the preview points: where the file's rows
+  // land, before anything is saved.
+  function init(map) {
+    state.map = map;
+    if (!root) { return; }
+    fetch(root.dataset.grids, {credentials: "same-origin"}).then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (grids) {
+        if (!grids || !grids.features || !grids.features.length) { return; }
+        var outlines = L.geoJSON(grids, {style: {color: "#b71c1c", weight: 1, fillOpacity: 0.04}, interactive: false})
+          .addTo(map);
+        outlines.bringToBack();
+        if (!state.layer) { map.fitBounds(outlines.getBounds(), {animate: false}); }
+      });
+  }
 
   window.HouseholdImport = {init: init};
   if (root) {
