@@ -204,7 +204,6 @@ def mask_name(value: str) -> str:
     return value[:1] + "*" * max(len(value) - 1, 1)
 
 
-
 # -- Planner dashboard (issue #6) ------------------------------------------------------------------------
 
 DASHBOARD_ROLES = (Role.SYSTEM_ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_STAFF, Role.PLANNER)

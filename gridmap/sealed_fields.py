@@ -43,9 +43,10 @@ from gridmap import batch_gcm
 from gridmap.services import bulk
 
 KINDS = {"id_number": 1, "phone": 2}
-SEALED_LENGTH = {"id_number": 1 + 12 + 18 + 16, "phone": 1 + 12 + 11 + 16}
-MASK_PATTERN = {"id_number": r"^[0-9]{6}\*{8}[0-9]{3}[0-9X]$", "phone": r"^1[3-9][0-9]\*{4}[0-9]{4}$"}
 _NONCE = 12
+PLAIN_LENGTH = {"id_number": 18, "phone": 11}   # every valid value of a kind has this length
+SEALED_LENGTH = {kind: 1 + _NONCE + n + 16 for kind, n in PLAIN_LENGTH.items()}   # key id, nonce, text, tag
+MASK_PATTERN = {"id_number": r"^[0-9]{6}\*{8}[0-9]{3}[0-9X]$", "phone": r"^1[3-9][0-9]\*{4}[0-9]{4}$"}
 BATCH_MIN = 256
 _CODES = np.full(256, 255, dtype=np.uint8)  # byte → 4-bit code for the blind index; 255 = not packable
 _CODES[np.frombuffer(b"0123456789X", dtype=np.uint8)] = np.arange(11)
@@ -280,7 +281,7 @@ def sealed_columns(kind: str, values) -> tuple[np.ndarray, np.ndarray, np.ndarra
     """The bulk path: non-empty values of the kind's one length (validated: digits and X) → sealed (n, w)
     uint8, digests (n, 16) uint8 and masked forms (bytes array), without a Python object per value."""
     array = np.asarray(values, dtype=_STR)
-    width = SEALED_LENGTH[kind] - 1 - _NONCE - 16
+    width = PLAIN_LENGTH[kind]
     try:
         raw = array.astype(f"S{width}").view(np.uint8).reshape(-1, width)
     except UnicodeEncodeError:
@@ -310,7 +311,7 @@ def stage(cursor, table: str, keys: np.ndarray, values, kind: str) -> int:
                    "ON COMMIT DROP")
     if not len(chosen):
         return 0
-    width = SEALED_LENGTH[kind] - 1 - _NONCE - 16
+    width = PLAIN_LENGTH[kind]
     sealed, digests, masked = sealed_columns(kind, chosen)
     sealed_len = sealed.shape[1]
     record = np.dtype([("fields", ">i2"), ("len_key", ">i4"), ("key", ">i8"), ("len_sealed", ">i4"),

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from django.contrib.gis.db import models
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Left
 from django.db.models.lookups import Exact, Range
-from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
 from gridmap.sealed_fields import sealed_property

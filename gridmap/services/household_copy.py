@@ -37,11 +37,9 @@ def seal_slice(rows: dict) -> dict:
     for kind in SEALED:
         values = rows[kind]
         present = values != ""
-        width = sealed_fields.SEALED_LENGTH[kind]
-        plain = width - 1 - 12 - 16
-        sealed = np.zeros((len(values), width), dtype=np.uint8)
+        sealed = np.zeros((len(values), sealed_fields.SEALED_LENGTH[kind]), dtype=np.uint8)
         digest = np.zeros((len(values), 16), dtype=np.uint8)
-        masked = np.zeros(len(values), dtype=f"S{plain}")
+        masked = np.zeros(len(values), dtype=f"S{sealed_fields.PLAIN_LENGTH[kind]}")
         if present.any():
             sealed[present], digest[present], masked[present] = sealed_fields.sealed_columns(kind, values[present])
         secrets[kind] = (present, sealed, digest, masked)
@@ -69,8 +67,10 @@ def household_fields(rows: dict, secrets: dict, lon: np.ndarray, lat: np.ndarray
     fields += [_constant(crs.encode(), m), _constant(np.array(micros, ">i8").tobytes(), m)]
     for kind in SEALED:
         present, sealed, digest, masked = (part[chosen] for part in secrets[kind])
+        masked_data, masked_lengths = bulk.fixed_field(masked)
+        masked_lengths[~present] = 0   # no value: the empty masked form, not NULL
         fields += [bulk.fixed_field(sealed, null=~present), bulk.fixed_field(digest, null=~present),
-                   (masked.view(np.uint8).reshape(m, masked.dtype.itemsize), np.where(present, masked.dtype.itemsize, 0).astype(np.int32))]
+                   (masked_data, masked_lengths)]
     return fields
 
 
