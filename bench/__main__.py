@@ -44,8 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     from bench import assignment, coverage, importing, layers
     from bench.harness import Results, Row
     from geodata.synth import build_city
-    from gridmap.services.city_loader import load_city
-    from gridmap.services.demo_accounts import ensure_demo_accounts
+    from gridmap.services.layers.city_loader import load_city
+    from gridmap.services.accounts.demo_accounts import ensure_demo_accounts
 
     params = {"households": size["households"], "grids": size["grids"], "stations": size["stations"], "seed": SEED,
               "repeat": args.repeat, "families": sorted(only)}

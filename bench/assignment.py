@@ -89,7 +89,7 @@ def _execute(sql: str, params=None) -> int:
 
 
 def run_edit(results: Results, *, repeat: int) -> None:
-    from gridmap.services.rehoming import rehome_households
+    from gridmap.services.grids.rehoming import rehome_households
 
     with connection.cursor() as cursor:
         cursor.execute("SET max_parallel_workers_per_gather = 0")
@@ -131,7 +131,7 @@ def run_edit(results: Results, *, repeat: int) -> None:
 
 
 def run_assign_all(results: Results, city, *, households: int, repeat: int, naive_sample: int) -> None:
-    from gridmap.services.rehoming import rehome_households
+    from gridmap.services.grids.rehoming import rehome_households
 
     with connection.cursor() as cursor:   # the state after a bulk load without grids
         cursor.execute("UPDATE gridmap_household SET grid_id = NULL, community_id = NULL")

@@ -76,7 +76,7 @@ def prepare_city(households: int, *, grids: int | None = None, stations: int = 2
     from django.db import connection
 
     from geodata.synth import build_city
-    from gridmap.services.city_loader import load_city
+    from gridmap.services.layers.city_loader import load_city
 
     load_city(build_city(households, n_grids=grids or max(households // 500, 5), n_stations=stations, seed=seed))
     with connection.cursor() as cursor:

@@ -22,7 +22,7 @@ WORKLOAD = "export a street admin's households ({fmt})"
 
 
 def _project(user, fmt: str):
-    from gridmap.services.exports import export_layer
+    from gridmap.services.layers.exports import export_layer
 
     def go():
         result = export_layer(user, "households", fmt)
@@ -105,7 +105,7 @@ def main() -> None:
     from bench.database import describe_machine, prepare_city
 
     prepare_city(args.households)
-    from gridmap.services.demo_accounts import ensure_demo_accounts
+    from gridmap.services.accounts.demo_accounts import ensure_demo_accounts
 
     ensure_demo_accounts("bench-only-password")
     from bench.harness import Results

@@ -27,7 +27,7 @@ def _pick_edit():
 
     from gridmap.models import Grid, Profile, Role
     from gridmap.queries.grid_topology import longest_shared_edge
-    from gridmap.services.grid_shapes import to_geos
+    from gridmap.services.grids.shapes import to_geos
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT grid_id FROM gridmap_household WHERE grid_id IS NOT NULL GROUP BY grid_id"
@@ -49,8 +49,8 @@ def _pick_edit():
 
 
 def _publish_once(user, grid, neighbour, mine, other) -> None:
-    from gridmap.services.grid_editing import save_grid_boundary
-    from gridmap.services.grid_publishing import publish_community
+    from gridmap.services.grids.editing import save_grid_boundary
+    from gridmap.services.grids.publishing import publish_community
 
     save_grid_boundary(user, neighbour.pk, other, neighbour.version)   # give up the strip first,
     save_grid_boundary(user, grid.pk, mine, grid.version)              # then take it: never an overlap
@@ -126,7 +126,7 @@ def main() -> None:
 
     prepare()
     from geodata.synth import build_city
-    from gridmap.services.city_loader import load_city
+    from gridmap.services.layers.city_loader import load_city
 
     load_city(build_city(args.households, n_grids=args.grids or args.households // 200,
                          n_stations=max(3, args.households // 500)))

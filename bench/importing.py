@@ -38,7 +38,7 @@ INSERT INTO gridmap_household (external_id, location, community_id, grid_id, add
     other_difficulty, source_crs, updated_at)
 SELECT r.external_id, r.location, cc.community_id, gg.grid_id, r.address, r.head_name,
        coalesce(r.residents, 1), 'permanent', FALSE, FALSE, FALSE, FALSE, FALSE, FALSE,
-       FALSE, 'WGS84', now()  -- phone/ID number not stored: the anchor does not seal (gridmap.sealed_fields)
+       FALSE, 'WGS84', now()  -- phone/ID number not stored: the anchor does not seal (gridmap.storage.sealed_fields)
   FROM raw_import r
   LEFT JOIN (SELECT DISTINCT ON (x.id) x.id, g.id AS grid_id
                FROM gridmap_grid g
@@ -86,7 +86,7 @@ class _EmptiedTable:
 def _raw_pipeline(path: Path, *, indexes_after: bool) -> None:
     from contextlib import nullcontext
 
-    from gridmap.services.bulk import indexes_built_after
+    from gridmap.storage.bulk import indexes_built_after
 
     with connection.cursor() as cursor:
         cursor.execute(RAW_STAGING)
@@ -101,7 +101,7 @@ def _raw_pipeline(path: Path, *, indexes_after: bool) -> None:
 
 
 def run(results: Results, city, *, households: int, repeat: int, full: bool, naive_sample: int) -> None:
-    from gridmap.services.household_import import import_households_csv
+    from gridmap.services.households.importing import import_households_csv
 
     directory = Path(tempfile.mkdtemp(prefix="gridmap-bench-"))
     paths = write_files(city, directory)
@@ -185,7 +185,7 @@ def run_web_upload(results: Results, street_admin, *, repeat: int) -> None:
     from django.test import Client
 
     from gridmap import policy
-    from gridmap.services.household_import import import_households
+    from gridmap.services.households.importing import import_households
 
     sample = policy.households_for(street_admin).order_by("id")[:WEB_ROWS]
     frame = pd.DataFrame([{"经度": round(h.location.x, 7), "纬度": round(h.location.y, 7), "地址": h.address,

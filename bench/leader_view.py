@@ -132,7 +132,7 @@ def _wrk(url: str, cookie: str) -> dict:
 
 
 def http_row(results, user, grid, n: int, anchor: str):
-    from gridmap.session_store import SessionStore
+    from gridmap.storage.session_store import SessionStore
 
     from bench.harness import Row
     from bench.open_api import _serve

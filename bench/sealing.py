@@ -1,6 +1,6 @@
 """Sealing personal data at rest (issue #9): 1M ID numbers + 1M phones, beside the library's own loop.
 
-Rows: the project's bulk helpers (gridmap.sealed_fields ``seal_many``, ``digest_many``, ``mask_many``)
+Rows: the project's bulk helpers (gridmap.storage.sealed_fields ``seal_many``, ``digest_many``, ``mask_many``)
 for one million synthetic ID numbers and one million phones — what the city loader and the CSV import do
 before COPY — against anchors measured in the same run: the bare ``AESGCM.encrypt`` call per value (the
 cryptography library's floor for per-value GCM, nonce and framing left out) and a keyed BLAKE2b per value
@@ -33,7 +33,7 @@ def _values(n: int) -> tuple[list[str], list[str]]:
 def rows(n: int = N, repeat: int = 5) -> list[Row]:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    from gridmap import sealed_fields as sf
+    from gridmap.storage import sealed_fields as sf
 
     ids, phones = _values(n)
     items = 2 * n

@@ -36,7 +36,8 @@ def run(results: Results, admin, *, households: int, repeat: int) -> None:
     import pandas as pd
 
     from geodata.coverage import stations_cover
-    from gridmap import policy, scenarios
+    from gridmap import policy
+    from gridmap.planner import scenarios
     from gridmap.models import ServiceStation
     from gridmap.queries.coverage import coverage_arrays
     from gridmap.queries.what_if import StationChange, coverage_delta

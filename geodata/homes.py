@@ -1,6 +1,6 @@
 """Which area covers each point: the home rule of households, on arrays in memory.
 
-The rule is the one ``gridmap.services.rehoming.homes_sql`` states in SQL, for a bulk import that has
+The rule is the one ``gridmap.services.grids.rehoming.homes_sql`` states in SQL, for a bulk import that has
 a million converted points in memory before any of them is in the database: a point belongs to the
 area whose polygon *covers* it (its boundary counts as inside), and where two areas cover it (a point
 on a shared edge) the lowest code wins; a point no area covers gets none. tests/test_homes_rule.py

@@ -15,7 +15,7 @@ class GridMapConfig(AppConfig):
 
 def data_key_check(app_configs=None, **kwargs):
     """gridmap.E101: the personal-data key settings must be usable (required outside DEMO_MODE/DEBUG)."""
-    from gridmap.sealed_fields import configuration_problem
+    from gridmap.storage.sealed_fields import configuration_problem
 
     problem = configuration_problem()
     return [checks.Error(problem, hint="GRIDMAP_DATA_KEY / GRIDMAP_DATA_KEY_ID / GRIDMAP_DATA_OLD_KEYS, see "

@@ -99,7 +99,7 @@ LOGIN_REDIRECT_URL = "street-map"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: every request renews the 30-minute window
-SESSION_ENGINE = "gridmap.session_store"  # renewals commit without waiting for fsync (see the module)
+SESSION_ENGINE = "gridmap.storage.session_store"  # renewals commit without waiting for fsync (see the module)
 SESSION_ABSOLUTE_SECONDS = envint("SESSION_ABSOLUTE_SECONDS", 8 * 3600)  # however active the user is
 SESSION_COOKIE_HTTPONLY = True
 LOCKOUT_FAILURES = envint("LOCKOUT_FAILURES", 5)
@@ -217,7 +217,7 @@ PAGE_CACHE_MAX_BYTES = envint("PAGE_CACHE_MAX_BYTES", 512 * 1024)
 # Integration tokens ("Authorization: Token <key>") expire after this many seconds (default 30 days).
 TOKEN_LIFETIME_SECONDS = envint("TOKEN_LIFETIME_SECONDS", 30 * 24 * 3600)
 
-# Personal data sealed at rest (gridmap/sealed_fields.py): AES-256-GCM key, base64 of 32 bytes; required
+# Personal data sealed at rest (gridmap/storage/sealed_fields.py): AES-256-GCM key, base64 of 32 bytes; required
 # outside DEMO_MODE/DEBUG (system check gridmap.E101). Rotation: a new key and id, the old ones in OLD_KEYS.
 GRIDMAP_DATA_KEY = env("GRIDMAP_DATA_KEY")
 GRIDMAP_DATA_KEY_ID = envint("GRIDMAP_DATA_KEY_ID", 1)

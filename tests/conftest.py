@@ -24,7 +24,7 @@ ROLE_USERS = {
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the demo street once, committed, so a live server process sees it too."""
-    from gridmap.services.demo_accounts import ensure_demo_accounts
+    from gridmap.services.accounts.demo_accounts import ensure_demo_accounts
 
     from django.db import connection
 

@@ -18,7 +18,7 @@ EAST, WEST = "110105001001", "110105001002"
 @pytest.fixture
 def small_people(small_street, django_user_model):
     """Clients logged in as a system admin, the small street's admin, 东社区's staff and a planner."""
-    from gridmap.services.rehoming import rehome_households
+    from gridmap.services.grids.rehoming import rehome_households
 
     rehome_households(household_ids=[h.pk for h in small_street["households"].values()])
     homes = small_street["households"]

@@ -22,7 +22,7 @@ from gridmap.models import (
     AssignmentRole, CentralHousehold, CentralLink, Community, Grid, GridAssignment, HelpPair, Household, Member,
 )
 from gridmap.models.accounts import Role
-from gridmap.services.rehoming import rehome_households
+from gridmap.services.grids.rehoming import rehome_households
 from tests.access_matrix import ROLES, RULES, Rule
 
 UNMASKED = re.compile(r"(?<!\d)(\d{17}[\dXx]|1[3-9]\d{9})(?!\d)")

@@ -15,7 +15,7 @@ from gridmap.models import (
 )
 from gridmap.policy import grids_for
 from gridmap.queries.coverage import coverage_arrays, grid_coverage
-from gridmap.services.rehoming import rehome_households
+from gridmap.services.grids.rehoming import rehome_households
 
 GEOD = Geod(ellps="WGS84")
 

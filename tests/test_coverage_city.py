@@ -12,7 +12,7 @@ from geodata.synth import build_city
 from gridmap.models import Grid
 from gridmap.queries.coverage import grid_coverage
 from gridmap.queries.coverage_areas import area_coverage
-from gridmap.services.city_loader import load_city
+from gridmap.services.layers.city_loader import load_city
 from tests.test_coverage import assert_same, frame_of, vectorised_report
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 
 from gridmap.models import Grid, GridStatus
-from gridmap.services.grid_codes import next_grid_codes
+from gridmap.services.grids.codes import next_grid_codes
 
 
 def box(x0, y0, x1, y1) -> MultiPolygon:

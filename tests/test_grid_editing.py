@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from gridmap.models import AuditEvent, Grid, GridStatus, GridVersion, Household, Profile, Role
-from gridmap.services.rehoming import rehome_households
+from gridmap.services.grids.rehoming import rehome_households
 
 EAST, EAST1, EAST2, WEST1 = "110105001001", "110105001001001", "110105001001002", "110105001002001"
 

@@ -9,7 +9,7 @@ from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
 from django.test import Client
 
 from gridmap.models import Grid, GridStatus, Household, Profile, Role
-from gridmap.services.rehoming import rehome_households
+from gridmap.services.grids.rehoming import rehome_households
 
 A, E2 = 6378137.0, 0.00669437999014  # WGS84
 

@@ -7,7 +7,7 @@ import numpy as np
 from django.db import connection
 
 from geodata.homes import NONE, Points
-from gridmap.services.rehoming import home_areas, homes_sql
+from gridmap.services.grids.rehoming import home_areas, homes_sql
 
 
 def _sql_homes(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from gridmap import sealed_fields
+from gridmap.storage import sealed_fields
 from gridmap.models import AuditEvent, Household, Visit
 from tests.people_support import household_in, leader_grid, other_grid_in_community, post
 

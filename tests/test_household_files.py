@@ -5,9 +5,9 @@ import pytest
 from django.db import connection
 
 from gridmap.models import Household
-from gridmap.services.household_files import read_table
-from gridmap.services.household_import import import_households
-from gridmap.services.household_template import household_template_xlsx
+from gridmap.services.households.files import read_table
+from gridmap.services.households.importing import import_households
+from gridmap.services.households.template import household_template_xlsx
 from tests.household_files_support import HEADER, IDS, csv_bytes, hostile_cases, xlsx_bytes
 
 WEST, EAST, OTHER = (116.402, 39.904), (116.407, 39.904), (116.415, 39.904)

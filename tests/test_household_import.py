@@ -8,8 +8,8 @@ from django.db import connection
 
 from geodata.crs import from_wgs84
 from gridmap.models import Household
-from gridmap.services import bulk
-from gridmap.services.household_import import MAX_ERRORS, import_households_csv
+from gridmap.storage import bulk
+from gridmap.services.households.importing import MAX_ERRORS, import_households_csv
 
 HEADER = "经度,纬度,地址,户主,电话,身份证号,人数,外部编号\n"
 # Points inside the three grids of fixtures/small_street.geojson (WGS84).

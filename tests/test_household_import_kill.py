@@ -16,7 +16,7 @@ import pytest
 from django.db import connection
 
 from gridmap.models import Household, ImportJob, ImportStatus
-from gridmap.services import household_import_jobs as jobs
+from gridmap.services.households import import_jobs as jobs
 from tests.household_files_support import csv_bytes
 
 N = 100_000   # large enough that each step of the worker lasts long enough to be hit (0.1-1 s)

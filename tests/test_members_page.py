@@ -6,9 +6,10 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from gridmap import policy, sealed_fields
+from gridmap import policy
+from gridmap.storage import sealed_fields
 from gridmap.models import AuditEvent, Member
-from gridmap.services.members import HEADERS
+from gridmap.services.people.members import HEADERS
 
 MANAGERS = ("system_admin", "street_admin", "community_staff")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.apps import apps
 
-from gridmap.personal_data import CLASSIFICATION, GENERAL, PERSONAL, SENSITIVE, classification_of
+from gridmap.models.personal_data import CLASSIFICATION, GENERAL, PERSONAL, SENSITIVE, classification_of
 
 
 def concrete_fields():
@@ -15,7 +15,7 @@ def concrete_fields():
 
 def test_every_model_field_is_classified():
     missing = [f"{m}.{f}" for m, f in concrete_fields() if classification_of(m, f) is None]
-    assert missing == [], f"classify these fields in gridmap/personal_data.py: {missing}"
+    assert missing == [], f"classify these fields in gridmap/models/personal_data.py: {missing}"
 
 
 def test_the_classification_names_no_field_that_does_not_exist():

@@ -15,7 +15,7 @@ from gridmap import policy
 from gridmap.models import Grid
 from gridmap.queries.coverage import grid_coverage
 from gridmap.queries.heat import heat_cells
-from gridmap.services.rehoming import rehome_households
+from gridmap.services.grids.rehoming import rehome_households
 
 SMALL = "110105001"  # the small_street fixture's street code
 

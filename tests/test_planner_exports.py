@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from gridmap import policy
 from gridmap.models import AuditEvent, Grid
-from gridmap.planner_exports import COLUMNS, neutralise
+from gridmap.planner.exports import COLUMNS, neutralise
 from gridmap.queries.coverage import grid_coverage
 from gridmap.queries.coverage_areas import area_coverage
 

@@ -15,8 +15,8 @@ from gridmap.models import AuditEvent, Grid, Household, ServiceStation, StationP
 from gridmap.queries.coverage import coverage_arrays, grid_coverage
 from gridmap.queries.coverage_areas import area_coverage
 from gridmap.queries.what_if import StationChange, coverage_delta
-from gridmap.scenarios import what_if
-from gridmap.services.rehoming import rehome_households
+from gridmap.planner.scenarios import what_if
+from gridmap.services.grids.rehoming import rehome_households
 
 SUMMED = ("households", "covered", "linked", "central", "central_links", "central_off_band", "fulltime",
           "vulnerable", "vulnerable_uncovered")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.contrib.gis.geos import GEOSGeometry
 
 from gridmap.models import GridStatus, Household
-from gridmap.services.rehoming import rehome_households
+from gridmap.services.grids.rehoming import rehome_households
 
 
 def grid_codes(small_street) -> dict[str, str | None]:
@@ -73,7 +73,7 @@ def test_rehoming_everything_follows_the_same_rule_as_rehoming_a_few(small_stree
 def test_rehoming_most_of_the_table_sets_indexes_aside_and_gives_the_same_answer(small_street, monkeypatch):
     from django.db import connection
 
-    from gridmap.services import bulk
+    from gridmap.storage import bulk
 
     monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
     monkeypatch.setattr(bulk, "BULK_MAX_EXISTING", 10 ** 9)   # whatever the table holds: bulk mode

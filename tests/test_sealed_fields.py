@@ -10,10 +10,10 @@ import subprocess
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from gridmap import sealed_fields as sf
+from gridmap.storage import sealed_fields as sf
 from gridmap.apps import data_key_check
 from gridmap.models import AuditEvent, Household, Member
-from gridmap.services import members as member_service
+from gridmap.services.people import members as member_service
 from tests.people_support import household_in, leader_grid, post
 
 ID_RE, PHONE_RE = re.compile(r"\d{17}[\dXx]"), re.compile(r"1[3-9]\d{9}")
@@ -208,7 +208,7 @@ def test_the_masked_shape_check_accepts_exactly_the_mask_pattern(db, kind, candi
 def test_import_stages_only_sealed_values(small_street):
     import io
 
-    from gridmap.services.household_import import import_households_csv
+    from gridmap.services.households.importing import import_households_csv
 
     same_id = Household.objects.filter(id_number_digest=sf.digest("id_number", "11010519000707003X"))  # new to the DB
     before = same_id.count()

@@ -1,4 +1,4 @@
-"""Session renewals through gridmap.session_store: still written on every request (idle timeout)."""
+"""Session renewals through gridmap.storage.session_store: still written on every request (idle timeout)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,11 +6,11 @@ import datetime as dt
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from gridmap.session_store import SessionStore
+from gridmap.storage.session_store import SessionStore
 
 
 def test_every_request_still_renews_the_idle_window(client_for, settings):
-    assert settings.SESSION_ENGINE == "gridmap.session_store"
+    assert settings.SESSION_ENGINE == "gridmap.storage.session_store"
     client = client_for("street_admin")
     key = client.cookies[settings.SESSION_COOKIE_NAME].value
     Session.objects.filter(pk=key).update(expire_date=timezone.now() + dt.timedelta(minutes=1))

@@ -32,7 +32,7 @@ def _setup(size: dict) -> str:
     from django.db import connection
 
     from geodata.synth import build_city
-    from gridmap.services.city_loader import load_city
+    from gridmap.services.layers.city_loader import load_city
 
     load_city(build_city(size["households"], n_grids=size["grids"], n_stations=size["stations"], seed=SEED))
     with connection.cursor() as cursor:

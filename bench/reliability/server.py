@@ -34,7 +34,7 @@ class Gunicorn:
         self.env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "false", "DEMO_MODE": str(demo).lower(),
                     "SECRET_KEY": secrets.token_urlsafe(50), "DB_CONN_MAX_AGE": "600", "TILE_URL": "",
                     "LOG_LEVEL": "CRITICAL"}  # the 503s of a fault run would flood the console otherwise
-        from gridmap import sealed_fields   # the keys the data was sealed with (Django is set up by now)
+        from gridmap.storage import sealed_fields
 
         self.env.update(sealed_fields.key_environment())
         self.process: subprocess.Popen | None = None

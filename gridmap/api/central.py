@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gridmap.api.jsonapi import body, endpoint, reply
-from gridmap.services import central as service
+from gridmap.services.people import central as service
 
 
 @require_http_methods(["GET", "POST", "DELETE"])

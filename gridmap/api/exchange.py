@@ -13,8 +13,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from geodata.io import MAX_BYTES
 from gridmap.api.jsonapi import endpoint, reply
-from gridmap.services import exports, layer_import
-from gridmap.services.layer_rows import refused
+from gridmap.services.layers import exports
+from gridmap.services.layers import importing as layer_import
+from gridmap.services.layers.rows import refused
 
 ENCODINGS = ("UTF-8", "GBK", "GB18030", "BIG5")
 

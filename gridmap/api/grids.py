@@ -18,8 +18,9 @@ from geodata.validation import GeometryRejected, load_json
 from gridmap import policy
 from gridmap.api.jsonapi import reply as _reply
 from gridmap.queries import grid_topology
-from gridmap.services import grid_editing, grid_publishing
-from gridmap.services.grid_shapes import EditRejected, check_grid_shape
+from gridmap.services.grids import editing as grid_editing
+from gridmap.services.grids import publishing as grid_publishing
+from gridmap.services.grids.shapes import EditRejected, check_grid_shape
 
 GEOJSON = "application/geo+json"
 
@@ -223,7 +224,7 @@ def community_choices(user) -> list[dict]:
 def grid_import(request: HttpRequest, pk: int) -> HttpResponse:
     """Multipart ``file`` (+ ``dry_run``=1 by default, ``source_crs``, ``encoding``): preview or create drafts."""
     from geodata.io import MAX_BYTES
-    from gridmap.services.grid_import import import_grids
+    from gridmap.services.grids.file_import import import_grids
 
     grid_editing.check_rights(request.user, pk)  # who may, before anything of the upload is read
     if not request.content_type.startswith("multipart/form-data"):

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gridmap.api.jsonapi import endpoint, reply
 from gridmap.models import ImportStatus
-from gridmap.services import household_import_jobs as jobs
+from gridmap.services.households import import_jobs as jobs
 from gridmap.services.refused import Refused
 
 

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gridmap.api.jsonapi import body, client_ip, date_field, endpoint, reply
 from gridmap.queries.grid_households import household_card
 from gridmap.queries.grid_page_cache import cached_grid_page
-from gridmap.services import household_care as care
+from gridmap.services.households import care as care
 from gridmap.services.refused import not_found
 
 

@@ -9,8 +9,8 @@ from gridmap import policy
 from gridmap.api.jsonapi import body, date_field, endpoint, int_field, reply
 from gridmap.models import AssignmentRole
 from gridmap.queries.staffing import staffing_layer
-from gridmap.services import members as member_service
-from gridmap.services import staffing
+from gridmap.services.people import members as member_service
+from gridmap.services.people import staffing
 from gridmap.services.refused import Refused, not_found
 
 PAGE_SIZE = 50

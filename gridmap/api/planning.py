@@ -10,7 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from gridmap import planning, policy
+from gridmap import policy
+from gridmap.planner import metrics as planning
 from gridmap.api.jsonapi import endpoint, reply
 from gridmap.queries.coverage import grid_coverage
 from gridmap.queries.heat import CELL_M, LAYERS, heat_cells

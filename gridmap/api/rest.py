@@ -106,7 +106,7 @@ def by_id(*fields: str, **choices) -> type[filters.FilterSet]:
 
 class Masked(serializers.CharField):
     """A personal value shown masked (``138****5678``, ``110105********002X``): the stored masked column
-    (the full value is sealed, see gridmap.sealed_fields); never writable here."""
+    (the full value is sealed, see gridmap.storage.sealed_fields); never writable here."""
 
     def __init__(self, **kwargs):
         super().__init__(read_only=True, **kwargs)

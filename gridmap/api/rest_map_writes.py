@@ -23,9 +23,9 @@ from gridmap import policy
 from gridmap.api.grids import _body as editor_body, _int as editor_int
 from gridmap.models import Grid
 from gridmap.models.stations import StationKind
-from gridmap.services import grid_editing
-from gridmap.services import stations as station_service
-from gridmap.services.grid_shapes import EditRejected
+from gridmap.services.grids import editing as grid_editing
+from gridmap.services.stations import editing as station_service
+from gridmap.services.grids.shapes import EditRejected
 from gridmap.services.refused import Refused
 
 IF_MATCH = OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,

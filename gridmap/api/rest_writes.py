@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from gridmap import policy
 from gridmap.models import ResidentType
 from gridmap.models.households import TAG_FIELDS
-from gridmap.services import household_care as care
+from gridmap.services.households import care as care
 from gridmap.services.refused import Refused
 
 

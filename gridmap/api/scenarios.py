@@ -10,11 +10,13 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gridmap import planning, policy, scenarios
+from gridmap import policy
+from gridmap.planner import metrics as planning
+from gridmap.planner import scenarios
 from gridmap.api.jsonapi import body, endpoint, reply
 from gridmap.api.planning import _check, _choice   # the dashboard's role check and choice parser
 from gridmap.queries.coverage_areas import area_coverage
-from gridmap.services.proposals import changes_of, save_proposal
+from gridmap.services.stations.proposals import changes_of, save_proposal
 from gridmap.services.refused import Refused, not_found
 
 MAX_SELECTION = 5000

@@ -1,5 +1,5 @@
 """Phones and ID numbers sealed at rest (issue #9): add ciphertext, digest and masked columns, seal the
-existing rows with the configured key (gridmap.sealed_fields), drop the plaintext, then constrain the new
+existing rows with the configured key (gridmap.storage.sealed_fields), drop the plaintext, then constrain the new
 columns. Reversible: going back opens every sealed value into the plaintext columns again."""
 
 from django.conf import settings
@@ -11,7 +11,7 @@ CHUNK = 50_000
 
 def seal_rows(apps, schema_editor):
     # Why SQL: one UPDATE per chunk from arrays; the ORM models of a migration have no sealing setters.
-    from gridmap import sealed_fields as sf
+    from gridmap.storage import sealed_fields as sf
 
     with schema_editor.connection.cursor() as cursor:
         for table, kinds in TABLES.items():
@@ -30,7 +30,7 @@ def seal_rows(apps, schema_editor):
 
 
 def open_rows(apps, schema_editor):
-    from gridmap import sealed_fields as sf
+    from gridmap.storage import sealed_fields as sf
 
     with schema_editor.connection.cursor() as cursor:
         for table, kinds in TABLES.items():

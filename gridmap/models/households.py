@@ -8,7 +8,7 @@ from django.db.models.functions import Left
 from django.db.models.lookups import Exact, Range
 from django.utils.translation import gettext_lazy as _
 
-from gridmap.sealed_fields import sealed_property
+from gridmap.storage.sealed_fields import sealed_property
 
 
 class DigitShape(models.Func):
@@ -89,7 +89,7 @@ class Household(models.Model):
                              related_name="households", verbose_name=_("网格"))
     address = models.CharField(_("地址"), max_length=200)
     head_name = models.CharField(_("户主"), max_length=50)
-    # Phone and ID number are sealed at rest (gridmap.sealed_fields): ciphertext, keyed digest, masked form.
+    # Phone and ID number are sealed at rest (gridmap.storage.sealed_fields): ciphertext, keyed digest, masked form.
     phone_sealed = models.BinaryField(_("电话（密文）"), null=True, editable=False)
     phone_digest = models.BinaryField(_("电话（索引）"), null=True, editable=False, db_index=True)
     phone_masked = models.CharField(_("电话"), max_length=11, blank=True, default="", db_default="",

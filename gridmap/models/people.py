@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from gridmap.models.households import sealed_constraints
-from gridmap.sealed_fields import sealed_property
+from gridmap.storage.sealed_fields import sealed_property
 
 
 class Member(models.Model):
@@ -16,7 +16,7 @@ class Member(models.Model):
     # import and after bulk loads). db_default so raw-SQL loaders that omit it stay valid.
     pinyin_initials = models.CharField(_("拼音首字母"), max_length=50, blank=True, default="", db_default="",
                                        db_index=True)
-    # Sealed at rest like a household's phone (gridmap.sealed_fields).
+    # Sealed at rest like a household's phone (gridmap.storage.sealed_fields).
     phone_sealed = models.BinaryField(_("电话（密文）"), null=True, editable=False)
     phone_digest = models.BinaryField(_("电话（索引）"), null=True, editable=False, db_index=True)
     phone_masked = models.CharField(_("电话"), max_length=11, blank=True, default="", db_default="",
@@ -40,7 +40,7 @@ class Member(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        from gridmap.services.members import pinyin_initials  # pypinyin stays out of model import time
+        from gridmap.services.people.members import pinyin_initials  # pypinyin stays out of model import time
 
         self.pinyin_initials = pinyin_initials(self.name)
         if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:

@@ -5,7 +5,7 @@ grid and community and hands PostGIS's WKB to shapely avoids building 10⁵ mode
 objects. Every function takes the scope queryset from ``gridmap.policy`` and embeds it as a sub-select,
 so an export never holds a row the map would not show to the same user. Rows come back in a fixed order
 (codes, then ids) so two exports of the same data are the same file. Phones and ID numbers come as
-their stored masked form and their sealed bytes (gridmap.sealed_fields): only a full export opens them.
+their stored masked form and their sealed bytes (gridmap.storage.sealed_fields): only a full export opens them.
 """
 from __future__ import annotations
 

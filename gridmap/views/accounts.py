@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from gridmap.models import AuditAction
 from gridmap.services import audit
 from gridmap.services.audit import client_address
-from gridmap.services.lockout import is_locked, record_attempt
+from gridmap.services.accounts.lockout import is_locked, record_attempt
 
 
 class LockoutAuthenticationForm(AuthenticationForm):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from geodata.writers import FORMATS, SPATIAL_FORMATS
 from gridmap import policy
-from gridmap.services.exports import FULL_LAYERS
+from gridmap.services.layers.exports import FULL_LAYERS
 
 LAYER_NAMES = {"streets": _("街道"), "communities": _("社区"), "grids": _("网格"), "stations": _("服务站"),
                "households": _("住户"), "links": _("中心户联系"), "members": _("人员")}

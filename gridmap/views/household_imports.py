@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 
 from geodata.crs import SOURCE_CRS
 from gridmap import policy
-from gridmap.services.household_import import MAX_ERRORS
-from gridmap.services.household_template import household_template_xlsx
+from gridmap.services.households.importing import MAX_ERRORS
+from gridmap.services.households.template import household_template_xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CRS_LABELS = {"WGS84": "WGS84（GPS、天地图）", "CGCS2000": "CGCS2000（天地图）", "GCJ02": "GCJ-02（高德、腾讯）",

@@ -10,8 +10,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from gridmap import policy
-from gridmap.services import members as member_service
-from gridmap.services.members import MAX_ROWS
+from gridmap.services.people import members as member_service
+from gridmap.services.people.members import MAX_ROWS
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -1,6 +1,6 @@
 """The planner's exports (issue #6): XLSX ledger, GeoJSON and GeoPackage of the figures per grid, and the
 printable A4 landscape map page. Thin: check the role, scope through the policy, call the one coverage
-query, format (``gridmap.planner_exports``), audit, reply with a safe ASCII file name."""
+query, format (``gridmap.planner.exports``), audit, reply with a safe ASCII file name."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
@@ -10,7 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from gridmap import planner_exports, planning, policy
+from gridmap import policy
+from gridmap.planner import exports as planner_exports
+from gridmap.planner import metrics as planning
 from gridmap.models import AssignmentRole, AuditAction, GridAssignment
 from gridmap.queries.coverage import grid_coverage
 from gridmap.queries.coverage_areas import area_coverage

@@ -11,9 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from gridmap import planning, policy
+from gridmap import policy
+from gridmap.planner import metrics as planning
 from gridmap.models import AuditAction
-from gridmap.planner_report import build_report
+from gridmap.planner.report import build_report
 from gridmap.queries import layers
 from gridmap.queries.coverage import grid_coverage
 from gridmap.queries.heat import heat_cells

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from gridmap.services.household_import_jobs import ProgressReporter, run
+from gridmap.services.households.import_jobs import ProgressReporter, run
 
 
 class Command(BaseCommand):

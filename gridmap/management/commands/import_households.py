@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from geodata.crs import SOURCE_CRS
-from gridmap.services.household_files import UnreadableFile
-from gridmap.services.household_import import import_households
+from gridmap.services.households.files import UnreadableFile
+from gridmap.services.households.importing import import_households
 
 BAR_WIDTH = 30
 STAGES = {"read": "读取", "check": "核对", "validate": "校验与转换", "write": "写入", "done": "完成"}

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from gridmap.models import Household, Street
-from gridmap.services.city_loader import load_city, table_counts
-from gridmap.services.demo_accounts import ensure_demo_accounts
+from gridmap.services.layers.city_loader import load_city, table_counts
+from gridmap.services.accounts.demo_accounts import ensure_demo_accounts
 
 DEFAULT_PASSWORD = "GridMap-demo-2026"
 

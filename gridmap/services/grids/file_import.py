@@ -15,8 +15,8 @@ from django.db import connection, transaction
 from geodata.grid_fit import fit_grid
 from geodata.io import read_polygon_file
 from geodata.validation import GeometryRejected, check_near, validate_shape
-from gridmap.services.grid_editing import _new_drafts, lock_community, summary
-from gridmap.services.grid_shapes import EditRejected, to_geos, working_siblings
+from gridmap.services.grids.editing import _new_drafts, lock_community, summary
+from gridmap.services.grids.shapes import EditRejected, to_geos, working_siblings
 
 MAX_ERRORS = 1000
 NAME_COLUMNS = ("name", "名称", "NAME", "Name", "网格名称")

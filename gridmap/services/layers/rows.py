@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from geodata.io import read_features
 from geodata.tables import is_table, read_table
 from geodata.validation import GeometryRejected
-from gridmap.services.grid_shapes import REASONS as SHAPE_REASONS
+from gridmap.services.grids.shapes import REASONS as SHAPE_REASONS
 from gridmap.services.refused import Refused
 
 MAX_ERRORS = 1000

@@ -9,9 +9,9 @@ import pandas as pd
 import shapely
 from django.db import connection, transaction
 
-from gridmap import sealed_fields
-from gridmap.services.members import refresh_initials
-from gridmap.services.rehoming import rehome_households
+from gridmap.storage import sealed_fields
+from gridmap.services.people.members import refresh_initials
+from gridmap.services.grids.rehoming import rehome_households
 
 if TYPE_CHECKING:
     from geodata.synth import City
@@ -153,7 +153,7 @@ def load_city(city: City) -> dict[str, int]:
         copy_frame(raw, "stage_area", _areas(city))
         copy_frame(raw, "stage_household", _households(city))
         h, m = city.households, city.members
-        for kind in ("phone", "id_number"):  # sealed vectorised before COPY (gridmap.sealed_fields)
+        for kind in ("phone", "id_number"):  # sealed vectorised before COPY (gridmap.storage.sealed_fields)
             sealed_fields.stage(raw, f"stage_household_{kind}", h["hid"].to_numpy(), _text(h[kind]), kind)
         sealed_fields.stage(raw, "stage_member_phone", m["mid"].to_numpy(), _text(m["phone"]), "phone")
         copy_frame(raw, "stage_station", _stations(city))

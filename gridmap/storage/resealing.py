@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
-from gridmap import sealed_fields
+from gridmap.storage import sealed_fields
 
 SEALED = {"gridmap_household": ("phone", "id_number"), "gridmap_member": ("phone",)}
 CHUNK = 50_000

@@ -18,7 +18,7 @@ Keys come from the environment only: ``GRIDMAP_DATA_KEY`` (base64 of 32 bytes) w
 key is ``GRIDMAP_INDEX_KEY`` or derived from the data key. Without DEMO_MODE/DEBUG a missing key is a
 system-check error; in demo mode and tests both keys derive from SECRET_KEY.
 
-Bulk paths use the ``*_many`` functions: values are sealed in batches of one length (gridmap.batch_gcm:
+Bulk paths use the ``*_many`` functions: values are sealed in batches of one length (gridmap.storage.batch_gcm:
 standard GCM, one AES call over all counter blocks, GHASH by table look-ups), and the digests and masks are
 computed as numpy arrays (one AES call over all blocks).
 """
@@ -39,8 +39,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from gridmap import batch_gcm
-from gridmap.services import bulk
+from gridmap.storage import batch_gcm
+from gridmap.storage import bulk
 
 KINDS = {"id_number": 1, "phone": 2}
 _NONCE = 12
@@ -137,7 +137,7 @@ def _seal_rows(kind: str, raw: np.ndarray) -> np.ndarray:
 
 def seal_many(kind: str, values: Sequence[str]) -> list[bytes | None]:
     """AES-256-GCM per value, fresh nonce each; ``None`` for an empty value. From BATCH_MIN values on,
-    values of one length are sealed together (gridmap.batch_gcm: same format, ~10x faster)."""
+    values of one length are sealed together (gridmap.storage.batch_gcm: same format, ~10x faster)."""
     if len(values) < BATCH_MIN:
         return _seal_each(kind, values)
     array = np.asarray(values, dtype=_STR)
@@ -274,7 +274,7 @@ def sealed_property(kind: str) -> property:
     def set_(obj, value):
         for name, column in columns(kind, value or "").items():
             setattr(obj, name, column)
-    return property(get, set_, doc=f"{kind}, sealed at rest (see gridmap.sealed_fields)")
+    return property(get, set_, doc=f"{kind}, sealed at rest (see gridmap.storage.sealed_fields)")
 
 
 def sealed_columns(kind: str, values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -190,7 +190,7 @@ def validate(frame: pd.DataFrame, headers: dict[str, str], first_row: int = 2) -
     errs.add("residents", ~whole, _("人数应为 1 到 99 的整数"))
     clean["residents"] = np.where(whole, count, 1).astype(np.int16)
     clean["id_number_shaped"] = shaped
-    clean["phone"], clean["id_number"] = phone, ids  # sealed before they reach the database (gridmap.sealed_fields)
+    clean["phone"], clean["id_number"] = phone, ids  # sealed before they reach the database (gridmap.storage.sealed_fields)
     for name in ("address", "head_name", "external_id"):
         clean[name] = text[name]
     errors, total = errs.result()

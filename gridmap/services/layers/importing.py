@@ -26,8 +26,8 @@ from geodata.validation import GeometryRejected, check_near, validate_shape
 from gridmap import policy
 from gridmap.models import Community, Grid, GridStatus, StationKind, Street
 from gridmap.services import audit
-from gridmap.services.grid_shapes import to_geos
-from gridmap.services.layer_rows import (
+from gridmap.services.grids.shapes import to_geos
+from gridmap.services.layers.rows import (
     Rows, column, forbidden, number_text, read_layer, text, unknown_layer,
 )
 
@@ -230,7 +230,7 @@ def _communities(frame, rows: Rows, locked: dict):
 
 
 def _stations(frame, rows: Rows, locked: dict):
-    from gridmap.services.station_rows import check_stations
+    from gridmap.services.stations.rows import check_stations
 
     return check_stations(frame, rows, locked, default_radius=settings.STATION_RADIUS_M,
                           kinds=_KIND_CHOICES["stations"])

@@ -1,11 +1,11 @@
 """Import households from a CSV or XLSX file: all or nothing, vectorised, streamed with COPY.
 
 One core for every way in (the ``import_households`` command, the upload page and its worker, the
-tests, the benchmark). The file is read (services/household_files.py), then taken in slices
-(services/household_slices.py, two threads): each slice is validated, converted to WGS84, placed in its
+tests, the benchmark). The file is read (services/households/files.py), then taken in slices
+(services/households/slices.py, two threads): each slice is validated, converted to WGS84, placed in its
 grid and community (the home rule, geodata/homes.py, on the polygons read once), its phones and ID
 numbers are sealed, and its rows go out in COPY's binary format straight into the household table
-(services/household_copy.py), while PostgreSQL writes one slice and the threads prepare the next. Rows
+(services/households/copy_stream.py), while PostgreSQL writes one slice and the threads prepare the next. Rows
 whose external id (外部编号) is already stored update that household instead (a file imported twice
 gives no duplicates).
 
@@ -24,12 +24,12 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from geodata.homes import NONE
-from gridmap.services import bulk
-from gridmap.services.household_copy import CopyStream, stage_records
-from gridmap.services.household_files import UnreadableFile, read_bytes, read_table
-from gridmap.services.household_rows import BLANK, MAX_ERRORS, RowError, canonical, declared_crs
-from gridmap.services.household_slices import SlicePlan, SliceTotals
-from gridmap.services.rehoming import home_areas
+from gridmap.storage import bulk
+from gridmap.services.households.copy_stream import CopyStream, stage_records
+from gridmap.services.households.files import UnreadableFile, read_bytes, read_table
+from gridmap.services.households.rows import BLANK, MAX_ERRORS, RowError, canonical, declared_crs
+from gridmap.services.households.slices import SlicePlan, SliceTotals
+from gridmap.services.grids.rehoming import home_areas
 
 
 # Re-import: the stored households that have one of the file's external ids (a hashed array probe).
@@ -37,7 +37,7 @@ _EXISTING = """
 SELECT h.external_id, h.id, h.community_id FROM gridmap_household h WHERE h.external_id = ANY(%s)
 """
 # Why SQL: an ID number another household held before this import (not the one a row updates) is
-# refused; the file's blind indexes (gridmap.sealed_fields) meet the stored ones in one hash join.
+# refused; the file's blind indexes (gridmap.storage.sealed_fields) meet the stored ones in one hash join.
 _ID_CLASHES = """
 SELECT s.key FROM household_import_id s JOIN gridmap_household h ON h.id_number_digest = s.digest
  WHERE h.id <= %s AND h.external_id IS DISTINCT FROM s.external_id

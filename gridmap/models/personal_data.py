@@ -21,7 +21,7 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
         "id": GENERAL, "external_id": GENERAL, "community": GENERAL, "grid": GENERAL, "source_crs": GENERAL,
         "updated_at": GENERAL, "residents": PERSONAL, "resident_type": PERSONAL, "address": PERSONAL,
         "head_name": PERSONAL, "location": SENSITIVE,
-        # sealed at rest (gridmap.sealed_fields): ciphertext and keyed digest keep the value's class
+        # sealed at rest (gridmap.storage.sealed_fields): ciphertext and keyed digest keep the value's class
         "phone_sealed": PERSONAL, "phone_digest": PERSONAL, "phone_masked": PERSONAL,
         "id_number_sealed": SENSITIVE, "id_number_digest": SENSITIVE, "id_number_masked": SENSITIVE,
         "is_party_member": SENSITIVE, "elderly_alone": SENSITIVE, "disabled": SENSITIVE, "low_income": SENSITIVE,

@@ -1,8 +1,8 @@
 """Household rows in COPY's binary format, and the thread that streams them to PostgreSQL.
 
-The import (services/household_import.py) computes every column of a household in memory: the point
+The import (services/households/importing.py) computes every column of a household in memory: the point
 as EWKB, grid and community, the cleaned text, the sealed phone and ID number with their blind index
-and masked form. This module lays them out as COPY records (services/bulk.py) and sends them, slice by
+and masked form. This module lays them out as COPY records (storage/bulk.py) and sends them, slice by
 slice, on the import's own connection and transaction, from a second thread: PostgreSQL writes one
 slice on one core while the importing thread prepares the next on the other.
 """
@@ -16,8 +16,8 @@ import numpy as np
 import psycopg2
 
 from geodata.homes import NONE
-from gridmap import sealed_fields
-from gridmap.services import bulk
+from gridmap.storage import sealed_fields
+from gridmap.storage import bulk
 
 # The columns a new household is written with, in the order of household_fields (its id comes from
 # the table's identity; resident_type and the care flags take their defaults for a new household).

@@ -7,7 +7,7 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection, transaction
 
 from geodata.homes import Areas
-from gridmap.services import bulk
+from gridmap.storage import bulk
 
 
 def homes_sql(points: str, scope: str = "TRUE", *, from_polygons: bool = False) -> str:
@@ -82,7 +82,7 @@ UPDATE gridmap_household h
 
 # Whole-table re-homing goes through a temporary table of the rows that change: when that is most of
 # the table (every household after a bulk load), the UPDATE runs with the plain indexes and the keys
-# set aside and rebuilt once (services/bulk.py): at 1M households, index upkeep and a deferred key
+# set aside and rebuilt once (storage/bulk.py): at 1M households, index upkeep and a deferred key
 # check per row cost several times the lookup and the write themselves (docs/performance.md).
 _CHANGES_SQL = """
 CREATE TEMP TABLE rehome_changes ON COMMIT DROP AS

@@ -14,9 +14,10 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from pypinyin import Style, lazy_pinyin
 
-from gridmap import policy, sealed_fields
+from gridmap import policy
+from gridmap.storage import sealed_fields
 from gridmap.models import AuditAction, AuditEvent, Member
-from gridmap.services.household_care import PHONE, _CONTROL
+from gridmap.services.households.care import PHONE, _CONTROL
 from gridmap.services.refused import Refused
 
 MAX_ROWS = 10_000

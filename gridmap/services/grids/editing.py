@@ -25,8 +25,8 @@ from django.utils.translation import gettext as _
 from geodata.validation import GeometryRejected, validate_line, validate_shape
 from gridmap import policy
 from gridmap.models import Community, Grid, GridStatus, GridVersion, Household
-from gridmap.services.grid_codes import next_grid_codes
-from gridmap.services.grid_shapes import EditRejected, check_grid_shape, to_geos
+from gridmap.services.grids.codes import next_grid_codes
+from gridmap.services.grids.shapes import EditRejected, check_grid_shape, to_geos
 
 
 def check_rights(user, community_id: int, *, publish: bool = False) -> None:

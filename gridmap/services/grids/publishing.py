@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from gridmap import policy
 from gridmap.models import AuditAction, Grid, GridStatus, GridVersion
 from gridmap.queries import grid_topology
-from gridmap.services.grid_editing import editable_grid, lock_community, summary
+from gridmap.services.grids.editing import editable_grid, lock_community, summary
 from gridmap.services import audit
-from gridmap.services.grid_shapes import EditRejected, check_grid_shape
-from gridmap.services.rehoming import rehome_households
+from gridmap.services.grids.shapes import EditRejected, check_grid_shape
+from gridmap.services.grids.rehoming import rehome_households
 
 _PENDING = "g.community_id = %s AND ((g.status = 'draft') OR g.draft_boundary IS NOT NULL OR g.retire_on_publish)"
 

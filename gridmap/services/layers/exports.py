@@ -21,7 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from geodata.writers import FORMATS, SPATIAL_FORMATS, Table, WriteRefused, write_table
-from gridmap import policy, sealed_fields
+from gridmap import policy
+from gridmap.storage import sealed_fields
 from gridmap.models import AssignmentRole, Community, GridStatus, ResidentType, StationKind
 from gridmap.queries.exports import layer_rows
 from gridmap.services import audit

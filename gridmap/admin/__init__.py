@@ -6,9 +6,10 @@ from django import forms
 from django.contrib import admin
 from leaflet.admin import LeafletGeoAdmin
 
-from gridmap import account_admin, models, policy
+from gridmap import models, policy
+from gridmap.admin import accounts as account_admin
 from gridmap.models import Role
-from gridmap.services.rehoming import rehome_households
+from gridmap.services.grids.rehoming import rehome_households
 
 SCOPES = {
     models.Street: policy.streets_for,
@@ -75,7 +76,7 @@ class GridAdminForm(forms.ModelForm):
     def clean(self):
         import shapely
 
-        from gridmap.services.grid_shapes import EditRejected, check_grid_shape
+        from gridmap.services.grids.shapes import EditRejected, check_grid_shape
 
         data = super().clean()
         boundary, community = data.get("boundary"), data.get("community")

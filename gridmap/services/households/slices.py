@@ -1,6 +1,6 @@
 """One household file, slice by slice: each slice validated, converted, placed, sealed and laid out for COPY.
 
-services/household_import.py streams the slices to PostgreSQL in file order. Two threads prepare them
+services/households/importing.py streams the slices to PostgreSQL in file order. Two threads prepare them
 (numpy, shapely, the AES batches and the coordinate conversion let go of the GIL for most of their
 work: ~1.6x one thread on two cores), two slices ahead of the one being sent, so memory stays at a few
 slices whatever the file's size. Whole-file checks (repeats across slices, the preview map) use the
@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 
 from geodata.crs import to_wgs84
 from geodata.homes import NONE, Areas, Points
-from gridmap.services.household_copy import household_fields, seal_slice
-from gridmap.services.household_rows import MAX_ERRORS, RowError, duplicates, validate
+from gridmap.services.households.copy_stream import household_fields, seal_slice
+from gridmap.services.households.rows import MAX_ERRORS, RowError, duplicates, validate
 
 CHUNK_ROWS = 100_000     # rows per slice (~40 MB of COPY data)
 PREPARING_THREADS = 2

@@ -24,7 +24,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from shapely import wkb
 
-from gridmap.planning import suppress
+from gridmap.planner.metrics import suppress
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SENSITIVE = ("vulnerable", "vulnerable_uncovered")

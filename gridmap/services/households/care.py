@@ -11,13 +11,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gridmap import policy, sealed_fields
+from gridmap import policy
+from gridmap.storage import sealed_fields
 from gridmap.models import (
     AuditAction, AuditEvent, HelpPair, Household, ResidentType, Role, Visit,
 )
 from gridmap.models.households import TAG_FIELDS
 from gridmap.services.refused import Refused, not_found
-from gridmap.services.rehoming import rehome_households
+from gridmap.services.grids.rehoming import rehome_households
 
 PHONE = re.compile(r"^1[3-9][0-9]{9}$")
 ID_NUMBER = re.compile(r"^[0-9]{17}[0-9X]$")

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from gridmap.planning import suppress
+from gridmap.planner.metrics import suppress
 from gridmap.queries.coverage import _ratio, grid_coverage
 from gridmap.queries.what_if import StationChange, coverage_delta
 from gridmap.services.refused import Refused, not_found

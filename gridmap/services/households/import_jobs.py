@@ -2,7 +2,7 @@
 
 A file up to ``HOUSEHOLD_IMPORT_INLINE_BYTES`` runs inside the request; a larger one is handed to
 ``manage.py household_import_job <id>``, a separate process started here (no queue server): it reads
-the file from the job row, runs the one import core (services/household_import.py) in one transaction,
+the file from the job row, runs the one import core (services/households/importing.py) in one transaction,
 and reports its step and progress through a second database connection, so the page can poll while the
 import transaction is still open. All or nothing holds whatever happens to the worker: a SIGKILL or a
 terminated backend rolls the import back, and the job is marked failed (by the worker when it can, else
@@ -28,7 +28,7 @@ from geodata.crs import normalise_crs
 from gridmap import policy
 from gridmap.models import AuditAction, ImportJob, ImportStatus
 from gridmap.services import audit
-from gridmap.services.household_import import ImportResult, import_households
+from gridmap.services.households.importing import ImportResult, import_households
 from gridmap.services.refused import Refused, not_found
 
 PREVIEW_KEEP = dt.timedelta(hours=24)

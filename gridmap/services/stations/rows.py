@@ -12,7 +12,7 @@ from django.contrib.gis.geos import Point
 
 from geodata.validation import GeometryRejected
 from gridmap.models import Community, ServiceStation
-from gridmap.services.layer_rows import Rows, boolean, column, number_text, text
+from gridmap.services.layers.rows import Rows, boolean, column, number_text, text
 
 NAME = ("名称", "name")
 KIND = ("类型", "kind")
