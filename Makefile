@@ -8,7 +8,7 @@ SIZE ?= small
 export DEMO_MODE ?= true
 export DJANGO_SETTINGS_MODULE := gridmap.settings
 
-.PHONY: setup run serve test bench messages check
+.PHONY: setup run serve test lint bench messages check
 
 setup:
 	bash .ci/provision.sh
@@ -21,8 +21,14 @@ run: setup
 	@echo "GridMap serves at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	.venv/bin/gunicorn gridmap.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
 
-test: setup
+test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Lint, formatting and the import contract of docs/architecture.md (pyproject.toml holds their settings).
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports --no-cache
 
 bench: setup
 	$(PY) -m bench --size $(SIZE)

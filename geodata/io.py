@@ -69,12 +69,17 @@ def read_features(data: bytes, *, source_crs: str | None = None, encoding: str |
         else:
             path = Path(tmp) / {"geojson": "upload.geojson", "gpkg": "upload.gpkg", "kml": "upload.kml"}[kind]
             path.write_bytes(data)
-        driver = {"zip": "ESRI Shapefile", "geojson": "GeoJSON", "gpkg": "GPKG", "kml": "KML"}[kind]
         try:
-            info = pyogrio.read_info(path, driver=driver)
+            # pyogrio ignores a driver= argument (GDAL probes the file itself), so the driver GDAL actually
+            # chose is checked against the one the first bytes promised: an Esri-JSON file sniffed as GeoJSON
+            # (both start with "{") is refused here instead of being read by another driver.
+            info = pyogrio.read_info(path)
+            if info.get("driver") != DRIVERS[kind]:
+                raise GeometryRejected("driver_mismatch", field="file",
+                                       detail=f"{info.get('driver')} != {DRIVERS[kind]}")
             if info["features"] > max_features:
                 raise GeometryRejected("too_many_features", field="file", detail=f"{info['features']} > {max_features}")
-            frame = pyogrio.read_dataframe(path, driver=driver, encoding=encoding)
+            frame = pyogrio.read_dataframe(path, encoding=encoding)
         except GeometryRejected:
             raise
         except Exception as exc:  # GDAL's errors on a corrupt file: the user's problem, not a 500
@@ -85,6 +90,9 @@ def read_features(data: bytes, *, source_crs: str | None = None, encoding: str |
 
 
 read_polygon_file = read_features  # the grid import's name for it
+
+# The GDAL driver each sniffed kind must open with (the allowlist: no other driver reads an upload).
+DRIVERS = {"zip": "ESRI Shapefile", "geojson": "GeoJSON", "gpkg": "GPKG", "kml": "KML"}
 
 
 def _sniff(data: bytes) -> str:

@@ -215,3 +215,25 @@ def test_to_wgs84_undoes_what_from_wgs84_did_for_the_files_systems():
         x, y = from_wgs84([116.405], [39.905], crs)
         lon, lat = to_wgs84(x, y, crs)
         assert (lon[0], lat[0]) == pytest.approx((116.405, 39.905), abs=1e-9)
+
+
+ESRI_JSON = (b'{"geometryType": "esriGeometryPolygon", "spatialReference": {"wkid": 4326},'
+             b' "fields": [{"name": "name", "type": "esriFieldTypeString"}], "features": [{"attributes": {"name": "a"},'
+             b' "geometry": {"rings": [[[116.4, 39.9], [116.4, 39.91], [116.41, 39.91], [116.41, 39.9], [116.4, 39.9]]]}}]}')
+
+
+def test_an_esri_json_file_sniffed_as_geojson_is_refused_by_the_driver_gdal_chose():
+    # Both start with "{": the first bytes promise GeoJSON, GDAL would open it with its Esri-JSON driver.
+    with pytest.raises(GeometryRejected) as refused:
+        read_features(ESRI_JSON)
+    assert refused.value.code == "driver_mismatch" and refused.value.field == "file"
+    assert "ESRIJSON" in refused.value.detail
+
+
+def test_reading_a_geojson_file_raises_no_warning_about_an_ignored_driver(recwarn):
+    frame = read_features(
+        b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "a"},'
+        b' "geometry": {"type": "Polygon", "coordinates": [[[116.4, 39.9], [116.4, 39.91], [116.41, 39.91],'
+        b' [116.41, 39.9], [116.4, 39.9]]]}}]}')
+    assert len(frame) == 1
+    assert [str(w.message) for w in recwarn if issubclass(w.category, RuntimeWarning)] == []

@@ -8,7 +8,8 @@ from openpyxl import Workbook
 
 from gridmap import policy
 from gridmap.models import AuditEvent, Member
-from gridmap.services.people.members import pinyin_initials, refresh_initials
+from gridmap.rules.pinyin import pinyin_initials
+from gridmap.services.people.members import refresh_initials
 
 
 def _xlsx(rows) -> io.BytesIO:

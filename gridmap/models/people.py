@@ -40,7 +40,7 @@ class Member(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        from gridmap.services.people.members import pinyin_initials  # pypinyin stays out of model import time
+        from gridmap.rules.pinyin import pinyin_initials  # pypinyin stays out of model import time
 
         self.pinyin_initials = pinyin_initials(self.name)
         if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:

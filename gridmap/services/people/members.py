@@ -12,12 +12,12 @@ import zipfile
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
-from pypinyin import Style, lazy_pinyin
 
 from gridmap import policy
 from gridmap.storage import sealed_fields
 from gridmap.models import AuditAction, AuditEvent, Member
 from gridmap.services.households.care import PHONE, _CONTROL
+from gridmap.rules.pinyin import pinyin_initials
 from gridmap.services.refused import Refused
 
 MAX_ROWS = 10_000
@@ -27,12 +27,6 @@ MAX_UNZIPPED = 50 * 1024 * 1024  # XLSX is a zip: refuse a bomb before openpyxl 
 HEADERS = {"姓名": "name", "电话": "phone", "党员": "is_party_member", "工作单位": "employer", "居住社区": "community"}
 _YES = {"是": True, "否": False, "1": True, "0": False, "true": True, "false": False, "": False}
 _DIGITS = re.compile(r"^[0-9]+$")
-
-
-def pinyin_initials(name: str) -> str:
-    """拼音首字母 of a name: "张三" → "zs"; latin letters and digits are kept, lower-cased."""
-    letters = lazy_pinyin(name, style=Style.FIRST_LETTER, errors=lambda s: list(s))
-    return "".join(ch for part in letters for ch in part.lower() if ch.isalnum())[:50]
 
 
 def refresh_initials(member_ids: list[int] | None = None) -> int:

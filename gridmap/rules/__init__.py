@@ -1,0 +1,1 @@
+"""Domain and value rules, each defined once (see docs/architecture.md)."""
