@@ -13,10 +13,12 @@ def client_address(request) -> str | None:
 
 
 def record(user, action: str, object_type: str = "", object_id="", *, request=None, username: str = "",
-           reason: str = "", fields: str = "", result: str = "ok") -> AuditEvent:
-    """Append one event: who (``user`` or a bare ``username``), what, which object, why, from where, result."""
+           reason: str = "", fields: str = "", result: str = "ok", ip: str | None = None) -> AuditEvent:
+    """Append one event: who (``user`` or a bare ``username``), what, which object, why, from where (the
+    request's address, or ``ip`` when the caller holds no request), result. The only writer of AuditEvent:
+    tests/test_audit_single_writer.py fails on any other."""
     known = user if getattr(user, "is_authenticated", False) else None
     return AuditEvent.objects.create(
         user=known, username=(known.get_username() if known else username)[:150], action=action,
         object_type=object_type[:40], object_id=str(object_id)[:40], reason=reason[:500], fields=fields[:200],
-        ip=client_address(request), result=result[:16])
+        ip=client_address(request) if request is not None else ip, result=result[:16])

@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 from gridmap import policy
 from gridmap.storage import sealed_fields
 from gridmap.models import (
-    AuditAction, AuditEvent, HelpPair, Household, ResidentType, Role, Visit,
+    AuditAction, HelpPair, Household, ResidentType, Role, Visit,
 )
 from gridmap.models.households import TAG_FIELDS
+from gridmap.services import audit
 from gridmap.services.refused import Refused, not_found
 from gridmap.services.grids.rehoming import rehome_households
 
@@ -153,13 +154,10 @@ def reveal_personal_data(user, household_id: int, reason, ip: str | None) -> dic
     try:
         phone, id_number = household.phone, household.id_number
     except sealed_fields.SealError as exc:  # a key problem of the server: say so, never a 500
-        AuditEvent.objects.create(user=user, username=user.get_username(), action=AuditAction.REVEAL,
-                                  object_type="household", object_id=str(household.pk), fields="phone,id_number",
-                                  reason=reason, ip=ip, result="failed")
+        audit.record(user, AuditAction.REVEAL, "household", household.pk, fields="phone,id_number", reason=reason,
+                     ip=ip, result="failed")
         raise Refused(503, "data_key_error", field="key", detail=str(exc)) from None
-    AuditEvent.objects.create(user=user, username=user.get_username(), action=AuditAction.REVEAL,
-                              object_type="household", object_id=str(household.pk), fields="phone,id_number",
-                              reason=reason, ip=ip)
+    audit.record(user, AuditAction.REVEAL, "household", household.pk, fields="phone,id_number", reason=reason, ip=ip)
     return {"id": household.pk, "phone": phone, "id_number": id_number}
 
 

@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 
 from gridmap import policy
 from gridmap.storage import sealed_fields
-from gridmap.models import AuditAction, AuditEvent, Member
+from gridmap.models import AuditAction, Member
 from gridmap.services.households.care import PHONE, _CONTROL
 from gridmap.rules.pinyin import pinyin_initials
+from gridmap.services import audit
 from gridmap.services.refused import Refused
 
 MAX_ROWS = 10_000
@@ -153,14 +154,12 @@ def import_members(user, data: bytes, filename: str = "") -> dict:
     errors += [{"row": n, "column": "电话", "code": "exists", "detail": _("该电话已登记")}
                for n, item in clean if item["phone"] in existing]
     if errors or not clean:
-        AuditEvent.objects.create(user=user, username=user.get_username(), action=AuditAction.IMPORT,
-                                  object_type="member", fields=filename[:200], result="refused")
+        audit.record(user, AuditAction.IMPORT, "member", fields=filename, result="refused")
         raise Refused(400, "row_errors", field="file", detail=_("文件有错误，未导入任何行"),
                       errors=errors[:MAX_ERRORS], rows=len(rows))
     with transaction.atomic():
         created = Member.objects.bulk_create([Member(**item) for _n, item in clean], batch_size=2000)
-        AuditEvent.objects.create(user=user, username=user.get_username(), action=AuditAction.IMPORT,
-                                  object_type="member", object_id=str(len(created)), fields=filename[:200])
+        audit.record(user, AuditAction.IMPORT, "member", len(created), fields=filename)
     return {"imported": len(created)}
 
 

@@ -11,13 +11,13 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from gridmap import policy
-from gridmap.models import AssignmentRole, AuditAction, AuditEvent, Grid, GridAssignment, Member
+from gridmap.models import AssignmentRole, AuditAction, Grid, GridAssignment, Member
+from gridmap.services import audit
 from gridmap.services.refused import Refused, not_found
 
 
 def _audit(user, action: str, assignment: GridAssignment, detail: str) -> None:
-    AuditEvent.objects.create(user=user, username=user.get_username(), action=action,
-                              object_type="gridassignment", object_id=str(assignment.pk), fields=detail)
+    audit.record(user, action, "gridassignment", assignment.pk, fields=detail)
 
 
 @transaction.atomic
