@@ -6,10 +6,11 @@ Out-of-scope objects are simply absent from the querysets, so detail views answe
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from gridmap.models import (
-    AssignmentRole, AuditEvent, Community, Grid, GridAssignment, HelpPair, Household, Member, Profile, Role,
-    ServiceStation, StationProposal, Street, Visit,
+    AssignmentRole, AuditEvent, CentralHousehold, CentralLink, Community, Grid, GridAssignment, GridVersion, HelpPair,
+    Household, Member, Profile, Role, ServiceStation, StationProposal, Street, Visit,
 )
 
 FIELD_ROLES = (Role.GRID_LEADER, Role.GRID_WORKER)
@@ -190,6 +191,40 @@ def help_pairs_for(user) -> QuerySet[HelpPair]:
     return HelpPair.objects.filter(household__in=households_for(user))
 
 
+def grid_versions_for(user) -> QuerySet[GridVersion]:
+    return GridVersion.objects.filter(grid__in=grids_for(user))
+
+
+def central_households_for(user) -> QuerySet[CentralHousehold]:
+    return CentralHousehold.objects.filter(household__in=households_for(user))
+
+
+def central_links_for(user) -> QuerySet[CentralLink]:
+    return CentralLink.objects.filter(central__household__in=households_for(user))
+
+
+def profiles_for(user) -> QuerySet[Profile]:
+    """Accounts and roles are the system admin's."""
+    if role_of(user) != Role.SYSTEM_ADMIN:
+        return Profile.objects.none()
+    return Profile.objects.all()
+
+
+def accounts_for(user) -> QuerySet:
+    """Login accounts a form may offer (e.g. linking a member to a login): the system admin all of them, a
+    street admin those whose profile lies in his street (street, community or assigned grid), nobody else."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.all()
+    role = role_of(user)
+    if role == Role.SYSTEM_ADMIN:
+        return users
+    if role != Role.STREET_ADMIN:
+        return users.none()
+    streets = streets_for(user)
+    return users.filter(Q(profile__street__in=streets) | Q(profile__community__street__in=streets)).distinct()
+
+
 def audit_events_for(user) -> QuerySet[AuditEvent]:
     """The audit trail is for the system admin (an audit administrator in issue 9)."""
     if role_of(user) != Role.SYSTEM_ADMIN:
@@ -281,3 +316,24 @@ def station_edit_communities_for(user) -> QuerySet[Community]:
     if role_of(user) not in (Role.SYSTEM_ADMIN, Role.STREET_ADMIN):
         return Community.objects.none()
     return communities_for(user)
+
+
+# -- Navigation ---------------------------------------------------------------------------------------------
+
+def navigation(user) -> list[tuple[str, str]]:
+    """The menu: (URL name, label) of every page this user may open, by the same rules as the pages' own
+    checks. base.html renders it (gridmap/views/navigation.py); no role list lives in a template."""
+    role = role_of(user)
+    if role is None:
+        return []
+    field = role in FIELD_ROLES
+    items = [
+        ("street-map", _("一张图"), not field),
+        ("grid-editor", _("网格编辑"), grid_edit_communities_for(user).exists()),
+        ("staffing-map", _("人员与中心户"), bool(assignable_roles(user))),
+        ("members-page", _("人员库"), member_communities_for(user).exists()),
+        ("planner-dashboard", _("规划看板"), sees_dashboard(user)),
+        ("my-grid", _("我的网格"), field),
+        ("data-exchange", _("数据导入导出"), bool(exportable_layers(user))),
+    ]
+    return [(name, label) for name, label, shown in items if shown]

@@ -78,6 +78,7 @@ TEMPLATES = [{
         "django.contrib.messages.context_processors.messages",
         "django.template.context_processors.i18n",
         "gridmap.middleware.csp_nonce",
+        "gridmap.views.navigation.menu",
     ]},
 }]
 

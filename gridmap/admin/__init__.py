@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from leaflet.admin import LeafletGeoAdmin
 
 from gridmap import models, policy
@@ -18,6 +19,14 @@ SCOPES = {
     models.Household: policy.households_for,
     models.ServiceStation: policy.stations_for,
     models.Member: policy.members_for,
+    models.GridVersion: policy.grid_versions_for,
+    models.GridAssignment: policy.assignments_for,
+    models.HelpPair: policy.help_pairs_for,
+    models.CentralHousehold: policy.central_households_for,
+    models.CentralLink: policy.central_links_for,
+    models.Profile: policy.profiles_for,
+    get_user_model(): policy.accounts_for,
+    models.AuditEvent: policy.audit_events_for,
 }
 
 
@@ -39,6 +48,7 @@ class ScopedMixin:
     def has_view_permission(self, request, obj=None):
         return request.user.is_superuser or self._street_admin(request)
 
+
     has_change_permission = has_view_permission
     has_add_permission = has_module_permission
 
@@ -51,6 +61,23 @@ class ScopedMixin:
         if scope is not None and not request.user.is_superuser:
             kwargs["queryset"] = scope(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        scope = SCOPES.get(db_field.related_model)
+        if scope is not None and not request.user.is_superuser:
+            kwargs["queryset"] = scope(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class ReadOnlyScopedMixin(ScopedMixin):
+    """Rows written by a service of their own (publishing, staffing, central households, help pairs): a street
+    admin reads his street's rows here and changes them on the pages, through those services."""
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
 
 
 @admin.register(models.Street)
@@ -128,7 +155,7 @@ class MemberAdmin(ScopedMixin, admin.ModelAdmin):
 
 
 @admin.register(models.Profile)
-class ProfileAdmin(admin.ModelAdmin):
+class ProfileAdmin(ScopedMixin, admin.ModelAdmin):
     list_display = ("user", "role", "street", "community")
     list_filter = ("role",)
 
@@ -141,15 +168,34 @@ class ProfileAdmin(admin.ModelAdmin):
 account_admin.install(admin.site)  # the User admin with audited password, disable/enable changes
 
 
-admin.site.register(models.GridVersion, LeafletGeoAdmin)
-admin.site.register(models.GridAssignment)
-admin.site.register(models.HelpPair)
-admin.site.register(models.CentralHousehold)
-admin.site.register(models.CentralLink)
+@admin.register(models.GridVersion)
+class GridVersionAdmin(ReadOnlyScopedMixin, LeafletGeoAdmin):
+    list_display = ("grid", "number", "status", "created_at")
+
+
+@admin.register(models.GridAssignment)
+class GridAssignmentAdmin(ReadOnlyScopedMixin, admin.ModelAdmin):
+    list_display = ("member", "grid", "role", "start_date", "end_date")
+    list_filter = ("role",)
+
+
+@admin.register(models.HelpPair)
+class HelpPairAdmin(ReadOnlyScopedMixin, admin.ModelAdmin):
+    list_display = ("household", "member", "unit", "start_date", "end_date")
+
+
+@admin.register(models.CentralHousehold)
+class CentralHouseholdAdmin(ReadOnlyScopedMixin, admin.ModelAdmin):
+    list_display = ("household", "active", "designated_on")
+
+
+@admin.register(models.CentralLink)
+class CentralLinkAdmin(ReadOnlyScopedMixin, admin.ModelAdmin):
+    list_display = ("central", "household", "linked_on")
 
 
 @admin.register(models.AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ScopedMixin, admin.ModelAdmin):
     """Search the audit trail (superusers only: the audit administrator). Nothing can be changed here."""
 
     list_display = ("at", "username", "action", "object_type", "object_id", "result", "ip")
@@ -168,3 +214,35 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_superuser
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+
+def _superusers_only(site: admin.AdminSite) -> None:
+    """Groups and API tokens (registered by Django and DRF) are the superuser's: no scope of a street admin
+    covers them, so nobody else sees or changes them, whatever model permissions an account was given."""
+    for model in [m for m in site._registry if m not in SCOPES]:
+        base = type(site._registry[model])
+
+        class SuperuserOnly(base):
+            def get_queryset(self, request):
+                queryset = super().get_queryset(request)
+                return queryset if request.user.is_superuser else queryset.none()
+
+            def has_module_permission(self, request):
+                return request.user.is_superuser
+
+            def has_view_permission(self, request, obj=None):
+                return request.user.is_superuser
+
+            has_change_permission = has_delete_permission = has_view_permission
+
+            def has_add_permission(self, request, *args):
+                return request.user.is_superuser
+
+        site.unregister(model)
+        site.register(model, SuperuserOnly)
+
+
+_superusers_only(admin.site)

@@ -11,6 +11,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
+from gridmap import policy
 from gridmap.models import AuditAction, Profile
 from gridmap.services import audit
 
@@ -22,6 +23,13 @@ def _password_event(request, target_id, ok: bool) -> None:
 
 
 class AuditedUserAdmin(UserAdmin):
+    def get_queryset(self, request):
+        # Accounts in scope only (policy.accounts_for), whatever model permissions a staff member was given.
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(pk__in=policy.accounts_for(request.user).values("pk"))
+
     def save_model(self, request, obj, form, change):
         was_active = get_user_model().objects.filter(pk=obj.pk).values_list("is_active", flat=True).first()
         super().save_model(request, obj, form, change)
