@@ -8,7 +8,6 @@ import json
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridmap import policy
 from gridmap.planner import metrics as planning
@@ -33,7 +32,6 @@ def _suppressed(rows: list[dict], planner: bool) -> list[dict]:
     return rows
 
 
-@require_GET
 @endpoint()
 def areas(request: HttpRequest) -> HttpResponse:
     """?level=community|street: the coverage figures summed per area of the published grids in scope."""
@@ -68,8 +66,7 @@ def _selection_grids(request: HttpRequest, data: dict):
     return chosen
 
 
-@require_POST
-@endpoint()
+@endpoint(reads=("POST",), get=False)
 def selection(request: HttpRequest) -> HttpResponse:
     """{"grids": [ids]} or {"polygon": GeoJSON}: the figures of that selection of published grids in scope."""
     _check(request)
@@ -79,8 +76,7 @@ def selection(request: HttpRequest) -> HttpResponse:
     return reply(row)
 
 
-@require_POST
-@endpoint()
+@endpoint(reads=("POST",), get=False)
 def what_if(request: HttpRequest) -> HttpResponse:
     """{"stations": [{"station": id|null, "lon", "lat", "radius_m"}]}: before/after, nothing saved."""
     _check(request)
@@ -94,8 +90,7 @@ def _summary(proposal) -> dict:
             "created": proposal.created.isoformat(), "stations": proposal.stations.count()}
 
 
-@require_http_methods(["GET", "POST"])
-@endpoint()
+@endpoint(creates=("POST",))
 def proposals(request: HttpRequest) -> HttpResponse:
     """GET: the proposals of the streets in scope. POST {"name", "street"?, "stations"}: save one (audited)."""
     _check(request)
@@ -121,7 +116,6 @@ def proposals(request: HttpRequest) -> HttpResponse:
     return reply(_summary(proposal), 201)
 
 
-@require_GET
 @endpoint()
 def proposal(request: HttpRequest, pk: int) -> HttpResponse:
     """One proposal of a street in scope with its what-if figures recomputed against today's data."""
