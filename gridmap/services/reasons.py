@@ -49,6 +49,7 @@ REASONS = {
     "forbidden": gettext_lazy("无权执行此操作"),
     "too_many_features": gettext_lazy("文件中的要素过多"),
     "unreadable_file": gettext_lazy("文件无法读取"),
+    "driver_mismatch": gettext_lazy("文件内容与其格式不符（例如 Esri JSON 冒充 GeoJSON）"),
     "no_features": gettext_lazy("文件中没有要素"),
     "unsupported_format": gettext_lazy("只接受 GeoJSON、GeoPackage、Shapefile（zip）或 KML 文件"),
     "xml_entities": gettext_lazy("KML 文件不得包含 DOCTYPE 或实体声明"),
