@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.contrib.gis.db import models
 from django.db.models import Q
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import ExpressionWrapper, RawSQL
 from django.db.models.functions import Left
 from django.db.models.lookups import Exact, Range
 from django.utils.translation import gettext_lazy as _
@@ -50,6 +50,14 @@ class ResidentType(models.TextChoices):
 # Tags a street office records; the vulnerable ones count in the "vulnerable uncovered" metric.
 TAG_FIELDS = ("is_party_member", "elderly_alone", "disabled", "low_income", "hardship", "military", "other_difficulty")
 VULNERABLE_TAGS = ("elderly_alone", "disabled", "low_income", "hardship")
+
+
+def vulnerable_condition() -> Q:
+    """Any of VULNERABLE_TAGS: the expression of ``Household.vulnerable``."""
+    condition = Q()
+    for tag in VULNERABLE_TAGS:
+        condition |= Q(**{tag: True})
+    return condition
 
 
 class HouseholdQuerySet(models.QuerySet):
@@ -108,6 +116,11 @@ class Household(models.Model):
     hardship = models.BooleanField(_("特困"), default=False)
     military = models.BooleanField(_("军属/优抚"), default=False)
     other_difficulty = models.BooleanField(_("其他困难"), default=False)
+    # The one definition of a vulnerable household (docs/domain.md): any of VULNERABLE_TAGS. PostgreSQL keeps
+    # the column, so every query (coverage, heat, what-if, layers, the leader's page) reads h.vulnerable.
+    vulnerable = models.GeneratedField(
+        expression=ExpressionWrapper(vulnerable_condition(), output_field=models.BooleanField()),
+        output_field=models.BooleanField(), db_persist=True, verbose_name=_("困难群体"))
     source_crs = models.CharField(_("来源坐标系"), max_length=20, default="WGS84")
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 

@@ -25,7 +25,7 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
         "phone_sealed": PERSONAL, "phone_digest": PERSONAL, "phone_masked": PERSONAL,
         "id_number_sealed": SENSITIVE, "id_number_digest": SENSITIVE, "id_number_masked": SENSITIVE,
         "is_party_member": SENSITIVE, "elderly_alone": SENSITIVE, "disabled": SENSITIVE, "low_income": SENSITIVE,
-        "hardship": SENSITIVE, "military": SENSITIVE, "other_difficulty": SENSITIVE,
+        "hardship": SENSITIVE, "military": SENSITIVE, "other_difficulty": SENSITIVE, "vulnerable": SENSITIVE,
     },
     "CentralHousehold": {"id": GENERAL, "household": PERSONAL, "active": GENERAL, "designated_on": GENERAL},
     "CentralLink": {"id": GENERAL, "central": PERSONAL, "household": PERSONAL, "linked_on": GENERAL},

@@ -69,7 +69,7 @@ households AS (
     SELECT h.id, h.grid_id,
            ch.id IS NOT NULL AS central, coalesce(lc.links, 0) AS links,
            ch.id IS NOT NULL OR lk.household_id IS NOT NULL AS linked,
-           (h.elderly_alone OR h.disabled OR h.low_income OR h.hardship) AS vulnerable
+           h.vulnerable
       FROM gridmap_household h
       LEFT JOIN gridmap_centralhousehold ch ON ch.household_id = h.id AND ch.active
       LEFT JOIN link_counts lc ON lc.central_id = ch.id
@@ -87,17 +87,14 @@ per_grid AS (
 uncovered AS MATERIALIZED (   -- out of every station's reach: few, so the checks below are index lookups
     SELECT h.id, h.grid_id, h.vulnerable
       FROM (SELECT id, grid_id, location, ST_X(location) AS x, ST_Y(location) AS y,
-                   (elderly_alone OR disabled OR low_income OR hardship) AS vulnerable
+                   vulnerable
               FROM gridmap_household WHERE grid_id IN (SELECT id FROM scope)) h
      WHERE NOT """ + COVERED + """
 ),
 uncovered_per_grid AS (
     SELECT grid_id, count(*) AS uncovered,
            count(*) FILTER (WHERE vulnerable
-               AND NOT EXISTS (SELECT 1 FROM gridmap_centralhousehold c WHERE c.household_id = u.id AND c.active)
-               AND NOT EXISTS (SELECT 1 FROM gridmap_centrallink l JOIN gridmap_centralhousehold c
-                                   ON c.id = l.central_id AND c.active WHERE l.household_id = u.id)
-               AND NOT EXISTS (SELECT 1 FROM gridmap_helppair p WHERE p.household_id = u.id AND p.end_date IS NULL))
+               AND gridmap_without_support(u.id))
                AS vulnerable_uncovered
       FROM uncovered u GROUP BY grid_id
 ),
@@ -178,7 +175,7 @@ SELECT g.id, g.code, g.name,
     "households": """
 SELECT h.grid_id, ST_X(h.location) AS lon, ST_Y(h.location) AS lat,
        ch.id IS NOT NULL AS central, coalesce(lc.links, 0) AS links, lk.household_id IS NOT NULL AS linked,
-       (h.elderly_alone OR h.disabled OR h.low_income OR h.hardship) AS vulnerable,
+       h.vulnerable,
        hp.household_id IS NOT NULL AS helped
   FROM gridmap_household h
   LEFT JOIN gridmap_centralhousehold ch ON ch.household_id = h.id AND ch.active

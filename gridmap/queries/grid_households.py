@@ -14,7 +14,7 @@ from gridmap import policy
 from gridmap.models import CentralHousehold, CentralLink, HelpPair, Household, Visit
 from gridmap.models.households import TAG_FIELDS
 
-_MASKED_NAME = "left({t}.head_name, 1) || repeat('*', greatest(char_length({t}.head_name) - 1, 1))"
+_MASKED_NAME = "gridmap_masked_name({t}.head_name)"
 _TAGS = "array_remove(ARRAY[" + ", ".join(f"CASE WHEN h.{t} THEN '{t}' END" for t in TAG_FIELDS) + "], NULL)"
 
 _PAGE = f"""
@@ -30,7 +30,7 @@ SELECT CASE WHEN EXISTS (SELECT 1 FROM g) THEN json_build_object(
         'resident_type', h.resident_type, 'tags', {_TAGS},
         'central', ch.id IS NOT NULL, 'linked_to', lc.household_id,
         'etag', '"' || (extract(epoch FROM h.updated_at) * 1000000)::bigint || '"',  -- api/etags.household
-        'vulnerable', h.elderly_alone OR h.disabled OR h.low_income OR h.hardship)
+        'vulnerable', h.vulnerable)
         ORDER BY h.address, h.id), '[]'::json)
       FROM hh h
       LEFT JOIN gridmap_centralhousehold ch ON ch.household_id = h.id AND ch.active

@@ -18,6 +18,9 @@ from pyproj import Geod
 
 from geodata.topology import coverage_gaps_overlaps
 from gridmap.models import Community, Grid, GridStatus, Street
+from gridmap.rules.sql import literal
+
+RETIRED = literal(GridStatus.RETIRED)
 
 SLIVER_WIDTH_M = 5.0       # a gap narrower than this on average is a drawing slip, not a territory
 SLIVER_AREA_M2 = 100.0     # ... and so is any gap smaller than a room
@@ -106,7 +109,7 @@ def households_in(areas: list[shapely.Geometry], *, community_ids: list[int]) ->
         return {"count": 0, "rows": []}
     union = shapely.to_wkb(shapely.union_all(areas))
     sql = """
-        SELECT h.id, h.address, left(h.head_name, 1) || repeat('*', greatest(char_length(h.head_name) - 1, 1)),
+        SELECT h.id, h.address, gridmap_masked_name(h.head_name),
                ST_X(h.location), ST_Y(h.location), count(*) OVER ()
           FROM gridmap_household h
          WHERE h.community_id = ANY(%s) AND ST_Contains(ST_GeomFromWKB(%s, 4326), h.location)
@@ -135,19 +138,19 @@ def editor_grids_layer(grids: QuerySet[Grid]) -> str:
     sql = f"""
     SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
         'type', 'Feature', 'id', g.id,
-        'geometry', ST_AsGeoJSON(coalesce(g.draft_boundary, g.boundary), 7)::json,
+        'geometry', ST_AsGeoJSON(gridmap_working_shape(g.boundary, g.draft_boundary), 7)::json,
         'properties', json_build_object(
             'code', g.code, 'name', g.name, 'status', g.status, 'version', g.version,
             'etag', '"' || g.version || '"',  -- the If-Match of a write to this grid (api/etags.py)
-            'pending', g.status = 'draft' OR g.draft_boundary IS NOT NULL OR g.retire_on_publish,
+            'pending', gridmap_grid_pending(g.status, g.draft_boundary, g.retire_on_publish),
             'retire_on_publish', g.retire_on_publish,
             'published_geometry', CASE WHEN g.draft_boundary IS NOT NULL
                                        THEN ST_AsGeoJSON(g.boundary, 7)::json END,
             'households', (SELECT count(*) FROM gridmap_household h
-                            WHERE ST_Intersects(coalesce(g.draft_boundary, g.boundary), h.location))
+                            WHERE ST_Intersects(gridmap_working_shape(g.boundary, g.draft_boundary), h.location))
         )) ORDER BY g.code), '[]'::json))::text
       FROM gridmap_grid g
-     WHERE g.id IN ({ids_sql}) AND g.status <> 'retired'"""
+     WHERE g.id IN ({ids_sql}) AND g.status <> {RETIRED}"""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()[0]

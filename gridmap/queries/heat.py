@@ -26,7 +26,7 @@ _HEAT_SQL = """
 WITH scope AS ({ids_sql}),""" + _STATIONS + """,
 hh AS MATERIALIZED (
     SELECT h.id, h.location, ST_X(h.location) AS x, ST_Y(h.location) AS y,
-           (h.elderly_alone OR h.disabled OR h.low_income OR h.hardship) AS vulnerable
+           h.vulnerable
       FROM gridmap_household h WHERE h.grid_id IN (SELECT id FROM scope)),
 zone AS (SELECT 32600 + floor((avg(x) + 180) / 6)::int + 1 AS srid FROM hh),
 flagged AS (
@@ -35,10 +35,7 @@ bins AS (
     SELECT floor(ST_X(m) / %(size)s)::int8 AS i, floor(ST_Y(m) / %(size)s)::int8 AS j,
            count(*) AS households, count(*) FILTER (WHERE uncovered) AS uncovered,
            count(*) FILTER (WHERE uncovered AND vulnerable
-               AND NOT EXISTS (SELECT 1 FROM gridmap_centralhousehold c WHERE c.household_id = f.id AND c.active)
-               AND NOT EXISTS (SELECT 1 FROM gridmap_centrallink l JOIN gridmap_centralhousehold c
-                                   ON c.id = l.central_id AND c.active WHERE l.household_id = f.id)
-               AND NOT EXISTS (SELECT 1 FROM gridmap_helppair hp WHERE hp.household_id = f.id AND hp.end_date IS NULL))
+               AND gridmap_without_support(f.id))
                AS vulnerable_uncovered
       FROM flagged f, zone, ST_Transform(f.location, zone.srid) AS m
      GROUP BY 1, 2)

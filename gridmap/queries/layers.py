@@ -12,6 +12,10 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from gridmap.models import AssignmentRole
+from gridmap.models.areas import GridStatus
+from gridmap.rules.sql import literal
+
+PUBLISHED = literal(GridStatus.PUBLISHED)
 
 Bbox = tuple[float, float, float, float]
 
@@ -76,7 +80,7 @@ def communities_layer(communities: QuerySet, bbox: Bbox | None = None) -> str:
         'type', 'Feature', 'id', c.id,
         'geometry', ST_AsGeoJSON(c.boundary, 6)::json,
         'properties', json_build_object('code', c.code, 'name', c.name, 'kind', c.kind,
-            'grids', (SELECT count(*) FROM gridmap_grid g WHERE g.community_id = c.id AND g.status = 'published'),
+            'grids', (SELECT count(*) FROM gridmap_grid g WHERE g.community_id = c.id AND g.status = {PUBLISHED}),
             'label_point', ST_AsGeoJSON(ST_PointOnSurface(c.boundary), 6)::json -> 'coordinates')) AS feature
       FROM gridmap_community c
      WHERE c.id IN ({ids_sql}){bbox_sql}
@@ -103,11 +107,11 @@ def households_layer(households: QuerySet, bbox: Bbox | None = None) -> str:
         'geometry', ST_AsGeoJSON(h.location, 6)::json,
         'properties', json_build_object(
             'address', h.address,
-            'head_name', left(h.head_name, 1) || repeat('*', greatest(char_length(h.head_name) - 1, 1)),
+            'head_name', gridmap_masked_name(h.head_name),
             'grid_id', h.grid_id, 'residents', h.residents,
             'central', ch.id IS NOT NULL,
             'linked', ch.id IS NOT NULL OR l.id IS NOT NULL,
-            'vulnerable', h.elderly_alone OR h.disabled OR h.low_income OR h.hardship)) AS feature
+            'vulnerable', h.vulnerable)) AS feature
       FROM gridmap_household h
       LEFT JOIN gridmap_centralhousehold ch ON ch.household_id = h.id AND ch.active
       LEFT JOIN gridmap_centrallink l ON l.household_id = h.id

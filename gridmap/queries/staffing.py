@@ -8,6 +8,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from gridmap.queries.grid_households import named_ids
+from gridmap.models import AssignmentRole, GridStatus
 
 # Why SQL: one statement for every grid in scope, counting households and staff with index lookups per
 # grid; the status order (no leader > no full-time worker > overloaded > size) picks the colour.
@@ -35,15 +36,15 @@ SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_
       FROM (
         SELECT g.id, g.code, g.name, g.status, g.boundary,
                (SELECT count(*) FROM gridmap_household h WHERE h.grid_id = g.id) AS households,
-               count(*) FILTER (WHERE a.role = 'leader') AS leaders,
-               min(m.name) FILTER (WHERE a.role = 'leader') AS leader,
-               count(*) FILTER (WHERE a.role = 'fulltime') AS fulltime,
-               count(*) FILTER (WHERE a.role = 'parttime') AS parttime,
-               count(*) FILTER (WHERE a.role IN ('building', 'volunteer')) AS volunteers
+               count(*) FILTER (WHERE a.role = %(leader)s) AS leaders,
+               min(m.name) FILTER (WHERE a.role = %(leader)s) AS leader,
+               count(*) FILTER (WHERE a.role = %(fulltime)s) AS fulltime,
+               count(*) FILTER (WHERE a.role = %(parttime)s) AS parttime,
+               count(*) FILTER (WHERE a.role IN (%(building)s, %(volunteer)s)) AS volunteers
           FROM gridmap_grid g
           LEFT JOIN gridmap_gridassignment a ON a.grid_id = g.id AND a.end_date IS NULL
           LEFT JOIN gridmap_member m ON m.id = a.member_id
-         WHERE g.id IN ({ids}) AND g.status = 'published'
+         WHERE g.id IN ({ids}) AND g.status = %(published)s
          GROUP BY g.id) s
      ORDER BY s.code) f
 """
@@ -53,7 +54,8 @@ def staffing_layer(grids: QuerySet) -> str:
     """GeoJSON of the published grids in ``grids`` (a policy queryset) with staffing status."""
     ids_sql, names = named_ids(grids, "p")
     params = {"per_fulltime": settings.HOUSEHOLDS_PER_FULLTIME_MAX, "band_min": settings.GRID_HOUSEHOLDS_MIN,
-              "band_max": settings.GRID_HOUSEHOLDS_MAX, **names}
+              "band_max": settings.GRID_HOUSEHOLDS_MAX, "published": GridStatus.PUBLISHED, **names,
+              **{role.name.lower(): role.value for role in AssignmentRole}}
     with connection.cursor() as cursor:
         cursor.execute(_STAFFING.format(ids=ids_sql), params)
         return cursor.fetchone()[0]

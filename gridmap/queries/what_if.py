@@ -56,7 +56,7 @@ hits AS (   -- (household, changed station) pairs from the household GiST index,
       FROM touched t
       CROSS JOIN LATERAL (
           SELECT id, grid_id, location, ST_X(location) AS x, ST_Y(location) AS y,
-                 (elderly_alone OR disabled OR low_income OR hardship) AS vulnerable
+                 vulnerable
             FROM gridmap_household
            WHERE location && """ + _BOX.format(p="t.location", r="t.r") + """
              AND grid_id IN (SELECT id FROM scope)) h),
@@ -86,10 +86,7 @@ changed AS MATERIALIZED (   -- in WHERE, so that PostgreSQL runs the lattice tes
 flags AS (
     SELECT c.*, in_new AS gained,
            c.vulnerable
-               AND NOT EXISTS (SELECT 1 FROM gridmap_centralhousehold ch WHERE ch.household_id = c.id AND ch.active)
-               AND NOT EXISTS (SELECT 1 FROM gridmap_centrallink l JOIN gridmap_centralhousehold ch
-                                   ON ch.id = l.central_id AND ch.active WHERE l.household_id = c.id)
-               AND NOT EXISTS (SELECT 1 FROM gridmap_helppair hp WHERE hp.household_id = c.id AND hp.end_date IS NULL)
+               AND gridmap_without_support(c.id)
                AS needy
       FROM changed c)
 SELECT grid_id, floor(x / {cell})::int8 AS i, floor(y / {cell})::int8 AS j,

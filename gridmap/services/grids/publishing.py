@@ -20,31 +20,34 @@ from gridmap.services import audit
 from gridmap.services.grids.shapes import check_grid_shape
 from gridmap.services.refused import Refused
 from gridmap.services.grids.rehoming import rehome_households
+from gridmap.rules.sql import literal
 
-_PENDING = "g.community_id = %s AND ((g.status = 'draft') OR g.draft_boundary IS NOT NULL OR g.retire_on_publish)"
+PUBLISHED, RETIRED = literal(GridStatus.PUBLISHED), literal(GridStatus.RETIRED)
+
+_PENDING = "g.community_id = %s AND gridmap_grid_pending(g.status, g.draft_boundary, g.retire_on_publish)"
 
 # The area whose households may change grid: what each pending grid gains or loses (symmetric difference
 # of its published and its coming shape). Households elsewhere keep their grid, so they are not read.
 _CHANGED_AREA = f"""
 SELECT ST_AsEWKB(ST_Union(ST_SymDifference(
-           CASE WHEN g.status = 'published' THEN g.boundary ELSE 'SRID=4326;POLYGON EMPTY'::geometry END,
+           CASE WHEN g.status = {PUBLISHED} THEN g.boundary ELSE 'SRID=4326;POLYGON EMPTY'::geometry END,
            CASE WHEN g.retire_on_publish THEN 'SRID=4326;POLYGON EMPTY'::geometry
-                ELSE coalesce(g.draft_boundary, g.boundary) END)))
+                ELSE gridmap_working_shape(g.boundary, g.draft_boundary) END)))
   FROM gridmap_grid g WHERE {_PENDING}"""
 
 # Published grids that never had a version row (loaded before history existed) get their current shape
 # recorded first as number 1 (free: the grid has no rows), so the history shows what a publish replaced.
 _BASELINE = f"""
 INSERT INTO gridmap_gridversion (grid_id, number, boundary, status, reason, created_by_id, created_at)
-SELECT g.id, 1, g.boundary, 'published', %s, NULL, g.updated_at
+SELECT g.id, 1, g.boundary, {PUBLISHED}, %s, NULL, g.updated_at
   FROM gridmap_grid g
- WHERE {_PENDING} AND g.status = 'published'
+ WHERE {_PENDING} AND g.status = {PUBLISHED}
    AND NOT EXISTS (SELECT 1 FROM gridmap_gridversion v WHERE v.grid_id = g.id)"""
 
 _APPLY = f"""
 UPDATE gridmap_grid g
-   SET boundary = coalesce(g.draft_boundary, g.boundary),
-       status = CASE WHEN g.retire_on_publish THEN 'retired' ELSE 'published' END,
+   SET boundary = gridmap_working_shape(g.boundary, g.draft_boundary),
+       status = CASE WHEN g.retire_on_publish THEN {RETIRED} ELSE {PUBLISHED} END,
        draft_boundary = NULL, retire_on_publish = FALSE, version = g.version + 1,
        updated_by_id = %s, updated_at = now()
  WHERE {_PENDING}
@@ -133,7 +136,7 @@ def history(user, grid_id: int) -> list[dict]:
 
 
 _DIFF_HOUSEHOLDS = """
-SELECT h.id, h.address, left(h.head_name, 1) || repeat('*', greatest(char_length(h.head_name) - 1, 1)),
+SELECT h.id, h.address, gridmap_masked_name(h.head_name),
        ST_X(h.location), ST_Y(h.location),
        CASE WHEN ST_Intersects(h.location, ST_GeomFromEWKB(%s)) THEN 'joined' ELSE 'left' END
   FROM gridmap_household h

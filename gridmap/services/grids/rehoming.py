@@ -8,6 +8,10 @@ from django.db import connection, transaction
 
 from geodata.homes import Areas
 from gridmap.storage import bulk
+from gridmap.models.areas import GridStatus
+from gridmap.rules.sql import literal
+
+PUBLISHED = literal(GridStatus.PUBLISHED)
 
 
 def homes_sql(points: str, scope: str = "TRUE", *, from_polygons: bool = False) -> str:
@@ -34,7 +38,7 @@ def homes_sql(points: str, scope: str = "TRUE", *, from_polygons: bool = False) 
     if not from_polygons:
         return f"""
 SELECT p.id, p.location,
-       (SELECT g.id FROM gridmap_grid g WHERE g.status = 'published' AND ST_Covers(g.boundary, p.location)
+       (SELECT g.id FROM gridmap_grid g WHERE g.status = {PUBLISHED} AND ST_Covers(g.boundary, p.location)
          ORDER BY g.code LIMIT 1) AS grid_id,
        (SELECT c.id FROM gridmap_community c WHERE ST_Covers(c.boundary, p.location)
          ORDER BY c.code LIMIT 1) AS community_id
@@ -47,7 +51,7 @@ SELECT p.id, p.location, gh.grid_id, ch.community_id
                FROM gridmap_grid g
               CROSS JOIN LATERAL (SELECT p.id FROM {points} p
                                    WHERE ST_Covers(g.boundary, p.location) AND ({scope}) OFFSET 0) x
-              WHERE g.status = 'published'
+              WHERE g.status = {PUBLISHED}
               ORDER BY x.id, g.code) gh ON gh.id = p.id
   LEFT JOIN (SELECT DISTINCT ON (x.id) x.id, c.id AS community_id
                FROM gridmap_community c
@@ -60,7 +64,7 @@ SELECT p.id, p.location, gh.grid_id, ch.community_id
 def home_areas(cursor) -> tuple[Areas, Areas]:
     """The published grids and the communities, for the same rule as :func:`homes_sql` on points in
     memory (geodata.homes: a bulk import places a million converted points before storing them)."""
-    cursor.execute("SELECT id, code, ST_AsBinary(boundary) FROM gridmap_grid WHERE status = 'published'")
+    cursor.execute(f"SELECT id, code, ST_AsBinary(boundary) FROM gridmap_grid WHERE status = {PUBLISHED}")
     grids = Areas.from_wkb(cursor.fetchall())
     cursor.execute("SELECT id, code, ST_AsBinary(boundary) FROM gridmap_community")
     return grids, Areas.from_wkb(cursor.fetchall())

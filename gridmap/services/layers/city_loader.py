@@ -12,6 +12,10 @@ from django.db import connection, transaction
 from gridmap.storage import sealed_fields
 from gridmap.services.people.members import refresh_initials
 from gridmap.services.grids.rehoming import rehome_households
+from gridmap.models.areas import GridStatus
+from gridmap.rules.sql import literal
+
+PUBLISHED = literal(GridStatus.PUBLISHED)
 
 if TYPE_CHECKING:
     from geodata.synth import City
@@ -55,17 +59,17 @@ CREATE TEMP TABLE stage_link (central_hid bigint, linked_hid bigint) ON COMMIT D
 CREATE TEMP TABLE stage_help (hid bigint, mid bigint, unit text) ON COMMIT DROP;
 """
 
-_INSERTS = """
+_INSERTS = f"""
 INSERT INTO gridmap_street (code, name, boundary)
 SELECT code, name, ST_Multi(wkb::geometry) FROM stage_area WHERE kind = 'street';
 INSERT INTO gridmap_community (code, name, street_id, kind, boundary)
 SELECT a.code, a.name, s.id, 'urban', ST_Multi(a.wkb::geometry)
   FROM stage_area a JOIN gridmap_street s ON s.code = a.parent WHERE a.kind = 'community';
 INSERT INTO gridmap_grid (code, name, community_id, boundary, status, version, updated_at)
-SELECT a.code, a.name, c.id, ST_Multi(a.wkb::geometry), 'published', 1, now()
+SELECT a.code, a.name, c.id, ST_Multi(a.wkb::geometry), {PUBLISHED}, 1, now()
   FROM stage_area a JOIN gridmap_community c ON c.code = a.parent WHERE a.kind = 'grid';
 INSERT INTO gridmap_gridversion (grid_id, number, boundary, status, reason, created_at)
-SELECT g.id, 1, g.boundary, 'published', '初始划分', now()
+SELECT g.id, 1, g.boundary, {PUBLISHED}, '初始划分', now()
   FROM gridmap_grid g JOIN stage_area a ON a.code = g.code AND a.kind = 'grid';
 
 -- Households get their ids up front so that links and help pairs can refer to them by row number.
