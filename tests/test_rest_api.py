@@ -33,6 +33,19 @@ def test_households_are_scoped_and_masked(client_for, user_for, role):
     assert not UNMASKED_ID.search(text) and not UNMASKED_PHONE.search(text)
 
 
+def test_rest_masks_the_head_of_household_like_the_map_layers(client_for, user_for):
+    from gridmap.models import Household
+
+    leader = user_for("grid_leader")
+    household = policy.households_for(leader).exclude(head_name="").first()
+    body = client_for("grid_leader").get(f"/api/v1/households/{household.pk}/").json()
+    assert body["properties"]["head_name"] == policy.mask_name(household.head_name) != household.head_name
+    listing = client_for("street_admin").get("/api/v1/households/", {"page_size": 1000}).json()
+    names = dict(Household.objects.values_list("pk", "head_name"))
+    shown = {f["id"]: f["properties"]["head_name"] for f in listing["features"]}
+    assert shown and all(value == policy.mask_name(names[pk]) for pk, value in shown.items())
+
+
 def test_out_of_scope_household_is_404_and_no_lookup_by_id_number(client_for, user_for):
     leader = user_for("grid_leader")
     other = Household.objects.exclude(pk__in=policy.households_for(leader)).first()

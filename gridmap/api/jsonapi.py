@@ -205,6 +205,8 @@ def drf_exception_handler(exc, context):
                 "errors": response.data}
     else:
         code = "malformed_json" if isinstance(exc, ParseError) else _DRF_CODES.get(response.status_code, "bad_request")
-        body = {"code": code, "field": "body" if isinstance(exc, ParseError) else "", "detail": str(exc.detail)}
+        # Django's Http404 and PermissionDenied reach here too (DRF converts them): they carry no ``detail``.
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
+        body = {"code": code, "field": "body" if isinstance(exc, ParseError) else "", "detail": str(detail)}
     response.data = body
     return response

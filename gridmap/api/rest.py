@@ -184,8 +184,14 @@ class HouseholdSerializer(GeoFeatureModelSerializer):
     location = GeometryField(precision=6, read_only=True)
     phone = Masked(source="phone_masked")
     id_number = Masked(source="id_number_masked")
+    # Masked like the map layers and exports (policy.mask_name = SQL gridmap_masked_name); the full name only
+    # through the page's audited reveal, never in a list of up to a thousand rows.
+    head_name = serializers.SerializerMethodField()
 
     etag = ETag(etags.household)
+
+    def get_head_name(self, household) -> str:
+        return policy.mask_name(household.head_name)
 
     class Meta:
         model = Household
