@@ -74,9 +74,9 @@ def read_features(data: bytes, *, source_crs: str | None = None, encoding: str |
             # chose is checked against the one the first bytes promised: an Esri-JSON file sniffed as GeoJSON
             # (both start with "{") is refused here instead of being read by another driver.
             info = pyogrio.read_info(path)
-            if info.get("driver") != DRIVERS[kind]:
+            if info.get("driver") not in DRIVERS[kind]:
                 raise GeometryRejected("driver_mismatch", field="file",
-                                       detail=f"{info.get('driver')} != {DRIVERS[kind]}")
+                                       detail=f"{info.get('driver')} != {' / '.join(DRIVERS[kind])}")
             if info["features"] > max_features:
                 raise GeometryRejected("too_many_features", field="file", detail=f"{info['features']} > {max_features}")
             frame = pyogrio.read_dataframe(path, encoding=encoding)
@@ -92,7 +92,7 @@ def read_features(data: bytes, *, source_crs: str | None = None, encoding: str |
 read_polygon_file = read_features  # the grid import's name for it
 
 # The GDAL driver each sniffed kind must open with (the allowlist: no other driver reads an upload).
-DRIVERS = {"zip": "ESRI Shapefile", "geojson": "GeoJSON", "gpkg": "GPKG", "kml": "KML"}
+DRIVERS = {"zip": ("ESRI Shapefile",), "geojson": ("GeoJSON",), "gpkg": ("GPKG",), "kml": ("KML", "LIBKML")}
 
 
 def _sniff(data: bytes) -> str:

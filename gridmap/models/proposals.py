@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from gridmap.rules.fields import STATION_RADIUS_MAX_M
 
 
 class StationProposal(models.Model):
@@ -43,6 +44,6 @@ class ProposedStation(models.Model):
         verbose_name_plural = _("方案中的服务站")
         ordering = ["id"]
         constraints = [
-            models.CheckConstraint(condition=Q(radius_m__gt=0) & Q(radius_m__lte=20000),
+            models.CheckConstraint(condition=Q(radius_m__gt=0) & Q(radius_m__lte=STATION_RADIUS_MAX_M),
                                    name="proposed_station_radius_sane"),
         ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.contrib.gis.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from gridmap.rules.fields import STATION_RADIUS_MAX_M
 
 
 class StationKind(models.TextChoices):
@@ -28,7 +29,7 @@ class ServiceStation(models.Model):
         verbose_name_plural = _("服务站")
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=Q(radius_m__gt=0) & Q(radius_m__lte=20000), name="station_radius_sane"),
+            models.CheckConstraint(condition=Q(radius_m__gt=0) & Q(radius_m__lte=STATION_RADIUS_MAX_M), name="station_radius_sane"),
         ]
 
     def __str__(self) -> str:

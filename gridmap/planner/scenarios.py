@@ -19,9 +19,10 @@ from gridmap.planner.metrics import suppress
 from gridmap.queries.coverage import _ratio, grid_coverage
 from gridmap.queries.what_if import StationChange, coverage_delta
 from gridmap.services.refused import Refused, not_found
+from gridmap.rules.fields import STATION_RADIUS_MAX_M
 
 MAX_CHANGES = 50
-MAX_RADIUS_M = 20000
+MAX_RADIUS_M = STATION_RADIUS_MAX_M
 
 
 def _number(item: dict, key: str, field: str, low: float, high: float) -> float:

@@ -17,26 +17,17 @@ from gridmap.models import (
     AuditAction, HelpPair, Household, ResidentType, Role, Visit,
 )
 from gridmap.models.households import TAG_FIELDS
+from gridmap.rules.fields import hidden_refusal, id_number_valid
 from gridmap.services import audit
 from gridmap.services.refused import Refused, not_found
 from gridmap.services.grids.rehoming import rehome_households
 
 PHONE = re.compile(r"^1[3-9][0-9]{9}$")
-ID_NUMBER = re.compile(r"^[0-9]{17}[0-9X]$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 # Fields a household edit may set. Location has its own service (grid check); grid and community follow
 # from the location and are never set by hand; anything else in the body is refused (mass assignment).
 TEXT_FIELDS = {"address": 200, "head_name": 50}
 EDITABLE = {*TEXT_FIELDS, "phone", "id_number", "residents", "resident_type", *TAG_FIELDS}
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
-
-def id_number_valid(value: str) -> bool:
-    """GB 11643 check digit (ISO 7064 MOD 11-2)."""
-    if not ID_NUMBER.match(value):
-        return False
-    total = sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS))
-    return "10X98765432"[total % 11] == value[17]
 
 
 def in_scope(user, household_id: int) -> Household:
@@ -54,8 +45,9 @@ def _text(value, field: str, limit: int, *, required: bool = True) -> str:
         raise Refused(400, "required", field=field, detail=_("必填"))
     if len(value) > limit:
         raise Refused(400, "too_long", field=field, detail=_("最多 %(n)s 个字符") % {"n": limit})
-    if _CONTROL.search(value):
-        raise Refused(400, "control_character", field=field, detail=_("含有控制字符"))
+    refusal = hidden_refusal(value)
+    if refusal:
+        raise Refused(400, refusal, field=field)
     return value
 
 

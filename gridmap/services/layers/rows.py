@@ -8,7 +8,6 @@ overrides, length), and row errors are collected as ``{"row", "field", "code", "
 from __future__ import annotations
 
 import math
-import re
 
 import geopandas as gpd
 from django.utils.translation import gettext as _
@@ -18,10 +17,9 @@ from geodata.tables import is_table, read_table
 from geodata.validation import GeometryRejected
 from gridmap.services.reasons import reason
 from gridmap.services.refused import Refused
+from gridmap.rules.fields import hidden_refusal
 
 MAX_ERRORS = 1000
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200b-\u200f\ufeff]")
 FAMILIES = {"Polygon": "polygon", "MultiPolygon": "polygon", "Point": "point", "MultiPoint": "point",
             "LineString": "line", "MultiLineString": "line"}
 
@@ -83,14 +81,9 @@ def text(value, rows: Rows, row: int, field: str, *, max_length: int, required: 
     if value is None or isinstance(value, float) and math.isnan(value):
         value = ""
     value = str(value)
-    if "\x00" in value:
-        rows.error(row, field, "nul_byte")
-        return None
-    if _CONTROL.search(value.replace("\t", "")):
-        rows.error(row, field, "control_character")
-        return None
-    if _BIDI.search(value):
-        rows.error(row, field, "bidi_control")
+    refusal = hidden_refusal(value)
+    if refusal:
+        rows.error(row, field, refusal)
         return None
     value = value.strip(" \r\n\u3000")
     if len(value) > max_length:

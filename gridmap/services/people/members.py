@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from gridmap import policy
 from gridmap.storage import sealed_fields
 from gridmap.models import AuditAction, Member
-from gridmap.services.households.care import PHONE, _CONTROL
+from gridmap.rules.fields import hidden_character
+from gridmap.services.households.care import PHONE
 from gridmap.rules.pinyin import pinyin_initials
 from gridmap.services import audit
 from gridmap.services.refused import Refused
@@ -72,7 +73,7 @@ def _clean_row(raw: dict, communities: dict[str, int], row: int, errors: list) -
     name = str(raw.get("name") or "").strip()
     if not name:
         fail("姓名", "required", _("必填"))
-    elif len(name) > 50 or _CONTROL.search(name):
+    elif len(name) > 50 or hidden_character(name):
         fail("姓名", "bad_value", _("最多 50 个字符，不含控制字符"))
     phone = str(raw.get("phone") or "").strip()
     if phone.endswith(".0"):  # Excel stores a number column as float
@@ -83,7 +84,7 @@ def _clean_row(raw: dict, communities: dict[str, int], row: int, errors: list) -
     if party is None:
         fail("党员", "bad_value", _("应为 是 或 否"))
     employer = str(raw.get("employer") or "").strip()
-    if len(employer) > 100 or _CONTROL.search(employer):
+    if len(employer) > 100 or hidden_character(employer):
         fail("工作单位", "bad_value", _("最多 100 个字符，不含控制字符"))
     community = str(raw.get("community") or "").strip()
     community_id = communities.get(community)

@@ -22,8 +22,9 @@ from gridmap import policy
 from gridmap.models import ServiceStation
 from gridmap.models.stations import StationKind
 from gridmap.services.refused import Refused, not_found
+from gridmap.rules.fields import STATION_RADIUS_MAX_M, hidden_refusal, station_radius_ok
 
-MAX_RADIUS_M = 10_000
+MAX_RADIUS_M = STATION_RADIUS_MAX_M  # the one bound (rules/fields.py), the database check too
 LIFE_CIRCLE_M = (300, 1000)
 _TEXT = {"name": 100, "opening_hours": 100, "services": 500}
 FIELDS = ("name", "kind", "radius_m", "opening_hours", "services", "active", "location")
@@ -58,16 +59,17 @@ def _clean(data: dict, *, creating: bool) -> dict:
     clean = {}
     for key, value in data.items():
         if key in _TEXT:
-            if not isinstance(value, str) or "\x00" in value or len(value) > _TEXT[key] \
-                    or (key == "name" and not value.strip()):
+            if not isinstance(value, str) or len(value) > _TEXT[key] or (key == "name" and not value.strip()):
                 raise Refused(400, "bad_value", field=key, detail=_("文字为空或过长"))
+            if hidden_refusal(value):
+                raise Refused(400, hidden_refusal(value), field=key)
             clean[key] = value.strip()
         elif key == "kind":
             if value not in StationKind.values:
                 raise Refused(400, "bad_value", field=key, detail=", ".join(StationKind.values))
             clean[key] = value
         elif key == "radius_m":
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RADIUS_M:
+            if not station_radius_ok(value):
                 raise Refused(400, "bad_value", field=key,
                               detail=_("服务半径应为 1 到 %(max)s 之间的整数（米）") % {"max": MAX_RADIUS_M})
             clean[key] = value

@@ -13,6 +13,7 @@ from django.contrib.gis.geos import Point
 from geodata.validation import GeometryRejected
 from gridmap.models import Community, ServiceStation
 from gridmap.services.layers.rows import Rows, boolean, column, number_text, text
+from gridmap.rules.fields import station_radius_ok
 
 NAME = ("名称", "name")
 KIND = ("类型", "kind")
@@ -41,7 +42,7 @@ def _radius(value, rows: Rows, i: int, default: int) -> int | None:
     raw = number_text(value).strip() if value is not None and value == value else ""
     if not raw:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= 20000:
+    if not raw.isascii() or not raw.isdigit() or not station_radius_ok(int(raw)):
         rows.error(i, "radius_m", "bad_number", raw[:20])
         return None
     return int(raw)
