@@ -88,3 +88,11 @@ def test_not_an_xlsx_is_400(client_for):
     response = client_for("community_staff").post("/api/v1/member-registry/import", {"file": upload})
     assert response.status_code == 400 and response.json()["code"] == "not_xlsx"
     assert client_for("grid_leader").post("/api/v1/member-registry/import", {"file": _xlsx([])}).status_code == 403
+
+
+def test_a_formula_cell_is_imported_as_its_text_like_every_other_import(client_for, community):
+    # The member import used to read formula results (data_only=True) where the other imports keep the text.
+    upload = _xlsx([["孙八", None, "否", '=CONCAT("某","单位")', community.code]])
+    response = client_for("community_staff").post("/api/v1/member-registry/import", {"file": upload})
+    assert response.status_code == 201
+    assert Member.objects.get(name="孙八").employer == '=CONCAT("某","单位")'
