@@ -263,3 +263,30 @@ def validate_line(data: object, *, field: str = "line", max_vertices: int = 1000
     if line.length == 0:
         raise GeometryRejected("bad_line", field=field)
     return line
+
+
+def validate_point(data: object, *, field: str = "location") -> tuple[float, float]:
+    """A GeoJSON Point (or a bare ``{"lon", "lat"}`` pair) as finite WGS84 (lon, lat): the one point validator
+    of the station, household and what-if paths, beside the polygon validator above.
+
+    >>> validate_point({"type": "Point", "coordinates": [116.4, 39.9]})
+    (116.4, 39.9)
+    >>> validate_point({"type": "Point", "coordinates": [500000, 4400000]})
+    Traceback (most recent call last):
+    geodata.validation.GeometryRejected: looks_projected at 500000 4400000
+    """
+    if isinstance(data, Mapping) and data.get("type") == "Feature":
+        data = data.get("geometry")
+    if isinstance(data, Mapping) and "type" not in data and {"lon", "lat"} <= set(data):
+        # the bare pair names the coordinate at fault: "lon", or "stations[0].lat" under field="stations[0]"
+        for key, bound in (("lon", 180), ("lat", 90)):
+            value, where = data[key], f"{field}.{key}" if field else key
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise GeometryRejected("not_a_number", field=where, detail=str(value)[:40])
+            if abs(value) > bound:
+                raise GeometryRejected("out_of_range", field=where, location=(data["lon"], data["lat"]))
+        return (float(data["lon"]), float(data["lat"]))
+    if not isinstance(data, Mapping) or data.get("type") != "Point":
+        raise GeometryRejected("not_a_point", field=field)
+    _check_crs(data.get("crs"), field)
+    return _position(data.get("coordinates"), field)

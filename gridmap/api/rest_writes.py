@@ -26,6 +26,7 @@ from gridmap.models import ResidentType
 from gridmap.models.households import TAG_FIELDS
 from gridmap.services.households import care as care
 from gridmap.services.refused import Refused
+from geodata.validation import GeometryRejected, validate_point
 
 
 etag_of = etags.household
@@ -53,10 +54,10 @@ class HouseholdPatch(serializers.Serializer):
 
 
 def _point(value) -> dict:
-    if not isinstance(value, dict) or value.get("type") != "Point" or not isinstance(value.get("coordinates"), list) \
-            or len(value["coordinates"]) != 2:
-        raise Refused(400, "bad_geometry", field="location", detail=_("位置应为 GeoJSON Point"))
-    lon, lat = value["coordinates"]
+    try:
+        lon, lat = validate_point(value, field="location")
+    except GeometryRejected as exc:
+        raise Refused.from_geometry(exc) from None
     return {"lon": lon, "lat": lat}
 
 

@@ -20,6 +20,7 @@ from gridmap.queries.coverage import _ratio, grid_coverage
 from gridmap.queries.what_if import StationChange, coverage_delta
 from gridmap.services.refused import Refused, not_found
 from gridmap.rules.fields import STATION_RADIUS_MAX_M
+from geodata.validation import GeometryRejected, validate_point
 
 MAX_CHANGES = 50
 MAX_RADIUS_M = STATION_RADIUS_MAX_M
@@ -56,8 +57,11 @@ def parse_changes(items, stations: QuerySet) -> list[StationChange]:
         radius = _number(item, "radius_m", field, 1, MAX_RADIUS_M)
         if not radius.is_integer():
             raise Refused(400, "bad_value", field=f"{field}.radius_m", detail=_("应为整数米"))
-        changes.append(StationChange(station, _number(item, "lon", field, -180, 180),
-                                     _number(item, "lat", field, -90, 90), radius))
+        try:
+            lon, lat = validate_point({"lon": item.get("lon"), "lat": item.get("lat")}, field=field)
+        except GeometryRejected as exc:
+            raise Refused.from_geometry(exc) from None
+        changes.append(StationChange(station, lon, lat, radius))
     known = set(stations.filter(active=True, pk__in=seen).values_list("pk", flat=True))
     for index, change in enumerate(changes):
         if change.station_id is not None and change.station_id not in known:

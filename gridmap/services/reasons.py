@@ -16,6 +16,7 @@ REASONS = {
     "malformed_json": gettext_lazy("不是有效的 JSON"),
     "not_an_object": gettext_lazy("应为 GeoJSON 对象"),
     "geometry_type": gettext_lazy("只接受 Polygon 或 MultiPolygon 面"),
+    "not_a_point": gettext_lazy("位置应为 GeoJSON Point"),
     "bad_coordinates": gettext_lazy("坐标结构不正确"),
     "bad_position": gettext_lazy("坐标点应为 [经度, 纬度]"),
     "not_a_number": gettext_lazy("坐标含有非数字或非有限数值"),

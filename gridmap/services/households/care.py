@@ -3,7 +3,6 @@ masked personal data with a reason (audited), log visits, and pair vulnerable ho
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 
 from django.contrib.gis.geos import Point
@@ -21,6 +20,7 @@ from gridmap.rules.fields import hidden_refusal, id_number_valid
 from gridmap.services import audit
 from gridmap.services.refused import Refused, not_found
 from gridmap.services.grids.rehoming import rehome_households
+from geodata.validation import GeometryRejected, validate_point
 
 PHONE = re.compile(r"^1[3-9][0-9]{9}$")
 # Fields a household edit may set. Location has its own service (grid check); grid and community follow
@@ -101,12 +101,11 @@ def update_household(user, household_id: int, data: dict) -> Household:
 
 
 def _point(data: dict) -> Point:
-    lon, lat = data.get("lon"), data.get("lat")
-    for field, value, bound in (("lon", lon, 180), ("lat", lat, 90)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-                or abs(value) > bound:
-            raise Refused(400, "bad_coordinate", field=field, detail=_("经纬度无效"))
-    return Point(float(lon), float(lat), srid=4326)
+    try:
+        lon, lat = validate_point({"lon": data.get("lon"), "lat": data.get("lat")}, field="")
+    except GeometryRejected as exc:
+        raise Refused.from_geometry(exc) from None
+    return Point(lon, lat, srid=4326)
 
 
 @transaction.atomic

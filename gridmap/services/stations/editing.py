@@ -11,7 +11,6 @@ is locked while it is compared, so of two writers holding the same ETag exactly 
 from __future__ import annotations
 
 import hashlib
-import math
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
@@ -23,6 +22,7 @@ from gridmap.models import ServiceStation
 from gridmap.models.stations import StationKind
 from gridmap.services.refused import Refused, not_found
 from gridmap.rules.fields import STATION_RADIUS_MAX_M, hidden_refusal, station_radius_ok
+from geodata.validation import GeometryRejected, validate_point
 
 MAX_RADIUS_M = STATION_RADIUS_MAX_M  # the one bound (rules/fields.py), the database check too
 LIFE_CIRCLE_M = (300, 1000)
@@ -38,14 +38,11 @@ def etag_of(station: ServiceStation) -> str:
 
 
 def _point(value) -> Point:
-    if not isinstance(value, dict) or value.get("type") != "Point" or not isinstance(value.get("coordinates"), list) \
-            or len(value["coordinates"]) != 2:
-        raise Refused(400, "bad_geometry", field="location", detail=_("位置应为 GeoJSON Point"))
-    lon, lat = value["coordinates"]
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (lon, lat)) \
-            or not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise Refused(400, "bad_coordinates", field="location", detail=_("经纬度超出范围"))
-    return Point(float(lon), float(lat), srid=4326)
+    try:
+        lon, lat = validate_point(value, field="location")
+    except GeometryRejected as exc:
+        raise Refused.from_geometry(exc) from None
+    return Point(lon, lat, srid=4326)
 
 
 def _clean(data: dict, *, creating: bool) -> dict:
