@@ -35,10 +35,10 @@ def _project(user, fmt: str):
 
 def _anchor_sql(user) -> tuple[str, list]:
     from gridmap import policy
-    from gridmap.queries.exports import _SQL
+    from gridmap.queries.exports import EXPORT_SQL
 
     ids_sql, params = policy.households_for(user).order_by().values("id").query.sql_with_params()
-    return _SQL["households"].format(ids=ids_sql), list(params)
+    return EXPORT_SQL["households"].format(ids=ids_sql), list(params)
 
 
 def _copy_anchor(user):

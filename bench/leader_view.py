@@ -87,12 +87,12 @@ def raw_sql_row(results, user, grid, n: int, seconds: float = 5.0):
 
     from bench.harness import Row
     from gridmap import policy
-    from gridmap.queries.grid_households import _PAGE, named_ids
+    from gridmap.queries.grid_households import PAGE_SQL, named_ids
 
     grids, p1 = named_ids(policy.grids_for(user), "g")
     households, p2 = named_ids(policy.households_for(user), "h")
     stations, p3 = named_ids(policy.stations_for(user), "s")
-    sql, params = _PAGE.format(grids=grids, households=households, stations=stations), {"grid": grid.pk, **p1,
+    sql, params = PAGE_SQL.format(grids=grids, households=households, stations=stations), {"grid": grid.pk, **p1,
                                                                                          **p2, **p3}
     db = settings.DATABASES["default"]
     conn = psycopg2.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"],

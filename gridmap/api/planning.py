@@ -17,12 +17,12 @@ from gridmap.queries.heat import CELL_M, LAYERS, heat_cells
 from gridmap.services.refused import Refused
 
 
-def _check(request: HttpRequest) -> None:
+def check_dashboard(request: HttpRequest) -> None:
     if not policy.sees_dashboard(request.user):
         raise Refused(403, "forbidden", detail=_("此角色无权查看规划看板"))
 
 
-def _choice(request: HttpRequest, name: str, allowed, default: str) -> str:
+def choice(request: HttpRequest, name: str, allowed, default: str) -> str:
     value = request.GET.get(name, default)
     if value not in allowed:
         raise Refused(400, "bad_value", field=name, detail=_("可选值：%(values)s") % {"values": ", ".join(allowed)})
@@ -32,9 +32,9 @@ def _choice(request: HttpRequest, name: str, allowed, default: str) -> str:
 @endpoint()
 def metrics(request: HttpRequest) -> HttpResponse:
     """?metric=&scheme=: every published grid in scope with the metric, its class, a legend and reasons."""
-    _check(request)
-    metric = _choice(request, "metric", tuple(planning.METRICS), "covered_pct")
-    scheme = _choice(request, "scheme", ("fisher_jenks", "quantiles"), "fisher_jenks")
+    check_dashboard(request)
+    metric = choice(request, "metric", tuple(planning.METRICS), "covered_pct")
+    scheme = choice(request, "scheme", ("fisher_jenks", "quantiles"), "fisher_jenks")
     rows = grid_coverage(policy.grids_for(request.user).published())
     return reply(planning.metric_table(rows, metric, planner=policy.small_counts_suppressed(request.user),
                                        scheme=scheme))
@@ -43,8 +43,8 @@ def metrics(request: HttpRequest) -> HttpResponse:
 @endpoint()
 def heat(request: HttpRequest) -> HttpResponse:
     """?layer=households|uncovered|vulnerable_uncovered: [lat, lon, count] per non-empty cell."""
-    _check(request)
-    layer = _choice(request, "layer", LAYERS, "households")
+    check_dashboard(request)
+    layer = choice(request, "layer", LAYERS, "households")
     planner = policy.small_counts_suppressed(request.user)
     points, suppressed = planning.heat_points(heat_cells(policy.grids_for(request.user).published()), layer,
                                               planner=planner)

@@ -13,7 +13,7 @@ from gridmap import policy
 from gridmap.planner import metrics as planning
 from gridmap.planner import scenarios
 from gridmap.api.jsonapi import body, endpoint, reply
-from gridmap.api.planning import _check, _choice   # the dashboard's role check and choice parser
+from gridmap.api.planning import check_dashboard, choice   # the dashboard's role check and choice parser
 from gridmap.queries.coverage_areas import area_coverage
 from gridmap.services.stations.proposals import changes_of, save_proposal
 from gridmap.services.refused import Refused, not_found
@@ -35,8 +35,8 @@ def _suppressed(rows: list[dict], planner: bool) -> list[dict]:
 @endpoint()
 def areas(request: HttpRequest) -> HttpResponse:
     """?level=community|street: the coverage figures summed per area of the published grids in scope."""
-    _check(request)
-    level = _choice(request, "level", ("community", "street"), "community")
+    check_dashboard(request)
+    level = choice(request, "level", ("community", "street"), "community")
     rows = area_coverage(policy.grids_for(request.user).published(), level)
     return reply({"level": level, "areas": _suppressed(rows, _planner(request))})
 
@@ -69,7 +69,7 @@ def _selection_grids(request: HttpRequest, data: dict):
 @endpoint(reads=("POST",), get=False)
 def selection(request: HttpRequest) -> HttpResponse:
     """{"grids": [ids]} or {"polygon": GeoJSON}: the figures of that selection of published grids in scope."""
-    _check(request)
+    check_dashboard(request)
     grids = _selection_grids(request, body(request))
     row = _suppressed(area_coverage(grids, "selection"), _planner(request))[0]
     row["grid_ids"] = sorted(grids.values_list("pk", flat=True))
@@ -79,7 +79,7 @@ def selection(request: HttpRequest) -> HttpResponse:
 @endpoint(reads=("POST",), get=False)
 def what_if(request: HttpRequest) -> HttpResponse:
     """{"stations": [{"station": id|null, "lon", "lat", "radius_m"}]}: before/after, nothing saved."""
-    _check(request)
+    check_dashboard(request)
     changes = scenarios.parse_changes(body(request).get("stations"), policy.stations_for(request.user))
     return reply(scenarios.what_if(policy.grids_for(request.user).published(), changes, planner=_planner(request)))
 
@@ -93,7 +93,7 @@ def _summary(proposal) -> dict:
 @endpoint(creates=("POST",))
 def proposals(request: HttpRequest) -> HttpResponse:
     """GET: the proposals of the streets in scope. POST {"name", "street"?, "stations"}: save one (audited)."""
-    _check(request)
+    check_dashboard(request)
     if request.method == "GET":
         return reply({"proposals": [_summary(p) for p in policy.proposals_for(request.user)
                                     .select_related("street", "author")]})
@@ -119,7 +119,7 @@ def proposals(request: HttpRequest) -> HttpResponse:
 @endpoint()
 def proposal(request: HttpRequest, pk: int) -> HttpResponse:
     """One proposal of a street in scope with its what-if figures recomputed against today's data."""
-    _check(request)
+    check_dashboard(request)
     found = policy.proposals_for(request.user).select_related("street", "author").filter(pk=pk).first()
     if found is None:
         raise not_found()

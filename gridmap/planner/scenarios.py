@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from gridmap.planner.metrics import suppress
-from gridmap.queries.coverage import _ratio, grid_coverage
+from gridmap.queries.coverage import ratio, grid_coverage
 from gridmap.queries.what_if import StationChange, coverage_delta
 from gridmap.services.refused import Refused, not_found
 from gridmap.rules.fields import STATION_RADIUS_MAX_M
@@ -87,7 +87,7 @@ def what_if(grids: QuerySet, changes: list[StationChange], *, planner: bool) -> 
         out_grids.append({
             "grid_id": row["grid_id"], "code": row["code"], "name": row["name"], "households": row["households"],
             "covered_before": row["covered"], "covered_after": covered, "gained": d["gained"], "lost": d["lost"],
-            "covered_pct_before": row["covered_pct"], "covered_pct_after": _ratio(covered, row["households"], 100.0),
+            "covered_pct_before": row["covered_pct"], "covered_pct_after": ratio(covered, row["households"], 100.0),
             "vulnerable_uncovered_before": suppress(row["vulnerable_uncovered"], planner),
             "vulnerable_uncovered_after": suppress(needy, planner)})
     floor = settings.SMALL_COUNT_MIN if planner else 1

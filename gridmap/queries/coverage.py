@@ -26,7 +26,7 @@ from gridmap.models import AssignmentRole
 # approximation's error) go to the exact geodesic test. 1.5 s for a million households and 2,000
 # stations (docs/performance.md). Every other figure is a join or a count over the same households.
 CELL = 0.0025
-_STATIONS = """
+STATIONS = """
 stations AS MATERIALIZED (
     SELECT location, radius_m::float8 AS r, ST_X(location) AS x, ST_Y(location) AS y,
            111412.84 * cos(radians(ST_Y(location))) - 93.5 * cos(3 * radians(ST_Y(location))) AS mx,
@@ -62,8 +62,8 @@ NEAR_SCOPE = """
              FROM (SELECT ST_Extent(boundary)::geometry AS e FROM gridmap_grid WHERE id IN (SELECT id FROM scope)) x,
                   (SELECT coalesce(max(radius_m), 0)::float8 AS r FROM gridmap_servicestation WHERE active) m)"""
 
-_COVERAGE_SQL = """
-WITH scope AS ({ids_sql}),""" + _STATIONS + """,
+COVERAGE_SQL = """
+WITH scope AS ({ids_sql}),""" + STATIONS + """,
 link_counts AS (SELECT central_id, count(*) AS links FROM gridmap_centrallink GROUP BY central_id),
 households AS (
     SELECT h.id, h.grid_id,
@@ -119,7 +119,7 @@ SELECT g.id, g.code, g.name,
 """
 
 
-def _ratio(numerator, denominator, scale: float = 1.0) -> float | None:
+def ratio(numerator, denominator, scale: float = 1.0) -> float | None:
     return scale * numerator / denominator if denominator else None
 
 
@@ -146,18 +146,18 @@ def grid_coverage(grids: QuerySet, *, few: bool = False) -> list[dict]:
     params = [*ids_params, settings.CENTRAL_LINKS_MIN, settings.CENTRAL_LINKS_MAX,
               AssignmentRole.LEADER.value, AssignmentRole.FULLTIME.value]  # in the order they appear
     with connection.cursor() as cursor:
-        cursor.execute(_COVERAGE_SQL.format(ids_sql=ids_sql, cell=CELL, near=NEAR_SCOPE if few else ""), params)
+        cursor.execute(COVERAGE_SQL.format(ids_sql=ids_sql, cell=CELL, near=NEAR_SCOPE if few else ""), params)
         rows = cursor.fetchall()
     out = []
     for (grid_id, code, name, households, covered, linked, central, central_links, off_band, leaders, fulltime,
          vulnerable, vulnerable_uncovered) in rows:
         out.append({
             "grid_id": grid_id, "code": code, "name": name, "households": households,
-            "covered": covered, "covered_pct": _ratio(covered, households, 100.0),
-            "linked": linked, "linked_pct": _ratio(linked, households, 100.0),
-            "central": central, "central_links": central_links, "central_load": _ratio(central_links, central),
+            "covered": covered, "covered_pct": ratio(covered, households, 100.0),
+            "linked": linked, "linked_pct": ratio(linked, households, 100.0),
+            "central": central, "central_links": central_links, "central_load": ratio(central_links, central),
             "central_off_band": off_band, "leaders": leaders, "fulltime": fulltime,
-            "staffed": leaders == 1 and fulltime >= 1, "per_fulltime": _ratio(households, fulltime),
+            "staffed": leaders == 1 and fulltime >= 1, "per_fulltime": ratio(households, fulltime),
             "size_status": _size_status(households), "vulnerable": vulnerable,
             "vulnerable_uncovered": vulnerable_uncovered,
         })

@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from gridmap.models import AssignmentRole
-from gridmap.queries.coverage import _COVERAGE_SQL, CELL, _ratio
+from gridmap.queries.coverage import COVERAGE_SQL, CELL, ratio
 
 LEVELS = ("community", "street", "selection")
 _PER_GRID = ("grid_id, code, name, households, covered, linked, central, central_links, central_off_band, leaders, "
@@ -66,7 +66,7 @@ def area_coverage(grids: QuerySet, level: str) -> list[dict]:
     group = "" if level == "selection" else f"GROUP BY {key_id}, {key_code}, {key_name}"
     unassigned = _UNASSIGNED[level].format(ids_sql=ids_sql)
     sql = _AREAS_SQL.format(key_id=key_id, key_code=key_code, key_name=key_name, group=group, columns=_PER_GRID,
-                            unassigned=unassigned, per_grid=_COVERAGE_SQL.format(ids_sql=ids_sql, cell=CELL, near=""))
+                            unassigned=unassigned, per_grid=COVERAGE_SQL.format(ids_sql=ids_sql, cell=CELL, near=""))
     # Parameters in the order their placeholders appear: the two size bounds, the street level's scope,
     # then the per-grid statement's own.
     params = [settings.GRID_HOUSEHOLDS_MIN, settings.GRID_HOUSEHOLDS_MAX,
@@ -83,9 +83,9 @@ def area_coverage(grids: QuerySet, level: str) -> list[dict]:
         item = {"level": level, **dict(zip(_FIELDS, row))}
         for key in _FIELDS[4:16]:
             item[key] = item[key] or 0
-        item["covered_pct"] = _ratio(item["covered"], item["households"], 100.0)
-        item["linked_pct"] = _ratio(item["linked"], item["households"], 100.0)
-        item["central_load"] = _ratio(item["central_links"], item["central"])
-        item["per_fulltime"] = _ratio(item["households"], item["fulltime"])
+        item["covered_pct"] = ratio(item["covered"], item["households"], 100.0)
+        item["linked_pct"] = ratio(item["linked"], item["households"], 100.0)
+        item["central_load"] = ratio(item["central_links"], item["central"])
+        item["per_fulltime"] = ratio(item["households"], item["fulltime"])
         out.append(item)
     return out

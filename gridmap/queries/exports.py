@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.db import connection
 from django.db.models import QuerySet
 
-_SQL = {
+EXPORT_SQL = {
     "streets": """
         SELECT s.code, s.name, ST_AsBinary(s.boundary) FROM gridmap_street s
          WHERE s.id IN ({ids}) ORDER BY s.code""",
@@ -65,5 +65,5 @@ def layer_rows(layer: str, scope: QuerySet) -> list[tuple]:
     """Rows of ``layer`` within ``scope`` (a policy queryset); the last column is WKB unless members."""
     ids_sql, params = scope.order_by().values("id").query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute(_SQL[layer].format(ids=ids_sql), params)
+        cursor.execute(EXPORT_SQL[layer].format(ids=ids_sql), params)
         return cursor.fetchall()

@@ -17,7 +17,7 @@ from gridmap.models.households import TAG_FIELDS
 _MASKED_NAME = "gridmap_masked_name({t}.head_name)"
 _TAGS = "array_remove(ARRAY[" + ", ".join(f"CASE WHEN h.{t} THEN '{t}' END" for t in TAG_FIELDS) + "], NULL)"
 
-_PAGE = f"""
+PAGE_SQL = f"""
 WITH g AS (SELECT id, code, name, boundary, ST_PointOnSurface(boundary) AS centre
              FROM gridmap_grid WHERE id = %(grid)s AND id IN ({{grids}})),
      hh AS (SELECT h.* FROM gridmap_household h, g WHERE h.grid_id = g.id AND h.id IN ({{households}}))
@@ -74,7 +74,7 @@ def grid_page(user, grid_id: int) -> str | None:
     grids, p1 = named_ids(policy.grids_for(user), "g")
     households, p2 = named_ids(policy.households_for(user), "h")
     stations, p3 = named_ids(policy.stations_for(user), "s")
-    sql = _PAGE.format(grids=grids, households=households, stations=stations)
+    sql = PAGE_SQL.format(grids=grids, households=households, stations=stations)
     with connection.cursor() as cursor:
         cursor.execute(sql, {"grid": grid_id, **p1, **p2, **p3})
         text = cursor.fetchone()[0]

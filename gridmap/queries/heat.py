@@ -17,13 +17,13 @@ from __future__ import annotations
 from django.db import connection
 from django.db.models import QuerySet
 
-from gridmap.queries.coverage import _STATIONS, CELL, COVERED
+from gridmap.queries.coverage import STATIONS, CELL, COVERED
 
 LAYERS = ("households", "uncovered", "vulnerable_uncovered")
 CELL_M = 250
 
 _HEAT_SQL = """
-WITH scope AS ({ids_sql}),""" + _STATIONS + """,
+WITH scope AS ({ids_sql}),""" + STATIONS + """,
 hh AS MATERIALIZED (
     SELECT h.id, h.location, ST_X(h.location) AS x, ST_Y(h.location) AS y,
            h.vulnerable

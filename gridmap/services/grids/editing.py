@@ -102,7 +102,7 @@ def _write(grid: Grid, expected_version: int, user, shape: GEOSGeometry | None =
     return grid
 
 
-def _new_drafts(community: Community, shapes: list[GEOSGeometry], user, names: list[str | None]) -> list[Grid]:
+def new_drafts(community: Community, shapes: list[GEOSGeometry], user, names: list[str | None]) -> list[Grid]:
     codes = next_grid_codes(community, shapes)
     grids = [Grid(code=code, name=name or _("%(community)s第%(n)s网格") % {"community": community.name,
                                                                        "n": int(code[-3:])},
@@ -117,7 +117,7 @@ def create_draft_grid(user, community_id: int, geometry: object, *, name: str | 
     """A new draft grid drawn in ``community_id``; with ``clip`` its overlaps with siblings are cut off."""
     community = lock_community(user, community_id)
     shape, fit = check_grid_shape(geometry, community, clip=clip)
-    grid = _new_drafts(community, [shape], user, [name])[0]
+    grid = new_drafts(community, [shape], user, [name])[0]
     return {**summary(grid), "clipped_m2": round(fit.clipped_m2, 1)}
 
 
@@ -147,7 +147,7 @@ def split_grid(user, grid_id: int, line: object, expected_version: int) -> list[
     except GeometryRejected as exc:
         raise Refused.from_geometry(exc, "line") from None
     grid = _write(grid, expected_version, user, keep)
-    new = _new_drafts(community, [other], user, [None])[0]
+    new = new_drafts(community, [other], user, [None])[0]
     return [summary(grid), summary(new)]
 
 

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from geodata.grid_fit import fit_grid
 from geodata.io import read_polygon_file
 from geodata.validation import GeometryRejected, check_near, validate_shape
-from gridmap.services.grids.editing import _new_drafts, lock_community, summary
+from gridmap.services.grids.editing import new_drafts, lock_community, summary
 from gridmap.services.grids.shapes import to_geos, working_siblings
 from gridmap.services.refused import Refused
 
@@ -59,7 +59,7 @@ def import_grids(user, community_id: int, data: bytes, *, dry_run: bool = True, 
     result = {"features": len(rows), "errors": errors, "rows": rows, "dry_run": dry_run or bool(errors)}
     if dry_run or errors:
         return result
-    grids = _new_drafts(community, [g for _, g in accepted], user, [n for n, _ in accepted])
+    grids = new_drafts(community, [g for _, g in accepted], user, [n for n, _ in accepted])
     result["created"] = [summary(g) for g in grids]
     return result
 
