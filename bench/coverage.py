@@ -1,4 +1,4 @@
-"""The full coverage report (DOMAIN.md "Coverage", every grid of the city) three ways: the project's
+"""The full coverage report (docs/domain.md "Coverage", every grid of the city) three ways: the project's
 query, the best raw SQL we could write, and geodata.coverage on arrays (numpy / scipy cKDTree)."""
 from __future__ import annotations
 
@@ -110,7 +110,7 @@ def run(results: Results, admin, *, households: int, repeat: int, textbook: bool
     from gridmap.queries.coverage import coverage_arrays, grid_coverage
 
     grids = policy.grids_for(admin)
-    work = "coverage report, every grid (DOMAIN.md metrics)"
+    work = "coverage report, every grid (docs/domain.md metrics)"
     with connection.cursor() as cursor:
         cursor.execute("SET max_parallel_workers_per_gather = 2")  # the server default, stated
     bands = {"size_band": (settings.GRID_HOUSEHOLDS_MIN, settings.GRID_HOUSEHOLDS_MAX),

@@ -17,7 +17,7 @@ from psycopg2 import sql
 DEFAULT_URL = "postgis://gridmap:gridmap@127.0.0.1:5432/gridmap"
 
 # Session settings of every connection to the bench database (ALTER DATABASE ... SET), the same for
-# project code and anchors: the values reference/performance.md was measured with. jit=off because JIT
+# project code and anchors: the values docs/performance.md was measured with. jit=off because JIT
 # compilation adds 100-300 ms to every large query here without making any of them faster.
 SESSION_SETTINGS = {"work_mem": "64MB", "maintenance_work_mem": "512MB", "jit": "off"}
 

@@ -6,7 +6,7 @@
 
 Rows:
 - densest z14 household tile, as a street admin (policy-scoped) and a system admin; p95 over varied
-  repeats. Anchor: raw ``ST_AsMVT`` of every point of the same tile (reference/performance.md's row).
+  repeats. Anchor: raw ``ST_AsMVT`` of every point of the same tile (docs/performance.md's row).
 - the largest tile at every zoom 0–18 (households and grids, densest point of the city): size in kB.
 - the 500-household grid layer over HTTP: gunicorn (2 workers) + wrk (2 threads, 8 connections, 10 s),
   ``/api/layers/households.geojson?bbox=<grid>`` and the z16 tiles of the grid, as the grid's street

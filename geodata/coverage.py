@@ -1,7 +1,7 @@
 """Coverage metrics per grid from arrays: the vectorised twin of ``gridmap.queries.coverage``.
 
 For what-if analysis ("a station here?") and as the benchmark's in-memory anchor. Both compute
-DOMAIN.md's "Coverage" figures with the same definitions and agree exactly (tests/test_coverage.py).
+docs/domain.md's "Coverage" figures with the same definitions and agree exactly (tests/test_coverage.py).
 
 Station coverage is decided as PostGIS decides ``ST_DWithin(station::geography, household::geography,
 radius_m)``: geodesic distance on the WGS84 spheroid (GeographicLib through pyproj), the radius
@@ -105,7 +105,7 @@ def stations_cover(lon, lat, st_lon, st_lat, st_radius_m) -> np.ndarray:
 
 def grid_coverage(grids: pd.DataFrame, households: pd.DataFrame, stations: pd.DataFrame, *,
                   size_band: tuple[int, int] = (200, 500), load_band: tuple[int, int] = (5, 15)) -> pd.DataFrame:
-    """DOMAIN.md's coverage figures per grid, vectorised.
+    """docs/domain.md's coverage figures per grid, vectorised.
 
     Parameters
     ----------

@@ -23,7 +23,7 @@ from geodata.topology import geodesic_area_m2
 from geodata.validation import GeometryRejected, validate_shape
 
 SNAP_DEG = 2e-6            # ~20 cm: vertices drawn onto a neighbour's edge (6-decimal GeoJSON) land exactly on it
-TOLERANCE_M2 = 1.0         # DOMAIN.md: pieces of 1 m² or less are floating-point slivers, not overlaps
+TOLERANCE_M2 = 1.0         # docs/domain.md: pieces of 1 m² or less are floating-point slivers, not overlaps
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ position is read, and every position checked before shapely builds a geometry. A
 :class:`GeometryRejected` with a stable ``code`` (translated by the Django side), the ``field`` it concerns
 and, where GEOS names one, the ``location`` as (lon, lat).
 
-Rules (RFC 7946 and reference/security.md (b)):
+Rules (RFC 7946 and docs/security.md (b)):
 
 - Polygon or MultiPolygon only (a Feature is unwrapped); anything else is ``geometry_type``.
 - Z and M values are dropped, never refused; positions must be finite numbers.

@@ -127,7 +127,7 @@ def members_for(user) -> QuerySet[Member]:
 
 MANAGER_ROLES = (Role.SYSTEM_ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_STAFF)
 
-# DOMAIN.md: the street admin assigns grid leaders and workers; community staff assign volunteers.
+# docs/domain.md: the street admin assigns grid leaders and workers; community staff assign volunteers.
 _ASSIGNABLE = {
     Role.SYSTEM_ADMIN: tuple(AssignmentRole.values),
     Role.STREET_ADMIN: tuple(AssignmentRole.values),
@@ -311,7 +311,7 @@ def proposals_for(user) -> QuerySet[StationProposal]:
         return StationProposal.objects.none()
     return StationProposal.objects.filter(street__in=streets_for(user))
 def station_edit_communities_for(user) -> QuerySet[Community]:
-    """Communities where the user may place, change and remove service stations (DOMAIN.md: the street
+    """Communities where the user may place, change and remove service stations (docs/domain.md: the street
     admin places stations in his street; the system admin anywhere; nobody else)."""
     if role_of(user) not in (Role.SYSTEM_ADMIN, Role.STREET_ADMIN):
         return Community.objects.none()

@@ -1,4 +1,4 @@
-"""Coverage per grid: the SQL report and its vectorised twin agree, and each figure means what DOMAIN.md says."""
+"""Coverage per grid: the SQL report and its vectorised twin agree, and each figure means what docs/domain.md says."""
 from __future__ import annotations
 
 import datetime

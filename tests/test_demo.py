@@ -1,4 +1,4 @@
-"""The demo street, as loaded into PostGIS: the invariants DOMAIN.md asks of real data."""
+"""The demo street, as loaded into PostGIS: the invariants docs/domain.md asks of real data."""
 from __future__ import annotations
 
 from django.db import connection

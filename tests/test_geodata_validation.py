@@ -1,4 +1,4 @@
-"""The one geometry validator with hostile input (reference/security.md (b) "Geometry"). No database."""
+"""The one geometry validator with hostile input (docs/security.md (b) "Geometry"). No database."""
 from __future__ import annotations
 
 import json

@@ -49,7 +49,7 @@ def test_a_dry_run_previews_communities_then_the_real_run_creates_them_and_audit
     response = upload(client, "communities", data, "c.geojson", dry_run="0")
     assert response.status_code == 201 and response.json()["created"] == 2
     made = {c.code: c for c in Community.objects.filter(street=new_street)}
-    assert made["110105002001"].kind == "urban" and made["110105002201"].kind == "rural"  # DOMAIN.md village part
+    assert made["110105002001"].kind == "urban" and made["110105002201"].kind == "rural"  # docs/domain.md village part
     event = AuditEvent.objects.filter(action="import", object_type="communities").latest("id")
     assert (event.object_id, event.fields, event.reason) == ("+2 ~0", "rows=2", "c.geojson")
 

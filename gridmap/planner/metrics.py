@@ -45,7 +45,7 @@ def suppress(value: int | None, planner: bool):
 
 
 def problems(row: dict) -> list[dict]:
-    """Which of DOMAIN.md's rules a grid breaks, each with a code and a sentence for the panel."""
+    """Which of docs/domain.md's rules a grid breaks, each with a code and a sentence for the panel."""
     out = []
     if row["leaders"] == 0:
         out.append({"code": "no_leader", "text": _("未配备网格长")})

@@ -1,4 +1,4 @@
-"""Coverage report per grid: DOMAIN.md's "Coverage" metrics, computed inside PostgreSQL.
+"""Coverage report per grid: docs/domain.md's "Coverage" metrics, computed inside PostgreSQL.
 
 Why SQL: every figure is an aggregate over all households of the grids in scope; one statement reads
 each household once and lets PostGIS do the geodesic radius tests next to the data, where a Python loop
@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 
 from gridmap.models import AssignmentRole
 
-# Station coverage is geodesic: ST_DWithin on geography, radius included, as DOMAIN.md defines it. Asking
+# Station coverage is geodesic: ST_DWithin on geography, radius included, as docs/domain.md defines it. Asking
 # it household by household costs a GiST probe each (~15 µs here: 15 s for a million households), so the
 # stations, which are few, are spread over the cells of a fixed lon/lat lattice (CELL degrees, ~250 m)
 # that their radius can reach, and households are hash-joined to the stations of their cell. A
@@ -132,7 +132,7 @@ def _size_status(households: int) -> str:
 
 
 def grid_coverage(grids: QuerySet, *, few: bool = False) -> list[dict]:
-    """One row per grid of ``grids`` (in code order) with DOMAIN.md's coverage metrics.
+    """One row per grid of ``grids`` (in code order) with docs/domain.md's coverage metrics.
 
     Keys: ``grid_id, code, name, households, covered, covered_pct, linked, linked_pct`` (central or
     linked to an active central household), ``central, central_links, central_load, central_off_band``

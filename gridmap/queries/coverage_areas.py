@@ -1,6 +1,6 @@
 """Coverage per community, per street and for any selection of grids: the per-grid report, summed.
 
-Why this shape: DOMAIN.md wants every figure "per grid, per community, per street, and for any selection",
+Why this shape: docs/domain.md wants every figure "per grid, per community, per street, and for any selection",
 and the numbers must always agree. So there is no second way of counting here: the per-grid statement of
 ``queries.coverage`` runs as a sub-select and one GROUP BY adds its counts up by community, by street or
 over the whole selection, in the database, in one statement. Ratios are recomputed from the summed counts

@@ -1,7 +1,7 @@
 """The data of one grid's page (the grid leader's view and the staff panel) and one household's card.
 
 Why SQL for the page: a grid has up to ~500 households; PostgreSQL builds the whole JSON document in one
-statement (reference/performance.md: a per-row serializer is ~10x slower). The names are masked in SQL
+statement (docs/performance.md: a per-row serializer is ~10x slower). The names are masked in SQL
 and phone and ID number are never selected, so nothing unmasked leaves the database here.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """GeoJSON map layers built inside PostgreSQL.
 
 Why SQL: a per-feature serializer is ~10x slower than letting PostGIS build the FeatureCollection
-(reference/performance.md: 24 vs 266 requests/s for a 500-household layer). Every function takes a
+(docs/performance.md: 24 vs 266 requests/s for a 500-household layer). Every function takes a
 queryset from ``gridmap.policy`` and embeds it as a sub-select, so scoping stays in one place and the
 layer never holds a row the user may not see.
 """

@@ -1,5 +1,5 @@
 """Staffing of grids, computed in SQL: leader, full-time workers, households per full-time worker and
-the warnings DOMAIN.md defines (a grid is staffed with exactly one active leader and >= 1 full-time
+the warnings docs/domain.md defines (a grid is staffed with exactly one active leader and >= 1 full-time
 worker; too many households per full-time worker and a size outside the band are warnings)."""
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Mapbox vector tiles (MVT, EPSG:3857) for grids and households, built by PostGIS (ST_AsMVT).
 
 Why SQL: a city of a million households is too heavy for GeoJSON; PostGIS clips, quantises and encodes
-a tile next to the data in milliseconds (reference/performance.md). Scope is a queryset from
+a tile next to the data in milliseconds (docs/performance.md). Scope is a queryset from
 ``gridmap.policy``: for households it is the tile's FROM (see households_tile), so a tile never carries
 a row the user may not see.
 
@@ -14,7 +14,7 @@ points take 150 ms and 1.7 MB. Planners get cells at every zoom, and cells with 
 SMALL_CELL households carry no count (``small``: true), as aggregates for planners must.
 
 Every tile query runs with parallel workers off: they make small tile queries 5-8x slower
-(reference/performance.md).
+(docs/performance.md).
 """
 from __future__ import annotations
 

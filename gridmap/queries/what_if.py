@@ -6,7 +6,7 @@ station, then the radius test), and decides "covered before" and "covered after"
 unchanged stations near them (queries.coverage's lattice test) are asked only where old and new radius disagree.
 Everything else keeps its coverage, so the answer is
 the delta to add to ``queries.coverage.grid_coverage``: a few thousand households instead of a million.
-The coverage rule is DOMAIN.md's, as in ``queries.coverage``: an active station covers a household when
+The coverage rule is docs/domain.md's, as in ``queries.coverage``: an active station covers a household when
 the geodesic distance on the WGS84 spheroid is at most its radius (``_ST_DWithin`` on geography, radius
 included). "Needy" is the vulnerable-uncovered definition minus the station test: tagged, not central,
 not linked to an active central household, no open help pair.

@@ -19,7 +19,7 @@ def homes_sql(points: str, scope: str = "TRUE", *, from_polygons: bool = False) 
 
     The one rule for a household's home, shared by re-homing and imports: ST_Covers counts a point on
     a shared edge as inside both neighbours, so ordering by code makes the lowest code win, as
-    DOMAIN.md defines; only published grids own households; a point in no grid (or no community) gets
+    docs/domain.md defines; only published grids own households; a point in no grid (or no community) gets
     NULL. ``points`` is a table with columns ``id`` and ``location`` (a 4326 point); ``scope`` is a
     condition on its alias ``p`` (pass its parameters once per occurrence of ``p`` in scope: once,
     or three times with ``from_polygons``).

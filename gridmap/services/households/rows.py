@@ -182,7 +182,7 @@ def declared_crs(frame: pd.DataFrame, headers: dict[str, str], parameter: str | 
                                                                                                 list[RowError]]:
     """The file's coordinate system: the upload's parameter, or its 坐标系 column (one system per file).
 
-    Without either the import is refused: GCJ-02 or BD-09 read as WGS84 lands 100-700 m off (DOMAIN.md).
+    Without either the import is refused: GCJ-02 or BD-09 read as WGS84 lands 100-700 m off (docs/domain.md).
     """
     accepted = "、".join(SOURCE_CRS)
     try:

@@ -149,7 +149,7 @@ def _areas(frame, rows: Rows, layer: str, parent_of, siblings_of, children_of, e
 
 def _kind(value, code: str, rows: Rows, i: int) -> str | None:
     raw = "" if value is None or value != value else str(value).strip()
-    if not raw:  # DOMAIN.md: village part 001–199 居委会 (urban), 200–399 村委会 (rural)
+    if not raw:  # docs/domain.md: village part 001–199 居委会 (urban), 200–399 村委会 (rural)
         village = int(code[9:12])
         if not 1 <= village <= 399:
             rows.error(i, "code", "code_village_part", code[9:12])

@@ -1,6 +1,6 @@
 """Party-member central households (党员中心户) and their linked households (联系户).
 
-Rules (DOMAIN.md): a central household is a party-member household; it links about
+Rules (docs/domain.md): a central household is a party-member household; it links about
 CENTRAL_LINKS_TARGET households (band CENTRAL_LINKS_MIN–MAX), normally of the same grid; a household is
 linked to at most one central household. Overload, underload, another grid and links longer than
 LINK_DISTANCE_MAX_M are warnings, never refusals.

@@ -1,7 +1,7 @@
 """Placing, changing and removing service stations (党群服务站): street admins in their own street
-(DOMAIN.md, "Who uses it"), system admins anywhere; scoped by ``policy.station_edit_communities_for``.
+(docs/domain.md, "Who uses it"), system admins anywhere; scoped by ``policy.station_edit_communities_for``.
 
-Rules (DOMAIN.md, "Things on the map"): a point inside one of the user's communities (the station's
+Rules (docs/domain.md, "Things on the map"): a point inside one of the user's communities (the station's
 community follows from its location, lowest code on a shared edge); a service radius in geodesic metres,
 default STATION_RADIUS_M (500); radii outside the life-circle references (5-minute walk 300 m to
 15-minute 1000 m) are accepted with a warning, as configurable numbers must be, and only radii outside
