@@ -30,7 +30,7 @@ def east(small_street, django_user_model):
 
 
 def upload(c: Client, community, data: bytes, name: str, **fields):
-    return c.post(f"/api/v1/communities/{community.pk}/grid-import",
+    return c.post(f"/api/communities/{community.pk}/grid-import",
                   {"file": _named(data, name), **fields})
 
 

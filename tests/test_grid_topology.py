@@ -76,7 +76,7 @@ def test_the_one_click_fix_gives_a_sliver_to_the_neighbour_with_the_longest_shar
     report = admin.get(f"/api/communities/{east.pk}/topology").json()
     (gap,) = report["gaps"]
     assert gap["sliver"] is True and report["slivers"] == 1
-    response = admin.post(f"/api/v1/communities/{east.pk}/topology/fix-sliver", json.dumps({"point": gap["label"]}),
+    response = admin.post(f"/api/communities/{east.pk}/topology/fix-sliver", json.dumps({"point": gap["label"]}),
                           content_type="application/json")
     assert response.status_code == 200 and response.json()["code"] == "110105001001002"
     assert admin.get(f"/api/communities/{east.pk}/topology").json()["clean"] is True

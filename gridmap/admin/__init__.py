@@ -103,8 +103,7 @@ class GridAdminForm(forms.ModelForm):
     def clean(self):
         import shapely
 
-        from gridmap.services.grids.shapes import check_grid_shape
-        from gridmap.services.refused import Refused
+        from gridmap.services.grids.shapes import EditRejected, check_grid_shape
 
         data = super().clean()
         boundary, community = data.get("boundary"), data.get("community")
@@ -113,7 +112,7 @@ class GridAdminForm(forms.ModelForm):
                 data["boundary"], _fit = check_grid_shape(
                     shapely.from_wkb(bytes(boundary.wkb)), community,
                     exclude=[self.instance.pk] if self.instance.pk else [], field="boundary")
-            except Refused as exc:
+            except EditRejected as exc:
                 self.add_error("boundary", exc.message)
         return data
 

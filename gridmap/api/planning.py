@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from gridmap import policy
 from gridmap.planner import metrics as planning
@@ -29,6 +30,7 @@ def choice(request: HttpRequest, name: str, allowed, default: str) -> str:
     return value
 
 
+@require_GET
 @endpoint()
 def metrics(request: HttpRequest) -> HttpResponse:
     """?metric=&scheme=: every published grid in scope with the metric, its class, a legend and reasons."""
@@ -40,6 +42,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
                                        scheme=scheme))
 
 
+@require_GET
 @endpoint()
 def heat(request: HttpRequest) -> HttpResponse:
     """?layer=households|uncovered|vulnerable_uncovered: [lat, lon, count] per non-empty cell."""

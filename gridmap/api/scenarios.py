@@ -8,6 +8,7 @@ import json
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridmap import policy
 from gridmap.planner import metrics as planning
@@ -32,6 +33,7 @@ def _suppressed(rows: list[dict], planner: bool) -> list[dict]:
     return rows
 
 
+@require_GET
 @endpoint()
 def areas(request: HttpRequest) -> HttpResponse:
     """?level=community|street: the coverage figures summed per area of the published grids in scope."""
@@ -66,7 +68,8 @@ def _selection_grids(request: HttpRequest, data: dict):
     return chosen
 
 
-@endpoint(reads=("POST",), get=False)
+@require_POST
+@endpoint()
 def selection(request: HttpRequest) -> HttpResponse:
     """{"grids": [ids]} or {"polygon": GeoJSON}: the figures of that selection of published grids in scope."""
     check_dashboard(request)
@@ -76,7 +79,8 @@ def selection(request: HttpRequest) -> HttpResponse:
     return reply(row)
 
 
-@endpoint(reads=("POST",), get=False)
+@require_POST
+@endpoint()
 def what_if(request: HttpRequest) -> HttpResponse:
     """{"stations": [{"station": id|null, "lon", "lat", "radius_m"}]}: before/after, nothing saved."""
     check_dashboard(request)
@@ -90,7 +94,8 @@ def _summary(proposal) -> dict:
             "created": proposal.created.isoformat(), "stations": proposal.stations.count()}
 
 
-@endpoint(creates=("POST",))
+@require_http_methods(["GET", "POST"])
+@endpoint()
 def proposals(request: HttpRequest) -> HttpResponse:
     """GET: the proposals of the streets in scope. POST {"name", "street"?, "stations"}: save one (audited)."""
     check_dashboard(request)
@@ -116,6 +121,7 @@ def proposals(request: HttpRequest) -> HttpResponse:
     return reply(_summary(proposal), 201)
 
 
+@require_GET
 @endpoint()
 def proposal(request: HttpRequest, pk: int) -> HttpResponse:
     """One proposal of a street in scope with its what-if figures recomputed against today's data."""

@@ -15,9 +15,8 @@ from django.db import connection, transaction
 from geodata.grid_fit import fit_grid
 from geodata.io import read_polygon_file
 from geodata.validation import GeometryRejected, check_near, validate_shape
-from gridmap.services.grids.editing import new_drafts, lock_community, summary
-from gridmap.services.grids.shapes import to_geos, working_siblings
-from gridmap.services.refused import Refused
+from gridmap.services.grids.editing import lock_community, new_drafts, summary
+from gridmap.services.grids.shapes import EditRejected, to_geos, working_siblings
 
 MAX_ERRORS = 1000
 NAME_COLUMNS = ("name", "名称", "NAME", "Name", "网格名称")
@@ -30,7 +29,7 @@ def import_grids(user, community_id: int, data: bytes, *, dry_run: bool = True, 
     try:
         frame = read_polygon_file(data, source_crs=source_crs, encoding=encoding)
     except GeometryRejected as exc:
-        raise Refused.from_geometry(exc) from None
+        raise EditRejected.from_geometry(exc) from None
     names = next((frame[c] for c in NAME_COLUMNS if c in frame.columns), None)
     parent = shapely.from_wkb(bytes(community.boundary.wkb))
     siblings = working_siblings(community)
@@ -42,7 +41,7 @@ def import_grids(user, community_id: int, data: bytes, *, dry_run: bool = True, 
             check_near(shape, community.street.boundary.extent)
             fit = fit_grid(shape, parent, siblings)
         except GeometryRejected as exc:
-            error = Refused.from_geometry(exc, "geometry")
+            error = EditRejected.from_geometry(exc, "geometry")
             errors.append({"row": i, **error.as_json()})
             rows.append({"row": i, "name": name, "error": error.message,
                          "geometry": _geojson(geom) if geom is not None and not geom.is_empty else None})

@@ -17,8 +17,7 @@ from gridmap.models import AuditAction, Grid, GridStatus, GridVersion
 from gridmap.queries import grid_topology
 from gridmap.services.grids.editing import editable_grid, lock_community, summary
 from gridmap.services import audit
-from gridmap.services.grids.shapes import check_grid_shape
-from gridmap.services.refused import Refused
+from gridmap.services.grids.shapes import EditRejected, check_grid_shape
 from gridmap.services.grids.rehoming import rehome_households
 from gridmap.rules.sql import literal
 
@@ -69,10 +68,10 @@ def publish_community(user, community_id: int, *, override_reason: str | None = 
     community = lock_community(user, community_id, publish=True)
     override_reason = (override_reason or "").strip()
     if len(override_reason) > 400:
-        raise Refused(400, "reason_required", field="override_reason")
+        raise EditRejected(400, "reason_required", field="override_reason")
     report = grid_topology.community_report(community, households=False)
     if not report["clean"] and not override_reason:
-        raise Refused(409, "topology_not_clean", field="override_reason", report=report)
+        raise EditRejected(409, "topology_not_clean", field="override_reason", extra={"report": report})
     note = reason.strip()[:90]
     if override_reason and not report["clean"]:
         note = (note + " " if note else "") + _("强制发布：%(reason)s") % {"reason": override_reason}
@@ -90,7 +89,7 @@ def publish_community(user, community_id: int, *, override_reason: str | None = 
         cursor.execute(_APPLY, [user.pk, community.pk])
         ids = [row[0] for row in cursor.fetchall()]
         if not ids:
-            raise Refused(400, "nothing_to_publish")
+            raise EditRejected(400, "nothing_to_publish")
         cursor.execute(_VERSIONS, [note[:500], user.pk, ids])
     rehomed = rehome_households(household_ids=moved) if moved else 0
     audit.record(user, AuditAction.PUBLISH, "community", community.pk, reason=note,
@@ -111,10 +110,10 @@ def fix_sliver(user, community_id: int, point: tuple[float, float]) -> dict:
         if gap["sliver"] and shape.buffer(1e-7).covers(where):
             break
     else:
-        raise Refused(400, "not_found", field="point")
+        raise EditRejected(400, "not_found", field="point")
     neighbour = grid_topology.longest_shared_edge(shape, grids)
     if neighbour is None:
-        raise Refused(400, "not_adjacent", field="point")
+        raise EditRejected(400, "not_adjacent", field="point")
     grid, _community = editable_grid(user, neighbour)
     target = shapely.union_all([shapely.from_wkb(bytes((grid.draft_boundary or grid.boundary).wkb)), shape])
     geos, _fit = check_grid_shape(target, community, exclude=[grid.pk])
@@ -129,7 +128,7 @@ def fix_sliver(user, community_id: int, point: tuple[float, float]) -> dict:
 def history(user, grid_id: int) -> list[dict]:
     grid = policy.grids_for(user).filter(pk=grid_id).first()
     if grid is None:
-        raise Refused(404, "not_found")
+        raise EditRejected(404, "not_found")
     return [{"number": v.number, "status": v.status, "reason": v.reason, "created_at": v.created_at.isoformat(),
              "created_by": (v.created_by.get_full_name() or v.created_by.username) if v.created_by else ""}
             for v in GridVersion.objects.filter(grid=grid).select_related("created_by").order_by("-number")]
@@ -150,7 +149,7 @@ def diff(user, grid_id: int, number: int) -> dict:
     grid = policy.grids_for(user).filter(pk=grid_id).first()
     new = GridVersion.objects.filter(grid_id=grid_id, number=number).first() if grid else None
     if new is None:
-        raise Refused(404, "not_found")
+        raise EditRejected(404, "not_found")
     old = GridVersion.objects.filter(grid_id=grid_id, number__lt=number).order_by("-number").first()
     before = old.boundary if old else new.boundary.__class__(srid=4326)
     rows = []
