@@ -11,20 +11,17 @@ class Refused(Exception):
     def as_json(self) -> dict:
         return {"code": self.code, "field": self.field, "detail": self.detail, **self.extra}
 
+    @classmethod
+    def from_geometry(cls, exc, field: str | None = None) -> Refused:
+        """A geometry refusal (geodata.validation.GeometryRejected) with the shape gate's reason table (a
+        translated message and the location), so a point or a shape names the same reason on every path."""
+        from gridmap.services.grids.shapes import EditRejected   # the reason table lives with the shape gate
+
+        body = EditRejected.from_geometry(exc, field).as_json()
+        code, where, detail = body.pop("code"), body.pop("field"), body.pop("detail")
+        return cls(413 if exc.too_large else 400, code, field=where or "", detail=detail, **body)
+
 
 def not_found(field: str = "id") -> Refused:
     # One answer for "does not exist" and "not yours": out-of-scope objects must not reveal themselves.
     return Refused(404, "not_found", field=field)
-
-
-def from_geometry(exc, field: str | None = None) -> Refused:
-    """A geometry refusal (geodata.validation.GeometryRejected) as a Refused, with the grid editor's reason
-    table (translated message, location), so a point or shape names the same reason on every path."""
-    from gridmap.services.grids.shapes import EditRejected   # the reason table lives with the shape gate
-
-    body = EditRejected.from_geometry(exc, field).as_json()
-    code, where, detail = body.pop("code"), body.pop("field"), body.pop("detail")
-    return Refused(400 if code != "too_large" else 413, code, field=where or "", detail=detail, **body)
-
-
-Refused.from_geometry = staticmethod(from_geometry)
