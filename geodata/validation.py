@@ -240,7 +240,9 @@ def _finish(geom: shapely.MultiPolygon, limits: Limits, field: str) -> shapely.M
         text = match.group("text") if match else reason
         location = (float(match.group("x")), float(match.group("y"))) if match else None
         code = re.sub(r"[^a-z]+", "_", text.lower()).strip("_")
-        raise GeometryRejected(code, field=field, location=location)
+        # The code is GEOS's words made a key; the reason table of the app may not know a newer GEOS's words
+        # ("Holes are nested" in GEOS 3.14), so the words travel along for a translated generic message.
+        raise GeometryRejected(code, field=field, location=location, extra={"geos": text})
     if geodesic_area_m2(geom) < limits.min_area_m2:
         raise GeometryRejected("zero_area", field=field, location=geom.geoms[0].exterior.coords[0])
     clean = shapely.remove_repeated_points(geom)

@@ -71,3 +71,23 @@ def test_the_same_hidden_characters_are_refused_in_station_and_household_fields(
     etag = _send(client, "get", url)[1]["ETag"]
     got, response = _send(client, "patch", url, {"address": text}, If_Match=etag)
     assert got == 400 and response.json()["code"] == "bidi_control" and response.json()["field"] == "address"
+
+
+def test_an_unknown_geos_reason_is_shown_translated_with_geos_words(monkeypatch):
+    import shapely
+    from django.utils import translation
+
+    from geodata.validation import GeometryRejected, validate_geojson
+    from gridmap.services.grids.shapes import EditRejected
+
+    monkeypatch.setattr(shapely, "is_valid_reason", lambda geom: "Holes are nested[116.40 39.90]")
+    square = {"type": "Polygon", "coordinates": [[[116.4, 39.9], [116.41, 39.9], [116.41, 39.91], [116.4, 39.9]]]}
+    with pytest.raises(GeometryRejected) as refused:
+        validate_geojson(square)
+    edit = EditRejected.from_geometry(refused.value)
+    assert edit.code == "holes_are_nested"
+    with translation.override("zh-hans"):
+        assert edit.message.startswith("几何无效（Holes are nested）")
+    with translation.override("en"):
+        assert edit.message.startswith("Invalid geometry (Holes are nested)")
+        assert "holes_are_nested" not in edit.as_json()["detail"]

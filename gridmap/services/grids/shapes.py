@@ -86,7 +86,10 @@ class EditRejected(Exception):
 
     @property
     def message(self) -> str:
-        text = str(REASONS.get(self.code, self.code))
+        if self.code in REASONS:
+            text = str(REASONS[self.code])
+        else:   # a reason this table does not know (a newer GEOS): translated, with GEOS's own words
+            text = _("几何无效（%(reason)s）") % {"reason": self.extra.get("geos", self.code)}
         if self.location:
             text += _("，位置 %(lon).6f %(lat).6f") % {"lon": self.location[0], "lat": self.location[1]}
         if self.detail:
