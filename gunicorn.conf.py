@@ -8,6 +8,7 @@ docs/reliability.md). With it, a HUP replaces the workers with no gap and no fai
 a HUP does not load new code; deploy new code with ``kill -TERM`` and a start (or USR2 + QUIT), see
 docs/operations.md.
 """
+
 preload_app = True
 graceful_timeout = 30
 

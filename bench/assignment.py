@@ -3,6 +3,7 @@ moved edge after a boundary edit. Writes happen in a transaction that is rolled 
 stops; the deferred foreign-key checks a COMMIT would run are forced inside the timed part
 (SET CONSTRAINTS ALL IMMEDIATE), so the rows cost what a committed run costs except the final WAL
 flush. A VACUUM after each rolled-back run keeps later runs from wading through dead rows."""
+
 from __future__ import annotations
 
 import geopandas as gpd
@@ -100,10 +101,14 @@ def run_edit(results: Results, *, repeat: int) -> None:
 
     def move_edge():
         with connection.cursor() as cursor:
-            cursor.execute("UPDATE gridmap_grid SET boundary = ST_GeomFromEWKB(%s), version = version + 1 WHERE id = %s",
-                           [new_a, a])
-            cursor.execute("UPDATE gridmap_grid SET boundary = ST_GeomFromEWKB(%s), version = version + 1 WHERE id = %s",
-                           [new_b, b])
+            cursor.execute(
+                "UPDATE gridmap_grid SET boundary = ST_GeomFromEWKB(%s), version = version + 1 WHERE id = %s",
+                [new_a, a],
+            )
+            cursor.execute(
+                "UPDATE gridmap_grid SET boundary = ST_GeomFromEWKB(%s), version = version + 1 WHERE id = %s",
+                [new_b, b],
+            )
 
     area_geom = GEOSGeometry(memoryview(area))
     changed = {}
@@ -114,18 +119,38 @@ def run_edit(results: Results, *, repeat: int) -> None:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM gridmap_household WHERE ST_Intersects(location, ST_GeomFromEWKB(%s)) "
-                       "OR grid_id = ANY(%s)", [area, [a, b]])
+        cursor.execute(
+            "SELECT count(*) FROM gridmap_household WHERE ST_Intersects(location, ST_GeomFromEWKB(%s)) "
+            "OR grid_id = ANY(%s)",
+            [area, [a, b]],
+        )
         checked = cursor.fetchone()[0]
     work = "re-home after moving one shared grid edge"
     anchor = "anchor: raw incremental UPDATE (area ∪ edited grids)"
     tx = _RolledBack(before=move_edge)
-    results.add(Row(work, anchor, "anchor", checked,
-                    *measure(lambda: _execute(EDIT_SQL, [area, [a, b]]), repeat=repeat, setup=tx.setup,
-                             teardown=tx.teardown), None, 0))
-    results.add(Row(work, "project: rehome_households(area=old ∪ new, grid_ids=[a, b])", "project", checked,
-                    *measure(project, repeat=repeat, setup=tx.setup, teardown=tx.teardown), anchor, 0,
-                    note=f"{checked:,} households checked, {changed['n']:,} re-homed"))
+    results.add(
+        Row(
+            work,
+            anchor,
+            "anchor",
+            checked,
+            *measure(lambda: _execute(EDIT_SQL, [area, [a, b]]), repeat=repeat, setup=tx.setup, teardown=tx.teardown),
+            None,
+            0,
+        )
+    )
+    results.add(
+        Row(
+            work,
+            "project: rehome_households(area=old ∪ new, grid_ids=[a, b])",
+            "project",
+            checked,
+            *measure(project, repeat=repeat, setup=tx.setup, teardown=tx.teardown),
+            anchor,
+            0,
+            note=f"{checked:,} households checked, {changed['n']:,} re-homed",
+        )
+    )
     with connection.cursor() as cursor:
         cursor.execute("RESET max_parallel_workers_per_gather")
 
@@ -133,39 +158,85 @@ def run_edit(results: Results, *, repeat: int) -> None:
 def run_assign_all(results: Results, city, *, households: int, repeat: int, naive_sample: int) -> None:
     from gridmap.services.grids.rehoming import rehome_households
 
-    with connection.cursor() as cursor:   # the state after a bulk load without grids
+    with connection.cursor() as cursor:  # the state after a bulk load without grids
         cursor.execute("UPDATE gridmap_household SET grid_id = NULL, community_id = NULL")
         cursor.execute("VACUUM ANALYZE gridmap_household")
         cursor.execute("SET max_parallel_workers_per_gather = 2")  # the server default, stated
     work = "assign every household to its grid"
     tx = _RolledBack(vacuum=True)
     anchor = "anchor: one raw UPDATE … FROM grid WHERE ST_Covers"
-    results.add(Row(work, anchor, "anchor", households,
-                    *measure(lambda: _execute(ASSIGN_SQL), repeat=repeat, setup=tx.setup, teardown=tx.teardown),
-                    None, 2, note="incl. the deferred foreign-key checks"))
+    results.add(
+        Row(
+            work,
+            anchor,
+            "anchor",
+            households,
+            *measure(lambda: _execute(ASSIGN_SQL), repeat=repeat, setup=tx.setup, teardown=tx.teardown),
+            None,
+            2,
+            note="incl. the deferred foreign-key checks",
+        )
+    )
 
     def project():
         rehome_households()
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
-    results.add(Row(work, "project: rehome_households()", "project", households,
-                    *measure(project, repeat=repeat, setup=tx.setup, teardown=tx.teardown), anchor, 2,
-                    note="lowest code on shared edges, community by its own polygon"))
-    results.add(Row(work, "anchor: the same lookup as a SELECT (no UPDATE)", "anchor", households,
-                    *measure(lambda: _execute(LOOKUP_SQL), repeat=repeat), None, 2,
-                    note="what finding the grids costs without writing"))
+    results.add(
+        Row(
+            work,
+            "project: rehome_households()",
+            "project",
+            households,
+            *measure(project, repeat=repeat, setup=tx.setup, teardown=tx.teardown),
+            anchor,
+            2,
+            note="lowest code on shared edges, community by its own polygon",
+        )
+    )
+    results.add(
+        Row(
+            work,
+            "anchor: the same lookup as a SELECT (no UPDATE)",
+            "anchor",
+            households,
+            *measure(lambda: _execute(LOOKUP_SQL), repeat=repeat),
+            None,
+            2,
+            note="what finding the grids costs without writing",
+        )
+    )
     points = city.households[["hid", "geometry"]]
     grids = city.grids[["code", "geometry"]]
-    results.add(Row(work, "anchor: geopandas.sjoin(within), in memory, incl. index build", "anchor", households,
-                    *measure(lambda: gpd.sjoin(points, gpd.GeoDataFrame(grids.copy()), predicate="within",
-                                               how="left"), repeat=repeat), None, None,
-                    note="no database: the points already in memory"))
+    results.add(
+        Row(
+            work,
+            "anchor: geopandas.sjoin(within), in memory, incl. index build",
+            "anchor",
+            households,
+            *measure(
+                lambda: gpd.sjoin(points, gpd.GeoDataFrame(grids.copy()), predicate="within", how="left"), repeat=repeat
+            ),
+            None,
+            None,
+            note="no database: the points already in memory",
+        )
+    )
     sample = _naive_sample(naive_sample)
-    results.add(Row(work, "naive: per household a Grid query, a Community query and .save()", "naive", households,
-                    *measure(lambda: _naive_assign(sample), repeat=repeat), anchor, 2,
-                    note="autocommit, as a Django loop does",
-                    extrapolated={"sample": len(sample), "to": households}))
+    results.add(
+        Row(
+            work,
+            "naive: per household a Grid query, a Community query and .save()",
+            "naive",
+            households,
+            *measure(lambda: _naive_assign(sample), repeat=repeat),
+            anchor,
+            2,
+            note="autocommit, as a Django loop does",
+            extrapolated={"sample": len(sample), "to": households},
+        )
+    )
     with connection.cursor() as cursor:
         cursor.execute("RESET max_parallel_workers_per_gather")
 
@@ -180,7 +251,10 @@ def _naive_assign(ids: list[int]) -> None:
     from gridmap.models import Community, Grid, GridStatus, Household
 
     for household in Household.objects.filter(pk__in=ids):
-        household.grid = (Grid.objects.filter(status=GridStatus.PUBLISHED, boundary__covers=household.location)
-                          .order_by("code").first())
+        household.grid = (
+            Grid.objects.filter(status=GridStatus.PUBLISHED, boundary__covers=household.location)
+            .order_by("code")
+            .first()
+        )
         household.community = Community.objects.filter(boundary__covers=household.location).order_by("code").first()
         household.save(update_fields=["grid", "community"])

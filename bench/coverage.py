@@ -1,5 +1,6 @@
 """The full coverage report (docs/domain.md "Coverage", every grid of the city) three ways: the project's
 query, the best raw SQL we could write, and geodata.coverage on arrays (numpy / scipy cKDTree)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -113,50 +114,130 @@ def run(results: Results, admin, *, households: int, repeat: int, textbook: bool
     work = "coverage report, every grid (docs/domain.md metrics)"
     with connection.cursor() as cursor:
         cursor.execute("SET max_parallel_workers_per_gather = 2")  # the server default, stated
-    bands = {"size_band": (settings.GRID_HOUSEHOLDS_MIN, settings.GRID_HOUSEHOLDS_MAX),
-             "load_band": (settings.CENTRAL_LINKS_MIN, settings.CENTRAL_LINKS_MAX)}
+    bands = {
+        "size_band": (settings.GRID_HOUSEHOLDS_MIN, settings.GRID_HOUSEHOLDS_MAX),
+        "load_band": (settings.CENTRAL_LINKS_MIN, settings.CENTRAL_LINKS_MAX),
+    }
     arrays = coverage_arrays(grids)
 
     project = pd.DataFrame(grid_coverage(grids))
     ours = vectorised(arrays["grids"], arrays["households"], arrays["stations"], **bands)
-    best = pd.DataFrame(_sql(BEST_SQL), columns=["grid_id", "code", "households", "covered", "linked", "central",
-                                                 "central_links", "central_off_band", "leaders", "fulltime",
-                                                 "vulnerable", "vulnerable_uncovered"])
+    best = pd.DataFrame(
+        _sql(BEST_SQL),
+        columns=[
+            "grid_id",
+            "code",
+            "households",
+            "covered",
+            "linked",
+            "central",
+            "central_links",
+            "central_off_band",
+            "leaders",
+            "fulltime",
+            "vulnerable",
+            "vulnerable_uncovered",
+        ],
+    )
     for column in best.columns[2:]:
         if not (np.array_equal(project[column], best[column]) and np.array_equal(project[column], ours[column])):
             raise AssertionError(f"coverage figures disagree on {column}")
     covered = int(project["covered"].sum())
 
     a_best = "anchor: best raw SQL (cell lattice hash anti-join)"
-    results.add(Row(work, a_best, "anchor", households, *measure(lambda: _sql(BEST_SQL), repeat=repeat), None, 2,
-                    note=f"{covered:,} of {households:,} households covered"))
-    results.add(Row(work, "project: queries.coverage.grid_coverage(policy.grids_for(admin))", "project", households,
-                    *measure(lambda: grid_coverage(grids), repeat=repeat), a_best, 2))
+    results.add(
+        Row(
+            work,
+            a_best,
+            "anchor",
+            households,
+            *measure(lambda: _sql(BEST_SQL), repeat=repeat),
+            None,
+            2,
+            note=f"{covered:,} of {households:,} households covered",
+        )
+    )
+    results.add(
+        Row(
+            work,
+            "project: queries.coverage.grid_coverage(policy.grids_for(admin))",
+            "project",
+            households,
+            *measure(lambda: grid_coverage(grids), repeat=repeat),
+            a_best,
+            2,
+        )
+    )
     if textbook:
         with connection.cursor() as cursor:
-            cursor.execute("CREATE INDEX bench_station_geography ON gridmap_servicestation "
-                           "USING gist ((location::geography)); ANALYZE gridmap_servicestation")
+            cursor.execute(
+                "CREATE INDEX bench_station_geography ON gridmap_servicestation "
+                "USING gist ((location::geography)); ANALYZE gridmap_servicestation"
+            )
         try:
-            results.add(Row(work, "anchor: textbook SQL, EXISTS(ST_DWithin geography) per household", "anchor",
-                            households, *measure(lambda: _sql(TEXTBOOK_SQL), repeat=repeat), None, 2,
-                            note="households, covered, linked, vulnerable uncovered only"))
+            results.add(
+                Row(
+                    work,
+                    "anchor: textbook SQL, EXISTS(ST_DWithin geography) per household",
+                    "anchor",
+                    households,
+                    *measure(lambda: _sql(TEXTBOOK_SQL), repeat=repeat),
+                    None,
+                    2,
+                    note="households, covered, linked, vulnerable uncovered only",
+                )
+            )
         finally:
             with connection.cursor() as cursor:
                 cursor.execute("DROP INDEX bench_station_geography")
     else:
-        results.add(Row(work, "anchor: textbook SQL, EXISTS(ST_DWithin geography) per household", "missing",
-                        note="not run at this size (15-25 s a run at 1M; see medium)"))
-    results.add(Row(work, "anchor: numpy/scipy geodata.coverage.grid_coverage (arrays in memory)", "anchor",
-                    households, *measure(lambda: vectorised(arrays["grids"], arrays["households"],
-                                                            arrays["stations"], **bands), repeat=repeat),
-                    None, None, note="same figures, checked equal"))
-    results.add(Row(work, "anchor: numpy/scipy incl. reading the arrays (COPY → pandas)", "anchor", households,
-                    *measure(lambda: vectorised(**coverage_arrays(grids), **bands), repeat=repeat), None, 2))
+        results.add(
+            Row(
+                work,
+                "anchor: textbook SQL, EXISTS(ST_DWithin geography) per household",
+                "missing",
+                note="not run at this size (15-25 s a run at 1M; see medium)",
+            )
+        )
+    results.add(
+        Row(
+            work,
+            "anchor: numpy/scipy geodata.coverage.grid_coverage (arrays in memory)",
+            "anchor",
+            households,
+            *measure(
+                lambda: vectorised(arrays["grids"], arrays["households"], arrays["stations"], **bands), repeat=repeat
+            ),
+            None,
+            None,
+            note="same figures, checked equal",
+        )
+    )
+    results.add(
+        Row(
+            work,
+            "anchor: numpy/scipy incl. reading the arrays (COPY → pandas)",
+            "anchor",
+            households,
+            *measure(lambda: vectorised(**coverage_arrays(grids), **bands), repeat=repeat),
+            None,
+            2,
+        )
+    )
     sample = list(grids.order_by("code")[:naive_grids])
-    results.add(Row(work, "naive: ORM queries per grid and per household", "naive", households,
-                    *measure(lambda: [_naive_grid(g) for g in sample], repeat=repeat), a_best, 2,
-                    note="~10 queries per grid plus 3 per vulnerable household",
-                    extrapolated={"sample": len(sample), "to": grids.count()}))
+    results.add(
+        Row(
+            work,
+            "naive: ORM queries per grid and per household",
+            "naive",
+            households,
+            *measure(lambda: [_naive_grid(g) for g in sample], repeat=repeat),
+            a_best,
+            2,
+            note="~10 queries per grid plus 3 per vulnerable household",
+            extrapolated={"sample": len(sample), "to": grids.count()},
+        )
+    )
 
 
 def _naive_grid(grid) -> dict:
@@ -168,14 +249,19 @@ def _naive_grid(grid) -> dict:
     households = Household.objects.filter(grid=grid)
     stations = ServiceStation.objects.filter(active=True)
     linked_q = Q(central__active=True) | Q(central_link__central__active=True)
-    out = {"households": households.count(), "covered": households.within_radius_of(stations).count(),
-           "linked": households.filter(linked_q).distinct().count()}
+    out = {
+        "households": households.count(),
+        "covered": households.within_radius_of(stations).count(),
+        "linked": households.filter(linked_q).distinct().count(),
+    }
     centrals = [h.central for h in households.filter(central__active=True).select_related("central")]
     loads = [c.links.count() for c in centrals]
     out.update(central=len(centrals), central_links=sum(loads))
     active = GridAssignment.objects.active().filter(grid=grid)
-    out.update(leaders=active.filter(role=AssignmentRole.LEADER).count(),
-               fulltime=active.filter(role=AssignmentRole.FULLTIME).count())
+    out.update(
+        leaders=active.filter(role=AssignmentRole.LEADER).count(),
+        fulltime=active.filter(role=AssignmentRole.FULLTIME).count(),
+    )
     uncovered = 0
     for h in households.vulnerable():
         linked = Household.objects.filter(pk=h.pk).filter(linked_q).exists()

@@ -3,12 +3,13 @@
 Django is configured only after :func:`prepare` has pointed ``DATABASE_URL`` at the bench database, so
 nothing a benchmark does can touch the development or demo data.
 """
+
 from __future__ import annotations
 
 import os
 import platform
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlparse, urlunparse
 
 import psycopg2
@@ -46,8 +47,9 @@ def recreate(url: str) -> str:
             cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
             cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
             for key, value in SESSION_SETTINGS.items():
-                cur.execute(sql.SQL("ALTER DATABASE {} SET {} = %s").format(sql.Identifier(name), sql.Identifier(key)),
-                            [value])
+                cur.execute(
+                    sql.SQL("ALTER DATABASE {} SET {} = %s").format(sql.Identifier(name), sql.Identifier(key)), [value]
+                )
     finally:
         conn.close()
     return target
@@ -114,8 +116,17 @@ def describe_machine() -> dict:
         cur.execute("SELECT version(), postgis_full_version()")
         pg, postgis = cur.fetchone()
         settings = {}
-        for name in ("shared_buffers", "work_mem", "maintenance_work_mem", "jit", "max_parallel_workers_per_gather",
-                     "effective_cache_size", "random_page_cost", "synchronous_commit", "max_wal_size"):
+        for name in (
+            "shared_buffers",
+            "work_mem",
+            "maintenance_work_mem",
+            "jit",
+            "max_parallel_workers_per_gather",
+            "effective_cache_size",
+            "random_page_cost",
+            "synchronous_commit",
+            "max_wal_size",
+        ):
             cur.execute(sql.SQL("SHOW {}").format(sql.Identifier(name)).as_string(cur.cursor))
             settings[name] = cur.fetchone()[0]
     import numpy
@@ -123,7 +134,7 @@ def describe_machine() -> dict:
     import shapely
 
     return {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "cores": os.cpu_count(),
         "ram_gb": _meminfo_gb(),
         "cpu": _cpu_model(),

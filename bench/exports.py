@@ -12,6 +12,7 @@ Rows:
 modules). Alone: ``DATABASE_URL=postgis://…/<yourdb> .venv/bin/python -m bench.exports --households 10000``
 (recreates ``<yourdb>_bench``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,6 +31,7 @@ def _project(user, fmt: str):
             while handle.read(1 << 20):
                 pass
         return result.rows
+
     return go
 
 
@@ -48,9 +50,11 @@ def _copy_anchor(user):
 
     def go():
         with connection.cursor() as cursor, tempfile.TemporaryFile() as out:
-            query = cursor.mogrify(sql.replace("ST_AsBinary(h.location)", "ST_X(h.location), ST_Y(h.location)"),
-                                   params).decode()
+            query = cursor.mogrify(
+                sql.replace("ST_AsBinary(h.location)", "ST_X(h.location), ST_Y(h.location)"), params
+            ).decode()
             cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH CSV HEADER", out)
+
     return go
 
 
@@ -60,18 +64,39 @@ def _geopandas_anchor(user):
     from django.db import connection
 
     sql, params = _anchor_sql(user)
-    names = ["id", "ext_id", "address", "head_name", "phone", "id_number", "residents", "res_type", "party",
-             "elderly", "disabled", "low_income", "hardship", "military", "other_diff", "grid_code", "comm_code",
-             "src_crs"]
+    names = [
+        "id",
+        "ext_id",
+        "address",
+        "head_name",
+        "phone",
+        "id_number",
+        "residents",
+        "res_type",
+        "party",
+        "elderly",
+        "disabled",
+        "low_income",
+        "hardship",
+        "military",
+        "other_diff",
+        "grid_code",
+        "comm_code",
+        "src_crs",
+    ]
 
     def go():
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        frame = gpd.GeoDataFrame({n: [r[i] for r in rows] for i, n in enumerate(names)},
-                                 geometry=shapely.from_wkb([bytes(r[-1]) for r in rows]), crs=4326)
+        frame = gpd.GeoDataFrame(
+            {n: [r[i] for r in rows] for i, n in enumerate(names)},
+            geometry=shapely.from_wkb([bytes(r[-1]) for r in rows]),
+            crs=4326,
+        )
         with tempfile.TemporaryDirectory() as folder:
             frame.to_file(Path(folder) / "h.gpkg", driver="GPKG", engine="pyogrio")
+
     return go
 
 
@@ -83,19 +108,29 @@ def run(results, repeat: int = 5) -> None:
 
     user = get_user_model().objects.get(username="jiedao")
     n = policy.households_for(user).count()
-    for fmt, anchor_name, anchor in (("csv", "anchor: COPY … TO STDOUT WITH CSV", _copy_anchor(user)),
-                                     ("gpkg", "anchor: psycopg2 + shapely.from_wkb + geopandas.to_file",
-                                      _geopandas_anchor(user)),
-                                     ("xlsx", None, None)):
+    for fmt, anchor_name, anchor in (
+        ("csv", "anchor: COPY … TO STDOUT WITH CSV", _copy_anchor(user)),
+        ("gpkg", "anchor: psycopg2 + shapely.from_wkb + geopandas.to_file", _geopandas_anchor(user)),
+        ("xlsx", None, None),
+    ):
         workload = WORKLOAD.format(fmt=fmt)
         if anchor is not None:
             samples, peak = measure(anchor, repeat=repeat)
             results.add(Row(workload, anchor_name, "anchor", n, samples, peak))
         samples, peak = measure(_project(user, fmt), repeat=repeat)
-        results.add(Row(workload, f"project: services.exports.export_layer(..., {fmt!r})", "project", n, samples,
-                        peak, anchor=anchor_name,
-                        note="masked, scoped, one audit row per run" + ("" if anchor else "; no anchor: openpyxl "
-                                                                        "write-only is the writer itself")))
+        results.add(
+            Row(
+                workload,
+                f"project: services.exports.export_layer(..., {fmt!r})",
+                "project",
+                n,
+                samples,
+                peak,
+                anchor=anchor_name,
+                note="masked, scoped, one audit row per run"
+                + ("" if anchor else "; no anchor: openpyxl write-only is the writer itself"),
+            )
+        )
 
 
 def main() -> None:
@@ -111,14 +146,25 @@ def main() -> None:
     from bench.harness import Results
 
     grids = max(args.households // 500, 5)
-    results = Results(f"exports_{args.households}", describe_machine(),
-                      {"households": args.households, "grids": grids, "stations": 20, "seed": 20261122, "repeat": 5,
-                       "families": ["exports"]})
+    results = Results(
+        f"exports_{args.households}",
+        describe_machine(),
+        {
+            "households": args.households,
+            "grids": grids,
+            "stations": 20,
+            "seed": 20261122,
+            "repeat": 5,
+            "families": ["exports"],
+        },
+    )
     run(results)
     for row in results.rows:
         ratio = results.ratio(row)
-        print(f"{row.workload} | {row.approach} | items {row.items} | median {row.median:.3f} s"
-              f" | peak py {row.peak_py_mb} MB" + (f" | ratio {ratio:.2f}" if ratio else ""))
+        print(
+            f"{row.workload} | {row.approach} | items {row.items} | median {row.median:.3f} s"
+            f" | peak py {row.peak_py_mb} MB" + (f" | ratio {ratio:.2f}" if ratio else "")
+        )
     results.write()
 
 

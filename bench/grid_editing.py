@@ -10,6 +10,7 @@ that neighbour. Timed: both draft saves through the validator, the publish (topo
 community, version rows, set-based re-homing of the strip), in one transaction rolled back afterwards.
 Anchor: the same two boundary UPDATEs and the re-homing UPDATE as bare SQL, no validation.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,30 +31,38 @@ def _pick_edit():
     from gridmap.services.grids.shapes import to_geos
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT grid_id FROM gridmap_household WHERE grid_id IS NOT NULL GROUP BY grid_id"
-                       " ORDER BY abs(count(*) - 500), grid_id LIMIT 1")
+        cursor.execute(
+            "SELECT grid_id FROM gridmap_household WHERE grid_id IS NOT NULL GROUP BY grid_id"
+            " ORDER BY abs(count(*) - 500), grid_id LIMIT 1"
+        )
         grid = Grid.objects.select_related("community__street").get(pk=cursor.fetchone()[0])
-    siblings = [(g.pk, g.code, shapely.from_wkb(bytes(g.boundary.wkb)))
-                for g in Grid.objects.filter(community=grid.community, status="published").exclude(pk=grid.pk)]
+    siblings = [
+        (g.pk, g.code, shapely.from_wkb(bytes(g.boundary.wkb)))
+        for g in Grid.objects.filter(community=grid.community, status="published").exclude(pk=grid.pk)
+    ]
     mine = shapely.from_wkb(bytes(grid.boundary.wkb))
     neighbour_id = longest_shared_edge(mine, siblings)
     other = dict((pk, g) for pk, _, g in siblings)[neighbour_id]
     edge = mine.boundary.intersection(other.boundary)
-    strip = other.intersection(edge.buffer(20 / 111_320))           # ~20 m deep into the neighbour
+    strip = other.intersection(edge.buffer(20 / 111_320))  # ~20 m deep into the neighbour
     user, _ = get_user_model().objects.get_or_create(username="bench_street_admin")
-    Profile.objects.update_or_create(user=user, defaults={"role": Role.STREET_ADMIN,
-                                                          "street": grid.community.street})
-    return (user, grid, Grid.objects.get(pk=neighbour_id),
-            json.loads(shapely.to_geojson(mine.union(strip))), json.loads(shapely.to_geojson(other.difference(strip))),
-            to_geos(strip))
+    Profile.objects.update_or_create(user=user, defaults={"role": Role.STREET_ADMIN, "street": grid.community.street})
+    return (
+        user,
+        grid,
+        Grid.objects.get(pk=neighbour_id),
+        json.loads(shapely.to_geojson(mine.union(strip))),
+        json.loads(shapely.to_geojson(other.difference(strip))),
+        to_geos(strip),
+    )
 
 
 def _publish_once(user, grid, neighbour, mine, other) -> None:
     from gridmap.services.grids.editing import save_grid_boundary
     from gridmap.services.grids.publishing import publish_community
 
-    save_grid_boundary(user, neighbour.pk, other, neighbour.version)   # give up the strip first,
-    save_grid_boundary(user, grid.pk, mine, grid.version)              # then take it: never an overlap
+    save_grid_boundary(user, neighbour.pk, other, neighbour.version)  # give up the strip first,
+    save_grid_boundary(user, grid.pk, mine, grid.version)  # then take it: never an overlap
     # The override only matters if the synthetic community is not clean; the check runs either way.
     result = publish_community(user, grid.community_id, reason="bench", override_reason="bench")
     assert result["published"] == 2, result
@@ -63,14 +72,20 @@ def _anchor_once(grid, neighbour, mine, other, strip) -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE gridmap_grid SET boundary = ST_Multi(ST_GeomFromGeoJSON(%s)) WHERE id = %s",
-                       [json.dumps(mine), grid.pk])
-        cursor.execute("UPDATE gridmap_grid SET boundary = ST_Multi(ST_GeomFromGeoJSON(%s)) WHERE id = %s",
-                       [json.dumps(other), neighbour.pk])
-        cursor.execute("""
+        cursor.execute(
+            "UPDATE gridmap_grid SET boundary = ST_Multi(ST_GeomFromGeoJSON(%s)) WHERE id = %s",
+            [json.dumps(mine), grid.pk],
+        )
+        cursor.execute(
+            "UPDATE gridmap_grid SET boundary = ST_Multi(ST_GeomFromGeoJSON(%s)) WHERE id = %s",
+            [json.dumps(other), neighbour.pk],
+        )
+        cursor.execute(
+            """
             UPDATE gridmap_household h SET grid_id = %s
              WHERE ST_Intersects(h.location, ST_GeomFromEWKB(%s)) AND h.grid_id IS DISTINCT FROM %s""",
-                       [grid.pk, memoryview(strip.ewkb), grid.pk])
+            [grid.pk, memoryview(strip.ewkb), grid.pk],
+        )
 
 
 def _rolled_back(fn):
@@ -84,6 +99,7 @@ def _rolled_back(fn):
                 raise _Rollback
         except _Rollback:
             pass
+
     return run
 
 
@@ -102,8 +118,18 @@ def run(results, *, repeat: int = 7) -> None:
     samples, peak = measure(_rolled_back(lambda: _anchor_once(grid, neighbour, mine, other, strip)), repeat=repeat)
     results.add(Row(PUBLISH, anchor, "anchor", households, samples, peak))
     samples, peak = measure(_rolled_back(lambda: _publish_once(user, grid, neighbour, mine, other)), repeat=repeat)
-    results.add(Row(PUBLISH, "project: save_grid_boundary ×2 + publish_community", "project", households,
-                    samples, peak, anchor=anchor, note=f"grid {grid.code}: {households} households"))
+    results.add(
+        Row(
+            PUBLISH,
+            "project: save_grid_boundary ×2 + publish_community",
+            "project",
+            households,
+            samples,
+            peak,
+            anchor=anchor,
+            note=f"grid {grid.code}: {households} households",
+        )
+    )
 
     streets = list(Street.objects.all())
     grids = grid.__class__.objects.count()
@@ -111,9 +137,19 @@ def run(results, *, repeat: int = 7) -> None:
     def report():
         for street in streets:
             street_report(street, Community.objects.all())
+
     samples, peak = measure(report, repeat=max(1, repeat // 3))
-    results.add(Row(REPORT, "project: street_report() for every street", "project", grids, samples, peak,
-                    note=f"{grids} grids, {len(streets)} streets"))
+    results.add(
+        Row(
+            REPORT,
+            "project: street_report() for every street",
+            "project",
+            grids,
+            samples,
+            peak,
+            note=f"{grids} grids, {len(streets)} streets",
+        )
+    )
 
 
 def main() -> None:
@@ -128,15 +164,20 @@ def main() -> None:
     from geodata.synth import build_city
     from gridmap.services.layers.city_loader import load_city
 
-    load_city(build_city(args.households, n_grids=args.grids or args.households // 200,
-                         n_stations=max(3, args.households // 500)))
+    load_city(
+        build_city(
+            args.households, n_grids=args.grids or args.households // 200, n_stations=max(3, args.households // 500)
+        )
+    )
     from bench.harness import Results
 
     results = Results(f"grid_editing_{args.households}", describe_machine(), {"households": args.households})
     run(results, repeat=args.repeat)
     for row in results.rows:
-        print(f"{row.workload} | {row.approach} | items {row.items} | median {row.median * 1000:.1f} ms | "
-              f"samples {[round(s * 1000, 1) for s in row.samples]} | {row.note}")
+        print(
+            f"{row.workload} | {row.approach} | items {row.items} | median {row.median * 1000:.1f} ms | "
+            f"samples {[round(s * 1000, 1) for s in row.samples]} | {row.note}"
+        )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ memory and is otherwise discarded), then ``repeat`` timed runs with ``time.perf_
 measured call only; set-up and tear-down (e.g. a rollback, a VACUUM) stay outside the clock. The
 ratio of a project row is its median over the median of the anchor it names, measured in the same run.
 """
+
 from __future__ import annotations
 
 import gc
@@ -21,16 +22,16 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 @dataclass
 class Row:
-    workload: str            # e.g. "assign all households to grids"
-    approach: str            # e.g. "project: rehome_households()"
-    kind: str                # project | anchor | naive | info | missing
-    items: int = 0           # households (or features) handled per run: the throughput numerator
-    samples: list[float] = field(default_factory=list)   # seconds, timed runs only
-    peak_py_mb: float | None = None                       # tracemalloc peak of the warm-up run
-    anchor: str | None = None   # for project/naive rows: the approach string of the anchor to compare with
+    workload: str  # e.g. "assign all households to grids"
+    approach: str  # e.g. "project: rehome_households()"
+    kind: str  # project | anchor | naive | info | missing
+    items: int = 0  # households (or features) handled per run: the throughput numerator
+    samples: list[float] = field(default_factory=list)  # seconds, timed runs only
+    peak_py_mb: float | None = None  # tracemalloc peak of the warm-up run
+    anchor: str | None = None  # for project/naive rows: the approach string of the anchor to compare with
     parallel: int | None = None  # max_parallel_workers_per_gather used for this row (and its anchor)
     note: str = ""
-    extrapolated: dict | None = None   # naive rows: {"sample": n, "to": N}
+    extrapolated: dict | None = None  # naive rows: {"sample": n, "to": N}
 
     @property
     def median(self) -> float | None:
@@ -43,12 +44,18 @@ class Row:
         return value * self.extrapolated["to"] / self.extrapolated["sample"]
 
 
-def measure(fn: Callable[[], object], *, repeat: int = 5, setup: Callable[[], object] | None = None,
-            teardown: Callable[[], object] | None = None) -> tuple[list[float], float]:
+def measure(
+    fn: Callable[[], object],
+    *,
+    repeat: int = 5,
+    setup: Callable[[], object] | None = None,
+    teardown: Callable[[], object] | None = None,
+) -> tuple[list[float], float]:
     """Run ``fn`` once as a warm-up under tracemalloc, then ``repeat`` times on the clock.
 
     Returns the timed samples (seconds) and the warm-up's peak traced Python memory (MB).
     """
+
     def once(trace: bool) -> float:
         if setup:
             setup()
@@ -96,12 +103,22 @@ class Results:
     def write(self) -> tuple[Path, Path]:
         RESULTS.mkdir(exist_ok=True)
         elapsed = time.perf_counter() - self.started
-        data = {"size": self.size, "params": self.params, "machine": self.machine,
-                "wall_clock_s": round(elapsed, 1),
-                "rows": [{**asdict(r), "median_s": r.scaled(r.median),
-                          "min_s": r.scaled(min(r.samples)) if r.samples else None,
-                          "max_s": r.scaled(max(r.samples)) if r.samples else None,
-                          "ratio_to_anchor": self.ratio(r)} for r in self.rows]}
+        data = {
+            "size": self.size,
+            "params": self.params,
+            "machine": self.machine,
+            "wall_clock_s": round(elapsed, 1),
+            "rows": [
+                {
+                    **asdict(r),
+                    "median_s": r.scaled(r.median),
+                    "min_s": r.scaled(min(r.samples)) if r.samples else None,
+                    "max_s": r.scaled(max(r.samples)) if r.samples else None,
+                    "ratio_to_anchor": self.ratio(r),
+                }
+                for r in self.rows
+            ],
+        }
         json_path, md_path = RESULTS / f"{self.size}.json", RESULTS / f"{self.size}.md"
         json_path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
         md_path.write_text(self.markdown(elapsed))
@@ -116,7 +133,8 @@ class Results:
             f"(geodata.synth.build_city, seed {p['seed']}); run on {m['date']}, {elapsed / 60:.1f} min wall clock.",
             f"Machine: {m['cores']} cores ({m['cpu']}), {m['ram_gb']} GB RAM, {m['postgresql']}, PostGIS "
             f"{m['postgis']}, Python {m['python']}. Session settings: "
-            + ", ".join(f"{k}={v}" for k, v in m["server_settings"].items()) + ".",
+            + ", ".join(f"{k}={v}" for k, v in m["server_settings"].items())
+            + ".",
             "",
             "Median of the timed runs after one warm-up (min and max beside it); throughput = households "
             "(or features) per second at the median. Peak Py MB: tracemalloc peak of the Python side "
@@ -136,14 +154,16 @@ class Results:
             approx = "≈" if r.extrapolated else ""
             rate = f"{approx}{r.items / med:,.0f}/s" if r.items and med else "—"
             ratio = self.ratio(r)
-            note = r.note + (f" (sample {r.extrapolated['sample']:,} → {r.extrapolated['to']:,})" if r.extrapolated
-                             else "")
+            note = r.note + (
+                f" (sample {r.extrapolated['sample']:,} → {r.extrapolated['to']:,})" if r.extrapolated else ""
+            )
             if r.anchor:
                 note = (note + "; " if note else "") + f"vs {r.anchor}"
             lines.append(
                 f"| {r.workload} | {r.approach} | {approx}{_fmt(med)} | {approx}{_fmt(lo)} | {approx}{_fmt(hi)} "
                 f"| {len(r.samples)} | {rate} | {_mb(r.peak_py_mb)} | {f'{ratio:.2f}' if ratio else ''} "
-                f"| {'' if r.parallel is None else r.parallel} | {note} |")
+                f"| {'' if r.parallel is None else r.parallel} | {note} |"
+            )
         lines.append("")
         return "\n".join(lines)
 

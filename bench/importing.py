@@ -5,6 +5,7 @@ transaction that is rolled back after the clock stops (PostgreSQL restores the o
 city is intact for the next run and the next workload). The deferred foreign-key checks a COMMIT would
 run are forced inside the timed part; only the final WAL flush of a real COMMIT is not measured.
 """
+
 from __future__ import annotations
 
 import csv
@@ -29,8 +30,10 @@ CREATE TEMP TABLE raw_import (lon float8, lat float8, address text, head_name te
     location geometry(Point, 4326) GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED
 ) ON COMMIT DROP
 """
-RAW_COPY = ("COPY raw_import (lon, lat, address, head_name, phone, id_number, residents, external_id) "
-            "FROM STDIN WITH (FORMAT csv, HEADER true)")
+RAW_COPY = (
+    "COPY raw_import (lon, lat, address, head_name, phone, id_number, residents, external_id) "
+    "FROM STDIN WITH (FORMAT csv, HEADER true)"
+)
 RAW_INDEX = "CREATE INDEX ON raw_import USING gist (location); ANALYZE raw_import"
 RAW_INSERT = """
 INSERT INTO gridmap_household (external_id, location, community_id, grid_id, address, head_name,
@@ -59,9 +62,18 @@ def write_files(city, directory: Path) -> dict[str, Path]:
 
     h = city.households
     lon, lat = h.geometry.x.to_numpy(), h.geometry.y.to_numpy()
-    frame = pd.DataFrame({"经度": lon.round(7), "纬度": lat.round(7), "地址": h["address"], "户主": h["head_name"],
-                          "电话": h["phone"], "身份证号": h["id_number"], "人数": h["residents"],
-                          "外部编号": "I-" + h["hid"].astype(str)})
+    frame = pd.DataFrame(
+        {
+            "经度": lon.round(7),
+            "纬度": lat.round(7),
+            "地址": h["address"],
+            "户主": h["head_name"],
+            "电话": h["phone"],
+            "身份证号": h["id_number"],
+            "人数": h["residents"],
+            "外部编号": "I-" + h["hid"].astype(str),
+        }
+    )
     paths = {"WGS84": directory / "households_wgs84.csv", "GCJ02": directory / "households_gcj02.csv"}
     frame.to_csv(paths["WGS84"], index=False, quoting=csv.QUOTE_MINIMAL)
     gcj_lon, gcj_lat = from_wgs84(frame["经度"].to_numpy(), frame["纬度"].to_numpy(), "GCJ02")
@@ -110,15 +122,41 @@ def run(results: Results, city, *, households: int, repeat: int, full: bool, nai
     work = "bulk import of households from CSV"
     table = _EmptiedTable()
     anchor = "anchor: raw COPY → staging, one INSERT … SELECT with the grid join, indexes after"
-    results.add(Row(work, anchor, "anchor", households,
-                    *measure(lambda: _raw_pipeline(paths["WGS84"], indexes_after=True), repeat=repeat,
-                             setup=table.setup, teardown=table.teardown), None, 2,
-                    note="WGS84 file, no validation or conversion"))
+    results.add(
+        Row(
+            work,
+            anchor,
+            "anchor",
+            households,
+            *measure(
+                lambda: _raw_pipeline(paths["WGS84"], indexes_after=True),
+                repeat=repeat,
+                setup=table.setup,
+                teardown=table.teardown,
+            ),
+            None,
+            2,
+            note="WGS84 file, no validation or conversion",
+        )
+    )
     if full:
-        results.add(Row(work, "anchor: the same into the indexed table (indexes and keys kept)", "anchor",
-                        households, *measure(lambda: _raw_pipeline(paths["WGS84"], indexes_after=False),
-                                             repeat=repeat, setup=table.setup, teardown=table.teardown),
-                        None, 2, note="index upkeep and a key check per row"))
+        results.add(
+            Row(
+                work,
+                "anchor: the same into the indexed table (indexes and keys kept)",
+                "anchor",
+                households,
+                *measure(
+                    lambda: _raw_pipeline(paths["WGS84"], indexes_after=False),
+                    repeat=repeat,
+                    setup=table.setup,
+                    teardown=table.teardown,
+                ),
+                None,
+                2,
+                note="index upkeep and a key check per row",
+            )
+        )
     outcome = {}
 
     def project(crs: str):
@@ -126,19 +164,41 @@ def run(results: Results, city, *, households: int, repeat: int, full: bool, nai
             outcome[crs] = import_households_csv(paths[crs], source_crs=crs)
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
         return call
 
-    for crs in (["GCJ02", "WGS84"] if full else ["GCJ02"]):
+    for crs in ["GCJ02", "WGS84"] if full else ["GCJ02"]:
         samples, peak = measure(project(crs), repeat=repeat, setup=table.setup, teardown=table.teardown)
         result = outcome[crs]
         assert result.ok and result.imported == households, result.errors[:3]
-        results.add(Row(work, f"project: import_households_csv({crs} file)", "project", households, samples, peak,
-                        anchor, 2, note=f"validation, {'GCJ-02 → WGS84, ' if crs == 'GCJ02' else ''}grid and "
-                                        f"community, sealing, COPY, indexes; {result.in_grid:,} in a grid"))
+        results.add(
+            Row(
+                work,
+                f"project: import_households_csv({crs} file)",
+                "project",
+                households,
+                samples,
+                peak,
+                anchor,
+                2,
+                note=f"validation, {'GCJ-02 → WGS84, ' if crs == 'GCJ02' else ''}grid and "
+                f"community, sealing, COPY, indexes; {result.in_grid:,} in a grid",
+            )
+        )
     sample = _naive_rows(paths["WGS84"], naive_sample)
-    results.add(Row(work, "naive: csv.reader loop, a Grid query and Household.save() per row", "naive", households,
-                    *measure(lambda: _naive_import(sample), repeat=repeat, teardown=_naive_cleanup), anchor, 2,
-                    note="autocommit", extrapolated={"sample": len(sample), "to": households}))
+    results.add(
+        Row(
+            work,
+            "naive: csv.reader loop, a Grid query and Household.save() per row",
+            "naive",
+            households,
+            *measure(lambda: _naive_import(sample), repeat=repeat, teardown=_naive_cleanup),
+            anchor,
+            2,
+            note="autocommit",
+            extrapolated={"sample": len(sample), "to": households},
+        )
+    )
     with connection.cursor() as cursor:
         cursor.execute("RESET max_parallel_workers_per_gather")
     for path in paths.values():
@@ -161,10 +221,17 @@ def _naive_import(rows: list[list[str]]) -> None:
 
     for lon, lat, address, head, phone, id_number, residents, external in rows:
         point = Point(float(lon), float(lat), srid=4326)
-        Household(location=point, address=address, head_name=head, phone=phone, id_number=id_number,
-                  residents=int(residents or 1), external_id="naive-" + external,
-                  grid=Grid.objects.filter(status=GridStatus.PUBLISHED, boundary__covers=point).order_by("code").first(),
-                  community=Community.objects.filter(boundary__covers=point).order_by("code").first()).save()
+        Household(
+            location=point,
+            address=address,
+            head_name=head,
+            phone=phone,
+            id_number=id_number,
+            residents=int(residents or 1),
+            external_id="naive-" + external,
+            grid=Grid.objects.filter(status=GridStatus.PUBLISHED, boundary__covers=point).order_by("code").first(),
+            community=Community.objects.filter(boundary__covers=point).order_by("code").first(),
+        ).save()
 
 
 def _naive_cleanup() -> None:
@@ -188,18 +255,43 @@ def run_web_upload(results: Results, street_admin, *, repeat: int) -> None:
     from gridmap.services.households.importing import import_households
 
     sample = policy.households_for(street_admin).order_by("id")[:WEB_ROWS]
-    frame = pd.DataFrame([{"经度": round(h.location.x, 7), "纬度": round(h.location.y, 7), "地址": h.address,
-                           "户主": h.head_name, "电话": h.phone, "身份证号": "", "人数": h.residents,
-                           "外部编号": f"WEB-{i}"} for i, h in enumerate(sample)])
+    frame = pd.DataFrame(
+        [
+            {
+                "经度": round(h.location.x, 7),
+                "纬度": round(h.location.y, 7),
+                "地址": h.address,
+                "户主": h.head_name,
+                "电话": h.phone,
+                "身份证号": "",
+                "人数": h.residents,
+                "外部编号": f"WEB-{i}",
+            }
+            for i, h in enumerate(sample)
+        ]
+    )
     data = frame.to_csv(index=False).encode("utf-8")
     communities = list(policy.household_import_communities_for(street_admin).values_list("pk", flat=True))
     work = f"upload {len(frame):,} households through the web path"
     rollback = _RolledBack()
     anchor = "anchor: import_households() called directly, same file and scope"
-    results.add(Row(work, anchor, "anchor", len(frame),
-                    *measure(lambda: import_households(data, source_crs="WGS84", communities=communities),
-                             repeat=repeat, setup=rollback.setup, teardown=rollback.teardown), None, 2,
-                    note="commit only, no preview"))
+    results.add(
+        Row(
+            work,
+            anchor,
+            "anchor",
+            len(frame),
+            *measure(
+                lambda: import_households(data, source_crs="WGS84", communities=communities),
+                repeat=repeat,
+                setup=rollback.setup,
+                teardown=rollback.teardown,
+            ),
+            None,
+            2,
+            note="commit only, no preview",
+        )
+    )
     client = Client(HTTP_HOST="localhost")
     client.force_login(street_admin)
 
@@ -211,9 +303,18 @@ def run_web_upload(results: Results, street_admin, *, repeat: int) -> None:
         done = client.post(f"/api/household-imports/{preview.json()['id']}/commit")
         assert done.status_code == 201 and done.json()["counts"]["new"] == len(frame), done.content[:300]
 
-    results.add(Row(work, "project: POST /api/household-imports/ (dry-run preview) + POST …/commit", "project",
-                    len(frame), *measure(web, repeat=repeat, setup=rollback.setup, teardown=rollback.teardown),
-                    anchor, 2, note="target ≤ 10 s; two requests, each a full import (the preview rolls back)"))
+    results.add(
+        Row(
+            work,
+            "project: POST /api/household-imports/ (dry-run preview) + POST …/commit",
+            "project",
+            len(frame),
+            *measure(web, repeat=repeat, setup=rollback.setup, teardown=rollback.teardown),
+            anchor,
+            2,
+            note="target ≤ 10 s; two requests, each a full import (the preview rolls back)",
+        )
+    )
 
 
 class _RolledBack:

@@ -1,6 +1,7 @@
 """GeoJSON household layers as a street admin sees them: one ~500-household grid and a ~5,000-household
 viewport, through the HTTP endpoint (Django's test Client, session login) and the query function,
 against one hand-written SQL statement that builds the same FeatureCollection."""
+
 from __future__ import annotations
 
 import json
@@ -56,8 +57,9 @@ def _pick_grid() -> tuple[int, int, int, tuple]:
 def _pick_viewport(street_id: int, target: int = 5_000) -> tuple[float, float, float, float]:
     """A square (in metres) around the street's median household holding ``target`` of its households."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT ST_X(h.location), ST_Y(h.location) FROM gridmap_household h WHERE " + _IN_STREET,
-                       [street_id])
+        cursor.execute(
+            "SELECT ST_X(h.location), ST_Y(h.location) FROM gridmap_household h WHERE " + _IN_STREET, [street_id]
+        )
         xy = np.array(cursor.fetchall())
     lon0, lat0 = np.median(xy, axis=0)
     scale = np.cos(np.radians(lat0))
@@ -71,7 +73,7 @@ def run(results: Results, admin, *, repeat: int) -> None:
     from gridmap.queries.layers import households_layer
 
     grid_id, street_id, n_grid, extent = _pick_grid()
-    admin.profile.street_id = street_id   # the bench's street admin works in that grid's street
+    admin.profile.street_id = street_id  # the bench's street admin works in that grid's street
     admin.profile.save(update_fields=["street"])
     client = Client(HTTP_HOST="localhost")
     client.force_login(admin)
@@ -93,15 +95,48 @@ def run(results: Results, admin, *, repeat: int) -> None:
     a_grid = "anchor: SQL string_agg(ST_AsGeoJSON), grid_id = g"
     a_extent = "anchor: SQL string_agg(ST_AsGeoJSON), street ∩ bbox"
     _add(results, work, a_grid, "anchor", anchor_grid, n_grid, repeat)
-    _add(results, work, "project: queries.layers.households_layer(policy scope ∩ grid)", "project", query, n_grid,
-         repeat, anchor=a_grid)
-    _add(results, work, a_extent, "anchor", anchor_extent, n_extent, repeat,
-         note=f"{n_extent} households in the grid's bounding box")
-    _add(results, work, "project: GET /api/layers/households.geojson?bbox=grid extent", "project", http, n_extent,
-         repeat, anchor=a_extent, note=f"{n_extent} features; session login, policy, view, response")
-    _add(results, work, "naive: ORM loop, a dict per household, json.dumps", "naive",
-         lambda: _naive_layer(scoped.filter(grid_id=grid_id)), n_grid, repeat, anchor=a_grid,
-         note="2 queries per household (central, link)")
+    _add(
+        results,
+        work,
+        "project: queries.layers.households_layer(policy scope ∩ grid)",
+        "project",
+        query,
+        n_grid,
+        repeat,
+        anchor=a_grid,
+    )
+    _add(
+        results,
+        work,
+        a_extent,
+        "anchor",
+        anchor_extent,
+        n_extent,
+        repeat,
+        note=f"{n_extent} households in the grid's bounding box",
+    )
+    _add(
+        results,
+        work,
+        "project: GET /api/layers/households.geojson?bbox=grid extent",
+        "project",
+        http,
+        n_extent,
+        repeat,
+        anchor=a_extent,
+        note=f"{n_extent} features; session login, policy, view, response",
+    )
+    _add(
+        results,
+        work,
+        "naive: ORM loop, a dict per household, json.dumps",
+        "naive",
+        lambda: _naive_layer(scoped.filter(grid_id=grid_id)),
+        n_grid,
+        repeat,
+        anchor=a_grid,
+        note="2 queries per household (central, link)",
+    )
 
     viewport = _pick_viewport(street_id)
     bbox = ",".join(f"{v:.7f}" for v in viewport)
@@ -114,10 +149,27 @@ def run(results: Results, admin, *, repeat: int) -> None:
     assert _features(view_query()) == _features(view_http().content) == n_view
     a_view = "anchor: SQL string_agg(ST_AsGeoJSON), street ∩ bbox"
     _add(results, work, a_view, "anchor", anchor_view, n_view, repeat)
-    _add(results, work, "project: queries.layers.households_layer(policy scope, bbox)", "project", view_query, n_view,
-         repeat, anchor=a_view)
-    _add(results, work, "project: GET /api/layers/households.geojson?bbox=…", "project", view_http, n_view, repeat,
-         anchor=a_view, note="session login, policy, view, response")
+    _add(
+        results,
+        work,
+        "project: queries.layers.households_layer(policy scope, bbox)",
+        "project",
+        view_query,
+        n_view,
+        repeat,
+        anchor=a_view,
+    )
+    _add(
+        results,
+        work,
+        "project: GET /api/layers/households.geojson?bbox=…",
+        "project",
+        view_http,
+        n_view,
+        repeat,
+        anchor=a_view,
+        note="session login, policy, view, response",
+    )
     with connection.cursor() as cursor:
         cursor.execute("RESET max_parallel_workers_per_gather")
 
@@ -128,12 +180,22 @@ def _naive_layer(households) -> str:
     for h in households:
         central = hasattr(h, "central") and h.central.active
         linked = central or hasattr(h, "central_link")
-        features.append({"type": "Feature", "id": h.id,
-                         "geometry": {"type": "Point", "coordinates": [round(h.location.x, 6), round(h.location.y, 6)]},
-                         "properties": {"address": h.address, "head_name": h.head_name[:1] + "*" * max(len(h.head_name) - 1, 1),
-                                        "grid_id": h.grid_id, "residents": h.residents, "central": central,
-                                        "linked": linked,
-                                        "vulnerable": h.elderly_alone or h.disabled or h.low_income or h.hardship}})
+        features.append(
+            {
+                "type": "Feature",
+                "id": h.id,
+                "geometry": {"type": "Point", "coordinates": [round(h.location.x, 6), round(h.location.y, 6)]},
+                "properties": {
+                    "address": h.address,
+                    "head_name": h.head_name[:1] + "*" * max(len(h.head_name) - 1, 1),
+                    "grid_id": h.grid_id,
+                    "residents": h.residents,
+                    "central": central,
+                    "linked": linked,
+                    "vulnerable": h.elderly_alone or h.disabled or h.low_income or h.hardship,
+                },
+            }
+        )
     return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
 
 

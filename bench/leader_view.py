@@ -17,6 +17,7 @@ Rows:
   freshness-checked cache (queries/grid_page_cache.py): every request still authenticates, renews its
   session, checks the scope and reads the grid's revision; only the page statement is skipped.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,10 @@ def _grid_near_500():
     from gridmap.models import Grid
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT grid_id, count(*) FROM gridmap_household WHERE grid_id IS NOT NULL GROUP BY grid_id"
-                       " ORDER BY abs(count(*) - 500), grid_id LIMIT 1")
+        cursor.execute(
+            "SELECT grid_id, count(*) FROM gridmap_household WHERE grid_id IS NOT NULL GROUP BY grid_id"
+            " ORDER BY abs(count(*) - 500), grid_id LIMIT 1"
+        )
         grid_id, n = cursor.fetchone()
     return Grid.objects.get(pk=grid_id), n
 
@@ -62,16 +65,20 @@ def _leader_of(grid):
     user, _ = get_user_model().objects.get_or_create(username="bench_grid_leader")
     user.set_password("bench-pass-2026")
     user.save()
-    Profile.objects.update_or_create(user=user, defaults={"role": Role.GRID_LEADER, "street": None,
-                                                          "community": None})
-    member, _ = Member.objects.get_or_create(user=user, defaults={"name": "压测网格长",
-                                                                  "community": grid.community})
+    Profile.objects.update_or_create(user=user, defaults={"role": Role.GRID_LEADER, "street": None, "community": None})
+    member, _ = Member.objects.get_or_create(user=user, defaults={"name": "压测网格长", "community": grid.community})
     today = dt.date.today()
     GridAssignment.objects.active().filter(member=member).exclude(grid=grid).update(end_date=today)
     GridAssignment.objects.active().filter(grid=grid, role=AssignmentRole.LEADER).exclude(member=member).update(
-        end_date=today)
-    GridAssignment.objects.get_or_create(member=member, grid=grid, role=AssignmentRole.LEADER, end_date=None,
-                                         defaults={"start_date": today - dt.timedelta(days=1)})
+        end_date=today
+    )
+    GridAssignment.objects.get_or_create(
+        member=member,
+        grid=grid,
+        role=AssignmentRole.LEADER,
+        end_date=None,
+        defaults={"start_date": today - dt.timedelta(days=1)},
+    )
     return user
 
 
@@ -92,11 +99,14 @@ def raw_sql_row(results, user, grid, n: int, seconds: float = 5.0):
     grids, p1 = named_ids(policy.grids_for(user), "g")
     households, p2 = named_ids(policy.households_for(user), "h")
     stations, p3 = named_ids(policy.stations_for(user), "s")
-    sql, params = PAGE_SQL.format(grids=grids, households=households, stations=stations), {"grid": grid.pk, **p1,
-                                                                                         **p2, **p3}
+    sql, params = (
+        PAGE_SQL.format(grids=grids, households=households, stations=stations),
+        {"grid": grid.pk, **p1, **p2, **p3},
+    )
     db = settings.DATABASES["default"]
-    conn = psycopg2.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"],
-                            port=db["PORT"])
+    conn = psycopg2.connect(
+        dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"], port=db["PORT"]
+    )
     try:
         with conn.cursor() as cursor:
             cursor.execute(sql, params)
@@ -111,35 +121,55 @@ def raw_sql_row(results, user, grid, n: int, seconds: float = 5.0):
         conn.close()
     rps = len(samples) / sum(samples)
     note = f"{rps:.0f} req/s; p50 {statistics.median(samples) * 1000:.1f} ms; p95 {_p95(samples) * 1000:.1f} ms"
-    return results.add(Row(WORKLOAD, "page SQL alone (psycopg2, one connection, sequential)", "anchor", n,
-                           samples, note=note))
+    return results.add(
+        Row(WORKLOAD, "page SQL alone (psycopg2, one connection, sequential)", "anchor", n, samples, note=note)
+    )
 
 
 def _wrk(url: str, cookie: str) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(_LUA)
     try:
-        out = subprocess.run(["wrk", f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{WRK_SECONDS}s", "-s",
-                              script.name, "-H", f"Cookie: {cookie}", url],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [
+                "wrk",
+                f"-t{WRK_THREADS}",
+                f"-c{WRK_CONNECTIONS}",
+                f"-d{WRK_SECONDS}s",
+                "-s",
+                script.name,
+                "-H",
+                f"Cookie: {cookie}",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     finally:
         Path(script.name).unlink()
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            "p50_ms": int(re.search(r"P50_US (\d+)", out).group(1)) / 1000,
-            "p95_ms": int(re.search(r"P95_US (\d+)", out).group(1)) / 1000,
-            "non2xx": int(non2xx.group(1)) if non2xx else 0}
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50_ms": int(re.search(r"P50_US (\d+)", out).group(1)) / 1000,
+        "p95_ms": int(re.search(r"P95_US (\d+)", out).group(1)) / 1000,
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+    }
 
 
 def http_row(results, user, grid, n: int, anchor: str):
-    from gridmap.storage.session_store import SessionStore
-
     from bench.harness import Row
     from bench.open_api import _serve
+    from gridmap.storage.session_store import SessionStore
 
     session = SessionStore()
-    session.update({"_auth_user_id": str(user.pk), "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
-                    "_auth_user_hash": user.get_session_auth_hash()})
+    session.update(
+        {
+            "_auth_user_id": str(user.pk),
+            "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
+            "_auth_user_hash": user.get_session_auth_hash(),
+        }
+    )
     session.create()
     cookie = f"sessionid={session.session_key}"
     with socket.socket() as s:
@@ -156,11 +186,22 @@ def http_row(results, user, grid, n: int, anchor: str):
         server.terminate()
         server.wait(10)
     met = w["rps"] >= TARGET_RPS and w["p95_ms"] <= TARGET_P95_MS and not w["non2xx"]
-    note = (f"{w['rps']:.0f} req/s; p50 {w['p50_ms']:.1f} ms; p95 {w['p95_ms']:.1f} ms; non-2xx {w['non2xx']}; "
-            f"target ≥{TARGET_RPS} req/s and p95 ≤{TARGET_P95_MS} ms: {'met' if met else 'NOT met'}; "
-            f"served from the revision-checked cache; gunicorn 2 workers, wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{WRK_SECONDS}s")
-    return results.add(Row(WORKLOAD, "project: /api/grids/<pk>/households.json as the grid's leader", "project", n,
-                           [1 / w["rps"]], anchor=anchor, note=note))
+    note = (
+        f"{w['rps']:.0f} req/s; p50 {w['p50_ms']:.1f} ms; p95 {w['p95_ms']:.1f} ms; non-2xx {w['non2xx']}; "
+        f"target ≥{TARGET_RPS} req/s and p95 ≤{TARGET_P95_MS} ms: {'met' if met else 'NOT met'}; "
+        f"served from the revision-checked cache; gunicorn 2 workers, wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{WRK_SECONDS}s"
+    )
+    return results.add(
+        Row(
+            WORKLOAD,
+            "project: /api/grids/<pk>/households.json as the grid's leader",
+            "project",
+            n,
+            [1 / w["rps"]],
+            anchor=anchor,
+            note=note,
+        )
+    )
 
 
 def run(results, repeat: int = 5) -> None:

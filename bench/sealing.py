@@ -9,6 +9,7 @@ row, which the city loader (through ``sealed_fields.stage``) and the CSV import 
 
 Standalone: ``python -m bench.sealing --n 1000000`` (DEMO_MODE: the key derives from SECRET_KEY).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,6 +60,7 @@ def rows(n: int = N, repeat: int = 5) -> list[Row]:
                     sf.digest_many(kind, values)
                 if "mask" in kinds:
                     sf.mask_many(kind, values)
+
         return run
 
     def bulk():
@@ -67,18 +69,36 @@ def rows(n: int = N, repeat: int = 5) -> list[Row]:
 
     out = []
     for approach, fn, kind, anchor in (
-            ("anchor: AESGCM.encrypt per value (fixed nonce, no framing)", library_floor, "anchor", None),
-            ("anchor: keyed BLAKE2b per value", blake2b_index, "anchor", None),
-            ("project: sealed_fields.seal_many", project(("seal",)), "project",
-             "anchor: AESGCM.encrypt per value (fixed nonce, no framing)"),
-            ("project: sealed_fields.digest_many", project(("digest",)), "project", "anchor: keyed BLAKE2b per value"),
-            ("project: sealed_fields.mask_many", project(("mask",)), "project", None),
-            ("project: sealed_fields.sealed_columns (all three columns, the bulk path before COPY)", bulk, "project",
-             "anchor: AESGCM.encrypt per value (fixed nonce, no framing)")):
+        ("anchor: AESGCM.encrypt per value (fixed nonce, no framing)", library_floor, "anchor", None),
+        ("anchor: keyed BLAKE2b per value", blake2b_index, "anchor", None),
+        (
+            "project: sealed_fields.seal_many",
+            project(("seal",)),
+            "project",
+            "anchor: AESGCM.encrypt per value (fixed nonce, no framing)",
+        ),
+        ("project: sealed_fields.digest_many", project(("digest",)), "project", "anchor: keyed BLAKE2b per value"),
+        ("project: sealed_fields.mask_many", project(("mask",)), "project", None),
+        (
+            "project: sealed_fields.sealed_columns (all three columns, the bulk path before COPY)",
+            bulk,
+            "project",
+            "anchor: AESGCM.encrypt per value (fixed nonce, no framing)",
+        ),
+    ):
         samples, peak = measure(fn, repeat=repeat)
-        out.append(Row(f"seal {n:,} ID numbers + {n:,} phones", approach, kind, items, samples, round(peak, 1),
-                       anchor=anchor, note="budget ≤ 2.5 s for all three columns" if "bulk path" in approach
-                       else ""))
+        out.append(
+            Row(
+                f"seal {n:,} ID numbers + {n:,} phones",
+                approach,
+                kind,
+                items,
+                samples,
+                round(peak, 1),
+                anchor=anchor,
+                note="budget ≤ 2.5 s for all three columns" if "bulk path" in approach else "",
+            )
+        )
     return out
 
 

@@ -1,5 +1,6 @@
 """What-if recomputation for one moved station (issue #6: ≤ 200 ms at 1M households): the project's
 delta query and the full what-if answer, beside a raw-SQL anchor and a full vectorised recomputation."""
+
 from __future__ import annotations
 
 from django.db import connection
@@ -37,15 +38,17 @@ def run(results: Results, admin, *, households: int, repeat: int) -> None:
 
     from geodata.coverage import stations_cover
     from gridmap import policy
-    from gridmap.planner import scenarios
     from gridmap.models import ServiceStation
+    from gridmap.planner import scenarios
     from gridmap.queries.coverage import coverage_arrays
     from gridmap.queries.what_if import StationChange, coverage_delta
 
     grids = policy.grids_for(admin).published()
     hh = coverage_arrays(grids)["households"]
-    stations = pd.DataFrame([(s.pk, s.location.x, s.location.y, s.radius_m)
-                             for s in ServiceStation.objects.filter(active=True)], columns=["id", "lon", "lat", "r"])
+    stations = pd.DataFrame(
+        [(s.pk, s.location.x, s.location.y, s.radius_m) for s in ServiceStation.objects.filter(active=True)],
+        columns=["id", "lon", "lat", "r"],
+    )
     # The station nearest to the uncovered households' median moves there: a move a planner would try.
     # When every household is covered, the first station moves ~350 m north-east instead.
     uncovered = ~stations_cover(hh["lon"], hh["lat"], stations["lon"], stations["lat"], stations["r"])
@@ -73,16 +76,45 @@ def run(results: Results, admin, *, households: int, repeat: int) -> None:
     answer = scenarios.what_if(grids, [change], planner=False)
     expected = vectorised()
     if (answer["gained"], answer["lost"]) != expected or tuple(anchor()) != expected:
-        raise AssertionError(f"what-if disagrees: project {answer['gained'], answer['lost']}, "
-                             f"anchor {anchor()}, vectorised {expected}")
+        raise AssertionError(
+            f"what-if disagrees: project {answer['gained'], answer['lost']}, anchor {anchor()}, vectorised {expected}"
+        )
     work = "what-if: one station moved (to the uncovered households if any), radius 600 m (before/after, newly covered)"
     a_sql = "anchor: raw SQL delta (GiST probes around old and new radius)"
     note = f"{expected[0]:,} households gain, {expected[1]:,} lose coverage"
     results.add(Row(work, a_sql, "anchor", households, *measure(anchor, repeat=repeat), None, None, note=note))
-    results.add(Row(work, "project: queries.what_if.coverage_delta (per grid and cell)", "project", households,
-                    *measure(lambda: coverage_delta(grids, [change]), repeat=repeat), a_sql, None))
-    results.add(Row(work, "project: scenarios.what_if (delta + before figures of the touched grids)", "project",
-                    households, *measure(lambda: scenarios.what_if(grids, [change], planner=False), repeat=repeat),
-                    a_sql, None, note=f"{len(answer['grids'])} grids touched"))
-    results.add(Row(work, "anchor: numpy/scipy full recomputation, arrays in memory (stations_cover twice)", "anchor",
-                    households, *measure(vectorised, repeat=repeat), None, None, note="same counts, checked equal"))
+    results.add(
+        Row(
+            work,
+            "project: queries.what_if.coverage_delta (per grid and cell)",
+            "project",
+            households,
+            *measure(lambda: coverage_delta(grids, [change]), repeat=repeat),
+            a_sql,
+            None,
+        )
+    )
+    results.add(
+        Row(
+            work,
+            "project: scenarios.what_if (delta + before figures of the touched grids)",
+            "project",
+            households,
+            *measure(lambda: scenarios.what_if(grids, [change], planner=False), repeat=repeat),
+            a_sql,
+            None,
+            note=f"{len(answer['grids'])} grids touched",
+        )
+    )
+    results.add(
+        Row(
+            work,
+            "anchor: numpy/scipy full recomputation, arrays in memory (stations_cover twice)",
+            "anchor",
+            households,
+            *measure(vectorised, repeat=repeat),
+            None,
+            None,
+            note="same counts, checked equal",
+        )
+    )

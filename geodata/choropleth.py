@@ -12,6 +12,7 @@ With fewer distinct values than classes, every distinct value is its own class.
 >>> classify([])
 {'scheme': 'none', 'bins': [], 'classes': []}
 """
+
 from __future__ import annotations
 
 import warnings
@@ -31,8 +32,7 @@ def classify(values, k: int = 5, scheme: str = "fisher_jenks") -> dict:
         return {"scheme": "none", "bins": [], "classes": []}
     distinct = np.unique(y)
     if distinct.size <= k:
-        return {"scheme": "unique", "bins": distinct.tolist(),
-                "classes": np.searchsorted(distinct, y).tolist()}
+        return {"scheme": "unique", "bins": distinct.tolist(), "classes": np.searchsorted(distinct, y).tolist()}
     with warnings.catch_warnings():  # quantiles warns when ties merge two bins; we drop duplicates below
         warnings.simplefilter("ignore")
         result = SCHEMES[scheme](y, k=k)

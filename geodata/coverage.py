@@ -17,6 +17,7 @@ Examples
 >>> covered.tolist()
 [True, False]
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,18 +26,38 @@ from pyproj import Geod
 from scipy.spatial import cKDTree
 
 _GEOD = Geod(ellps="WGS84")
-_EARTH_M = 6.3e6     # a little under the earth's radius: keeps the projection-error margin conservative
+_EARTH_M = 6.3e6  # a little under the earth's radius: keeps the projection-error margin conservative
 
-COLUMNS = ["grid_id", "code", "name", "households", "covered", "covered_pct", "linked", "linked_pct", "central",
-           "central_links", "central_load", "central_off_band", "leaders", "fulltime", "staffed", "per_fulltime",
-           "size_status", "vulnerable", "vulnerable_uncovered"]
+COLUMNS = [
+    "grid_id",
+    "code",
+    "name",
+    "households",
+    "covered",
+    "covered_pct",
+    "linked",
+    "linked_pct",
+    "central",
+    "central_links",
+    "central_load",
+    "central_off_band",
+    "leaders",
+    "fulltime",
+    "staffed",
+    "per_fulltime",
+    "size_status",
+    "vulnerable",
+    "vulnerable_uncovered",
+]
 
 
 def _postgis_geodesic(lon1, lat1, lon2, lat2) -> np.ndarray:
     """Metres between points as PostGIS's spheroid_distance() computes them (degrees → radians → degrees,
     then GeographicLib's inverse problem), so that a distance at exactly the radius decides the same way."""
+
     def round_trip(deg):
         return (np.pi * np.asarray(deg, dtype=np.float64) / 180.0) * 180.0 / np.pi
+
     return np.asarray(_GEOD.inv(round_trip(lon1), round_trip(lat1), round_trip(lon2), round_trip(lat2))[2])
 
 
@@ -78,12 +99,14 @@ def stations_cover(lon, lat, st_lon, st_lat, st_radius_m) -> np.ndarray:
     xy = np.column_stack(((lon - lon0) * _m_per_deg_lon(lat0), (lat - lat0) * _m_per_deg_lat(lat0)))
     st_xy = np.column_stack(((st_lon - lon0) * _m_per_deg_lon(lat0), (st_lat - lat0) * _m_per_deg_lat(lat0)))
     edge_lat = np.array([min(lat.min(), st_lat.min()), max(lat.max(), st_lat.max())])
-    stretch = max(np.abs(_m_per_deg_lon(edge_lat) / _m_per_deg_lon(lat0) - 1).max(),
-                  np.abs(_m_per_deg_lat(edge_lat) / _m_per_deg_lat(lat0) - 1).max())
+    stretch = max(
+        np.abs(_m_per_deg_lon(edge_lat) / _m_per_deg_lon(lat0) - 1).max(),
+        np.abs(_m_per_deg_lat(edge_lat) / _m_per_deg_lat(lat0) - 1).max(),
+    )
     tan = np.tan(np.radians(np.abs(edge_lat).max()))
     relative = 2 * stretch + 1e-3
     todo = np.arange(len(lon))
-    for r in np.unique(radius)[::-1]:          # widest radius first: most households are settled early
+    for r in np.unique(radius)[::-1]:  # widest radius first: most households are settled early
         if not len(todo):
             break
         group = np.flatnonzero(radius == r)
@@ -103,8 +126,14 @@ def stations_cover(lon, lat, st_lon, st_lat, st_radius_m) -> np.ndarray:
     return covered
 
 
-def grid_coverage(grids: pd.DataFrame, households: pd.DataFrame, stations: pd.DataFrame, *,
-                  size_band: tuple[int, int] = (200, 500), load_band: tuple[int, int] = (5, 15)) -> pd.DataFrame:
+def grid_coverage(
+    grids: pd.DataFrame,
+    households: pd.DataFrame,
+    stations: pd.DataFrame,
+    *,
+    size_band: tuple[int, int] = (200, 500),
+    load_band: tuple[int, int] = (5, 15),
+) -> pd.DataFrame:
     """docs/domain.md's coverage figures per grid, vectorised.
 
     Parameters
@@ -146,8 +175,13 @@ def grid_coverage(grids: pd.DataFrame, households: pd.DataFrame, stations: pd.Da
     mine = np.isfinite(slot)
     slot = slot[mine].astype(np.int64)
     hh = households.loc[mine]
-    covered = stations_cover(hh["lon"].to_numpy(), hh["lat"].to_numpy(), stations["lon"].to_numpy(),
-                             stations["lat"].to_numpy(), stations["radius_m"].to_numpy())
+    covered = stations_cover(
+        hh["lon"].to_numpy(),
+        hh["lat"].to_numpy(),
+        stations["lon"].to_numpy(),
+        stations["lat"].to_numpy(),
+        stations["radius_m"].to_numpy(),
+    )
     central = hh["central"].to_numpy(dtype=bool)
     linked = central | hh["linked"].to_numpy(dtype=bool)
     vulnerable = hh["vulnerable"].to_numpy(dtype=bool)
@@ -158,8 +192,9 @@ def grid_coverage(grids: pd.DataFrame, households: pd.DataFrame, stations: pd.Da
     def per_grid(values) -> np.ndarray:
         return np.bincount(slot, weights=np.asarray(values, dtype=np.float64), minlength=n).astype(np.int64)
 
-    out = pd.DataFrame({"grid_id": grids["id"].to_numpy(), "code": grids["code"].to_numpy(),
-                        "name": grids["name"].to_numpy()})
+    out = pd.DataFrame(
+        {"grid_id": grids["id"].to_numpy(), "code": grids["code"].to_numpy(), "name": grids["name"].to_numpy()}
+    )
     out["households"] = np.bincount(slot, minlength=n)
     out["covered"] = per_grid(covered)
     out["linked"] = per_grid(linked)
@@ -177,6 +212,7 @@ def grid_coverage(grids: pd.DataFrame, households: pd.DataFrame, stations: pd.Da
         out["central_load"] = np.where(out["central"] > 0, out["central_links"] / out["central"], np.nan)
         out["per_fulltime"] = np.where(out["fulltime"] > 0, households_f / out["fulltime"], np.nan)
     out["staffed"] = (out["leaders"] == 1) & (out["fulltime"] >= 1)
-    out["size_status"] = np.select([out["households"] < size_band[0], out["households"] > size_band[1]],
-                                   ["under", "over"], "ok")
+    out["size_status"] = np.select(
+        [out["households"] < size_band[0], out["households"] > size_band[1]], ["under", "over"], "ok"
+    )
     return out[COLUMNS]

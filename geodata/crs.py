@@ -20,6 +20,7 @@ Examples
 >>> bool(np.allclose(back, [[116.391], [39.907]], atol=1e-9))
 True
 """
+
 from __future__ import annotations
 
 import re
@@ -35,13 +36,20 @@ _FORWARD = {"GCJ02": coordTransform.wgs84_to_gcj02, "BD09": coordTransform.wgs84
 _APPROX_INVERSE = {"GCJ02": coordTransform.gcj02_to_wgs84, "BD09": coordTransform.bd09_to_wgs84}
 _TOLERANCE_DEG = 1e-9  # about 0.1 mm
 _MAX_ITERATIONS = 10
-GK_ZONES = range(25, 46)               # 3° zones: zone n has its central meridian at 3n °E (75°E … 135°E)
-GK_PREFIXED_EPSG = 4513 - 25           # + zone → EPSG:4513 … 4533 (x carries the zone number × 1e6)
-GK_PLAIN_EPSG = 4534 - 25              # + zone → EPSG:4534 … 4554 (false easting 500 000 m only)
+GK_ZONES = range(25, 46)  # 3° zones: zone n has its central meridian at 3n °E (75°E … 135°E)
+GK_PREFIXED_EPSG = 4513 - 25  # + zone → EPSG:4513 … 4533 (x carries the zone number × 1e6)
+GK_PLAIN_EPSG = 4534 - 25  # + zone → EPSG:4534 … 4554 (false easting 500 000 m only)
 WEB_MERCATOR = "EPSG:3857"
 PROJECTED_EPSG = frozenset([3857, *range(4513, 4555)])
-_ALIASES = {"EPSG4326": "WGS84", "CRS84": "WGS84", "EPSG4490": "CGCS2000", "WEBMERCATOR": WEB_MERCATOR,
-            "PSEUDOMERCATOR": WEB_MERCATOR, "EPSG900913": WEB_MERCATOR, "EPSG3857": WEB_MERCATOR}
+_ALIASES = {
+    "EPSG4326": "WGS84",
+    "CRS84": "WGS84",
+    "EPSG4490": "CGCS2000",
+    "WEBMERCATOR": WEB_MERCATOR,
+    "PSEUDOMERCATOR": WEB_MERCATOR,
+    "EPSG900913": WEB_MERCATOR,
+    "EPSG3857": WEB_MERCATOR,
+}
 _GK = re.compile(r"^(?:CGCS2000)?GK3?(?:ZONE)?(?:(?P<zone>\d{2})|CM(?P<cm>\d{2,3})E?)?$")
 ACCEPTED = "WGS84, CGCS2000, GCJ02, BD09, EPSG:3857, EPSG:4513-4554, GK3-<zone 25-45>, GK3-CM<75-135>"
 
@@ -100,10 +108,12 @@ def resolve_crs(name: str, x=None) -> str:
     if zone is not None and zone not in GK_ZONES:
         raise ValueError(f"Gauss-Krüger zone {zone} is outside China's zones 25-45")
     prefixes = _zone_prefixes(x)
-    if prefixes is None or not prefixes:   # no coordinates, or no prefix in x
+    if prefixes is None or not prefixes:  # no coordinates, or no prefix in x
         if zone is None:
-            raise ValueError("coordinates without a zone prefix: declare the zone or central meridian "
-                             "(GK3-38, GK3-CM114 or EPSG:4547)")
+            raise ValueError(
+                "coordinates without a zone prefix: declare the zone or central meridian "
+                "(GK3-38, GK3-CM114 or EPSG:4547)"
+            )
         return f"EPSG:{GK_PLAIN_EPSG + zone}"
     if len(prefixes) > 1:
         raise ValueError(f"several Gauss-Krüger zone prefixes in one file: {sorted(prefixes)}")

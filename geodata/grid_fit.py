@@ -11,6 +11,7 @@ Examples
 >>> round(fit.geometry.bounds[2], 6), fit.clipped_m2 > 1
 (0.005, True)
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -22,8 +23,8 @@ from shapely.geometry.base import BaseGeometry
 from geodata.topology import geodesic_area_m2
 from geodata.validation import GeometryRejected, validate_shape
 
-SNAP_DEG = 2e-6            # ~20 cm: vertices drawn onto a neighbour's edge (6-decimal GeoJSON) land exactly on it
-TOLERANCE_M2 = 1.0         # docs/domain.md: pieces of 1 m² or less are floating-point slivers, not overlaps
+SNAP_DEG = 2e-6  # ~20 cm: vertices drawn onto a neighbour's edge (6-decimal GeoJSON) land exactly on it
+TOLERANCE_M2 = 1.0  # docs/domain.md: pieces of 1 m² or less are floating-point slivers, not overlaps
 
 
 @dataclass(frozen=True)
@@ -31,13 +32,20 @@ class Fit:
     """The shape as it will be stored, and what fitting it did."""
 
     geometry: shapely.MultiPolygon
-    clipped_m2: float = 0.0                      # area given up to neighbours (clip=True)
-    trimmed_m2: float = 0.0                      # area outside the community cut off (≤ tolerance)
+    clipped_m2: float = 0.0  # area given up to neighbours (clip=True)
+    trimmed_m2: float = 0.0  # area outside the community cut off (≤ tolerance)
     overlaps: list[dict] = field(default_factory=list)
 
 
-def fit_grid(shape: BaseGeometry, community: BaseGeometry, siblings: Mapping[object, BaseGeometry], *,
-             clip: bool = False, tolerance_m2: float = TOLERANCE_M2, snap_deg: float = SNAP_DEG) -> Fit:
+def fit_grid(
+    shape: BaseGeometry,
+    community: BaseGeometry,
+    siblings: Mapping[object, BaseGeometry],
+    *,
+    clip: bool = False,
+    tolerance_m2: float = TOLERANCE_M2,
+    snap_deg: float = SNAP_DEG,
+) -> Fit:
     """Snap ``shape`` to ``community`` and ``siblings``, then check containment and overlaps.
 
     Parameters
@@ -73,16 +81,20 @@ def fit_grid(shape: BaseGeometry, community: BaseGeometry, siblings: Mapping[obj
             break
     shape = candidate
     if outside_m2 > tolerance_m2:
-        raise GeometryRejected("outside_community", extra={"area_m2": round(outside_m2, 1),
-                                                           "geometry": _polygonal(outside)})
+        raise GeometryRejected(
+            "outside_community", extra={"area_m2": round(outside_m2, 1), "geometry": _polygonal(outside)}
+        )
     trimmed = 0.0
     if not outside.is_empty and outside_m2 > 0:
         shape, trimmed = shape.intersection(community), outside_m2
     clipped = 0.0
     if overlaps and not clip:
         union = shapely.union_all([o["geometry"] for o in overlaps])
-        raise GeometryRejected("overlaps_siblings", detail=f"{sum(o['area_m2'] for o in overlaps):.1f} m²",
-                               extra={"overlaps": overlaps, "geometry": union})
+        raise GeometryRejected(
+            "overlaps_siblings",
+            detail=f"{sum(o['area_m2'] for o in overlaps):.1f} m²",
+            extra={"overlaps": overlaps, "geometry": union},
+        )
     if overlaps:
         before = geodesic_area_m2(shape)
         shape = shape.difference(shapely.union_all([siblings[o["id"]] for o in overlaps]))

@@ -20,6 +20,7 @@ Examples
 >>> list(frame.columns), frame.crs.to_epsg()
 (['name', 'geometry'], 4326)
 """
+
 from __future__ import annotations
 
 import io
@@ -43,13 +44,25 @@ MAX_UNZIPPED = 100_000_000
 MAX_RATIO = 100
 _SHAPEFILE_PARTS = {".shp", ".shx", ".dbf", ".prj", ".cpg"}
 # .cpg contents and declared names → Python codecs; GBK files are read as GB18030, its superset.
-ENCODINGS = {"UTF8": "utf-8", "UTF-8": "utf-8", "65001": "utf-8", "GBK": "gb18030", "CP936": "gb18030",
-             "936": "gb18030", "GB2312": "gb18030", "GB18030": "gb18030", "54936": "gb18030",
-             "BIG5": "big5", "CP950": "big5", "950": "big5"}
+ENCODINGS = {
+    "UTF8": "utf-8",
+    "UTF-8": "utf-8",
+    "65001": "utf-8",
+    "GBK": "gb18030",
+    "CP936": "gb18030",
+    "936": "gb18030",
+    "GB2312": "gb18030",
+    "GB18030": "gb18030",
+    "54936": "gb18030",
+    "BIG5": "big5",
+    "CP950": "big5",
+    "950": "big5",
+}
 
 
-def read_features(data: bytes, *, source_crs: str | None = None, encoding: str | None = None,
-                      max_features: int = MAX_FEATURES) -> gpd.GeoDataFrame:
+def read_features(
+    data: bytes, *, source_crs: str | None = None, encoding: str | None = None, max_features: int = MAX_FEATURES
+) -> gpd.GeoDataFrame:
     """Read ``data`` (the uploaded bytes) into a GeoDataFrame in EPSG:4326.
 
     ``source_crs`` (WGS84, CGCS2000, GCJ02, BD09) is required when the file carries no CRS (a Shapefile
@@ -75,8 +88,9 @@ def read_features(data: bytes, *, source_crs: str | None = None, encoding: str |
             # (both start with "{") is refused here instead of being read by another driver.
             info = pyogrio.read_info(path)
             if info.get("driver") not in DRIVERS[kind]:
-                raise GeometryRejected("driver_mismatch", field="file",
-                                       detail=f"{info.get('driver')} != {' / '.join(DRIVERS[kind])}")
+                raise GeometryRejected(
+                    "driver_mismatch", field="file", detail=f"{info.get('driver')} != {' / '.join(DRIVERS[kind])}"
+                )
             if info["features"] > max_features:
                 raise GeometryRejected("too_many_features", field="file", detail=f"{info['features']} > {max_features}")
             frame = pyogrio.read_dataframe(path, encoding=encoding)
@@ -150,8 +164,9 @@ def _dbf_encoding(folder: Path, declared: str | None) -> str:
         try:
             text.decode("utf-8")
         except UnicodeDecodeError:
-            raise GeometryRejected("encoding_required", field="encoding",
-                                   detail="no .cpg and the .dbf is not UTF-8 (GBK?)") from None
+            raise GeometryRejected(
+                "encoding_required", field="encoding", detail="no .cpg and the .dbf is not UTF-8 (GBK?)"
+            ) from None
         return "UTF-8"
     codec = ENCODINGS.get(name.upper().replace("_", "-").removeprefix("CP-"))
     if codec is None:
@@ -168,7 +183,7 @@ def _dbf_text(raw: bytes) -> bytes:
     if len(raw) < 32:
         raise GeometryRejected("unreadable_file", field="file", detail=".dbf")
     header_len = int.from_bytes(raw[8:10], "little")
-    names = b"".join(raw[offset:offset + 11] for offset in range(32, max(32, header_len - 1), 32))
+    names = b"".join(raw[offset : offset + 11] for offset in range(32, max(32, header_len - 1), 32))
     return names.replace(b"\x00", b"") + raw[header_len:]
 
 
@@ -183,8 +198,13 @@ def check_zip(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
     for entry in entries:
         name = entry.filename
         mode = entry.external_attr >> 16
-        if (name.startswith(("/", "\\")) or "\\" in name or ":" in name or ".." in PurePosixPath(name).parts
-                or stat.S_ISLNK(mode)):
+        if (
+            name.startswith(("/", "\\"))
+            or "\\" in name
+            or ":" in name
+            or ".." in PurePosixPath(name).parts
+            or stat.S_ISLNK(mode)
+        ):
             raise GeometryRejected("zip_unsafe_entry", field="file", detail=name[:80])
     return entries
 
@@ -206,9 +226,11 @@ def _to_wgs84(frame: gpd.GeoDataFrame, source_crs: str | None) -> gpd.GeoDataFra
         except Exception as exc:
             raise GeometryRejected("unknown_crs", field="file", detail=str(exc)[:120]) from None
     elif declared not in (None, "WGS84", "CGCS2000"):  # GCJ-02/BD-09 offsets or projected metres
+
         def convert(coords: np.ndarray) -> np.ndarray:
             lon, lat = to_wgs84(coords[:, 0], coords[:, 1], declared)
             return np.column_stack([lon, lat])
+
         try:
             frame = frame.set_geometry(shapely.transform(frame.geometry.values, convert))
         except ValueError as exc:

@@ -23,6 +23,7 @@ Examples
 >>> len(city.households), city.grids.crs.to_epsg()
 (2000, 4326)
 """
+
 from __future__ import annotations
 
 import math
@@ -39,22 +40,27 @@ from shapely import affinity
 
 from geodata.synth_people import COUNTY, chinese_names, id_numbers, mobile_numbers, staff_and_help_pairs
 
-_DENSITY = 2_600e-6          # households per m² of city outline
-_PER_STREET = 150_000        # households per street (街道/镇)
-_GRID_WINDOW = 0.08          # tolerated imbalance of one grid bisection step (share of the node)
-_SKEWED = 0.03               # share of grids deliberately split 1:3 (so size warnings show)
+_DENSITY = 2_600e-6  # households per m² of city outline
+_PER_STREET = 150_000  # households per street (街道/镇)
+_GRID_WINDOW = 0.08  # tolerated imbalance of one grid bisection step (share of the node)
+_SKEWED = 0.03  # share of grids deliberately split 1:3 (so size warnings show)
 _STR = np.dtypes.StringDType()
-_ROADS = ("团结 建设 胜利 人民 巴丹吉林 额肯 雅布赖 阿拉腾 曼德拉 塔木素 胡杨 红柳 梭梭 驼铃 金沙 民族 和平 幸福 "
-          "文化 新华 长安 光明 振兴 育才 健康 迎宾 滨河 绿洲 祁连 贺兰 海子 乌兰 宝日 查干 呼和 沙枣 北山 南环 "
-          "东环 西环 工业 商贸 体育 学府 府前 安居 东风 友谊 康乐 青年 军民 兴业").split()
-_COMMUNITIES = ("巴丹吉林 额肯呼都格 阳光 团结 满达 长山 雅布赖 玛拉沁 胡杨 红柳 驼铃 金沙 绿洲 祥和 幸福 和平 "
-                "康宁 民族 新华 文化 育才 健康 迎宾 滨河 海子 宝日 查干 乌兰 北山 南湖 东城 西城 振兴 光明 "
-                "友谊 安居 青年 兴业 梭梭 沙枣").split()
+_ROADS = (
+    "团结 建设 胜利 人民 巴丹吉林 额肯 雅布赖 阿拉腾 曼德拉 塔木素 胡杨 红柳 梭梭 驼铃 金沙 民族 和平 幸福 "
+    "文化 新华 长安 光明 振兴 育才 健康 迎宾 滨河 绿洲 祁连 贺兰 海子 乌兰 宝日 查干 呼和 沙枣 北山 南环 "
+    "东环 西环 工业 商贸 体育 学府 府前 安居 东风 友谊 康乐 青年 军民 兴业"
+).split()
+_COMMUNITIES = (
+    "巴丹吉林 额肯呼都格 阳光 团结 满达 长山 雅布赖 玛拉沁 胡杨 红柳 驼铃 金沙 绿洲 祥和 幸福 和平 "
+    "康宁 民族 新华 文化 育才 健康 迎宾 滨河 海子 宝日 查干 乌兰 北山 南湖 东城 西城 振兴 光明 "
+    "友谊 安居 青年 兴业 梭梭 沙枣"
+).split()
 _STREETS = ["巴丹吉林镇", "雅布赖镇", "阿拉腾敖包镇"]
 _PREFIX = ["", "新", "东", "西", "南", "北", "中", "前", "后", "上", "下", "城"]
 _ORDINAL = "一二三四五六七八九十"
-_SERVICES = ("家政服务 家电维修 法律咨询 职业介绍 医疗保健 社会治安 助餐服务 理发服务 代办服务 心理疏导 "
-             "文体活动 快递代收").split()
+_SERVICES = (
+    "家政服务 家电维修 法律咨询 职业介绍 医疗保健 社会治安 助餐服务 理发服务 代办服务 心理疏导 文体活动 快递代收"
+).split()
 _HOURS = ["08:30-12:00,14:30-18:00", "09:00-17:00", "08:00-20:00", "全天开放"]
 
 
@@ -78,9 +84,15 @@ def demo_street(seed: int = 20261122) -> City:
     return build_city(15_000, seed=seed, n_grids=44, n_stations=12, n_communities=5)
 
 
-def build_city(n_households: int = 15_000, *, seed: int = 20261122, n_grids: int | None = None,
-               n_stations: int | None = None, n_communities: int | None = None,
-               origin: tuple[float, float] = (101.68, 39.21)) -> City:
+def build_city(
+    n_households: int = 15_000,
+    *,
+    seed: int = 20261122,
+    n_grids: int | None = None,
+    n_stations: int | None = None,
+    n_communities: int | None = None,
+    origin: tuple[float, float] = (101.68, 39.21),
+) -> City:
     """Build a deterministic synthetic city; the same arguments always give identical output.
 
     Parameters
@@ -122,16 +134,18 @@ def build_city(n_households: int = 15_000, *, seed: int = 20261122, n_grids: int
     local = _node(grids, grid_comm, comm_street)
     _nudge(xy, local[2], hh_grid)
     to_lonlat = _frame(origin, rng.uniform(0.1, 0.35))
-    st, cm, gr = _codes([shapely.orient_polygons(shapely.transform(p, to_lonlat)) for p in local],
-                        comm_street, grid_comm)
+    st, cm, gr = _codes(
+        [shapely.orient_polygons(shapely.transform(p, to_lonlat)) for p in local], comm_street, grid_comm
+    )
     hh = _households(rng, to_lonlat(xy), address, road, hh_grid, gr, cm)
     xy = xy[hh.pop("_src").to_numpy()]
     links = _central_links(rng, xy, hh, local[2])
     stations = _stations(rng, n_stations, xy, to_lonlat, hh, st, cm)
     members, assignments, help_pairs = staff_and_help_pairs(rng, hh, gr, cm, np.bincount(hh["_g"], minlength=len(gr)))
     hh = hh.drop(columns=["_g", "_road"])
-    frames = [gpd.GeoDataFrame(d.sort_values("code", ignore_index=True), geometry="geometry", crs=4326)
-              for d in (st, cm, gr)]
+    frames = [
+        gpd.GeoDataFrame(d.sort_values("code", ignore_index=True), geometry="geometry", crs=4326) for d in (st, cm, gr)
+    ]
     return City(*frames, hh, links, stations, members, assignments, help_pairs)
 
 
@@ -155,8 +169,12 @@ def _layout(rng, n):
     kind = rng.choice(3, len(bi), p=[0.5, 0.35, 0.15])  # compound, houses on the roads, empty
     kind[np.argmax(bw * bh)] = 0
     centre = np.hypot(bx + bw / 2, by + bh / 2) / math.sqrt(n / _DENSITY)
-    weight = bw * bh * np.exp(-1.5 * centre**2) * np.where(
-        kind == 0, rng.lognormal(0.9, 0.35, len(bi)), np.where(kind == 1, 0.45, 0.0))
+    weight = (
+        bw
+        * bh
+        * np.exp(-1.5 * centre**2)
+        * np.where(kind == 0, rng.lognormal(0.9, 0.35, len(bi)), np.where(kind == 1, 0.45, 0.0))
+    )
     blk = np.repeat(np.arange(len(bi)), rng.multinomial(n, weight / weight.sum()))
     row_names = _road_names(rng, len(rv), "路")
     col_names = _road_names(rng, len(ru), "街")
@@ -172,8 +190,18 @@ def _layout(rng, n):
     floors = rng.choice([5, 6, 6, 7, 11, 18], len(bi))[b]
     rank = _group_rank(b * 64 + bld)
     road[c] = row_names[bj[b]]
-    address[c] = _cat(road[c], 2 * bi[b] + 1, "号", bld + 1, "栋", rank // (2 * floors) + 1, "单元",
-                      (rank // 2) % floors + 1, "0", rank % 2 + 1)
+    address[c] = _cat(
+        road[c],
+        2 * bi[b] + 1,
+        "号",
+        bld + 1,
+        "栋",
+        rank // (2 * floors) + 1,
+        "单元",
+        (rank // 2) % floors + 1,
+        "0",
+        rank % 2 + 1,
+    )
     # houses facing a road: set back 15-35 m, numbered odd / even by side of the road
     f = np.flatnonzero(kind[blk] == 1)
     b = blk[f]
@@ -184,8 +212,7 @@ def _layout(rng, n):
     d = rng.uniform(15, 35, len(f))
     xy[f, 0] = np.select([side < 2, side == 2], [bx[b] + t, bx[b] + d], bx[b] + bw[b] - d)
     xy[f, 1] = np.select([side == 0, side == 1], [by[b] + d, by[b] + bh[b] - d], by[b] + t)
-    road_id = np.select([side == 0, side == 1, side == 2], [bj[b], bj[b] + 1, len(rv) + bi[b]],
-                        len(rv) + bi[b] + 1)
+    road_id = np.select([side == 0, side == 1, side == 2], [bj[b], bj[b] + 1, len(rv) + bi[b]], len(rv) + bi[b] + 1)
     parity = side % 2
     along = np.where(side < 2, xy[f, 0], xy[f, 1])
     road[f] = np.concatenate([row_names, col_names])[road_id]
@@ -202,13 +229,20 @@ def _partition(rng, region, xy, roads, n_streets, n_comm, n_grids):
     skewed, pool = np.zeros(len(comms), bool), np.flatnonzero(per_comm > 1)
     if len(pool):
         skewed[rng.choice(pool, min(len(pool), max(1, round(_SKEWED * n_grids))), replace=False)] = True
-    grids = [(p, ix, c) for c, (cp, cix, _) in enumerate(comms)
-             for p, ix in _bisect(cp, xy, cix, per_comm[c], roads, _GRID_WINDOW, skewed[c])]
+    grids = [
+        (p, ix, c)
+        for c, (cp, cix, _) in enumerate(comms)
+        for p, ix in _bisect(cp, xy, cix, per_comm[c], roads, _GRID_WINDOW, skewed[c])
+    ]
     hh_grid = np.empty(len(xy), dtype=np.int64)
     for g, (_, ix, _) in enumerate(grids):
         hh_grid[ix] = g
-    return (np.array([s for _, _, s in comms]), np.array([p for p, _, _ in grids]),
-            np.array([c for _, _, c in grids]), hh_grid)
+    return (
+        np.array([s for _, _, s in comms]),
+        np.array([p for p, _, _ in grids]),
+        np.array([c for _, _, c in grids]),
+        hh_grid,
+    )
 
 
 def _node(grids, grid_comm, comm_street):
@@ -245,8 +279,11 @@ def _bisect(poly, xy, ix, k, roads, window, skew=False):
         lo_b, hi_b = (x0, x1) if ax == 0 else (y0, y1)
         frac, skew = (0.25, False) if skew and k == 2 else ((k // 2) / k, skew)
         cut = _cut(np.sort(xy[ix, ax]), frac, window, roads[ax], lo_b, hi_b)
-        boxes = [(x0 - 1, y0 - 1, cut, y1 + 1), (cut, y0 - 1, x1 + 1, y1 + 1)] if ax == 0 else \
-                [(x0 - 1, y0 - 1, x1 + 1, cut), (x0 - 1, cut, x1 + 1, y1 + 1)]
+        boxes = (
+            [(x0 - 1, y0 - 1, cut, y1 + 1), (cut, y0 - 1, x1 + 1, y1 + 1)]
+            if ax == 0
+            else [(x0 - 1, y0 - 1, x1 + 1, cut), (x0 - 1, cut, x1 + 1, y1 + 1)]
+        )
         left = xy[ix, ax] < cut
         stack.append((shapely.intersection(p, shapely.box(*boxes[1])), ix[~left], k - k // 2))
         stack.append((shapely.intersection(p, shapely.box(*boxes[0])), ix[left], k // 2))
@@ -264,7 +301,7 @@ def _cut(s, frac, window, roads, lo_b, hi_b):
         return roads[ok][np.argmin(miss[ok])]
     lo = min(max(int((frac - window) * m), 0), m - 2)
     hi = min(max(math.ceil((frac + window) * m), lo + 1), m - 1)
-    j = lo + int(np.argmax(s[lo + 1:hi + 1] - s[lo:hi]))
+    j = lo + int(np.argmax(s[lo + 1 : hi + 1] - s[lo:hi]))
     return (s[j] + s[j + 1]) / 2
 
 
@@ -307,6 +344,7 @@ def _frame(origin, theta):
 
     def to_lonlat(uv):
         return np.column_stack(inverse.transform(c * uv[:, 0] - s * uv[:, 1], s * uv[:, 0] + c * uv[:, 1]))
+
     return to_lonlat
 
 
@@ -331,11 +369,18 @@ def _codes(polys, comm_street, grid_comm):
         seq[ix[_row_major(g_poly[ix])]] = np.arange(1, len(ix) + 1)
     c_name = np.array([_name(_COMMUNITIES, r, "社区") for r in np.argsort(np.argsort(c_code))], dtype=object)
     s_name = [_STREETS[r] if r < len(_STREETS) else _name(_ROADS, r, "街道") for r in np.argsort(np.argsort(s_code))]
-    return (pd.DataFrame({"code": s_code, "name": s_name, "geometry": s_poly}),
-            pd.DataFrame({"code": c_code, "name": c_name, "street_code": s_code[comm_street], "geometry": c_poly}),
-            pd.DataFrame({"code": [f"{c_code[c]}{q:03d}" for c, q in zip(grid_comm, seq)],
-                          "name": [f"{c_name[c]}第{q}网格" for c, q in zip(grid_comm, seq)],
-                          "community_code": c_code[grid_comm], "geometry": g_poly}))
+    return (
+        pd.DataFrame({"code": s_code, "name": s_name, "geometry": s_poly}),
+        pd.DataFrame({"code": c_code, "name": c_name, "street_code": s_code[comm_street], "geometry": c_poly}),
+        pd.DataFrame(
+            {
+                "code": [f"{c_code[c]}{q:03d}" for c, q in zip(grid_comm, seq)],
+                "name": [f"{c_name[c]}第{q}网格" for c, q in zip(grid_comm, seq)],
+                "community_code": c_code[grid_comm],
+                "geometry": g_poly,
+            }
+        ),
+    )
 
 
 def _households(rng, lonlat, address, road, hh_grid, gr, cm):
@@ -351,16 +396,36 @@ def _households(rng, lonlat, address, road, hh_grid, gr, cm):
     male = rng.random(n) < 0.62
     birth = np.datetime64("1940-01-01") + rng.integers(0, 24_107, n)
     alone = (birth < np.datetime64("1961-01-01")) & (rng.random(n) < 0.065)
-    tags = {t: rng.random(n) < p for t, p in [("disabled", 0.015), ("low_income", 0.02), ("hardship", 0.005),
-                                              ("military", 0.012), ("other_difficulty", 0.01)]}
+    tags = {
+        t: rng.random(n) < p
+        for t, p in [
+            ("disabled", 0.015),
+            ("low_income", 0.02),
+            ("hardship", 0.005),
+            ("military", 0.012),
+            ("other_difficulty", 0.01),
+        ]
+    }
     residents = np.where(alone, 1, rng.choice(np.arange(1, 7), n, p=[0.16, 0.3, 0.28, 0.15, 0.08, 0.03]))
-    df = pd.DataFrame({
-        "hid": np.arange(n), "community_code": gr.community_code.to_numpy()[g], "grid_code": gr.code.to_numpy()[g],
-        "address": address[src].astype(object), "head_name": chinese_names(rng, male), "phone": mobile_numbers(rng, n, 0),
-        "id_number": id_numbers(rng, birth, male), "residents": residents,
-        "resident_type": np.where(~alone & (rng.random(n) < 0.14), "migrant", "permanent"),
-        "is_party_member": rng.random(n) < 0.12, "elderly_alone": alone, **tags,
-        "_g": g, "_road": road[src].astype(object), "_src": src})
+    df = pd.DataFrame(
+        {
+            "hid": np.arange(n),
+            "community_code": gr.community_code.to_numpy()[g],
+            "grid_code": gr.code.to_numpy()[g],
+            "address": address[src].astype(object),
+            "head_name": chinese_names(rng, male),
+            "phone": mobile_numbers(rng, n, 0),
+            "id_number": id_numbers(rng, birth, male),
+            "residents": residents,
+            "resident_type": np.where(~alone & (rng.random(n) < 0.14), "migrant", "permanent"),
+            "is_party_member": rng.random(n) < 0.12,
+            "elderly_alone": alone,
+            **tags,
+            "_g": g,
+            "_road": road[src].astype(object),
+            "_src": src,
+        }
+    )
     return gpd.GeoDataFrame(df, geometry=points[src], crs=4326)
 
 
@@ -387,12 +452,13 @@ def _central_links(rng, xy, hh, grid_polys, per_central=10, share=28):
     keep = ~is_central[li] & ((g[li] == g[central][ci]) | cross[ci])
     ci, li, d = ci[keep], li[keep], d[keep]
     o = np.lexsort((d, li))
-    o = o[np.r_[True, li[o][1:] != li[o][:-1]]]     # a household is linked to its nearest central only
+    o = o[np.r_[True, li[o][1:] != li[o][:-1]]]  # a household is linked to its nearest central only
     ci, li, d = ci[o], li[o], d[o]
     o = np.lexsort((d, ci))
     o = o[_group_rank(ci[o]) < want[ci[o]]] if len(o) else o
     return pd.DataFrame({"central_hid": central[ci[o]], "linked_hid": li[o]}).sort_values(
-        ["central_hid"], kind="stable", ignore_index=True)
+        ["central_hid"], kind="stable", ignore_index=True
+    )
 
 
 def _stations(rng, n_st, xy, to_lonlat, hh, st, cm):
@@ -406,11 +472,11 @@ def _stations(rng, n_st, xy, to_lonlat, hh, st, cm):
     anchors = [int(a) for h in heads for a in h.to_numpy()]
     sample = rng.choice(len(xy), min(len(xy), 20_000), replace=False)
     d2 = cKDTree(xy[anchors]).query(xy[sample])[0] ** 2 if anchors else np.ones(len(sample))
-    for _ in range(n_st - len(anchors)):        # spread out: pick with probability ~ distance²
+    for _ in range(n_st - len(anchors)):  # spread out: pick with probability ~ distance²
         pick = sample[rng.choice(len(sample), p=d2 / d2.sum())]
         anchors.append(pick)
         d2 = np.minimum(d2, ((xy[sample] - xy[pick]) ** 2).sum(axis=1))
-    road = pd.Series(hh["_road"].to_numpy()[anchors[len(names):]])
+    road = pd.Series(hh["_road"].to_numpy()[anchors[len(names) :]])
     names += [f"{r}{'' if k == 0 else f'第{k + 1}'}便民服务站" for r, k in zip(road, road.groupby(road).cumcount())]
     kind = np.repeat(["center", "station", "convenience"], [n_centre, n_station, n_st - n_centre - n_station])
     points = shapely.points(to_lonlat(xy[anchors] + np.array([6.0, 0.0])))
@@ -420,9 +486,18 @@ def _stations(rng, n_st, xy, to_lonlat, hh, st, cm):
     radius = np.select(is_kind, [1000, 500], rng.choice([500, 300, 800], n_st, p=[0.6, 0.25, 0.15]))
     n_serv = np.select(is_kind, [12, rng.integers(6, 10, n_st)], rng.integers(3, 7, n_st))
     services = ["、".join(np.array(_SERVICES)[np.sort(rng.choice(12, k, replace=False))]) for k in n_serv]
-    return gpd.GeoDataFrame({"name": names, "kind": kind, "radius_m": radius.astype(int),
-                             "opening_hours": np.array(_HOURS)[rng.choice(4, n_st, p=[0.5, 0.2, 0.2, 0.1])],
-                             "services": services, "community_code": in_comm}, geometry=points, crs=4326)
+    return gpd.GeoDataFrame(
+        {
+            "name": names,
+            "kind": kind,
+            "radius_m": radius.astype(int),
+            "opening_hours": np.array(_HOURS)[rng.choice(4, n_st, p=[0.5, 0.2, 0.2, 0.1])],
+            "services": services,
+            "community_code": in_comm,
+        },
+        geometry=points,
+        crs=4326,
+    )
 
 
 def _nearest_to_median(xy, key):
@@ -430,14 +505,6 @@ def _nearest_to_median(xy, key):
     df = pd.DataFrame({"k": key.to_numpy(), "x": xy[:, 0], "y": xy[:, 1]})
     med = df.groupby("k")[["x", "y"]].transform("median")
     return ((df.x - med.x) ** 2 + (df.y - med.y) ** 2).groupby(df.k).idxmin()
-
-
-
-
-
-
-
-
 
 
 def _group_rank(key, order_by=None):
@@ -458,15 +525,16 @@ def _apportion(weights, total):
     part = np.maximum(1, np.floor(q)).astype(int)
     while part.sum() > total:
         part[np.argmax(np.where(part > 1, part - q, -np.inf))] -= 1
-    part[np.argsort(part - q, kind="stable")[:total - part.sum()]] += 1
+    part[np.argsort(part - q, kind="stable")[: total - part.sum()]] += 1
     return part
 
 
 def _road_names(rng, k, suffix):
     """``k`` distinct road names: the base names in random order, then their 二/三/... variants."""
     base, p = rng.permutation(len(_ROADS)), len(_ROADS)
-    return np.array([_ROADS[base[i % p]] + ("" if i < p else _ORDINAL[i // p % 10]) + suffix for i in range(k)],
-                    dtype=_STR)
+    return np.array(
+        [_ROADS[base[i % p]] + ("" if i < p else _ORDINAL[i // p % 10]) + suffix for i in range(k)], dtype=_STR
+    )
 
 
 def _name(pool, r, suffix):

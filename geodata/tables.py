@@ -12,6 +12,7 @@ Examples
 >>> frame["名称"].tolist(), frame.geometry.x.tolist(), frame["_row"].tolist()
 (['站一'], [116.4], [2])
 """
+
 from __future__ import annotations
 
 import csv
@@ -65,20 +66,25 @@ def read_table(data: bytes, *, source_crs: str | None = None) -> gpd.GeoDataFram
         raise GeometryRejected("too_many_features", field="file", detail=f"{len(rows)} > {MAX_ROWS}")
     rows = [[_restore(v) for v in row] for row in rows]
     lookup = {h.strip().lower(): i for i, h in enumerate(header)}
-    lon_i, lat_i, crs_i, wkt_i = (next((lookup[n.lower()] for n in names if n.lower() in lookup), None)
-                                  for names in (LON, LAT, CRS, WKT))
+    lon_i, lat_i, crs_i, wkt_i = (
+        next((lookup[n.lower()] for n in names if n.lower() in lookup), None) for names in (LON, LAT, CRS, WKT)
+    )
     if crs_i is None and not source_crs:
         raise GeometryRejected("crs_required", field="source_crs")
-    systems = np.array([(str(row[crs_i]).strip() if crs_i is not None and row[crs_i] not in (None, "") else
-                         source_crs or "") for row in rows], dtype=object)
+    systems = np.array(
+        [
+            (str(row[crs_i]).strip() if crs_i is not None and row[crs_i] not in (None, "") else source_crs or "")
+            for row in rows
+        ],
+        dtype=object,
+    )
     if wkt_i is not None and (lon_i is None or lat_i is None):
         geometries = _from_wkt(rows, wkt_i, header[wkt_i], systems, header[crs_i] if crs_i is not None else None)
         skip = (wkt_i,)
     else:
         geometries = _points(rows, header, lon_i, lat_i, crs_i, systems)
         skip = (lon_i, lat_i)
-    columns = {h: [("" if r[i] is None else str(r[i])) for r in rows] for i, h in enumerate(header)
-               if i not in skip}
+    columns = {h: [("" if r[i] is None else str(r[i])) for r in rows] for i, h in enumerate(header) if i not in skip}
     columns["_row"] = list(range(2, len(rows) + 2))
     return gpd.GeoDataFrame(columns, geometry=geometries, crs=4326)
 
@@ -102,11 +108,13 @@ def _from_wkt(rows, wkt_i, name, systems, crs_name) -> np.ndarray:
     for system in dict.fromkeys(systems):
         mask = systems == system
         if not system:
-            raise GeometryRejected("crs_required", field=crs_name or "source_crs",
-                                   detail=f"row {int(np.flatnonzero(mask)[0]) + 2}")
+            raise GeometryRejected(
+                "crs_required", field=crs_name or "source_crs", detail=f"row {int(np.flatnonzero(mask)[0]) + 2}"
+            )
 
         def convert(coords: np.ndarray, system=system) -> np.ndarray:
             return np.column_stack(to_wgs84(coords[:, 0], coords[:, 1], system))
+
         try:
             geometries[mask] = shapely.transform(geometries[mask], convert)
         except ValueError as exc:
@@ -127,16 +135,22 @@ def _points(rows, header, lon_i, lat_i, crs_i, systems) -> np.ndarray:
                 raise GeometryRejected("not_a_number", field=name, detail=f"row {n + 2}") from None
             if not np.isfinite(out[n]):
                 raise GeometryRejected("not_a_number", field=name, detail=f"row {n + 2}")
-    for name in dict.fromkeys(systems):   # one conversion per declared system, vectorised
+    for name in dict.fromkeys(systems):  # one conversion per declared system, vectorised
         mask = systems == name
         if not name:
-            raise GeometryRejected("crs_required", field=header[crs_i] if crs_i is not None else "source_crs",
-                                   detail=f"row {int(np.flatnonzero(mask)[0]) + 2}")
+            raise GeometryRejected(
+                "crs_required",
+                field=header[crs_i] if crs_i is not None else "source_crs",
+                detail=f"row {int(np.flatnonzero(mask)[0]) + 2}",
+            )
         try:
             lon[mask], lat[mask] = to_wgs84(lon[mask], lat[mask], resolve_crs(name, lon[mask]))
         except ValueError as exc:
-            raise GeometryRejected("unknown_crs", field=header[crs_i] if crs_i is not None else "source_crs",
-                                   detail=f"row {int(np.flatnonzero(mask)[0]) + 2}: {str(exc)[:120]}") from None
+            raise GeometryRejected(
+                "unknown_crs",
+                field=header[crs_i] if crs_i is not None else "source_crs",
+                detail=f"row {int(np.flatnonzero(mask)[0]) + 2}: {str(exc)[:120]}",
+            ) from None
     return shapely.points(lon, lat)
 
 
@@ -167,8 +181,11 @@ def _xlsx_rows(data: bytes) -> tuple[list[str], list[list]]:
         # data_only=False: a cell holding "=HYPERLINK(...)" is read as that text, never its cached result.
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         sheet = book.worksheets[0]
-        table = [list(row) for _, row in zip(range(MAX_ROWS + 2), sheet.iter_rows(values_only=True))
-                 if any(v not in (None, "") for v in row)]
+        table = [
+            list(row)
+            for _, row in zip(range(MAX_ROWS + 2), sheet.iter_rows(values_only=True))
+            if any(v not in (None, "") for v in row)
+        ]
         book.close()
     except Exception as exc:  # openpyxl's errors on a corrupt workbook are the user's problem, not a 500
         raise GeometryRejected("unreadable_file", field="file", detail=str(exc)[:120]) from None

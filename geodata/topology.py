@@ -11,6 +11,7 @@ Examples
 >>> round(r.territory_coverage, 3), len(r.gaps), len(r.overlaps)
 (0.9, 1, 1)
 """
+
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
@@ -22,8 +23,8 @@ from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
 _GEOD = Geod(ellps="WGS84")
-_M_PER_DEG = 111_320.0          # rough metres per degree, only used to pre-filter tiny pieces
-_MAX_EDGE_DEG = 0.001           # densify edges to ~100 m so geodesic edges follow the straight lon/lat ones
+_M_PER_DEG = 111_320.0  # rough metres per degree, only used to pre-filter tiny pieces
+_MAX_EDGE_DEG = 0.001  # densify edges to ~100 m so geodesic edges follow the straight lon/lat ones
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 
 
@@ -88,9 +89,13 @@ def geodesic_area_m2(geom: BaseGeometry) -> float:
     return abs(total)
 
 
-def coverage_gaps_overlaps(parent: BaseGeometry, children: Sequence[BaseGeometry], *,
-                           ids: Sequence[Hashable] | None = None,
-                           tolerance_m2: float = 1.0) -> CoverageReport:
+def coverage_gaps_overlaps(
+    parent: BaseGeometry,
+    children: Sequence[BaseGeometry],
+    *,
+    ids: Sequence[Hashable] | None = None,
+    tolerance_m2: float = 1.0,
+) -> CoverageReport:
     """Check that ``children`` tile ``parent`` without gaps, overlaps or spill-over.
 
     Parameters
@@ -144,8 +149,10 @@ def coverage_gaps_overlaps(parent: BaseGeometry, children: Sequence[BaseGeometry
     left, right = left[pair], right[pair]
     shared = shapely.intersection(geoms[left], geoms[right])
     shared_area = _areas(shared, tolerance_m2)
-    overlaps = [(ids[left[k]], ids[right[k]], _polygonal(shared[k]), shared_area[k])
-                for k in np.flatnonzero(shared_area > tolerance_m2)]
+    overlaps = [
+        (ids[left[k]], ids[right[k]], _polygonal(shared[k]), shared_area[k])
+        for k in np.flatnonzero(shared_area > tolerance_m2)
+    ]
     coverage = min(1.0, covered / parent_area) if parent_area > 0 else 0.0
     return CoverageReport(coverage, gaps, overlaps, outside, parent_area)
 

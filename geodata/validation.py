@@ -28,6 +28,7 @@ Traceback (most recent call last):
 ...
 geodata.validation.GeometryRejected: self_intersection at 0.5 0.5
 """
+
 from __future__ import annotations
 
 import json
@@ -41,20 +42,34 @@ from shapely.geometry.base import BaseGeometry
 
 from geodata.topology import geodesic_area_m2
 
-MAX_BYTES = 2_000_000        # a 10,000-vertex polygon is ~300 kB of GeoJSON
-MAX_DEPTH = 32               # a Feature holding a MultiPolygon nests 6 deep
-MAX_VERTICES = 10_000        # per geometry: a hand-drawn grid has tens, a surveyed one hundreds
+MAX_BYTES = 2_000_000  # a 10,000-vertex polygon is ~300 kB of GeoJSON
+MAX_DEPTH = 32  # a Feature holding a MultiPolygon nests 6 deep
+MAX_VERTICES = 10_000  # per geometry: a hand-drawn grid has tens, a surveyed one hundreds
 MIN_AREA_M2 = 1.0
-_WGS84_CRS = {"urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84", "EPSG:4326",
-              "urn:ogc:def:crs:EPSG::4326", "urn:ogc:def:crs:EPSG:4326", "CRS84"}
+_WGS84_CRS = {
+    "urn:ogc:def:crs:OGC:1.3:CRS84",
+    "urn:ogc:def:crs:OGC::CRS84",
+    "EPSG:4326",
+    "urn:ogc:def:crs:EPSG::4326",
+    "urn:ogc:def:crs:EPSG:4326",
+    "CRS84",
+}
 _GEOS_REASON = re.compile(r"^(?P<text>[^\[]+)\[(?P<x>\S+) (?P<y>\S+)\]$")
 
 
 class GeometryRejected(ValueError):
     """A geometry refused with a stable ``code``, the ``field`` concerned and an optional (lon, lat)."""
 
-    def __init__(self, code: str, *, field: str = "geometry", location: tuple[float, float] | None = None,
-                 detail: str = "", too_large: bool = False, extra: dict | None = None):
+    def __init__(
+        self,
+        code: str,
+        *,
+        field: str = "geometry",
+        location: tuple[float, float] | None = None,
+        detail: str = "",
+        too_large: bool = False,
+        extra: dict | None = None,
+    ):
         self.code, self.field, self.location, self.detail, self.too_large = code, field, location, detail, too_large
         self.extra = extra or {}  # e.g. the overlapping pieces, for the map
         where = f" at {location[0]:.7g} {location[1]:.7g}" if location else ""
@@ -96,8 +111,9 @@ def load_json(raw: str | bytes, *, limits: Limits = Limits(), field: str = "body
         raise GeometryRejected("malformed_json", field=field, detail=str(exc)) from None
 
 
-def validate_geojson(data: str | bytes | Mapping, *, limits: Limits = Limits(), field: str = "geometry"
-                     ) -> shapely.MultiPolygon:
+def validate_geojson(
+    data: str | bytes | Mapping, *, limits: Limits = Limits(), field: str = "geometry"
+) -> shapely.MultiPolygon:
     """Validate GeoJSON (text or an already-parsed mapping) and return a normalised 2-D MultiPolygon.
 
     Raises
@@ -131,14 +147,16 @@ def validate_geojson(data: str | bytes | Mapping, *, limits: Limits = Limits(), 
         for ring in polygon:
             count += len(ring) if isinstance(ring, list | tuple) else 0
     if count > limits.max_vertices:
-        raise GeometryRejected("too_many_vertices", field=field, too_large=True,
-                               detail=f"{count} > {limits.max_vertices}")
+        raise GeometryRejected(
+            "too_many_vertices", field=field, too_large=True, detail=f"{count} > {limits.max_vertices}"
+        )
     shapes = [shapely.Polygon(rings[0], rings[1:]) for rings in (_rings(p, field) for p in polygons)]
     return _finish(shapely.MultiPolygon(shapes), limits, field)
 
 
-def validate_shape(geom: BaseGeometry | None, *, limits: Limits = Limits(), field: str = "geometry"
-                   ) -> shapely.MultiPolygon:
+def validate_shape(
+    geom: BaseGeometry | None, *, limits: Limits = Limits(), field: str = "geometry"
+) -> shapely.MultiPolygon:
     """The same rules for a shapely geometry read from a file (pyogrio/geopandas), in EPSG:4326."""
     if geom is None or geom.is_empty:
         raise GeometryRejected("empty", field=field)
@@ -146,8 +164,9 @@ def validate_shape(geom: BaseGeometry | None, *, limits: Limits = Limits(), fiel
         raise GeometryRejected("geometry_type", field=field, detail=geom.geom_type)
     count = shapely.get_num_coordinates(geom)
     if count > limits.max_vertices:
-        raise GeometryRejected("too_many_vertices", field=field, too_large=True,
-                               detail=f"{count} > {limits.max_vertices}")
+        raise GeometryRejected(
+            "too_many_vertices", field=field, too_large=True, detail=f"{count} > {limits.max_vertices}"
+        )
     flat = shapely.force_2d(geom)
     coords = shapely.get_coordinates(flat)
     if not all(math.isfinite(v) for v in coords.ravel()):
@@ -162,8 +181,9 @@ def validate_shape(geom: BaseGeometry | None, *, limits: Limits = Limits(), fiel
     return _finish(shapely.MultiPolygon(list(parts)), limits, field)
 
 
-def check_near(geom: BaseGeometry, bounds: tuple[float, float, float, float], *, margin_m: float = 1000.0,
-               field: str = "geometry") -> None:
+def check_near(
+    geom: BaseGeometry, bounds: tuple[float, float, float, float], *, margin_m: float = 1000.0, field: str = "geometry"
+) -> None:
     """Refuse ``geom`` unless it lies inside ``bounds`` (the street's bbox) widened by ``margin_m``."""
     minx, miny, maxx, maxy = bounds
     dy = margin_m / 111_320.0
@@ -200,8 +220,7 @@ def _rings(polygon: list, field: str) -> list[list[tuple[float, float]]]:
         if not points:
             raise GeometryRejected("empty", field=field)
         if len(points) < 4:
-            raise GeometryRejected("ring_too_few_positions", field=field, location=points[0],
-                                   detail=str(len(points)))
+            raise GeometryRejected("ring_too_few_positions", field=field, location=points[0], detail=str(len(points)))
         if points[0] != points[-1]:
             raise GeometryRejected("ring_not_closed", field=field, location=points[0])
         rings.append(points)

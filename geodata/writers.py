@@ -19,6 +19,7 @@ Examples
 >>> path.read_bytes().decode("utf-8-sig").splitlines()
 ['名称,经度,纬度,坐标系', "'=1+1,116.4,39.9,WGS84"]
 """
+
 from __future__ import annotations
 
 import csv
@@ -119,8 +120,9 @@ def _geometry_columns(table: Table) -> tuple[list[str], list[tuple]]:
     # The 坐标系 column makes the file importable as it is: a table must declare its coordinate system.
     if geoms and all(g is not None and g.geom_type == "Point" for g in geoms):
         return [LON_LABEL, LAT_LABEL, CRS_LABEL], [(g.x, g.y, "WGS84") for g in geoms]
-    return [WKT_LABEL, CRS_LABEL], [(shapely.to_wkt(g, rounding_precision=-1) if g is not None else "", "WGS84")
-                                    for g in geoms]
+    return [WKT_LABEL, CRS_LABEL], [
+        (shapely.to_wkt(g, rounding_precision=-1) if g is not None else "", "WGS84") for g in geoms
+    ]
 
 
 def _write_csv(table: Table, path: Path) -> None:
@@ -130,9 +132,18 @@ def _write_csv(table: Table, path: Path) -> None:
         writer.writerow(table.labels + extra_labels)
         # One comprehension per row instead of a call per cell: a 100k-row export has millions of cells.
         writer.writerows(
-            ["" if v is None else repr(v) if type(v) is float else
-             "'" + v if type(v) is str and v.startswith(FORMULA_START) else v for v in (*row, *geometry)]
-            for row, geometry in zip(table.rows, extra))
+            [
+                ""
+                if v is None
+                else repr(v)
+                if type(v) is float
+                else "'" + v
+                if type(v) is str and v.startswith(FORMULA_START)
+                else v
+                for v in (*row, *geometry)
+            ]
+            for row, geometry in zip(table.rows, extra)
+        )
 
 
 def _xlsx_value(value):

@@ -18,8 +18,17 @@ def data_key_check(app_configs=None, **kwargs):
     from gridmap.storage.sealed_fields import configuration_problem
 
     problem = configuration_problem()
-    return [checks.Error(problem, hint="GRIDMAP_DATA_KEY / GRIDMAP_DATA_KEY_ID / GRIDMAP_DATA_OLD_KEYS, see "
-                         ".env.example", id="gridmap.E101")] if problem else []
+    return (
+        [
+            checks.Error(
+                problem,
+                hint="GRIDMAP_DATA_KEY / GRIDMAP_DATA_KEY_ID / GRIDMAP_DATA_OLD_KEYS, see .env.example",
+                id="gridmap.E101",
+            )
+        ]
+        if problem
+        else []
+    )
 
 
 def point_folium_at_local_assets() -> None:

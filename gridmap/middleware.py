@@ -1,4 +1,5 @@
 """Request-wide rules: an absolute session lifetime and a Content-Security-Policy with no outside source."""
+
 from __future__ import annotations
 
 import secrets
@@ -14,6 +15,7 @@ SESSION_STARTED = "gridmap_session_started"
 def absolute_session_limit(get_response):
     """End a session SESSION_ABSOLUTE_SECONDS after sign-in, however active it is (the idle limit is
     SESSION_COOKIE_AGE, renewed on every request)."""
+
     def middleware(request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
@@ -21,6 +23,7 @@ def absolute_session_limit(get_response):
             if time.time() - started > settings.SESSION_ABSOLUTE_SECONDS:
                 logout(request)
         return get_response(request)
+
     return middleware
 
 
@@ -45,19 +48,22 @@ def content_security_policy(get_response):
         if "Content-Security-Policy" not in response:
             # The admin's Leaflet widget renders inline scripts without access to the request's nonce.
             inline = "'unsafe-inline'" if request.path.startswith("/admin/") else f"'nonce-{request.csp_nonce}'"
-            response["Content-Security-Policy"] = "; ".join([
-                "default-src 'self'",
-                f"script-src 'self' {inline}",
-                "style-src 'self' 'unsafe-inline'",  # Leaflet and its plugins set inline styles
-                f"img-src 'self' data: blob: {tiles}".strip(),
-                "connect-src 'self'",
-                "font-src 'self'",
-                "object-src 'none'",
-                "base-uri 'self'",
-                "form-action 'self'",
-                "frame-ancestors 'none'",
-            ])
+            response["Content-Security-Policy"] = "; ".join(
+                [
+                    "default-src 'self'",
+                    f"script-src 'self' {inline}",
+                    "style-src 'self' 'unsafe-inline'",  # Leaflet and its plugins set inline styles
+                    f"img-src 'self' data: blob: {tiles}".strip(),
+                    "connect-src 'self'",
+                    "font-src 'self'",
+                    "object-src 'none'",
+                    "base-uri 'self'",
+                    "form-action 'self'",
+                    "frame-ancestors 'none'",
+                ]
+            )
         return response
+
     return middleware
 
 

@@ -3,14 +3,30 @@
 Deny by default: a user without a profile, or with a role this module does not know, sees nothing.
 Out-of-scope objects are simply absent from the querysets, so detail views answer 404.
 """
+
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from gridmap.models import (
-    AssignmentRole, AuditEvent, CentralHousehold, CentralLink, Community, Grid, GridAssignment, GridVersion, HelpPair,
-    Household, Member, Profile, Role, ServiceStation, StationProposal, Street, Visit,
+    AssignmentRole,
+    AuditEvent,
+    CentralHousehold,
+    CentralLink,
+    Community,
+    Grid,
+    GridAssignment,
+    GridVersion,
+    HelpPair,
+    Household,
+    Member,
+    Profile,
+    Role,
+    ServiceStation,
+    StationProposal,
+    Street,
+    Visit,
 )
 
 FIELD_ROLES = (Role.GRID_LEADER, Role.GRID_WORKER)
@@ -120,7 +136,8 @@ def members_for(user) -> QuerySet[Member]:
     if profile.role == Role.SYSTEM_ADMIN:
         return Member.objects.all()
     return Member.objects.filter(
-        Q(community__in=communities_for(user)) | Q(assignments__grid__in=grids_for(user))).distinct()
+        Q(community__in=communities_for(user)) | Q(assignments__grid__in=grids_for(user))
+    ).distinct()
 
 
 # -- People, central households, the grid leader's own work (issue #5) ---------------------------------
@@ -284,8 +301,17 @@ def exportable_layers(user) -> tuple[str, ...]:
 
 def export_scope(user, layer: str) -> QuerySet:
     """The rows of ``layer`` the user may export (the same scopes as the map and the lists)."""
-    return {"streets": streets_for, "communities": communities_for, "grids": grids_for, "stations": stations_for,
-            "households": households_for, "links": households_for, "members": members_for}[layer](user)
+    return {
+        "streets": streets_for,
+        "communities": communities_for,
+        "grids": grids_for,
+        "stations": stations_for,
+        "households": households_for,
+        "links": households_for,
+        "members": members_for,
+    }[layer](user)
+
+
 def household_import_communities_for(user) -> QuerySet[Community] | None:
     """Communities whose households the user may import (create and update by external id): street
     admins their street's, community staff their own; None for the system admin, who is not limited
@@ -305,11 +331,15 @@ def import_jobs_for(user) -> QuerySet:
     if role_of(user) is None:
         return ImportJob.objects.none()
     return ImportJob.objects.filter(user=user)
+
+
 def proposals_for(user) -> QuerySet[StationProposal]:
     """What-if station proposals: those of the user's streets, for the dashboard roles; out of scope is 404."""
     if not sees_dashboard(user):
         return StationProposal.objects.none()
     return StationProposal.objects.filter(street__in=streets_for(user))
+
+
 def station_edit_communities_for(user) -> QuerySet[Community]:
     """Communities where the user may place, change and remove service stations (docs/domain.md: the street
     admin places stations in his street; the system admin anywhere; nobody else)."""
@@ -319,6 +349,7 @@ def station_edit_communities_for(user) -> QuerySet[Community]:
 
 
 # -- Navigation ---------------------------------------------------------------------------------------------
+
 
 def navigation(user) -> list[tuple[str, str]]:
     """The menu: (URL name, label) of every page this user may open, by the same rules as the pages' own

@@ -1,4 +1,5 @@
 """GridMap settings: every value comes from the environment (documented in .env.example)."""
+
 from __future__ import annotations
 
 import os
@@ -68,26 +69,32 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "gridmap.urls"
 WSGI_APPLICATION = "gridmap.wsgi.application"
-TEMPLATES = [{
-    "BACKEND": "django.template.backends.django.DjangoTemplates",
-    "DIRS": [BASE_DIR / "map_templates"],
-    "APP_DIRS": True,
-    "OPTIONS": {"context_processors": [
-        "django.template.context_processors.request",
-        "django.contrib.auth.context_processors.auth",
-        "django.contrib.messages.context_processors.messages",
-        "django.template.context_processors.i18n",
-        "gridmap.middleware.csp_nonce",
-        "gridmap.views.navigation.menu",
-    ]},
-}]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "map_templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "gridmap.middleware.csp_nonce",
+                "gridmap.views.navigation.menu",
+            ]
+        },
+    }
+]
 
-DATABASES = {"default": dj_database_url.parse(
-    env("DATABASE_URL", "postgis://gridmap:gridmap@127.0.0.1:5432/gridmap"),
-    engine="django.contrib.gis.db.backends.postgis",
-    conn_max_age=envint("DB_CONN_MAX_AGE", 60),
-    conn_health_checks=True,
-)}
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", "postgis://gridmap:gridmap@127.0.0.1:5432/gridmap"),
+        engine="django.contrib.gis.db.backends.postgis",
+        conn_max_age=envint("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -141,9 +148,19 @@ TILE_SUBDOMAINS = env("TILE_SUBDOMAINS", "")
 MAP_CENTER = tuple(float(v) for v in envlist("MAP_CENTER", "39.21,101.68"))  # (lat, lon)
 
 LEAFLET_CONFIG = {
-    "TILES": [(_("底图"), TILE_URL, {"attribution": TILE_ATTRIBUTION, "maxZoom": 19,
-                                      **({"subdomains": TILE_SUBDOMAINS} if TILE_SUBDOMAINS else {})})]
-    if TILE_URL else [],
+    "TILES": [
+        (
+            _("底图"),
+            TILE_URL,
+            {
+                "attribution": TILE_ATTRIBUTION,
+                "maxZoom": 19,
+                **({"subdomains": TILE_SUBDOMAINS} if TILE_SUBDOMAINS else {}),
+            },
+        )
+    ]
+    if TILE_URL
+    else [],
     "ATTRIBUTION_PREFIX": "",
     "DEFAULT_CENTER": MAP_CENTER,
     "DEFAULT_ZOOM": 13,
@@ -152,8 +169,10 @@ LEAFLET_CONFIG = {
     "RESET_VIEW": False,
     "SCALE": "metric",
     "PLUGINS": {
-        "cluster": {"css": ["vendor/markercluster/MarkerCluster.css", "vendor/markercluster/MarkerCluster.Default.css"],
-                    "js": ["vendor/markercluster/leaflet.markercluster.js"]},
+        "cluster": {
+            "css": ["vendor/markercluster/MarkerCluster.css", "vendor/markercluster/MarkerCluster.Default.css"],
+            "js": ["vendor/markercluster/leaflet.markercluster.js"],
+        },
         "heat": {"js": ["vendor/leaflet-heat/leaflet-heat.js"]},
         "geoman": {"css": ["vendor/geoman/leaflet-geoman.css"], "js": ["vendor/geoman/leaflet-geoman.min.js"]},
     },
@@ -161,8 +180,10 @@ LEAFLET_CONFIG = {
 
 REST_FRAMEWORK = {
     # Token first so an anonymous request gets 401 with "WWW-Authenticate: Token" (session-only answers 403).
-    "DEFAULT_AUTHENTICATION_CLASSES": ["gridmap.api.token_auth.ExpiringTokenAuthentication",
-                                       "rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "gridmap.api.token_auth.ExpiringTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
@@ -210,8 +231,11 @@ HOUSEHOLD_IMPORT_MAX_BYTES = envint("HOUSEHOLD_IMPORT_MAX_BYTES", 200 * 1024 * 1
 # Entries are capped in number and size (PAGE_CACHE_MAX_BYTES each) to bound each worker's memory.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages",
-              "OPTIONS": {"MAX_ENTRIES": envint("PAGE_CACHE_ENTRIES", 100)}},
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        "OPTIONS": {"MAX_ENTRIES": envint("PAGE_CACHE_ENTRIES", 100)},
+    },
 }
 PAGE_CACHE_MAX_BYTES = envint("PAGE_CACHE_MAX_BYTES", 512 * 1024)
 

@@ -4,16 +4,16 @@ from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 
 from gridmap.api import central, exchange, grids, households, layers
+from gridmap.api import household_imports as household_import_api
+from gridmap.api import people as people_api
 from gridmap.api import planning as planning_api
 from gridmap.api import scenarios as scenarios_api
-from gridmap.api import people as people_api
 from gridmap.views import accounts, editor, maps, people
 from gridmap.views import exchange as exchange_views
-from gridmap.api import household_imports as household_import_api
 from gridmap.views import household_imports as household_import_views
 from gridmap.views import members as member_views
-from gridmap.views import planning as planning_views
 from gridmap.views import planner_exports as planner_export_views
+from gridmap.views import planning as planning_views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="street-map", permanent=False), name="home"),

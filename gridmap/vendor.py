@@ -3,6 +3,7 @@
 Run as ``python -m gridmap.vendor`` after ``npm ci``. The vendor folder is git-ignored and served
 by whitenoise like our own static files, so no page loads a script, style or image from outside.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -16,8 +17,15 @@ VENDOR = ROOT / "gridmap" / "static" / "vendor"
 # target folder -> (npm package, files or folders inside it)
 FILES = {
     "leaflet": ("leaflet", ["dist/leaflet.js", "dist/leaflet.css", "dist/images", "LICENSE"]),
-    "markercluster": ("leaflet.markercluster", [
-        "dist/leaflet.markercluster.js", "dist/MarkerCluster.css", "dist/MarkerCluster.Default.css", "MIT-LICENCE.txt"]),
+    "markercluster": (
+        "leaflet.markercluster",
+        [
+            "dist/leaflet.markercluster.js",
+            "dist/MarkerCluster.css",
+            "dist/MarkerCluster.Default.css",
+            "MIT-LICENCE.txt",
+        ],
+    ),
     "leaflet-heat": ("leaflet.heat", ["dist/leaflet-heat.js", "LICENSE"]),
     "geoman": ("@geoman-io/leaflet-geoman-free", ["dist/leaflet-geoman.min.js", "dist/leaflet-geoman.css", "LICENSE"]),
 }

@@ -1,5 +1,6 @@
 """Browser-test support: a gunicorn serving the test database, Debian's chromium, and pages whose
 requests to any other host are aborted and recorded. Fixtures are exported through tests/conftest.py."""
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,15 @@ from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_PASSWORD = "GridMap-demo-2026"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _free_port() -> int:
@@ -31,10 +39,28 @@ def live_app(django_db_setup):
     """gunicorn serving the test database (the demo street is committed there by django_db_setup)."""
     db = settings.DATABASES["default"]
     port = _free_port()
-    env = {**os.environ, "DEMO_MODE": "true", "TILE_URL": "",
-           "DATABASE_URL": f"postgis://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "gridmap.wsgi", "--bind", f"127.0.0.1:{port}",
-                               "--workers", "2", "--log-level", "warning"], cwd=ROOT, env=env)
+    env = {
+        **os.environ,
+        "DEMO_MODE": "true",
+        "TILE_URL": "",
+        "DATABASE_URL": f"postgis://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "gridmap.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:

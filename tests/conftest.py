@@ -1,5 +1,6 @@
 """Shared fixtures. The database is real PostGIS (DATABASE_URL); the demo street is loaded once per
 session into the test database and every test runs in a transaction that is rolled back."""
+
 from __future__ import annotations
 
 import json
@@ -16,17 +17,21 @@ from tests.browser_support import DEMO_PASSWORD, browser, live_app  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ROLE_USERS = {
-    "system_admin": "admin", "street_admin": "jiedao", "community_staff": "shequ",
-    "grid_leader": "wanggezhang", "grid_worker": "wanggeyuan", "planner": "guihua",
+    "system_admin": "admin",
+    "street_admin": "jiedao",
+    "community_staff": "shequ",
+    "grid_leader": "wanggezhang",
+    "grid_worker": "wanggeyuan",
+    "planner": "guihua",
 }
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the demo street once, committed, so a live server process sees it too."""
-    from gridmap.services.accounts.demo_accounts import ensure_demo_accounts
-
     from django.db import connection
+
+    from gridmap.services.accounts.demo_accounts import ensure_demo_accounts
 
     with django_db_blocker.unblock():
         call_command("load_demo", "--no-accounts", verbosity=0)
@@ -38,8 +43,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
     # the superuser, and terminating it is refused.
     connection.close()
     with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                       " WHERE datname = current_database() AND pid <> pg_backend_pid() AND usename = current_user")
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid() AND usename = current_user"
+        )
 
 
 @pytest.fixture
@@ -48,15 +55,18 @@ def user_for(db):
 
     def get(role: str):
         return get_user_model().objects.get(username=ROLE_USERS[role])
+
     return get
 
 
 @pytest.fixture
 def client_for(client, user_for):
     """``client_for("grid_leader")`` → a test client logged in as that demo persona."""
+
     def login(role: str):
         client.force_login(user_for(role))
         return client
+
     return login
 
 
@@ -79,17 +89,29 @@ def small_street(db):
             out["street"] = Street.objects.create(code=p["code"], name=p["name"], boundary=_multi(geometry))
         elif p["layer"] == "community":
             out["communities"][p["code"]] = Community.objects.create(
-                code=p["code"], name=p["name"], street=out["street"], boundary=_multi(geometry))
+                code=p["code"], name=p["name"], street=out["street"], boundary=_multi(geometry)
+            )
         elif p["layer"] == "grid":
             out["grids"][p["code"]] = Grid.objects.create(
-                code=p["code"], name=p["name"], community=out["communities"][p["community"]],
-                boundary=_multi(geometry), status=GridStatus.PUBLISHED)
+                code=p["code"],
+                name=p["name"],
+                community=out["communities"][p["community"]],
+                boundary=_multi(geometry),
+                status=GridStatus.PUBLISHED,
+            )
         elif p["layer"] == "household":
             out["households"][p["key"]] = Household.objects.create(
-                location=GEOSGeometry(json.dumps(geometry), srid=4326), address=p["address"],
-                head_name=p["head_name"], phone=p["phone"], id_number=p["id_number"])
+                location=GEOSGeometry(json.dumps(geometry), srid=4326),
+                address=p["address"],
+                head_name=p["head_name"],
+                phone=p["phone"],
+                id_number=p["id_number"],
+            )
         elif p["layer"] == "station":
             out["station"] = ServiceStation.objects.create(
-                name=p["name"], location=GEOSGeometry(json.dumps(geometry), srid=4326), radius_m=p["radius_m"],
-                community=out["communities"][p["community"]])
+                name=p["name"],
+                location=GEOSGeometry(json.dumps(geometry), srid=4326),
+                radius_m=p["radius_m"],
+                community=out["communities"][p["community"]],
+            )
     return out

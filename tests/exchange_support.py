@@ -1,5 +1,6 @@
 """Personas of the hand-made small street (fixtures/small_street.geojson) for export and import tests,
 and the upload and download helpers those tests share."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,19 +27,26 @@ def small_people(small_street, django_user_model):
     central = CentralHousehold.objects.create(household=homes["east"])
     CentralLink.objects.create(central=central, household=homes["edge"])
     member = Member.objects.create(name="赵网格", phone="13512345678", community=small_street["communities"][EAST])
-    GridAssignment.objects.create(member=member, grid=small_street["grids"]["110105001001002"], role="leader",
-                                  start_date=dt.date(2026, 1, 1))
+    GridAssignment.objects.create(
+        member=member, grid=small_street["grids"]["110105001001002"], role="leader", start_date=dt.date(2026, 1, 1)
+    )
     clients = {}
-    for role, extra in (("system_admin", {}), ("street_admin", {"street": small_street["street"]}),
-                        ("community_staff", {"community": small_street["communities"][EAST]}),
-                        ("planner", {"street": small_street["street"]})):
+    for role, extra in (
+        ("system_admin", {}),
+        ("street_admin", {"street": small_street["street"]}),
+        ("community_staff", {"community": small_street["communities"][EAST]}),
+        ("planner", {"street": small_street["street"]}),
+    ):
         user = django_user_model.objects.create_user(f"ss_{role}")
         Profile.objects.create(user=user, role=role, **extra)
         client = Client()
         client.force_login(user)
         clients[role] = client
-    clients["users"] = {role: django_user_model.objects.get(username=f"ss_{role}") for role in Role.values
-                        if django_user_model.objects.filter(username=f"ss_{role}").exists()}
+    clients["users"] = {
+        role: django_user_model.objects.get(username=f"ss_{role}")
+        for role in Role.values
+        if django_user_model.objects.filter(username=f"ss_{role}").exists()
+    }
     return clients
 
 
@@ -62,4 +70,6 @@ def zipped(entries: dict[str, bytes], *, compression=zipfile.ZIP_DEFLATED) -> by
 
 
 def small_street_households() -> list[Household]:
-    return list(Household.objects.filter(address__in=["东社区一号", "东社区二号", "东社区边界号", "西社区一号", "街道外"]))
+    return list(
+        Household.objects.filter(address__in=["东社区一号", "东社区二号", "东社区边界号", "西社区一号", "街道外"])
+    )

@@ -1,5 +1,6 @@
 """Household files for the import tests: good rows, XLSX workbooks and the hostile cases (security.md b),
 shared by the service tests and the web-path tests so both check the same list."""
+
 from __future__ import annotations
 
 import io
@@ -44,9 +45,9 @@ class Hostile:
     name: str
     data: bytes
     filename: str
-    row: int          # the first error's row (1: the file or its header)
-    column: str       # the first error's column ("" for the file as a whole)
-    reason: str       # a part of the first error's reason
+    row: int  # the first error's row (1: the file or its header)
+    column: str  # the first error's column ("" for the file as a whole)
+    reason: str  # a part of the first error's reason
 
 
 def hostile_cases(lon: float, lat: float) -> list[Hostile]:
@@ -61,11 +62,18 @@ def hostile_cases(lon: float, lat: float) -> list[Hostile]:
 
     return [
         Hostile("excel-mangled id", csv_bytes([with_(身份证号="1.10105E+17")]), "h.csv", 2, "身份证号", "18 位"),
-        Hostile("excel-mangled id in xlsx", xlsx_bytes([with_(身份证号=110105194912310021)]), "h.xlsx", 2, "身份证号",
-                "18 位"),
+        Hostile(
+            "excel-mangled id in xlsx",
+            xlsx_bytes([with_(身份证号=110105194912310021)]),
+            "h.xlsx",
+            2,
+            "身份证号",
+            "18 位",
+        ),
         Hostile("bad phone", csv_bytes([with_(电话="12345")]), "h.csv", 2, "电话", "手机"),
-        Hostile("duplicate id in file", csv_bytes([good, with_(外部编号="X-2")]), "h.csv", 3, "身份证号",
-                "与第 2 行重复"),
+        Hostile(
+            "duplicate id in file", csv_bytes([good, with_(外部编号="X-2")]), "h.csv", 3, "身份证号", "与第 2 行重复"
+        ),
         Hostile("nul byte", csv_bytes([with_(户主="王\x00建国")]), "h.csv", 2, "户主", "控制字符"),
         Hostile("10000-char name", csv_bytes([with_(户主="王" * 10_000)]), "h.csv", 2, "户主", "50"),
         Hostile("zero-width", csv_bytes([with_(户主="王\u200b建国")]), "h.csv", 2, "户主", "不可见"),
@@ -74,10 +82,22 @@ def hostile_cases(lon: float, lat: float) -> list[Hostile]:
         Hostile("zip bomb as xlsx", zip_bomb(), "h.xlsx", 1, "", "压缩比"),
         Hostile("empty file", b"", "h.csv", 1, "", "空"),
         Hostile("headers only", csv_bytes([]), "h.csv", 1, "", "只有表头"),
-        Hostile("missing required column", csv_bytes([[lon, lat, "幸福路1号"]], header=["经度", "纬度", "地址"]),
-                "h.csv", 1, "户主/head_name", "缺少"),
+        Hostile(
+            "missing required column",
+            csv_bytes([[lon, lat, "幸福路1号"]], header=["经度", "纬度", "地址"]),
+            "h.csv",
+            1,
+            "户主/head_name",
+            "缺少",
+        ),
         Hostile("utf-16 without bom", csv_bytes([good], encoding="utf-16-le"), "h.csv", 1, "", "UTF-16"),
-        Hostile("undecodable bytes", csv_bytes([good]).replace("幸福".encode(), b"\xff\xfe\xfd\xfc\xff\xff"), "h.csv",
-                1, "", "编码"),
+        Hostile(
+            "undecodable bytes",
+            csv_bytes([good]).replace("幸福".encode(), b"\xff\xfe\xfd\xfc\xff\xff"),
+            "h.csv",
+            1,
+            "",
+            "编码",
+        ),
         Hostile("old excel binary", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "h.csv", 1, "", "不支持"),
     ]

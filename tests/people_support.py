@@ -1,4 +1,5 @@
 """Helpers shared by the issue #5 tests (people, central households, the grid leader's view)."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,7 @@ from gridmap.models import AssignmentRole, Grid, GridAssignment, Household
 def post(client, url: str, data: dict | None = None, method: str = "post", *, if_match: str | None = None):
     """A JSON write; ``if_match`` is the object's ETag (gridmap/api/etags.py), as the pages send it."""
     headers = {"If-Match": if_match} if if_match is not None else {}
-    return getattr(client, method)(url, data=json.dumps(data or {}), content_type="application/json",
-                                   headers=headers)
+    return getattr(client, method)(url, data=json.dumps(data or {}), content_type="application/json", headers=headers)
 
 
 def leader_grid(user) -> Grid:

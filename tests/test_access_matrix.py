@@ -5,6 +5,7 @@ Each case checks the status code, that the body holds no marker of an out-of-sco
 too, since planners see no resident rows), and that no unmasked ID number or phone appears unless the
 cell is a reveal. The meta-test fails when a URL pattern has no row.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,7 +20,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from gridmap import policy
 from gridmap.models import (
-    AssignmentRole, CentralHousehold, CentralLink, Community, Grid, GridAssignment, HelpPair, Household, Member,
+    AssignmentRole,
+    CentralHousehold,
+    CentralLink,
+    Community,
+    Grid,
+    GridAssignment,
+    HelpPair,
+    Household,
+    Member,
 )
 from gridmap.models.accounts import Role
 from gridmap.services.grids.rehoming import rehome_households
@@ -28,25 +37,59 @@ from tests.access_matrix import ROLES, RULES, Rule
 UNMASKED = re.compile(r"(?<!\d)(\d{17}[\dXx]|1[3-9]\d{9})(?!\d)")
 HOUSEHOLD_MARK, GRID_MARK, PLANNER_MARK = "越界住户标记", "越界网格标记", "规划不可见标记"
 KIND = {  # which object a URL's <pk> names
-    **dict.fromkeys(["grid-boundary", "grid-split", "grid-retire", "grid-discard", "grid-history", "grid-diff",
-                     "grid-restore", "grid-staff", "grid-households"], "grid"),
-    **dict.fromkeys(["editor-grids", "community-publish", "community-topology", "community-fix-sliver",
-                     "community-grid-import"],
-                    "community"),
-    "street-topology": "street", "assignment-end": "assignment", "help-pair-end": "help_pair",
-    **dict.fromkeys(["household", "household-move", "household-reveal", "household-visits",
-                     "household-help-pairs", "my-grid-household"], "household"),
+    **dict.fromkeys(
+        [
+            "grid-boundary",
+            "grid-split",
+            "grid-retire",
+            "grid-discard",
+            "grid-history",
+            "grid-diff",
+            "grid-restore",
+            "grid-staff",
+            "grid-households",
+        ],
+        "grid",
+    ),
+    **dict.fromkeys(
+        ["editor-grids", "community-publish", "community-topology", "community-fix-sliver", "community-grid-import"],
+        "community",
+    ),
+    "street-topology": "street",
+    "assignment-end": "assignment",
+    "help-pair-end": "help_pair",
+    **dict.fromkeys(
+        [
+            "household",
+            "household-move",
+            "household-reveal",
+            "household-visits",
+            "household-help-pairs",
+            "my-grid-household",
+        ],
+        "household",
+    ),
     **dict.fromkeys(["central-household", "central-suggestions", "central-links"], "central"),
     # REST API and OGC API - Features (issue #8)
-    "rest-street-detail": "street", "rest-community-detail": "community", "rest-grid-detail": "grid",
-    "rest-station-detail": "station", "rest-household-detail": "household", "rest-member-detail": "member",
-    "rest-assignment-detail": "assignment", "ogc-item": "grid",
+    "rest-street-detail": "street",
+    "rest-community-detail": "community",
+    "rest-grid-detail": "grid",
+    "rest-station-detail": "station",
+    "rest-household-detail": "household",
+    "rest-member-detail": "member",
+    "rest-assignment-detail": "assignment",
+    "ogc-item": "grid",
     **dict.fromkeys(["household-import-status", "household-import-commit"], "import_job"),
     "planner-proposal": "proposal",
 }
-EXTRA_KWARGS = {"ogc-collection": {"collection": "grids"}, "ogc-items": {"collection": "grids"},
-                "ogc-item": {"collection": "grids"}, "tile": {"layer": "grids", "z": 14, "x": 13010, "y": 6210},
-                "export": {"layer": "households", "fmt": "csv"}, "layer-import": {"layer": "communities"}}
+EXTRA_KWARGS = {
+    "ogc-collection": {"collection": "grids"},
+    "ogc-items": {"collection": "grids"},
+    "ogc-item": {"collection": "grids"},
+    "tile": {"layer": "grids", "z": 14, "x": 13010, "y": 6210},
+    "export": {"layer": "households", "fmt": "csv"},
+    "layer-import": {"layer": "communities"},
+}
 FIELD = (Role.GRID_LEADER, Role.GRID_WORKER)
 
 
@@ -67,8 +110,9 @@ class World:
 
     @cached_property
     def free_member(self) -> Member:
-        return Member.objects.create(name="矩阵测试人员", community=policy.communities_for(
-            self.user_for("community_staff")).first())
+        return Member.objects.create(
+            name="矩阵测试人员", community=policy.communities_for(self.user_for("community_staff")).first()
+        )
 
     def obj(self, kind: str, role: str, target: str):
         key = (kind, role, target)
@@ -80,11 +124,21 @@ class World:
         if target == "own":
             return policy.grids_for(user).published().order_by("code").first()
         if policy.role_of(user) in FIELD:
-            return (Grid.objects.published().filter(community__in=policy.communities_for(user))
-                    .exclude(pk__in=policy.grids_for(user)).order_by("code").first())
+            return (
+                Grid.objects.published()
+                .filter(community__in=policy.communities_for(user))
+                .exclude(pk__in=policy.grids_for(user))
+                .order_by("code")
+                .first()
+            )
         if policy.role_of(user) == Role.COMMUNITY_STAFF:
-            return (Grid.objects.published().filter(community__street__in=policy.streets_for(user))
-                    .exclude(community__in=policy.communities_for(user)).order_by("code").first())
+            return (
+                Grid.objects.published()
+                .filter(community__street__in=policy.streets_for(user))
+                .exclude(community__in=policy.communities_for(user))
+                .order_by("code")
+                .first()
+            )
         return next(iter(self.small["grids"].values()))
 
     def _household(self, user, target, role):
@@ -95,8 +149,12 @@ class World:
         if target == "own":
             return self._grid(user, target, role).community
         if policy.role_of(user) in (*FIELD, Role.COMMUNITY_STAFF):  # another community of the same street
-            return (Community.objects.filter(street__in=policy.streets_for(user))
-                    .exclude(pk__in=policy.communities_for(user)).order_by("code").first())
+            return (
+                Community.objects.filter(street__in=policy.streets_for(user))
+                .exclude(pk__in=policy.communities_for(user))
+                .order_by("code")
+                .first()
+            )
         return next(iter(self.small["communities"].values()))
 
     def _street(self, user, target, role):
@@ -107,8 +165,10 @@ class World:
 
         if target == "own":
             return policy.stations_for(user).order_by("id").first()
-        return ServiceStation.objects.exclude(pk__in=policy.stations_for(user)).order_by("id").first() or \
-            self.small["station"]
+        return (
+            ServiceStation.objects.exclude(pk__in=policy.stations_for(user)).order_by("id").first()
+            or self.small["station"]
+        )
 
     def _member(self, user, target, role):
         return Member.objects.create(name="成员", community=self._community(user, target, role))
@@ -122,32 +182,40 @@ class World:
 
     def linkable(self, role, target) -> Household:
         central = self.obj("central", role, target)
-        return (Household.objects.filter(grid=central.grid, central_link__isnull=True, central__isnull=True)
-                .exclude(pk=central.pk).order_by("id").first())
+        return (
+            Household.objects.filter(grid=central.grid, central_link__isnull=True, central__isnull=True)
+            .exclude(pk=central.pk)
+            .order_by("id")
+            .first()
+        )
 
     def _assignment(self, user, target, role):
         grid = self._grid(user, target, role)
         member = Member.objects.create(name="志愿者", community=grid.community)
-        return GridAssignment.objects.create(member=member, grid=grid, role=AssignmentRole.VOLUNTEER,
-                                             start_date=dt.date(2026, 1, 1))
+        return GridAssignment.objects.create(
+            member=member, grid=grid, role=AssignmentRole.VOLUNTEER, start_date=dt.date(2026, 1, 1)
+        )
 
     def _proposal(self, user, target, role):
         from gridmap.models import StationProposal
 
-        return StationProposal.objects.create(name="矩阵方案", street=self._street(user, target, role),
-                                              author=self.user_for("system_admin"))
+        return StationProposal.objects.create(
+            name="矩阵方案", street=self._street(user, target, role), author=self.user_for("system_admin")
+        )
 
     def _help_pair(self, user, target, role):
-        return HelpPair.objects.create(household=self._household(user, target, role), unit="社区卫生站",
-                                       start_date=dt.date(2026, 1, 1))
+        return HelpPair.objects.create(
+            household=self._household(user, target, role), unit="社区卫生站", start_date=dt.date(2026, 1, 1)
+        )
 
     def _import_job(self, user, target, role):
         from gridmap.models import ImportJob
 
         other = "street_admin" if user.username == "admin" else "system_admin"
         owner = user if target == "own" else self.user_for(other)
-        return ImportJob.objects.create(user=owner, filename="matrix.csv", sha256="0" * 64, source_crs="WGS84",
-                                        status="previewed")
+        return ImportJob.objects.create(
+            user=owner, filename="matrix.csv", sha256="0" * 64, source_crs="WGS84", status="previewed"
+        )
 
     def mark(self, role) -> list[str]:
         """Rename the role's out-of-scope household and grid to markers; return the markers to look for."""
@@ -228,8 +296,9 @@ def _patterns(resolver: URLResolver, prefix: str = ""):
 
 def test_every_url_pattern_has_a_row_in_the_matrix():
     covered = {rule.name for rule in RULES}
-    missing = sorted({f"{name or '(unnamed)'} ({route})" for route, name in _patterns(get_resolver())
-                      if name not in covered})
+    missing = sorted(
+        {f"{name or '(unnamed)'} ({route})" for route, name in _patterns(get_resolver()) if name not in covered}
+    )
     assert not missing, "add rows to tests/access_matrix.py for: " + ", ".join(missing)
 
 

@@ -1,4 +1,5 @@
 """Accounts and sessions: lockout, idle and absolute timeouts, CSP, production settings."""
+
 from __future__ import annotations
 
 import os
@@ -80,32 +81,54 @@ def test_pages_carry_a_content_security_policy_with_no_outside_source(client_for
 
 
 def test_a_configured_tile_server_is_the_only_outside_image_source():
-    env = {**os.environ, "TILE_URL": "https://t{s}.tianditu.gov.cn/vec_w/wmts?x={x}&y={y}&l={z}",
-           "DJANGO_SETTINGS_MODULE": "gridmap.settings"}
-    code = ("import django; django.setup(); from gridmap.middleware import _tile_origin; print(_tile_origin())")
+    env = {
+        **os.environ,
+        "TILE_URL": "https://t{s}.tianditu.gov.cn/vec_w/wmts?x={x}&y={y}&l={z}",
+        "DJANGO_SETTINGS_MODULE": "gridmap.settings",
+    }
+    code = "import django; django.setup(); from gridmap.middleware import _tile_origin; print(_tile_origin())"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "https://*.tianditu.gov.cn"
 
 
 def test_production_settings_pass_the_deploy_check():
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("DEMO_MODE", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")}  # the browser tests set the last
-    env.update(SECRET_KEY="x" * 20 + "-production-secret-key-with-enough-entropy-1234567890",
-               ALLOWED_HOSTS="grid.example.gov.cn", SECURE_COOKIES="true", SECURE_SSL_REDIRECT="true",
-               SECURE_HSTS_SECONDS="31536000", SECURE_HSTS_PRELOAD="true", DEBUG="false",
-               GRIDMAP_DATA_KEY="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")  # a production data key
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
-                            env=env, capture_output=True, text=True)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DEMO_MODE", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }  # the browser tests set the last
+    env.update(
+        SECRET_KEY="x" * 20 + "-production-secret-key-with-enough-entropy-1234567890",
+        ALLOWED_HOSTS="grid.example.gov.cn",
+        SECURE_COOKIES="true",
+        SECURE_SSL_REDIRECT="true",
+        SECURE_HSTS_SECONDS="31536000",
+        SECURE_HSTS_PRELOAD="true",
+        DEBUG="false",
+        GRIDMAP_DATA_KEY="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+    )  # a production data key
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_demo_accounts_exist_only_in_demo_mode():
     env = {key: value for key, value in os.environ.items() if key != "DEMO_MODE"}
-    env.update(SECRET_KEY="y" * 60, DEMO_MODE="false", DATABASE_URL=os.environ.get("DATABASE_URL", ""),
-               GRIDMAP_DATA_KEY="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+    env.update(
+        SECRET_KEY="y" * 60,
+        DEMO_MODE="false",
+        DATABASE_URL=os.environ.get("DATABASE_URL", ""),
+        GRIDMAP_DATA_KEY="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+    )
     env = {k: v for k, v in env.items() if v}
-    result = subprocess.run([sys.executable, "manage.py", "load_demo"], cwd=ROOT, env=env, capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "load_demo"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     assert result.returncode != 0 and "demo mode" in result.stderr
 
 

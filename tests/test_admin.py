@@ -1,4 +1,5 @@
 """The Django admin: LeafletGeoAdmin for every geometry model, local assets only, scoped for staff."""
+
 from __future__ import annotations
 
 import re
@@ -62,11 +63,18 @@ def test_a_street_admin_can_only_file_grids_under_his_communities(client_for, sm
 
 def test_moving_a_household_in_the_admin_rehomes_it(client_for, small_street):
     household = small_street["households"]["west"]
-    response = client_for("system_admin").post(f"/admin/gridmap/household/{household.pk}/change/", {
-        "location": '{"type": "Point", "coordinates": [116.408, 39.902]}', "address": household.address,
-        "head_name": household.head_name, "residents": 2, "resident_type": "permanent", "source_crs": "WGS84",
-        "external_id": "",
-    })
+    response = client_for("system_admin").post(
+        f"/admin/gridmap/household/{household.pk}/change/",
+        {
+            "location": '{"type": "Point", "coordinates": [116.408, 39.902]}',
+            "address": household.address,
+            "head_name": household.head_name,
+            "residents": 2,
+            "resident_type": "permanent",
+            "source_crs": "WGS84",
+            "external_id": "",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     household.refresh_from_db()
     assert household.grid.code == "110105001001002"

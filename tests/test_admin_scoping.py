@@ -1,6 +1,7 @@
 """Every admin registration is scoped through policy: a street admin's changelist holds exactly his policy scope
 of that model, rows of another street are not reachable, rows written by their own services are read-only for
 him, and models no scope covers (groups, API tokens) are the superuser's alone."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,7 +18,7 @@ def _request(rf, user):
 
 
 @pytest.fixture
-def street_admin(user_for, small_street):   # small_street: a second street, outside the demo street admin's scope
+def street_admin(user_for, small_street):  # small_street: a second street, outside the demo street admin's scope
     return user_for("street_admin")
 
 
@@ -68,4 +69,4 @@ def test_a_street_admin_is_offered_only_accounts_of_his_street(client_for, user_
     Profile.objects.create(user=other, role=Role.STREET_ADMIN, street=small_street["street"])
     form = client_for("street_admin").get(reverse("admin:gridmap_member_add")).content.decode()
     assert f'<option value="{other.pk}">' not in form
-    assert f'<option value="{user_for("community_staff").pk}">' in form   # his own street's account is offered
+    assert f'<option value="{user_for("community_staff").pk}">' in form  # his own street's account is offered

@@ -1,6 +1,7 @@
 """Schemathesis against the REST API's OpenAPI schema, once per role: whatever it generates, no answer is
 a 5xx and every answer conforms to the schema (status code, content type, body). In-process, through
 the WSGI application, with each persona's token; a bounded number of examples keeps it under a minute."""
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,9 @@ from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import (
-    missing_required_header, negative_data_rejection, positive_data_acceptance,
+    missing_required_header,
+    negative_data_rejection,
+    positive_data_acceptance,
 )
 
 from gridmap.wsgi import application
@@ -49,13 +52,18 @@ def token_header(request, user_for, in_test_transaction):
 
 
 @schema.parametrize()
-@settings(max_examples=5, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.filter_too_much])
+@settings(
+    max_examples=5,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 def test_no_input_causes_a_server_error_or_breaks_the_schema(case, token_header):
     # Left out: positive_data_acceptance (a 400 for a schema-valid but meaningless value, a bbox with
     # longitude 500, is the right answer) and negative_data_rejection (DRF serves an invalid page_size
     # with the default size, by design), missing_required_header (it expects 400 for a missing If-Match;
     # ours is 428 Precondition Required, RFC 6585, asserted in test_rest_api.py).
-    case.call_and_validate(headers=token_header,
-                           excluded_checks=[positive_data_acceptance, negative_data_rejection, missing_required_header])
+    case.call_and_validate(
+        headers=token_header,
+        excluded_checks=[positive_data_acceptance, negative_data_rejection, missing_required_header],
+    )

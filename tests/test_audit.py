@@ -1,4 +1,5 @@
 """The audit trail: sign-ins, failures, lockouts and sign-outs are recorded; nothing can rewrite it."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,8 +18,11 @@ def test_sign_ins_failures_lockouts_and_sign_outs_are_recorded_with_the_address(
     sign_in(client, "jiedao", DEMO_PASSWORD)
     client.post("/accounts/logout/", REMOTE_ADDR="10.1.2.3")
     events = list(AuditEvent.objects.filter(username="jiedao").order_by("id").values_list("action", "result", "ip"))
-    assert events == [("login_failed", "refused", "10.1.2.3"), ("login", "ok", "10.1.2.3"),
-                      ("logout", "ok", "10.1.2.3")]
+    assert events == [
+        ("login_failed", "refused", "10.1.2.3"),
+        ("login", "ok", "10.1.2.3"),
+        ("logout", "ok", "10.1.2.3"),
+    ]
 
 
 def test_a_lockout_is_recorded(client, db):
@@ -28,8 +32,10 @@ def test_a_lockout_is_recorded(client, db):
     assert actions.count("login_failed") == 5 and actions.count("lockout") == 1
 
 
-@pytest.mark.parametrize("statement", ["UPDATE gridmap_auditevent SET reason = 'x'", "DELETE FROM gridmap_auditevent",
-                                       "TRUNCATE gridmap_auditevent"])
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE gridmap_auditevent SET reason = 'x'", "DELETE FROM gridmap_auditevent", "TRUNCATE gridmap_auditevent"],
+)
 def test_no_sql_can_rewrite_the_trail(client, db, statement):
     sign_in(client, "shequ", "wrong-password")
     before = AuditEvent.objects.count()

@@ -1,6 +1,7 @@
 """``services/audit.record`` is the only writer of audit events: a scan of the source refuses any other way in
 (ORM create/bulk_create/save, a model instance, raw SQL), and the three paths that used to write directly (reveal,
 assignment, member import) now write exactly one event each through it."""
+
 from __future__ import annotations
 
 import ast
@@ -30,8 +31,11 @@ def other_writers(files) -> list[str]:
             # AuditEvent(...) or AuditEvent.objects.<anything>(...) that writes
             if isinstance(node, ast.Call):
                 chain = ast.unparse(node.func)
-                if chain == "AuditEvent" or re.fullmatch(r"AuditEvent\.objects\.(create|bulk_create|get_or_create|"
-                                                         r"update_or_create)", chain):
+                if chain == "AuditEvent" or re.fullmatch(
+                    r"AuditEvent\.objects\.(create|bulk_create|get_or_create|"
+                    r"update_or_create)",
+                    chain,
+                ):
                     found.append(f"{path}:{node.lineno}: {chain}")
     return found
 
@@ -43,8 +47,10 @@ def test_no_module_but_services_audit_writes_audit_events():
 
 def test_the_scan_catches_a_direct_write(tmp_path):
     rogue = tmp_path / "rogue.py"
-    rogue.write_text("AuditEvent.objects.create(action='x')\nAuditEvent(action='y').save()\n"
-                     "cursor.execute('INSERT INTO gridmap_auditevent (action) VALUES (1)')\n")
+    rogue.write_text(
+        "AuditEvent.objects.create(action='x')\nAuditEvent(action='y').save()\n"
+        "cursor.execute('INSERT INTO gridmap_auditevent (action) VALUES (1)')\n"
+    )
     assert len(other_writers([rogue])) == 3
 
 
@@ -56,6 +62,7 @@ def counted(monkeypatch):
     def record(*args, **kwargs):
         calls.append(args[1] if len(args) > 1 else kwargs.get("action"))
         return real(*args, **kwargs)
+
     monkeypatch.setattr(audit, "record", record)
     return calls
 
@@ -73,8 +80,8 @@ def test_an_assignment_writes_one_event_through_record(user_for, counted):
     admin = user_for("street_admin")
     grid = leaderless_grid(admin)
     member = Member.objects.filter(community=grid.community).exclude(
-        pk__in=GridAssignment.objects.values("member")).first() or Member.objects.create(
-        name="审计测试", community=grid.community)
+        pk__in=GridAssignment.objects.values("member")
+    ).first() or Member.objects.create(name="审计测试", community=grid.community)
     before = AuditEvent.objects.count()
     staffing.assign_member(grid.pk, member.pk, "volunteer", dt.date.today(), admin)
     assert len(counted) == 1 and AuditEvent.objects.count() == before + 1
@@ -85,7 +92,7 @@ def test_a_member_import_writes_one_event_through_record_whether_it_lands_or_not
     template = members.template_xlsx(admin)  # one example row
     before = AuditEvent.objects.count()
     members.import_members(admin, template, "people.xlsx")
-    with pytest.raises(members.Refused):   # the same phone again: refused, nothing imported
+    with pytest.raises(members.Refused):  # the same phone again: refused, nothing imported
         members.import_members(admin, template, "people.xlsx")
     assert counted == ["import", "import"] and AuditEvent.objects.count() == before + 2
     assert list(AuditEvent.objects.order_by("-id").values_list("result", flat=True)[:2]) == ["refused", "ok"]

@@ -1,4 +1,5 @@
 """The street map in a real browser: Debian's chromium driven by Playwright, every outside request blocked."""
+
 from __future__ import annotations
 
 import os
@@ -17,9 +18,10 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 @pytest.mark.parametrize("role", sorted(ROLE_USERS))
 def test_each_role_logs_in_and_sees_grid_polygons_with_nothing_from_outside(browser, live_app, role):
+    from django.contrib.auth import get_user_model
+
     from gridmap import policy
     from gridmap.models import Household
-    from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.get(username=ROLE_USERS[role])
     view = OfflinePage(browser, live_app, viewport={"width": 1280, "height": 800})

@@ -1,4 +1,5 @@
 """Party-member central households: designate, suggest the nearest unlinked households, link, warn."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,8 +17,11 @@ def grid(user_for):
 @pytest.fixture
 def party_household(grid):
     """A party-member household of the grid that is neither central nor linked."""
-    return (Household.objects.filter(grid=grid, is_party_member=True, central__isnull=True,
-                                     central_link__isnull=True).order_by("id").first())
+    return (
+        Household.objects.filter(grid=grid, is_party_member=True, central__isnull=True, central_link__isnull=True)
+        .order_by("id")
+        .first()
+    )
 
 
 def test_only_a_party_member_household_can_be_central(client_for, grid):
@@ -27,8 +31,9 @@ def test_only_a_party_member_household_can_be_central(client_for, grid):
 
 
 def test_a_grid_leader_may_not_designate(client_for, user_for, party_household):
-    leader_household = Household.objects.filter(grid=leader_grid(user_for("grid_leader")), is_party_member=True,
-                                                 central_link__isnull=True, central__isnull=True).first()
+    leader_household = Household.objects.filter(
+        grid=leader_grid(user_for("grid_leader")), is_party_member=True, central_link__isnull=True, central__isnull=True
+    ).first()
     assert post(client_for("grid_leader"), f"/api/households/{leader_household.pk}/central").status_code == 403
 
 
@@ -44,12 +49,15 @@ def test_suggestions_are_the_nearest_unlinked_households_of_the_grid(client_for,
     assert not CentralLink.objects.filter(household_id__in=ids).exists()
     # The same ranking computed independently: geodesic distance to every unlinked household of the grid.
     with connection.cursor() as cursor:
-        cursor.execute("""
+        cursor.execute(
+            """
             SELECT max(d) FROM (SELECT ST_Distance(h.location::geography, c.location::geography) d
               FROM gridmap_household h, gridmap_household c WHERE c.id = %s AND h.grid_id = %s AND h.id <> c.id
                AND h.id NOT IN (SELECT household_id FROM gridmap_centrallink)
                AND h.id NOT IN (SELECT household_id FROM gridmap_centralhousehold WHERE active)
-             ORDER BY 1 LIMIT 10) t""", [party_household.pk, grid.pk])
+             ORDER BY 1 LIMIT 10) t""",
+            [party_household.pk, grid.pk],
+        )
         assert abs(cursor.fetchone()[0] - distances[-1]) < 0.1
 
     response = post(client, f"/api/households/{party_household.pk}/central/links", {"household_ids": ids})
@@ -66,8 +74,11 @@ def test_overload_and_long_links_are_warnings_not_refusals(client_for, grid, par
     settings.CENTRAL_LINKS_MAX = 2
     client = client_for("community_staff")
     post(client, f"/api/households/{party_household.pk}/central")
-    ids = list(Household.objects.filter(grid=grid, central_link__isnull=True, central__isnull=True)
-               .exclude(pk=party_household.pk).values_list("pk", flat=True)[:3])
+    ids = list(
+        Household.objects.filter(grid=grid, central_link__isnull=True, central__isnull=True)
+        .exclude(pk=party_household.pk)
+        .values_list("pk", flat=True)[:3]
+    )
     response = post(client, f"/api/households/{party_household.pk}/central/links", {"household_ids": ids})
     assert response.status_code == 201
     codes = {w["code"] for w in response.json()["warnings"]}
@@ -77,20 +88,27 @@ def test_overload_and_long_links_are_warnings_not_refusals(client_for, grid, par
 def test_links_outside_scope_are_404_and_bad_lists_400(client_for, grid, party_household, small_street):
     client = client_for("community_staff")
     post(client, f"/api/households/{party_household.pk}/central")
-    outside = small_street["households"]["a"].pk if "a" in small_street["households"] else \
-        next(iter(small_street["households"].values())).pk
+    outside = (
+        small_street["households"]["a"].pk
+        if "a" in small_street["households"]
+        else next(iter(small_street["households"].values())).pk
+    )
     response = post(client, f"/api/households/{party_household.pk}/central/links", {"household_ids": [outside]})
     assert response.status_code == 404 and response.json()["ids"] == [outside]
     for bad in ([], "1", [True], [-1], list(range(1, 200))):
-        assert post(client, f"/api/households/{party_household.pk}/central/links",
-                    {"household_ids": bad}).status_code == 400
+        assert (
+            post(client, f"/api/households/{party_household.pk}/central/links", {"household_ids": bad}).status_code
+            == 400
+        )
 
 
 def test_retiring_a_central_household_frees_its_links(client_for, grid, party_household):
     client = client_for("community_staff")
     post(client, f"/api/households/{party_household.pk}/central")
-    ids = [s["household_id"] for s in
-           client.get(f"/api/households/{party_household.pk}/central/suggestions").json()["suggestions"]]
+    ids = [
+        s["household_id"]
+        for s in client.get(f"/api/households/{party_household.pk}/central/suggestions").json()["suggestions"]
+    ]
     post(client, f"/api/households/{party_household.pk}/central/links", {"household_ids": ids})
     assert client.delete(f"/api/households/{party_household.pk}/central").json()["removed_links"] == 10
     assert not CentralHousehold.objects.get(household=party_household).active

@@ -1,6 +1,7 @@
 """Issue #6, "done when": the SQL coverage report and its vectorised twin give identical figures on a
 100,000-household synthetic city (geodata.synth.build_city loaded by services.city_loader.load_city), and
 the per-community and per-street sums are the per-grid figures added up."""
+
 from __future__ import annotations
 
 import time
@@ -23,8 +24,9 @@ def _move_the_demo_street_aside():
     with connection.cursor() as cursor:
         for table in ("street", "community", "grid"):
             cursor.execute(f"UPDATE gridmap_{table} SET code = '9' || substr(code, 2) WHERE code LIKE '152922%%'")
-        cursor.execute("UPDATE gridmap_household SET external_id = '9' || substr(external_id, 2)"
-                       " WHERE external_id LIKE '152922%%'")
+        cursor.execute(
+            "UPDATE gridmap_household SET external_id = '9' || substr(external_id, 2) WHERE external_id LIKE '152922%%'"
+        )
 
 
 def test_sql_and_vectorised_coverage_agree_on_a_100k_household_city(db):
@@ -40,7 +42,8 @@ def test_sql_and_vectorised_coverage_agree_on_a_100k_household_city(db):
     assert_same(sql, vectorised_report(grids))
 
     communities = pd.DataFrame(area_coverage(grids, "community"))
-    by_prefix = (sql.assign(community=sql["code"].str[:12])
-                 .groupby("community")[["households", "covered", "linked"]].sum())
+    by_prefix = (
+        sql.assign(community=sql["code"].str[:12]).groupby("community")[["households", "covered", "linked"]].sum()
+    )
     assert communities.set_index("code")[["households", "covered", "linked"]].equals(by_prefix.rename_axis("code"))
     assert time.perf_counter() - started < 120

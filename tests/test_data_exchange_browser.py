@@ -1,6 +1,7 @@
 """The data exchange page in a real browser (Debian's chromium, every outside request blocked, CSP enforced):
 a street admin finds it in the menu, downloads a layer, and previews a station import (clean and bad file).
 Nothing is imported for real here: the live server's writes would outlive the test."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """The data exchange page (数据导入导出): what each role finds there, and nothing loaded from outside."""
+
 from __future__ import annotations
 
 import re
@@ -6,13 +7,16 @@ import re
 import pytest
 
 
-@pytest.mark.parametrize(("role", "layers", "imports"), [
-    ("system_admin", 7, ["streets", "communities", "stations"]),
-    ("street_admin", 7, ["communities", "stations"]),
-    ("community_staff", 7, []),
-    ("grid_leader", 7, []),
-    ("planner", 4, []),
-])
+@pytest.mark.parametrize(
+    ("role", "layers", "imports"),
+    [
+        ("system_admin", 7, ["streets", "communities", "stations"]),
+        ("street_admin", 7, ["communities", "stations"]),
+        ("community_staff", 7, []),
+        ("grid_leader", 7, []),
+        ("planner", 4, []),
+    ],
+)
 def test_each_role_finds_the_exports_and_imports_it_may_use(client_for, role, layers, imports):
     response = client_for(role).get("/data/")
     assert response.status_code == 200
@@ -20,8 +24,12 @@ def test_each_role_finds_the_exports_and_imports_it_may_use(client_for, role, la
     exported = sorted(set(re.findall(r'href="/api/exports/(\w+)\.\w+"', html)))
     assert len(exported) == layers
     assert ("households" in exported) == (role != "planner")
-    assert re.findall(r'<option value="(\w+)">[^<]*</option>', html.split('id="import-layer"')[1].split("</select>")[0]) \
-        == imports if imports else 'id="import-layer"' not in html
+    assert (
+        re.findall(r'<option value="(\w+)">[^<]*</option>', html.split('id="import-layer"')[1].split("</select>")[0])
+        == imports
+        if imports
+        else 'id="import-layer"' not in html
+    )
     assert 'href="/data/"' in html  # the menu link every role sees
     assert ('href="/households/import/"' in html) == (role in ("system_admin", "street_admin", "community_staff"))
 

@@ -1,11 +1,19 @@
 """The demo street, as loaded into PostGIS: the invariants docs/domain.md asks of real data."""
+
 from __future__ import annotations
 
 from django.db import connection
 from django.db.models import Count, Q
 
 from gridmap.models import (
-    AssignmentRole, CentralHousehold, Community, Grid, GridAssignment, HelpPair, Household, ServiceStation,
+    AssignmentRole,
+    CentralHousehold,
+    Community,
+    Grid,
+    GridAssignment,
+    HelpPair,
+    Household,
+    ServiceStation,
 )
 
 
@@ -81,10 +89,16 @@ def test_central_households_link_about_ten_neighbours(db, settings):
 
 
 def test_codes_are_text_of_the_right_length_and_nested(db):
-    assert scalar("""SELECT count(*) FROM gridmap_grid g JOIN gridmap_community c ON c.id = g.community_id
-                      WHERE left(g.code, 12) <> c.code""") == 0
-    assert scalar("""SELECT count(*) FROM gridmap_community c JOIN gridmap_street s ON s.id = c.street_id
-                      WHERE left(c.code, 9) <> s.code""") == 0
+    assert (
+        scalar("""SELECT count(*) FROM gridmap_grid g JOIN gridmap_community c ON c.id = g.community_id
+                      WHERE left(g.code, 12) <> c.code""")
+        == 0
+    )
+    assert (
+        scalar("""SELECT count(*) FROM gridmap_community c JOIN gridmap_street s ON s.id = c.street_id
+                      WHERE left(c.code, 9) <> s.code""")
+        == 0
+    )
 
 
 def test_personal_data_looks_real_but_is_synthetic(db):

@@ -1,6 +1,7 @@
 """Every file a doc, comment or docstring cites exists in the repository, so a reader who follows a citation
 finds it. Citations of material outside the repository (the steering DOMAIN.md, reference/*.md) are refused:
 the domain lives in docs/domain.md."""
+
 from __future__ import annotations
 
 import io
@@ -16,15 +17,26 @@ CITED = re.compile(r"(?<![\w/.-])((?:[\w-]+/)+[\w-]+\.(?:py|md|js|html|css|sh|js
 OUTSIDE = re.compile(r"(?<![\w/])(DOMAIN\.md|DESIGN\.md|reference/\w+\.md)")
 # Roots a citation may be relative to: the repository, the Django project, the static and template folders.
 BASES = ["", "gridmap/", "gridmap/static/", "gridmap/static/gridmap/", "map_templates/"]
-GENERATED = ("gridmap/static/vendor/", "bench/results/", "test-artifacts/", "staticfiles/", "node_modules/",
-             "/tmp/", "tmp/", "locale/")
+GENERATED = (
+    "gridmap/static/vendor/",
+    "bench/results/",
+    "test-artifacts/",
+    "staticfiles/",
+    "node_modules/",
+    "/tmp/",
+    "tmp/",
+    "locale/",
+)
 
 
 def _documents() -> list[Path]:
     files = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
     for folder in SOURCES:
-        files += [p for p in sorted((ROOT / folder).rglob("*")) if p.suffix in SUFFIXES and p.is_file()
-                  and not {"vendor", "migrations", "results"} & set(p.parts)]
+        files += [
+            p
+            for p in sorted((ROOT / folder).rglob("*"))
+            if p.suffix in SUFFIXES and p.is_file() and not {"vendor", "migrations", "results"} & set(p.parts)
+        ]
     return files
 
 
@@ -42,8 +54,9 @@ def _cited_text(path: Path) -> list[tuple[int, str]]:
         return list(enumerate(text.splitlines(), 1))
     lines = []
     for token in tokenize.generate_tokens(io.StringIO(text).readline):
-        if token.type == tokenize.COMMENT or (token.type == tokenize.STRING and token.string.lstrip("rbuRBU")[:3]
-                                               in ('"""', "'''")):
+        if token.type == tokenize.COMMENT or (
+            token.type == tokenize.STRING and token.string.lstrip("rbuRBU")[:3] in ('"""', "'''")
+        ):
             lines += [(token.start[0] + i, part) for i, part in enumerate(token.string.splitlines())]
     return lines
 
@@ -66,7 +79,9 @@ def test_every_cited_file_exists():
 
 def test_a_made_up_citation_is_caught(tmp_path):
     doc = tmp_path / "note.md"
-    doc.write_text("See services/grids/no_such_module.py and DOMAIN.md; docs/domain.md and "
-                   "services/grids/editing.py are real.\n", encoding="utf-8")
+    doc.write_text(
+        "See services/grids/no_such_module.py and DOMAIN.md; docs/domain.md and services/grids/editing.py are real.\n",
+        encoding="utf-8",
+    )
     problems = [p.split(": ", 1)[1] for p in missing_citations([doc])]
     assert problems == ["services/grids/no_such_module.py", "DOMAIN.md (outside the repository)"]

@@ -1,6 +1,7 @@
 """The domain rules SQL needs live once in the database (migration 0012), and each agrees with its Python twin:
 the masked name with policy.mask_name, the generated vulnerable column with VULNERABLE_TAGS, the support rule with
 the ORM's view of central households, links and help pairs. No query pastes a rule's text again."""
+
 from __future__ import annotations
 
 import re
@@ -35,17 +36,26 @@ def test_the_generated_vulnerable_column_follows_the_tags_on_every_household(db)
 
 
 def test_the_support_rule_equals_central_links_and_help_pairs_as_the_orm_sees_them(db):
-    supported = (set(CentralHousehold.objects.filter(active=True).values_list("household_id", flat=True))
-                 | set(CentralLink.objects.filter(central__active=True).values_list("household_id", flat=True))
-                 | set(HelpPair.objects.filter(end_date__isnull=True).values_list("household_id", flat=True)))
+    supported = (
+        set(CentralHousehold.objects.filter(active=True).values_list("household_id", flat=True))
+        | set(CentralLink.objects.filter(central__active=True).values_list("household_id", flat=True))
+        | set(HelpPair.objects.filter(end_date__isnull=True).values_list("household_id", flat=True))
+    )
     assert supported
     rows = dict(_sql("SELECT id, gridmap_without_support(id) FROM gridmap_household"))
     assert {pk for pk, without in rows.items() if not without} == supported
 
 
-@pytest.mark.parametrize("status, draft, retire, pending", [
-    ("draft", False, False, True), ("published", False, False, False), ("published", True, False, True),
-    ("published", False, True, True), ("retired", False, False, False)])
+@pytest.mark.parametrize(
+    "status, draft, retire, pending",
+    [
+        ("draft", False, False, True),
+        ("published", False, False, False),
+        ("published", True, False, True),
+        ("published", False, True, True),
+        ("retired", False, False, False),
+    ],
+)
 def test_a_grid_is_pending_when_a_draft_a_new_shape_or_a_retirement_waits(db, status, draft, retire, pending):
     shape = "ST_GeomFromText('POLYGON((0 0,0 1,1 1,0 0))', 4326)" if draft else "NULL::geometry"
     assert _sql(f"SELECT gridmap_grid_pending(%s, {shape}, %s)", [status, retire])[0][0] is pending
@@ -53,8 +63,9 @@ def test_a_grid_is_pending_when_a_draft_a_new_shape_or_a_retirement_waits(db, st
 
 def test_the_working_shape_is_the_draft_when_there_is_one(db):
     a, b = "ST_GeomFromText('POINT(1 1)', 4326)", "ST_GeomFromText('POINT(2 2)', 4326)"
-    assert _sql(f"SELECT ST_AsText(gridmap_working_shape({a}, {b})), ST_AsText(gridmap_working_shape({a}, NULL))") \
-        == [("POINT(2 2)", "POINT(1 1)")]
+    assert _sql(f"SELECT ST_AsText(gridmap_working_shape({a}, {b})), ST_AsText(gridmap_working_shape({a}, NULL))") == [
+        ("POINT(2 2)", "POINT(1 1)")
+    ]
 
 
 PASTED = {

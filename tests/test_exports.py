@@ -1,5 +1,6 @@
 """Exports of every layer in every format: scoped by the policy, masked by default, audited, formula-safe,
 streamed from a temporary file that is gone afterwards; and read back, each format gives the same data."""
+
 from __future__ import annotations
 
 import csv
@@ -20,19 +21,25 @@ from gridmap.models import AuditEvent, Household, ServiceStation
 from tests.exchange_support import download, small_people  # noqa: F401  (fixture)
 
 SPATIAL = ("geojson", "gpkg", "shp", "xlsx", "csv")
-CASES = [(layer, fmt) for layer in ("streets", "communities", "grids", "stations", "households", "links")
-         for fmt in SPATIAL] + [("members", "xlsx"), ("members", "csv")]
+CASES = [
+    (layer, fmt) for layer in ("streets", "communities", "grids", "stations", "households", "links") for fmt in SPATIAL
+] + [("members", "xlsx"), ("members", "csv")]
 UNMASKED = re.compile(r"(?<!\d)(\d{17}[\dXx]|1[3-9]\d{9})(?!\d)")
 
 
 def read_back(body: bytes, fmt: str):
     if fmt in ("csv", "xlsx"):
-        return read_table(body, source_crs="WGS84") if fmt != "csv" or "经度" in body[:400].decode("utf-8-sig", "ignore") \
-            or "WKT" in body[:400].decode("utf-8-sig", "ignore") else None
+        return (
+            read_table(body, source_crs="WGS84")
+            if fmt != "csv"
+            or "经度" in body[:400].decode("utf-8-sig", "ignore")
+            or "WKT" in body[:400].decode("utf-8-sig", "ignore")
+            else None
+        )
     return read_features(body)
 
 
-@pytest.mark.parametrize(("layer", "fmt"), CASES, ids=[f"{l}.{f}" for l, f in CASES])
+@pytest.mark.parametrize(("layer", "fmt"), CASES, ids=[f"{layer}.{fmt}" for layer, fmt in CASES])
 def test_a_street_admin_exports_every_layer_as_a_file_and_it_is_audited(small_people, layer, fmt):
     response, body = download(small_people["street_admin"], layer, fmt)
     assert response.status_code == 200, body[:300]
@@ -74,8 +81,9 @@ def test_full_values_need_post_and_a_reason_and_are_audited_as_full(small_people
     assert event.fields.endswith(",full") and event.reason == "民政局低保核查"
 
 
-@pytest.mark.parametrize(("layer", "fmt"), [("households", "csv"), ("households", "geojson"), ("links", "gpkg"),
-                                            ("members", "xlsx")])
+@pytest.mark.parametrize(
+    ("layer", "fmt"), [("households", "csv"), ("households", "geojson"), ("links", "gpkg"), ("members", "xlsx")]
+)
 def test_planners_get_no_resident_level_export(small_people, layer, fmt):
     before = AuditEvent.objects.filter(action="export").count()
     response, _ = download(small_people["planner"], layer, fmt)
@@ -116,8 +124,9 @@ def test_formula_text_is_neutralised_in_csv_and_xlsx_but_verbatim_in_geojson(sma
     assert formula in set(read_table(body, source_crs="WGS84")["地址"])  # the import takes the ' off again
 
 
-@pytest.mark.parametrize(("layer", "fmt", "status"), [("members", "geojson", 400), ("grids", "kml", 400),
-                                                      ("people", "csv", 404)])
+@pytest.mark.parametrize(
+    ("layer", "fmt", "status"), [("members", "geojson", 400), ("grids", "kml", 400), ("people", "csv", 404)]
+)
 def test_impossible_exports_are_refused_with_the_reason(small_people, layer, fmt, status):
     response, body = download(small_people["street_admin"], layer, fmt)
     assert response.status_code == status and b'"field"' in body
@@ -153,7 +162,9 @@ def test_grids_read_back_from_every_format_match_the_database(small_people, smal
 
 
 def test_station_export_keeps_the_service_text(small_people, small_street):
-    ServiceStation.objects.filter(pk=small_street["station"].pk).update(services="法律咨询;家政服务", opening_hours="8:30-17:30")
+    ServiceStation.objects.filter(pk=small_street["station"].pk).update(
+        services="法律咨询;家政服务", opening_hours="8:30-17:30"
+    )
     _, body = download(small_people["street_admin"], "stations", "xlsx")
     frame = read_table(body, source_crs="WGS84")
     assert frame["服务项目"].tolist() == ["法律咨询;家政服务"] and frame["开放时间"].tolist() == ["8:30-17:30"]
@@ -175,4 +186,4 @@ def test_central_household_links_read_back_as_lines_between_the_two_households(s
     line = frame.geometry.iloc[0]
     assert line.coords[0] == pytest.approx((east.location.x, east.location.y), abs=1e-7)
     assert line.coords[-1] == pytest.approx((edge.location.x, edge.location.y), abs=1e-7)
-    assert 150 < frame["length_m"].iloc[0] < 200   # 0.002° of longitude at 39.9°N is ~171 m
+    assert 150 < frame["length_m"].iloc[0] < 200  # 0.002° of longitude at 39.9°N is ~171 m

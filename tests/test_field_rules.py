@@ -1,6 +1,7 @@
 """Value rules once (gridmap/rules/fields.py): the scalar and vectorised forms agree on one table of cases, and
 every path that takes the value uses the same bounds: a station imported at 15 km is editable through the API,
 20 km + 1 m is refused everywhere, and the same hidden characters are refused in every text field."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,20 @@ from gridmap.rules import fields
 from gridmap.rules.fields import STATION_RADIUS_MAX_M
 
 IDS = ["11010519491231002X", "110105194912310021", "440524188001010014", "440524188001010015", "000000000000000000"]
-TEXTS = ["张三", "张\u202e三", "李\u200b四", "王\x00五", "a\tb", "行\r\n二", "\ufeff赵", "x\u2066y", "x\u2060y", "钱\x7f",
-         "孙\ud800", "正常的地址 1 号"]
+TEXTS = [
+    "张三",
+    "张\u202e三",
+    "李\u200b四",
+    "王\x00五",
+    "a\tb",
+    "行\r\n二",
+    "\ufeff赵",
+    "x\u2066y",
+    "x\u2060y",
+    "钱\x7f",
+    "孙\ud800",
+    "正常的地址 1 号",
+]
 
 
 def test_the_id_check_digit_is_the_same_in_both_forms():
@@ -28,25 +41,48 @@ def test_hidden_characters_are_the_same_in_both_forms():
     values = np.array(TEXTS)
     assert list(fields.rows_with_hidden(values, TEXTS)) == [bool(fields.hidden_character(t)) for t in TEXTS]
     assert [bool(fields.hidden_character(t)) for t in TEXTS] == [
-        False, True, True, True, False, False, True, True, True, True, True, False]
+        False,
+        True,
+        True,
+        True,
+        False,
+        False,
+        True,
+        True,
+        True,
+        True,
+        True,
+        False,
+    ]
 
 
-@pytest.mark.parametrize("value, ok", [(1, True), (15_000, True), (STATION_RADIUS_MAX_M, True), (0, False),
-                                       (STATION_RADIUS_MAX_M + 1, False), (True, False), (500.0, False)])
+@pytest.mark.parametrize(
+    "value, ok",
+    [
+        (1, True),
+        (15_000, True),
+        (STATION_RADIUS_MAX_M, True),
+        (0, False),
+        (STATION_RADIUS_MAX_M + 1, False),
+        (True, False),
+        (500.0, False),
+    ],
+)
 def test_the_station_radius_bounds(value, ok):
     assert fields.station_radius_ok(value) is ok
 
 
 def _send(client, method, url, body=None, **headers):
-    response = getattr(client, method)(url, "" if body is None else json.dumps(body),
-                                       content_type="application/json", headers=headers)
+    response = getattr(client, method)(
+        url, "" if body is None else json.dumps(body), content_type="application/json", headers=headers
+    )
     return response.status_code, response
 
 
 def test_a_station_of_15_km_is_editable_through_the_api_and_20_km_and_a_metre_is_refused(client_for):
     client = client_for("street_admin")
     station = ServiceStation.objects.order_by("id").first()
-    ServiceStation.objects.filter(pk=station.pk).update(radius_m=15_000)   # as an import may store it
+    ServiceStation.objects.filter(pk=station.pk).update(radius_m=15_000)  # as an import may store it
     url = f"/api/v1/stations/{station.pk}/"
     etag = _send(client, "get", url)[1]["ETag"]
     got, response = _send(client, "patch", url, {"name": "十五公里站"}, If_Match=etag)

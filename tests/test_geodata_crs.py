@@ -1,4 +1,5 @@
 """Coordinate conversion for imports: WGS84 / CGCS2000 pass through, GCJ-02 and BD-09 are undone."""
+
 from __future__ import annotations
 
 import numpy as np

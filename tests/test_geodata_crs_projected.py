@@ -2,6 +2,7 @@
 Mercator. Expected values come from a second path, not from the code under test: closed-form Web Mercator,
 the GRS80 meridian arc integrated numerically here, symmetry about the central meridian, and PROJ
 pipelines written from the published zone parameters instead of the EPSG codes."""
+
 from __future__ import annotations
 
 import math
@@ -31,14 +32,23 @@ def test_web_mercator_matches_the_closed_form_spherical_formula():
     x, y = from_wgs84(lon, lat, "EPSG:3857")
     assert np.allclose(x, R_SPHERE * np.radians(lon), atol=1e-3)
     assert np.allclose(y, R_SPHERE * np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)), atol=1e-3)
-    back_lon, back_lat = to_wgs84(R_SPHERE * np.radians(lon), R_SPHERE * np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)),
-                                  "Web Mercator")
+    back_lon, back_lat = to_wgs84(
+        R_SPHERE * np.radians(lon), R_SPHERE * np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)), "Web Mercator"
+    )
     assert np.abs(back_lon - lon).max() < 1e-9 and np.abs(back_lat - lat).max() < 1e-9
 
 
-@pytest.mark.parametrize(("declared", "zone", "prefixed"), [("EPSG:4547", 38, False), ("GK3-CM114", 38, False),
-                                                            ("gk3-38", 38, False), ("EPSG:4526", 38, True),
-                                                            ("EPSG:4549", 40, False), ("EPSG:4528", 40, True)])
+@pytest.mark.parametrize(
+    ("declared", "zone", "prefixed"),
+    [
+        ("EPSG:4547", 38, False),
+        ("GK3-CM114", 38, False),
+        ("gk3-38", 38, False),
+        ("EPSG:4526", 38, True),
+        ("EPSG:4549", 40, False),
+        ("EPSG:4528", 40, True),
+    ],
+)
 def test_a_point_on_the_central_meridian_lies_at_the_false_easting_and_the_meridian_arc(declared, zone, prefixed):
     easting = 500_000.0 + (zone * 1_000_000 if prefixed else 0)
     for lat in (22.5, 30.0, 39.9):
@@ -64,8 +74,10 @@ def test_every_zone_agrees_with_a_pipeline_written_from_the_published_parameters
     for prefixed, epsg in ((True, 4513 + zone - 25), (False, 4534 + zone - 25)):
         false_easting = 500_000 + (zone * 1_000_000 if prefixed else 0)
         pipeline = Transformer.from_crs(
-            "EPSG:4326", f"+proj=tmerc +lat_0=0 +lon_0={3 * zone} +k=1 +x_0={false_easting} +y_0=0 +ellps=GRS80",
-            always_xy=True)
+            "EPSG:4326",
+            f"+proj=tmerc +lat_0=0 +lon_0={3 * zone} +k=1 +x_0={false_easting} +y_0=0 +ellps=GRS80",
+            always_xy=True,
+        )
         ex, ey = pipeline.transform(lon, lat)
         x, y = from_wgs84(lon, lat, f"EPSG:{epsg}")
         assert np.abs(x - ex).max() < 1e-4 and np.abs(y - ey).max() < 1e-4
@@ -88,18 +100,21 @@ def test_coordinates_without_prefix_need_the_zone_declared():
         resolve_crs("CGCS2000 GK3")
 
 
-@pytest.mark.parametrize(("declared", "x", "message"), [
-    ("GK3-39", [38_512_345.0], "declared zone 39 but the x values carry zone prefix 38"),
-    ("GK3", [38_512_345.0, 39_500_000.0], "several Gauss-Krüger zone prefixes"),
-    ("GK3", [38_512_345.0, 500_000.0], "some x values carry a Gauss-Krüger zone prefix"),
-    ("GK3", [12_500_000.0], "not a Gauss-Krüger zone of China"),
-    ("GK3-CM115", None, "not one of a 3° zone"),
-    ("GK3-50", None, "outside China's zones"),
-    ("EPSG:4547", [38_512_345.0], "has no zone prefix"),
-    ("EPSG:4526", [512_345.0], "expects x values prefixed with zone 38"),
-    ("EPSG:2383", None, "unsupported coordinate system"),
-    ("Beijing54", None, "unknown coordinate system"),
-])
+@pytest.mark.parametrize(
+    ("declared", "x", "message"),
+    [
+        ("GK3-39", [38_512_345.0], "declared zone 39 but the x values carry zone prefix 38"),
+        ("GK3", [38_512_345.0, 39_500_000.0], "several Gauss-Krüger zone prefixes"),
+        ("GK3", [38_512_345.0, 500_000.0], "some x values carry a Gauss-Krüger zone prefix"),
+        ("GK3", [12_500_000.0], "not a Gauss-Krüger zone of China"),
+        ("GK3-CM115", None, "not one of a 3° zone"),
+        ("GK3-50", None, "outside China's zones"),
+        ("EPSG:4547", [38_512_345.0], "has no zone prefix"),
+        ("EPSG:4526", [512_345.0], "expects x values prefixed with zone 38"),
+        ("EPSG:2383", None, "unsupported coordinate system"),
+        ("Beijing54", None, "unknown coordinate system"),
+    ],
+)
 def test_contradictory_or_unknown_declarations_are_refused_with_the_reason(declared, x, message):
     with pytest.raises(ValueError, match=message):
         resolve_crs(declared, x)
@@ -107,4 +122,9 @@ def test_contradictory_or_unknown_declarations_are_refused_with_the_reason(decla
 
 def test_lon_lat_names_still_resolve_to_themselves():
     assert [resolve_crs(n) for n in ("wgs-84", "EPSG:4326", "EPSG:4490", "gcj_02", "BD09")] == [
-        "WGS84", "WGS84", "CGCS2000", "GCJ02", "BD09"]
+        "WGS84",
+        "WGS84",
+        "CGCS2000",
+        "GCJ02",
+        "BD09",
+    ]

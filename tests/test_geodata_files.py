@@ -1,5 +1,6 @@
 """Reading files without a database: Shapefile encodings and parts, declared projected CRS, CSV/XLSX point
 tables, and every writer's output read back by our own readers (the round trip of each format)."""
+
 from __future__ import annotations
 
 import csv
@@ -20,11 +21,19 @@ from geodata.validation import GeometryRejected
 from geodata.writers import FORMATS, Table, WriteRefused, write_table
 
 SQUARE = shapely.box(116.4, 39.9, 116.41, 39.91)
-NAMES = ["张三", "=HYPERLINK(\"http://x\",\"点我\")", "+cmd|' /C calc'!A0", "@SUM(1)", "-1+1", "\t前导制表符"]
+NAMES = ["张三", '=HYPERLINK("http://x","点我")', "+cmd|' /C calc'!A0", "@SUM(1)", "-1+1", "\t前导制表符"]
 
 
-def shapefile_zip(tmp_path: Path, *, encoding: str = "UTF-8", drop: tuple = (), cpg: bytes | None = None,
-                  names=("张三",), geoms=(SQUARE,), crs=4326) -> bytes:
+def shapefile_zip(
+    tmp_path: Path,
+    *,
+    encoding: str = "UTF-8",
+    drop: tuple = (),
+    cpg: bytes | None = None,
+    names=("张三",),
+    geoms=(SQUARE,),
+    crs=4326,
+) -> bytes:
     folder = tmp_path / f"shp-{encoding}-{len(list(tmp_path.iterdir()))}"
     folder.mkdir()
     frame = gpd.GeoDataFrame({"name": list(names)}, geometry=list(geoms), crs=crs)
@@ -77,7 +86,7 @@ def test_a_missing_shapefile_part_is_named(tmp_path, part):
 
 
 def test_a_missing_prj_requires_a_declared_crs_and_then_converts_gauss_krueger(tmp_path):
-    x, y = from_wgs84([116.405, 116.41], [39.905, 39.91], "EPSG:4548")   # zone CM 117°E
+    x, y = from_wgs84([116.405, 116.41], [39.905, 39.91], "EPSG:4548")  # zone CM 117°E
     square = shapely.box(x[0], y[0], x[1], y[1])
     data = shapefile_zip(tmp_path, drop=(".prj",), geoms=(square,), crs=None)
     with pytest.raises(GeometryRejected) as refused:
@@ -89,7 +98,7 @@ def test_a_missing_prj_requires_a_declared_crs_and_then_converts_gauss_krueger(t
 
 
 def test_a_declared_zone_prefix_is_read_from_geojson_metres():
-    x, y = from_wgs84([116.405], [39.905], "EPSG:4527")   # zone 39 (117°E) with prefix
+    x, y = from_wgs84([116.405], [39.905], "EPSG:4527")  # zone 39 (117°E) with prefix
     frame = gpd.GeoDataFrame({"name": ["点"]}, geometry=[shapely.Point(x[0], y[0])], crs=4326)
     back = read_features(frame.to_json().encode(), source_crs="GK3")
     assert back.geometry.iloc[0].x == pytest.approx(116.405, abs=1e-9)
@@ -106,15 +115,18 @@ def test_a_gcj02_declaration_moves_geojson_points_by_the_offset():
 def test_a_csv_declares_its_system_per_row_and_each_row_is_converted():
     gcj = from_wgs84([116.405], [39.905], "GCJ02")
     bd = from_wgs84([116.406], [39.906], "BD09")
-    csv = (f"名称,经度,纬度,坐标系\n甲,116.404,39.904,WGS84\n乙,{float(gcj[0][0])!r},{float(gcj[1][0])!r},GCJ-02\n"
-           f"丙,{float(bd[0][0])!r},{float(bd[1][0])!r},百度\n")
+    csv = (
+        f"名称,经度,纬度,坐标系\n甲,116.404,39.904,WGS84\n乙,{float(gcj[0][0])!r},{float(gcj[1][0])!r},GCJ-02\n"
+        f"丙,{float(bd[0][0])!r},{float(bd[1][0])!r},百度\n"
+    )
     with pytest.raises(GeometryRejected) as refused:
         read_table(csv.encode("utf-8"))
     assert refused.value.code == "unknown_crs" and "row 4" in refused.value.detail
     frame = read_table(csv.replace("百度", "BD09").encode("utf-8-sig"))
     assert frame["名称"].tolist() == ["甲", "乙", "丙"]
-    assert np.allclose(np.c_[frame.geometry.x, frame.geometry.y],
-                       [[116.404, 39.904], [116.405, 39.905], [116.406, 39.906]], atol=1e-8)
+    assert np.allclose(
+        np.c_[frame.geometry.x, frame.geometry.y], [[116.404, 39.904], [116.405, 39.905], [116.406, 39.906]], atol=1e-8
+    )
 
 
 def test_a_table_without_a_coordinate_system_is_refused():
@@ -158,8 +170,12 @@ def read_back(path: Path, fmt: str) -> gpd.GeoDataFrame:
 def test_every_format_reads_back_the_same_names_codes_and_geometry(tmp_path, fmt, kind):
     rng = np.random.default_rng(7)
     if kind == "polygon":
-        geoms = [shapely.MultiPolygon([shapely.box(116.4 + i * 1e-3, 39.9, 116.4 + i * 1e-3 + 7.123456789e-4,
-                                                   39.9 + 3.3333333e-4)]) for i in range(len(NAMES))]
+        geoms = [
+            shapely.MultiPolygon(
+                [shapely.box(116.4 + i * 1e-3, 39.9, 116.4 + i * 1e-3 + 7.123456789e-4, 39.9 + 3.3333333e-4)]
+            )
+            for i in range(len(NAMES))
+        ]
     else:
         geoms = [shapely.Point(p) for p in rng.uniform([116.4, 39.9], [116.42, 39.91], (len(NAMES), 2))]
     path = write_table(table(geoms), fmt, tmp_path)
@@ -179,8 +195,14 @@ def test_csv_and_xlsx_neutralise_formula_cells_and_keep_codes_as_text(tmp_path):
     assert text.startswith(b"\xef\xbb\xbf")
     lines = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
     assert lines[0] == ["名称", "代码", "数量", "数值", "经度", "纬度", "坐标系"]
-    assert [line[0] for line in lines[1:]] == ["张三", "'" + NAMES[1], "'" + NAMES[2], "'@SUM(1)", "'-1+1",
-                                                "'\t前导制表符"]
+    assert [line[0] for line in lines[1:]] == [
+        "张三",
+        "'" + NAMES[1],
+        "'" + NAMES[2],
+        "'@SUM(1)",
+        "'-1+1",
+        "'\t前导制表符",
+    ]
     xlsx = write_table(table([shapely.Point(116.4, 39.9)] * len(NAMES)), "xlsx", tmp_path)
     sheet = openpyxl.load_workbook(xlsx).active
     values = [row for row in sheet.iter_rows(values_only=True)]
@@ -217,9 +239,11 @@ def test_to_wgs84_undoes_what_from_wgs84_did_for_the_files_systems():
         assert (lon[0], lat[0]) == pytest.approx((116.405, 39.905), abs=1e-9)
 
 
-ESRI_JSON = (b'{"geometryType": "esriGeometryPolygon", "spatialReference": {"wkid": 4326},'
-             b' "fields": [{"name": "name", "type": "esriFieldTypeString"}], "features": [{"attributes": {"name": "a"},'
-             b' "geometry": {"rings": [[[116.4, 39.9], [116.4, 39.91], [116.41, 39.91], [116.41, 39.9], [116.4, 39.9]]]}}]}')
+ESRI_JSON = (
+    b'{"geometryType": "esriGeometryPolygon", "spatialReference": {"wkid": 4326},'
+    b' "fields": [{"name": "name", "type": "esriFieldTypeString"}], "features": [{"attributes": {"name": "a"},'
+    b' "geometry": {"rings": [[[116.4, 39.9], [116.4, 39.91], [116.41, 39.91], [116.41, 39.9], [116.4, 39.9]]]}}]}'
+)
 
 
 def test_an_esri_json_file_sniffed_as_geojson_is_refused_by_the_driver_gdal_chose():
@@ -234,6 +258,7 @@ def test_reading_a_geojson_file_raises_no_warning_about_an_ignored_driver(recwar
     frame = read_features(
         b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "a"},'
         b' "geometry": {"type": "Polygon", "coordinates": [[[116.4, 39.9], [116.4, 39.91], [116.41, 39.91],'
-        b' [116.41, 39.9], [116.4, 39.9]]]}}]}')
+        b" [116.41, 39.9], [116.4, 39.9]]]}}]}"
+    )
     assert len(frame) == 1
     assert [str(w.message) for w in recwarn if issubclass(w.category, RuntimeWarning)] == []

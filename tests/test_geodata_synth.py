@@ -1,4 +1,5 @@
 """The synthetic city: counts of the demo town, codes, tiling, household placement, personal data."""
+
 from __future__ import annotations
 
 import datetime
@@ -16,11 +17,35 @@ from geodata.synth import build_city, demo_street
 from geodata.topology import coverage_gaps_overlaps
 
 HOUSEHOLD_COLUMNS = [
-    "hid", "community_code", "grid_code", "address", "head_name", "phone", "id_number", "residents",
-    "resident_type", "is_party_member", "elderly_alone", "disabled", "low_income", "hardship", "military",
-    "other_difficulty", "geometry"]
-LAYERS = ["streets", "communities", "grids", "households", "central_links", "stations", "members",
-          "assignments", "help_pairs"]
+    "hid",
+    "community_code",
+    "grid_code",
+    "address",
+    "head_name",
+    "phone",
+    "id_number",
+    "residents",
+    "resident_type",
+    "is_party_member",
+    "elderly_alone",
+    "disabled",
+    "low_income",
+    "hardship",
+    "military",
+    "other_difficulty",
+    "geometry",
+]
+LAYERS = [
+    "streets",
+    "communities",
+    "grids",
+    "households",
+    "central_links",
+    "stations",
+    "members",
+    "assignments",
+    "help_pairs",
+]
 
 
 @pytest.fixture(scope="module")

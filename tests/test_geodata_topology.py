@@ -1,4 +1,5 @@
 """Coverage checks on hand-made rectangles whose areas are computed by hand (no database)."""
+
 from __future__ import annotations
 
 import math
@@ -33,7 +34,7 @@ def strip_area_m2(width_deg: float, lat0: float = LAT0, lat1: float = LAT1) -> f
 def test_it_measures_the_gap_and_the_overlap_in_square_metres():
     report = coverage_gaps_overlaps(PARENT, [WEST, EAST])
 
-    expected = strip_area_m2(0.001)              # about 95,900 m² at 39.2°N
+    expected = strip_area_m2(0.001)  # about 95,900 m² at 39.2°N
     assert len(report.gaps) == 1 and len(report.overlaps) == 1
     gap, gap_area = report.gaps[0]
     assert gap_area == pytest.approx(expected, rel=0.01)

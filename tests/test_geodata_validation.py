@@ -1,4 +1,5 @@
 """The one geometry validator with hostile input (docs/security.md (b) "Geometry"). No database."""
+
 from __future__ import annotations
 
 import json
@@ -36,17 +37,20 @@ def test_it_refuses_a_hole_outside_the_shell():
     assert exc.code == "hole_lies_outside_shell" and exc.location == (101.70, 39.23)
 
 
-@pytest.mark.parametrize(("coords", "code"), [
-    ([[101.68, 39.21], [101.69, 39.21], [101.68, 39.21]], "ring_too_few_positions"),
-    (SQUARE[:-1], "ring_not_closed"),
-    ([[101.68, 39.21], [101.69, 39.21], [101.70, 39.21], [101.68, 39.21]], "zero_area"),
-    ([[200, 39.21], [201, 39.21], [201, 39.22], [200, 39.21]], "out_of_range"),
-    ([[101.68, 95], [101.69, 95], [101.69, 96], [101.68, 95]], "out_of_range"),
-    ([[500000, 4340000], [500100, 4340000], [500100, 4340100], [500000, 4340000]], "looks_projected"),
-    ([[101.68, 39.21], [101.69, "39.21"], [101.69, 39.22], [101.68, 39.21]], "not_a_number"),
-    ([[101.68, 39.21], [101.69, None], [101.69, 39.22], [101.68, 39.21]], "not_a_number"),
-    ([[101.68, 39.21], [101.69], [101.69, 39.22], [101.68, 39.21]], "bad_position"),
-])
+@pytest.mark.parametrize(
+    ("coords", "code"),
+    [
+        ([[101.68, 39.21], [101.69, 39.21], [101.68, 39.21]], "ring_too_few_positions"),
+        (SQUARE[:-1], "ring_not_closed"),
+        ([[101.68, 39.21], [101.69, 39.21], [101.70, 39.21], [101.68, 39.21]], "zero_area"),
+        ([[200, 39.21], [201, 39.21], [201, 39.22], [200, 39.21]], "out_of_range"),
+        ([[101.68, 95], [101.69, 95], [101.69, 96], [101.68, 95]], "out_of_range"),
+        ([[500000, 4340000], [500100, 4340000], [500100, 4340100], [500000, 4340000]], "looks_projected"),
+        ([[101.68, 39.21], [101.69, "39.21"], [101.69, 39.22], [101.68, 39.21]], "not_a_number"),
+        ([[101.68, 39.21], [101.69, None], [101.69, 39.22], [101.68, 39.21]], "not_a_number"),
+        ([[101.68, 39.21], [101.69], [101.69, 39.22], [101.68, 39.21]], "bad_position"),
+    ],
+)
 def test_it_refuses_bad_rings_and_positions_with_a_reason(coords, code):
     assert rejected(poly(coords)).code == code
 
@@ -56,19 +60,27 @@ def test_z_and_m_values_are_dropped_not_refused():
     assert not geom.has_z and geom.geom_type == "MultiPolygon"
 
 
-@pytest.mark.parametrize("data", [
-    poly(), {"type": "MultiPolygon", "coordinates": []}, poly([]),
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        poly(),
+        {"type": "MultiPolygon", "coordinates": []},
+        poly([]),
+    ],
+)
 def test_empty_geometries_are_refused(data):
     assert rejected(data).code == "empty"
 
 
-@pytest.mark.parametrize("data", [
-    {"type": "Point", "coordinates": [101.68, 39.21]},
-    {"type": "GeometryCollection", "geometries": [poly(SQUARE)]},
-    {"type": "LineString", "coordinates": SQUARE},
-    {"type": "FeatureCollection", "features": []},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"type": "Point", "coordinates": [101.68, 39.21]},
+        {"type": "GeometryCollection", "geometries": [poly(SQUARE)]},
+        {"type": "LineString", "coordinates": SQUARE},
+        {"type": "FeatureCollection", "features": []},
+    ],
+)
 def test_only_polygons_are_accepted(data):
     assert rejected(data).code == "geometry_type"
 
@@ -156,7 +168,7 @@ def test_fitting_refuses_a_shape_leaving_its_community():
 
 # A gap left in the demo street by the browser test: valid, with a needle-thin spike. Densifying the whole
 # polygon made GEOS 3.14 return it EMPTY, so geodesic_area_m2 said 0 m² and the report lost the gap.
-SPIKED_GAP = ("POLYGON ((101.67953886632309 39.20521379156694, 101.67746283485339 39.20580257228858, 101.67693919504899 39.207633, 101.68137288530372 39.207633, 101.68297131194743 39.209741444490994, 101.67953886632309 39.20521379156694), (101.679309 39.2058, 101.680409 39.207251, 101.677748 39.207251, 101.678064 39.206154, 101.679309 39.2058))")
+SPIKED_GAP = "POLYGON ((101.67953886632309 39.20521379156694, 101.67746283485339 39.20580257228858, 101.67693919504899 39.207633, 101.68137288530372 39.207633, 101.68297131194743 39.209741444490994, 101.67953886632309 39.20521379156694), (101.679309 39.2058, 101.680409 39.207251, 101.677748 39.207251, 101.678064 39.206154, 101.679309 39.2058))"  # noqa: E501  (a real polygon, as drawn)
 
 
 def test_the_geodesic_area_of_a_valid_polygon_with_a_spike_is_not_zero():

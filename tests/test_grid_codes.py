@@ -1,4 +1,5 @@
 """Grid codes: community code + sequence, reading order west→east, north→south, never reused."""
+
 from __future__ import annotations
 
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
@@ -8,8 +9,9 @@ from gridmap.services.grids.codes import next_grid_codes
 
 
 def box(x0, y0, x1, y1) -> MultiPolygon:
-    return MultiPolygon(GEOSGeometry(f"POLYGON(({x0} {y0}, {x1} {y0}, {x1} {y1}, {x0} {y1}, {x0} {y0}))",
-                                     srid=4326), srid=4326)
+    return MultiPolygon(
+        GEOSGeometry(f"POLYGON(({x0} {y0}, {x1} {y0}, {x1} {y1}, {x0} {y1}, {x0} {y0}))", srid=4326), srid=4326
+    )
 
 
 def test_new_grids_are_numbered_west_to_east_then_north_to_south(small_street):
@@ -24,6 +26,11 @@ def test_new_grids_are_numbered_west_to_east_then_north_to_south(small_street):
 
 def test_a_retired_code_is_never_handed_out_again(small_street):
     community = small_street["communities"]["110105001001"]
-    Grid.objects.create(code="110105001001007", name="撤销的网格", community=community,
-                        boundary=box(116.400, 39.900, 116.401, 39.901), status=GridStatus.RETIRED)
+    Grid.objects.create(
+        code="110105001001007",
+        name="撤销的网格",
+        community=community,
+        boundary=box(116.400, 39.900, 116.401, 39.901),
+        status=GridStatus.RETIRED,
+    )
     assert next_grid_codes(community, [box(116.400, 39.900, 116.401, 39.901)]) == ["110105001001008"]

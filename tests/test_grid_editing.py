@@ -1,5 +1,6 @@
 """Grid editing through the JSON API on the hand-made small street: validator, drafts, 409s, split/merge,
 publishing with re-homing, history and restore, and who may do what."""
+
 from __future__ import annotations
 
 import json
@@ -22,9 +23,11 @@ def street(small_street, django_user_model):
     """The small street with a street admin and an 东社区 staff member, households homed."""
     rehome_households(household_ids=[h.pk for h in small_street["households"].values()])
     users = {}
-    for name, role, scope in [("jd_small", Role.STREET_ADMIN, {"street": small_street["street"]}),
-                              ("sq_small", Role.COMMUNITY_STAFF, {"community": small_street["communities"][EAST]}),
-                              ("gh_small", Role.PLANNER, {"street": small_street["street"]})]:
+    for name, role, scope in [
+        ("jd_small", Role.STREET_ADMIN, {"street": small_street["street"]}),
+        ("sq_small", Role.COMMUNITY_STAFF, {"community": small_street["communities"][EAST]}),
+        ("gh_small", Role.PLANNER, {"street": small_street["street"]}),
+    ]:
         user = django_user_model.objects.create_user(name, password="x")
         Profile.objects.create(user=user, role=role, **scope)
         users[role] = user
@@ -47,48 +50,108 @@ def counts() -> tuple[int, int, int]:
     return Grid.objects.count(), GridVersion.objects.count(), Household.objects.exclude(grid=None).count()
 
 
-@pytest.mark.parametrize(("geometry", "status", "code"), [
-    (box(116.401, 39.901, 116.402, 39.902) | {"coordinates": [[[116.401, 39.901], [116.402, 39.902],
-                                                               [116.402, 39.901], [116.401, 39.902],
-                                                               [116.401, 39.901]]]}, 400, "self_intersection"),
-    ({"type": "Point", "coordinates": [116.401, 39.901]}, 400, "geometry_type"),
-    ({"type": "GeometryCollection", "geometries": []}, 400, "geometry_type"),
-    ({"type": "Polygon", "coordinates": []}, 400, "empty"),
-    (box(200, 39.901, 201, 39.902), 400, "out_of_range"),
-    (box(500000, 4400000, 500100, 4400100), 400, "looks_projected"),
-    (box(116.5, 39.95, 116.51, 39.96), 400, "far_from_street"),
-    (box(116.409, 39.901, 116.412, 39.902), 400, "outside_community"),
-    ({"type": "Polygon", "coordinates": [[[116.401, 39.901], [116.402, 39.901], [116.401, 39.901]]]},
-     400, "ring_too_few_positions"),
-    ({"type": "Polygon", "coordinates": [[[116.401 + i * 1e-9, 39.901] for i in range(1_000_000)]]},
-     413, "too_large"),
-    ({"type": "Polygon", "coordinates": [[[116.401, 39.901], [116.402, 39.901], [116.402, 39.902],
-                                          [116.401, 39.902]]]}, 400, "ring_not_closed"),
-    ({"type": "Polygon", "coordinates": [[[116.401, 39.901], [116.402, 39.901], [116.402, 39.902], [116.401, 39.901]],
-                                         [[116.403, 39.903], [116.404, 39.903], [116.404, 39.904], [116.403, 39.903]]]},
-     400, "hole_lies_outside_shell"),
-    ({"type": "Polygon", "coordinates": [[[116.401, 39.901], [116.402, 39.901], [116.403, 39.901],
-                                          [116.401, 39.901]]]}, 400, "zero_area"),
-    ({"type": "Polygon", "coordinates": [[[116.401, 39.901], [116.402, 39.901], [116.402, "1e400"],
-                                          [116.401, 39.901]]]}, 400, "not_a_number"),
-    ({"type": "MultiPolygon", "coordinates": [[[[116.401, 39.901, 5], [116.402, 39.901, 5], [116.402, 39.902, 5],
-                                                [116.401, 39.901, 5]]]],
-      "crs": {"type": "name", "properties": {"name": "EPSG:3857"}}}, 400, "crs_not_wgs84"),
-])
+@pytest.mark.parametrize(
+    ("geometry", "status", "code"),
+    [
+        (
+            box(116.401, 39.901, 116.402, 39.902)
+            | {
+                "coordinates": [
+                    [[116.401, 39.901], [116.402, 39.902], [116.402, 39.901], [116.401, 39.902], [116.401, 39.901]]
+                ]
+            },
+            400,
+            "self_intersection",
+        ),
+        ({"type": "Point", "coordinates": [116.401, 39.901]}, 400, "geometry_type"),
+        ({"type": "GeometryCollection", "geometries": []}, 400, "geometry_type"),
+        ({"type": "Polygon", "coordinates": []}, 400, "empty"),
+        (box(200, 39.901, 201, 39.902), 400, "out_of_range"),
+        (box(500000, 4400000, 500100, 4400100), 400, "looks_projected"),
+        (box(116.5, 39.95, 116.51, 39.96), 400, "far_from_street"),
+        (box(116.409, 39.901, 116.412, 39.902), 400, "outside_community"),
+        (
+            {"type": "Polygon", "coordinates": [[[116.401, 39.901], [116.402, 39.901], [116.401, 39.901]]]},
+            400,
+            "ring_too_few_positions",
+        ),
+        (
+            {"type": "Polygon", "coordinates": [[[116.401 + i * 1e-9, 39.901] for i in range(1_000_000)]]},
+            413,
+            "too_large",
+        ),
+        (
+            {
+                "type": "Polygon",
+                "coordinates": [[[116.401, 39.901], [116.402, 39.901], [116.402, 39.902], [116.401, 39.902]]],
+            },
+            400,
+            "ring_not_closed",
+        ),
+        (
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [[116.401, 39.901], [116.402, 39.901], [116.402, 39.902], [116.401, 39.901]],
+                    [[116.403, 39.903], [116.404, 39.903], [116.404, 39.904], [116.403, 39.903]],
+                ],
+            },
+            400,
+            "hole_lies_outside_shell",
+        ),
+        (
+            {
+                "type": "Polygon",
+                "coordinates": [[[116.401, 39.901], [116.402, 39.901], [116.403, 39.901], [116.401, 39.901]]],
+            },
+            400,
+            "zero_area",
+        ),
+        (
+            {
+                "type": "Polygon",
+                "coordinates": [[[116.401, 39.901], [116.402, 39.901], [116.402, "1e400"], [116.401, 39.901]]],
+            },
+            400,
+            "not_a_number",
+        ),
+        (
+            {
+                "type": "MultiPolygon",
+                "coordinates": [
+                    [[[116.401, 39.901, 5], [116.402, 39.901, 5], [116.402, 39.902, 5], [116.401, 39.901, 5]]]
+                ],
+                "crs": {"type": "name", "properties": {"name": "EPSG:3857"}},
+            },
+            400,
+            "crs_not_wgs84",
+        ),
+    ],
+)
 def test_hostile_geometries_get_a_4xx_naming_the_reason_and_change_nothing(street, geometry, status, code):
     before = counts()
-    got, body = post(client(street["users"][Role.STREET_ADMIN]), "/api/grids/",
-                     {"community": street["communities"][EAST].pk, "geometry": geometry})
+    got, body = post(
+        client(street["users"][Role.STREET_ADMIN]),
+        "/api/grids/",
+        {"community": street["communities"][EAST].pk, "geometry": geometry},
+    )
     assert (got, body["code"]) == (status, code)
     assert body["detail"] and body["field"] in ("geometry", "body")
     assert counts() == before
 
 
 def test_a_reason_names_the_location(street):
-    bow_tie = {"type": "Polygon", "coordinates": [[[116.401, 39.901], [116.402, 39.902], [116.402, 39.901],
-                                                   [116.401, 39.902], [116.401, 39.901]]]}
-    _, body = post(client(street["users"][Role.STREET_ADMIN]), "/api/grids/check",
-                   {"community": street["communities"][EAST].pk, "geometry": bow_tie})
+    bow_tie = {
+        "type": "Polygon",
+        "coordinates": [
+            [[116.401, 39.901], [116.402, 39.902], [116.402, 39.901], [116.401, 39.902], [116.401, 39.901]]
+        ],
+    }
+    _, body = post(
+        client(street["users"][Role.STREET_ADMIN]),
+        "/api/grids/check",
+        {"community": street["communities"][EAST].pk, "geometry": bow_tie},
+    )
     assert body["detail"] == "自相交，位置 116.401500 39.901500"
     assert body["location"] == pytest.approx([116.4015, 39.9015])
 
@@ -109,13 +172,18 @@ def test_an_overlapping_grid_is_refused_with_the_overlap_on_the_map_then_clipped
     got, refused = post(c, "/api/grids/", body)
     assert got == 409 and refused["code"] == "overlaps_siblings"
     assert {o["code"] for o in refused["overlaps"]} == {EAST1, EAST2}
-    assert all(o["area_m2"] > 1 for o in refused["overlaps"]) and refused["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    assert all(o["area_m2"] > 1 for o in refused["overlaps"]) and refused["geometry"]["type"] in (
+        "Polygon",
+        "MultiPolygon",
+    )
     got, created = post(c, "/api/grids/", body | {"clip": True})
     assert (got, created["code"]) == (400, "empty")  # wholly inside the neighbours: nothing left
     assert Grid.objects.filter(status=GridStatus.DRAFT).count() == 0
     east2 = street["grids"][EAST2]
-    assert post(c, f"/api/grids/{east2.pk}/boundary",
-                {"geometry": box(116.4055, 39.9, 116.41, 39.908), "version": 1})[0] == 200
+    assert (
+        post(c, f"/api/grids/{east2.pk}/boundary", {"geometry": box(116.4055, 39.9, 116.41, 39.908), "version": 1})[0]
+        == 200
+    )
     got, created = post(c, "/api/grids/", body | {"clip": True})
     assert got == 201 and created["clipped_m2"] > 1
     assert Grid.objects.get(pk=created["id"]).boundary.extent == pytest.approx((116.405, 39.9, 116.4055, 39.902))
@@ -127,8 +195,9 @@ def test_a_second_saver_of_the_same_version_gets_409_and_the_first_edit_is_kept(
     second = client(street["users"][Role.COMMUNITY_STAFF])
     shrunk = box(116.4, 39.9, 116.404, 39.908)
     assert post(first, f"/api/grids/{grid.pk}/boundary", {"geometry": shrunk, "version": 1})[0] == 200
-    got, body = post(second, f"/api/grids/{grid.pk}/boundary",
-                     {"geometry": box(116.4, 39.9, 116.403, 39.908), "version": 1})
+    got, body = post(
+        second, f"/api/grids/{grid.pk}/boundary", {"geometry": box(116.4, 39.9, 116.403, 39.908), "version": 1}
+    )
     assert got == 409 and body["code"] == "stale_version"
     assert "jd_small" in body["detail"] and "第 2 版" in body["detail"] and "没有丢失" in body["detail"]
     assert body["current"]["version"] == 2
@@ -148,8 +217,9 @@ def test_split_then_merge_gives_the_original_grid_back_with_the_same_households(
     assert parts[0]["households"] + parts[1]["households"] == original == 3
     new = Grid.objects.get(pk=parts[1]["id"])
     assert new.status == GridStatus.DRAFT and new.code == "110105001001003"
-    got, merged = post(c, "/api/grids/merge", {"grids": [grid.pk, new.pk],
-                                               "versions": {str(grid.pk): 2, str(new.pk): 1}})
+    got, merged = post(
+        c, "/api/grids/merge", {"grids": [grid.pk, new.pk], "versions": {str(grid.pk): 2, str(new.pk): 1}}
+    )
     assert got == 200 and merged["households"] == original
     grid.refresh_from_db()
     assert grid.draft_boundary.sym_difference(grid.boundary).area < 1e-12
@@ -162,13 +232,21 @@ def test_publishing_applies_drafts_rehomes_only_the_changed_area_and_writes_hist
     east1, east2 = street["grids"][EAST1], street["grids"][EAST2]
     west_household = street["households"]["west"]  # at 116.402: moves from EAST1 to EAST2
     moved_edge = 116.401
-    assert post(admin, f"/api/grids/{east1.pk}/boundary",
-                {"geometry": box(116.4, 39.9, moved_edge, 39.908), "version": 1})[0] == 200
+    assert (
+        post(
+            admin, f"/api/grids/{east1.pk}/boundary", {"geometry": box(116.4, 39.9, moved_edge, 39.908), "version": 1}
+        )[0]
+        == 200
+    )
     got, body = post(admin, f"/api/communities/{street['communities'][EAST].pk}/publish", {})
     assert got == 409 and body["code"] == "topology_not_clean" and body["report"]["gaps"]
     assert Household.objects.get(pk=west_household.pk).grid_id == east1.pk  # nothing applied
-    assert post(admin, f"/api/grids/{east2.pk}/boundary",
-                {"geometry": box(moved_edge, 39.9, 116.41, 39.908), "version": 1})[0] == 200
+    assert (
+        post(
+            admin, f"/api/grids/{east2.pk}/boundary", {"geometry": box(moved_edge, 39.9, 116.41, 39.908), "version": 1}
+        )[0]
+        == 200
+    )
     got, body = post(admin, f"/api/communities/{street['communities'][EAST].pk}/publish", {"reason": "调整"})
     assert got == 200 and body["published"] == 2 and body["rehomed"] == 2  # "west" and "edge"
     assert Household.objects.get(pk=west_household.pk).grid_id == east2.pk
@@ -176,8 +254,10 @@ def test_publishing_applies_drafts_rehomes_only_the_changed_area_and_writes_hist
     assert east1.draft_boundary is None and east1.version == 3
     numbers = list(GridVersion.objects.filter(grid=east1).values_list("number", "created_by__username"))
     assert numbers == [(3, "jd_small"), (1, None)]  # baseline of the pre-history shape, then the publish
-    got, diff = admin.get(f"/api/grids/{east1.pk}/versions/3/diff").status_code, \
-        admin.get(f"/api/grids/{east1.pk}/versions/3/diff").json()
+    got, diff = (
+        admin.get(f"/api/grids/{east1.pk}/versions/3/diff").status_code,
+        admin.get(f"/api/grids/{east1.pk}/versions/3/diff").json(),
+    )
     assert got == 200 and {h["change"] for h in diff["households"]} == {"left"}
     assert {h["address"] for h in diff["households"]} >= {"东社区一号"}
     assert diff["old"]["number"] == 1 and diff["households"][0]["head_name"].endswith("*")
@@ -206,10 +286,27 @@ def test_community_staff_edit_drafts_but_cannot_publish_and_readers_cannot_write
     planner = client(street["users"][Role.PLANNER])
     east = street["communities"][EAST].pk
     new = box(116.4, 39.9, 116.401, 39.901)
-    post(client(street["users"][Role.STREET_ADMIN]), f"/api/grids/{street['grids'][EAST1].pk}/boundary",
-         {"geometry": box(116.401, 39.9, 116.405, 39.908) | {"coordinates": [[
-             [116.401, 39.9], [116.405, 39.9], [116.405, 39.908], [116.4, 39.908], [116.4, 39.901],
-             [116.401, 39.901], [116.401, 39.9]]]}, "version": 1})
+    post(
+        client(street["users"][Role.STREET_ADMIN]),
+        f"/api/grids/{street['grids'][EAST1].pk}/boundary",
+        {
+            "geometry": box(116.401, 39.9, 116.405, 39.908)
+            | {
+                "coordinates": [
+                    [
+                        [116.401, 39.9],
+                        [116.405, 39.9],
+                        [116.405, 39.908],
+                        [116.4, 39.908],
+                        [116.4, 39.901],
+                        [116.401, 39.901],
+                        [116.401, 39.9],
+                    ]
+                ]
+            },
+            "version": 1,
+        },
+    )
     got, created = post(staff, "/api/grids/", {"community": east, "geometry": new})
     assert got == 201 and created["status"] == "draft"
     assert post(staff, f"/api/communities/{east}/publish", {})[0] == 403
@@ -223,11 +320,13 @@ def test_community_staff_edit_drafts_but_cannot_publish_and_readers_cannot_write
 
 @pytest.mark.parametrize("role", ["grid_leader", "grid_worker", "planner"])
 def test_demo_readers_get_403_on_writes(client_for, role):
-    from gridmap import policy
     from django.contrib.auth import get_user_model
 
-    user = get_user_model().objects.get(username={"grid_leader": "wanggezhang", "grid_worker": "wanggeyuan",
-                                                 "planner": "guihua"}[role])
+    from gridmap import policy
+
+    user = get_user_model().objects.get(
+        username={"grid_leader": "wanggezhang", "grid_worker": "wanggeyuan", "planner": "guihua"}[role]
+    )
     community = policy.communities_for(user).first()
     got, body = post(client_for(role), "/api/grids/", {"community": community.pk, "geometry": box(0, 0, 1, 1)})
     assert got == 403 and body["code"] == "forbidden"
@@ -262,8 +361,11 @@ def test_the_editor_page_loads_geoman_locally_and_speaks_english_second(street, 
     assert "vendor/geoman/leaflet-geoman.min.js" in body and "画新网格" in body and "https://" not in body
     c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     assert "Draw a grid" in c.get("/editor/").content.decode()
-    got, body = post(c, "/api/grids/", {"community": street["communities"][EAST].pk,
-                                        "geometry": {"type": "Point", "coordinates": [116.401, 39.901]}})
+    got, body = post(
+        c,
+        "/api/grids/",
+        {"community": street["communities"][EAST].pk, "geometry": {"type": "Point", "coordinates": [116.401, 39.901]}},
+    )
     assert got == 400 and body["detail"].startswith("Only Polygon or MultiPolygon")
     assert client(street["users"][Role.PLANNER]).get("/editor/").status_code == 403
 
@@ -286,9 +388,15 @@ def test_the_admin_form_uses_the_same_validator(street):
 def test_z_coordinates_are_dropped_and_the_shape_saved_in_2d(street):
     c = client(street["users"][Role.STREET_ADMIN])
     grid = street["grids"][EAST1]
-    with_z = {"type": "Polygon", "coordinates": [[[x, y, 1500.0] for x, y in
-                                                   [(116.4, 39.9), (116.405, 39.9), (116.405, 39.908),
-                                                    (116.4, 39.908), (116.4, 39.9)]]]}
+    with_z = {
+        "type": "Polygon",
+        "coordinates": [
+            [
+                [x, y, 1500.0]
+                for x, y in [(116.4, 39.9), (116.405, 39.9), (116.405, 39.908), (116.4, 39.908), (116.4, 39.9)]
+            ]
+        ],
+    }
     got, body = post(c, f"/api/grids/{grid.pk}/boundary", {"geometry": with_z, "version": 1})
     assert got == 200
     grid.refresh_from_db()

@@ -1,5 +1,6 @@
 """The grid editor in Debian's chromium: draw with live household counts, overlap refusal, split and merge,
 and the stale-version conflict. Every test undoes its drafts, so the demo street stays as loaded."""
+
 from __future__ import annotations
 
 import json
@@ -62,6 +63,7 @@ def households_in(geom: shapely.Geometry) -> int:
     from django.contrib.gis.geos import GEOSGeometry
 
     from gridmap.models import Household
+
     return Household.objects.filter(location__intersects=GEOSGeometry(geom.wkt, srid=4326)).count()
 
 
@@ -88,8 +90,9 @@ def wait_text(page, text: str, selector: str = "#editor-message") -> str:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     try:
-        page.wait_for_function("([s, t]) => document.querySelector(s).textContent.includes(t)",
-                               arg=[selector, text], timeout=15_000)
+        page.wait_for_function(
+            "([s, t]) => document.querySelector(s).textContent.includes(t)", arg=[selector, text], timeout=15_000
+        )
     except PlaywrightTimeout:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "grid_editor_failure.png"))
@@ -149,8 +152,9 @@ def test_drawing_a_grid_shows_the_live_count_saves_it_and_refuses_an_overlap(bro
     page.wait_for_function("(code) => !document.querySelector(`#grid-list li[data-code='${code}']`)", arg=piece.code)
     room = shape_of(piece).geoms[0]
     x0, y0, x1, y1 = room.bounds
-    page.evaluate("([s, w, n, e]) => GridEditor.state.map.fitBounds([[s, w], [n, e]], {padding: [80, 80]})",
-                  [y0, x0, y1, x1])
+    page.evaluate(
+        "([s, w, n, e]) => GridEditor.state.map.fitBounds([[s, w], [n, e]], {padding: [80, 80]})", [y0, x0, y1, x1]
+    )
     centre = room.centroid
     drawn = shapely.affinity.scale(room, 0.6, 0.6, origin=centre)
     vertices = list(drawn.exterior.coords)[:-1]
@@ -178,8 +182,9 @@ def test_drawing_a_grid_shows_the_live_count_saves_it_and_refuses_an_overlap(bro
     host_shape = shape_of(host)
     host_centre = host_shape.centroid
     x0, y0, x1, y1 = shapely.union_all([room, host_shape]).bounds
-    page.evaluate("([s, w, n, e]) => GridEditor.state.map.fitBounds([[s, w], [n, e]], {padding: [40, 40]})",
-                  [y0, x0, y1, x1])
+    page.evaluate(
+        "([s, w, n, e]) => GridEditor.state.map.fitBounds([[s, w], [n, e]], {padding: [40, 40]})", [y0, x0, y1, x1]
+    )
     dx, dy = (host_centre.y - centre.y) * 0.15, (centre.x - host_centre.x) * 0.15
     corners = [(centre.x, centre.y), (host_centre.x + dx, host_centre.y + dy), (host_centre.x - dx, host_centre.y - dy)]
     for lon, lat in corners:
@@ -238,8 +243,20 @@ def test_an_import_preview_shows_each_row_on_the_map_with_its_reason(browser, li
     _, grids, _ = first_community_grids()
     inside = shapely.affinity.scale(shape_of(grids[0]).geoms[0], 0.5, 0.5)  # overlaps its own grid
     path = tmp_path / "grids.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"name": "导入测试"}, "geometry": shapely.geometry.mapping(inside)}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"name": "导入测试"},
+                        "geometry": shapely.geometry.mapping(inside),
+                    }
+                ],
+            }
+        )
+    )
     before = Grid.objects.count()
     view = open_editor(browser, live_app, "jiedao")
     page = view.page

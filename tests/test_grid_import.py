@@ -1,4 +1,5 @@
 """Grid import from GeoJSON, GeoPackage, zipped Shapefile and KML: dry run, all-or-nothing, hostile files."""
+
 from __future__ import annotations
 
 import io
@@ -23,19 +24,20 @@ def east(small_street, django_user_model):
     from django.contrib.gis.geos import MultiPolygon, Polygon
 
     Grid.objects.filter(pk=small_street["grids"]["110105001001001"].pk).update(
-        draft_boundary=MultiPolygon(Polygon.from_bbox((116.4, 39.9, 116.4025, 39.908)), srid=4326))
+        draft_boundary=MultiPolygon(Polygon.from_bbox((116.4, 39.9, 116.4025, 39.908)), srid=4326)
+    )
     c = Client()
     c.force_login(user)
     return c, small_street["communities"][EAST]
 
 
 def upload(c: Client, community, data: bytes, name: str, **fields):
-    return c.post(f"/api/communities/{community.pk}/grid-import",
-                  {"file": _named(data, name), **fields})
+    return c.post(f"/api/communities/{community.pk}/grid-import", {"file": _named(data, name), **fields})
 
 
 def _named(data: bytes, name: str):
     from django.core.files.uploadedfile import SimpleUploadedFile
+
     return SimpleUploadedFile(name, data)
 
 
@@ -44,7 +46,7 @@ FREE_SOUTH = shapely.box(116.4025, 39.9, 116.405, 39.904)
 
 
 def frame(*shapes, names=("北片", "南片")) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"name": list(names[:len(shapes)])}, geometry=list(shapes), crs=4326)
+    return gpd.GeoDataFrame({"name": list(names[: len(shapes)])}, geometry=list(shapes), crs=4326)
 
 
 def as_file(gdf: gpd.GeoDataFrame, driver: str, tmp_path, suffix: str) -> bytes:
@@ -100,14 +102,17 @@ def test_geopackage_zipped_shapefile_and_kml_are_read(east, tmp_path):
         assert response.json()["rows"][0]["name"] == "北片", name
 
 
-@pytest.mark.parametrize(("entries", "code"), [
-    ({"../evil.shp": b"x"}, "zip_unsafe_entry"),
-    ({"/etc/evil.shp": b"x"}, "zip_unsafe_entry"),
-    ({"C:\\evil.shp": b"x"}, "zip_unsafe_entry"),
-    ({"a.shp": b"x", "a.dbf": b"x"}, "shapefile_part_missing"),
-    ({f"f{i}.txt": b"x" for i in range(25)}, "zip_too_many_entries"),
-    ({"a.shp": b"\0" * 5_000_000, "a.shx": b"x", "a.dbf": b"x"}, "zip_bomb"),
-])
+@pytest.mark.parametrize(
+    ("entries", "code"),
+    [
+        ({"../evil.shp": b"x"}, "zip_unsafe_entry"),
+        ({"/etc/evil.shp": b"x"}, "zip_unsafe_entry"),
+        ({"C:\\evil.shp": b"x"}, "zip_unsafe_entry"),
+        ({"a.shp": b"x", "a.dbf": b"x"}, "shapefile_part_missing"),
+        ({f"f{i}.txt": b"x" for i in range(25)}, "zip_too_many_entries"),
+        ({"a.shp": b"\0" * 5_000_000, "a.shx": b"x", "a.dbf": b"x"}, "zip_bomb"),
+    ],
+)
 def test_hostile_zips_are_refused_before_anything_is_extracted(east, entries, code, tmp_path):
     c, community = east
     buffer = io.BytesIO()
@@ -119,12 +124,15 @@ def test_hostile_zips_are_refused_before_anything_is_extracted(east, entries, co
     assert not (tmp_path.parent / "evil.shp").exists()
 
 
-@pytest.mark.parametrize(("data", "code"), [
-    (b"<html><body>not a map</body></html>", "unsupported_format"),
-    (b'<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY a "aaaa">]><kml>&a;</kml>', "xml_entities"),
-    (b"SQLite format 3\x00" + b"\x00" * 200, "unreadable_file"),
-    (b'{"type": "FeatureCollection", "features": []}', "no_features"),
-])
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"<html><body>not a map</body></html>", "unsupported_format"),
+        (b'<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY a "aaaa">]><kml>&a;</kml>', "xml_entities"),
+        (b"SQLite format 3\x00" + b"\x00" * 200, "unreadable_file"),
+        (b'{"type": "FeatureCollection", "features": []}', "no_features"),
+    ],
+)
 def test_files_that_lie_about_their_kind_are_refused(east, data, code):
     c, community = east
     response = upload(c, community, data, "grids.shp")

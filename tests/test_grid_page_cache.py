@@ -1,5 +1,6 @@
 """The grid page's freshness-checked cache: served from the cache while nothing changed, fresh after any
 write to a table that feeds it (through any path: ORM, raw SQL), scope checked on every request."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -64,8 +65,13 @@ def test_a_household_moved_out_of_the_grid_leaves_its_page(client_for, grid):
 
 def test_new_links_show_on_the_next_request(client_for, grid):
     client = client_for("grid_leader")
-    ids = list(Household.objects.filter(grid=grid).exclude(central__isnull=False).exclude(
-        central_link__isnull=False).order_by("id").values_list("id", flat=True)[:2])
+    ids = list(
+        Household.objects.filter(grid=grid)
+        .exclude(central__isnull=False)
+        .exclude(central_link__isnull=False)
+        .order_by("id")
+        .values_list("id", flat=True)[:2]
+    )
     assert len(ids) == 2
     _page(client, grid)
     central = CentralHousehold.objects.create(household_id=ids[0])
@@ -105,8 +111,13 @@ def test_an_unchanged_page_answers_304_to_its_etag_and_200_after_a_change(client
 
 def test_field_staff_never_share_a_cached_variant_and_managers_share_by_scope(user_for, grid):
     leader, worker = user_for("grid_leader"), user_for("grid_worker")
-    GridAssignment.objects.get_or_create(member=worker.member, grid=grid, role=AssignmentRole.PARTTIME,
-                                         end_date=None, defaults={"start_date": dt.date(2026, 1, 1)})
+    GridAssignment.objects.get_or_create(
+        member=worker.member,
+        grid=grid,
+        role=AssignmentRole.PARTTIME,
+        end_date=None,
+        defaults={"start_date": dt.date(2026, 1, 1)},
+    )
     leader_key, worker_key = page_key(leader, grid.pk), page_key(worker, grid.pk)
     assert leader_key and worker_key and leader_key != worker_key
     admin_key = page_key(user_for("street_admin"), grid.pk)
@@ -116,12 +127,14 @@ def test_field_staff_never_share_a_cached_variant_and_managers_share_by_scope(us
 def test_a_bulk_rehoming_moves_the_revision_of_every_grid_it_touches(grid):
     other = Household.objects.exclude(grid=grid).exclude(grid=None).order_by("id").first()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT grid_id, revision FROM gridmap_pagerevision WHERE grid_id IN (%s, %s)",
-                       [grid.pk, other.grid_id])
+        cursor.execute(
+            "SELECT grid_id, revision FROM gridmap_pagerevision WHERE grid_id IN (%s, %s)", [grid.pk, other.grid_id]
+        )
         before = dict(cursor.fetchall())
         cursor.execute("UPDATE gridmap_household SET grid_id = %s WHERE id = %s", [grid.pk, other.pk])
-        cursor.execute("SELECT grid_id, revision FROM gridmap_pagerevision WHERE grid_id IN (%s, %s)",
-                       [grid.pk, other.grid_id])
+        cursor.execute(
+            "SELECT grid_id, revision FROM gridmap_pagerevision WHERE grid_id IN (%s, %s)", [grid.pk, other.grid_id]
+        )
         after = dict(cursor.fetchall())
     assert after[grid.pk] > before.get(grid.pk, 0) and after[other.grid_id] > before.get(other.grid_id, 0)
 

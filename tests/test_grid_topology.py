@@ -1,4 +1,5 @@
 """The topology report against hand-computed gaps and overlaps on the small street, and the sliver fix."""
+
 from __future__ import annotations
 
 import json
@@ -21,6 +22,7 @@ def lonlat_box_area_m2(x0: float, y0: float, x1: float, y1: float) -> float:
     def q(lat: float) -> float:
         s = math.sin(math.radians(lat))
         return s / (1 - E2 * s * s) - math.log((1 - e * s) / (1 + e * s)) / (2 * e)
+
     return A * A * (1 - E2) / 2 * math.radians(x1 - x0) * (q(y1) - q(y0))
 
 
@@ -41,10 +43,16 @@ def test_the_report_equals_hand_computed_gaps_overlaps_and_gap_households(small_
     east2 = small_street["grids"]["110105001001002"]
     Grid.objects.filter(pk=east2.pk).update(draft_boundary=mbox(116.406, 39.9, 116.41, 39.908))
     west = small_street["communities"]["110105001002"]
-    Grid.objects.create(code="110105001002002", name="重叠草稿", community=west, status=GridStatus.DRAFT,
-                        boundary=mbox(116.415, 39.904, 116.42, 39.908))
-    gap_home = Household.objects.create(location=GEOSGeometry("POINT(116.4055 39.902)", srid=4326),
-                                        address="缝隙里的一户", head_name="孙八")
+    Grid.objects.create(
+        code="110105001002002",
+        name="重叠草稿",
+        community=west,
+        status=GridStatus.DRAFT,
+        boundary=mbox(116.415, 39.904, 116.42, 39.908),
+    )
+    gap_home = Household.objects.create(
+        location=GEOSGeometry("POINT(116.4055 39.902)", srid=4326), address="缝隙里的一户", head_name="孙八"
+    )
     rehome_households()
 
     east = admin.get(f"/api/communities/{small_street['communities']['110105001001'].pk}/topology").json()
@@ -76,8 +84,11 @@ def test_the_one_click_fix_gives_a_sliver_to_the_neighbour_with_the_longest_shar
     report = admin.get(f"/api/communities/{east.pk}/topology").json()
     (gap,) = report["gaps"]
     assert gap["sliver"] is True and report["slivers"] == 1
-    response = admin.post(f"/api/communities/{east.pk}/topology/fix-sliver", json.dumps({"point": gap["label"]}),
-                          content_type="application/json")
+    response = admin.post(
+        f"/api/communities/{east.pk}/topology/fix-sliver",
+        json.dumps({"point": gap["label"]}),
+        content_type="application/json",
+    )
     assert response.status_code == 200 and response.json()["code"] == "110105001001002"
     assert admin.get(f"/api/communities/{east.pk}/topology").json()["clean"] is True
     east2.refresh_from_db()

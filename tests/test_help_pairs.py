@@ -1,5 +1,6 @@
 """Help pairs (帮扶对子) on the grid leader's household card: pairing with a member of the grid or a unit
 through the help-pair endpoint, the card listing the current pairs, and the form in /my-grid/."""
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,10 @@ def _grid_member(leader) -> Member:
     """A member serving in the leader's grid (other than himself)."""
     grid = leader_grid(leader)
     ids = GridAssignment.objects.active().filter(grid=grid).exclude(member__user=leader).values("member_id")
-    return Member.objects.filter(pk__in=ids).order_by("id").first() or policy.members_for(leader).exclude(
-        user=leader).order_by("id").first()
+    return (
+        Member.objects.filter(pk__in=ids).order_by("id").first()
+        or policy.members_for(leader).exclude(user=leader).order_by("id").first()
+    )
 
 
 def test_a_leader_pairs_a_household_with_a_member_and_a_unit_and_the_card_lists_both(client_for, leader, own):
@@ -36,8 +39,12 @@ def test_a_leader_pairs_a_household_with_a_member_and_a_unit_and_the_card_lists_
     member = _grid_member(leader)
     response = post(client, f"/api/households/{own.pk}/help-pairs", {"member": member.pk, "start_date": "2026-03-01"})
     assert response.status_code == 201 and response.json()["member"] == member.pk
-    assert post(client, f"/api/households/{own.pk}/help-pairs", {"unit": "区税务局", "start_date": "2026-03-02"}
-                ).status_code == 201
+    assert (
+        post(
+            client, f"/api/households/{own.pk}/help-pairs", {"unit": "区税务局", "start_date": "2026-03-02"}
+        ).status_code
+        == 201
+    )
     pairs = client.get(f"/api/households/{own.pk}").json()["help_pairs"]
     assert {(p["member"], p["unit"]) for p in pairs} >= {(member.name, ""), (None, "区税务局")}
     ended = next(p for p in pairs if p["unit"] == "区税务局")
@@ -49,11 +56,17 @@ def test_a_leader_pairs_a_household_with_a_member_and_a_unit_and_the_card_lists_
 def test_a_member_outside_the_leaders_scope_is_404_and_grid_workers_may_not_pair(client_for, own, small_street):
     stranger = Member.objects.create(name="外街道人员", community=next(iter(small_street["communities"].values())))
     before = HelpPair.objects.count()
-    response = post(client_for("grid_leader"), f"/api/households/{own.pk}/help-pairs",
-                    {"member": stranger.pk, "start_date": "2026-03-01"})
+    response = post(
+        client_for("grid_leader"),
+        f"/api/households/{own.pk}/help-pairs",
+        {"member": stranger.pk, "start_date": "2026-03-01"},
+    )
     assert response.status_code == 404 and response.json()["field"] == "member"
-    response = post(client_for("grid_worker"), f"/api/households/{own.pk}/help-pairs",
-                    {"unit": "区人民医院", "start_date": "2026-03-01"})
+    response = post(
+        client_for("grid_worker"),
+        f"/api/households/{own.pk}/help-pairs",
+        {"unit": "区人民医院", "start_date": "2026-03-01"},
+    )
     assert response.status_code == 403
     assert HelpPair.objects.count() == before
 
@@ -70,8 +83,9 @@ def test_the_leader_pairs_a_household_from_the_card_in_the_browser(browser, live
 
     member = _grid_member(leader)
     with committed_cleanup("gridmap_helppair"):
-        view = _login(browser, live_app, "wanggezhang", viewport={"width": 390, "height": 844}, is_mobile=True,
-                      has_touch=True)
+        view = _login(
+            browser, live_app, "wanggezhang", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+        )
         page = view.page
         page.goto(live_app + f"/my-grid/households/{own.pk}/")
         page.wait_for_selector("#hh-card .pair-form[data-loaded]")
@@ -81,8 +95,9 @@ def test_the_leader_pairs_a_household_from_the_card_in_the_browser(browser, live
         page.click("#hh-card .pair-form button[type=submit]")
         page.locator("#hh-card .help-pairs li[data-pair]", has_text=member.name).wait_for()
         page.locator("#hh-card .pair-form").scroll_into_view_if_needed()
-        page.screenshot(path=str(os.path.join(os.path.dirname(__file__), "..", "test-artifacts",
-                                              "my_grid_help_pair.png")))
+        page.screenshot(
+            path=str(os.path.join(os.path.dirname(__file__), "..", "test-artifacts", "my_grid_help_pair.png"))
+        )
         assert HelpPair.objects.filter(household=own, member=member, end_date=None).count() == 1  # committed
         assert view.outside == [] and view.csp_violations == []
         view.context.close()

@@ -1,12 +1,13 @@
 """The grid leader's work on his households: card, edit, move inside his grid, reveal with reason, visits."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from gridmap.storage import sealed_fields
 from gridmap.models import AuditEvent, Household, Visit
+from gridmap.storage import sealed_fields
 from tests.people_support import household_in, leader_grid, other_grid_in_community, post
 
 UNMASKED = re.compile(r"(?<!\d)(\d{17}[\dXx]|1[3-9]\d{9})(?!\d)")
@@ -47,8 +48,9 @@ def test_a_planner_gets_403_for_any_household(client_for, own):
 
 
 def test_reveal_needs_a_reason_and_writes_an_audit_row(client_for, leader, own):
-    Household.objects.filter(pk=own.pk).update(**sealed_fields.columns("phone", "13812345678"),
-                                               **sealed_fields.columns("id_number", "11010519491231002X"))
+    Household.objects.filter(pk=own.pk).update(
+        **sealed_fields.columns("phone", "13812345678"), **sealed_fields.columns("id_number", "11010519491231002X")
+    )
     client = client_for("grid_leader")
     assert post(client, f"/api/households/{own.pk}/reveal", {}).status_code == 400
     assert not AuditEvent.objects.filter(object_id=str(own.pk), action="reveal").exists()
@@ -98,8 +100,9 @@ def test_a_leader_logs_visits(client_for, own):
     response = post(client, f"/api/households/{own.pk}/visits", {"visited_on": "2026-01-05", "note": "身体健康"})
     assert response.status_code == 201
     assert Visit.objects.get(household=own).note == "身体健康"
-    assert post(client, f"/api/households/{own.pk}/visits", {"visited_on": "2999-01-01", "note": "x"}
-                ).status_code == 400
+    assert (
+        post(client, f"/api/households/{own.pk}/visits", {"visited_on": "2999-01-01", "note": "x"}).status_code == 400
+    )
     visits = client.get(f"/api/households/{own.pk}/visits").json()["visits"]
     assert visits[0]["note"] == "身体健康" and visits[0]["visitor"]
 

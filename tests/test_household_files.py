@@ -1,4 +1,5 @@
 """Household files through the import core: encodings, XLSX, the template, re-import, hostile input."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,8 +22,9 @@ def rows(n: int = 2, prefix: str = "F") -> list[list]:
 def checksum() -> tuple[int, str]:
     """Row count and an md5 over every household row: 'exactly as before' means both are equal."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*), md5(coalesce(string_agg(h::text, '|' ORDER BY h.id), ''))"
-                       " FROM gridmap_household h")
+        cursor.execute(
+            "SELECT count(*), md5(coalesce(string_agg(h::text, '|' ORDER BY h.id), '')) FROM gridmap_household h"
+        )
         return cursor.fetchone()
 
 
@@ -52,8 +54,11 @@ def test_xlsx_with_english_headers_and_a_crs_column(small_street):
 
     lon, lat = from_wgs84([116.4048], [39.9040], "BD09")
     header = ["lon", "lat", "crs", "address", "head_name", "external_id"]
-    result = import_households(xlsx_bytes([[lon[0], lat[0], "BD-09", "幸福路9号", "赵四", "B-1"]], header=header),
-                               source_crs=None, filename="h.xlsx")
+    result = import_households(
+        xlsx_bytes([[lon[0], lat[0], "BD-09", "幸福路9号", "赵四", "B-1"]], header=header),
+        source_crs=None,
+        filename="h.xlsx",
+    )
     assert result.ok
     household = Household.objects.select_related("grid").get(external_id="B-1")
     assert household.source_crs == "BD09" and household.grid.code == "110105001001001"
@@ -61,8 +66,9 @@ def test_xlsx_with_english_headers_and_a_crs_column(small_street):
 
 def test_a_crs_column_must_hold_one_system(small_street):
     header = ["经度", "纬度", "坐标系", "地址", "户主"]
-    result = import_households(csv_bytes([[*WEST, "GCJ02", "a", "b"], [*EAST, "WGS84", "c", "d"]], header=header),
-                               source_crs=None)
+    result = import_households(
+        csv_bytes([[*WEST, "GCJ02", "a", "b"], [*EAST, "WGS84", "c", "d"]], header=header), source_crs=None
+    )
     assert [(e.row, e.column) for e in result.errors] == [(3, "坐标系")]
 
 
@@ -121,11 +127,13 @@ def test_an_id_number_another_household_holds_is_a_409_row_error(small_street):
 
 def test_a_scoped_import_refuses_points_and_households_outside_the_scope(small_street):
     east = small_street["communities"]["110105001001"].pk
-    assert import_households(csv_bytes([rows(3)[2]]), source_crs="WGS84").ok   # F-2 lives in the west community
+    assert import_households(csv_bytes([rows(3)[2]]), source_crs="WGS84").ok  # F-2 lives in the west community
     before = checksum()
     result = import_households(csv_bytes(rows(3)), source_crs="WGS84", communities=[east])
-    assert [(e.row, e.column, e.code) for e in result.errors] == [(4, "外部编号", "out_of_scope"),
-                                                                 (4, "经度", "out_of_scope")]
+    assert [(e.row, e.column, e.code) for e in result.errors] == [
+        (4, "外部编号", "out_of_scope"),
+        (4, "经度", "out_of_scope"),
+    ]
     assert checksum() == before
 
 

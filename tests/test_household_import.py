@@ -1,4 +1,5 @@
 """Importing households from CSV: all or nothing, errors by row and column, coordinates converted."""
+
 from __future__ import annotations
 
 import io
@@ -8,8 +9,8 @@ from django.db import connection
 
 from geodata.crs import from_wgs84
 from gridmap.models import Household
-from gridmap.storage import bulk
 from gridmap.services.households.importing import MAX_ERRORS, import_households_csv
+from gridmap.storage import bulk
 
 HEADER = "经度,纬度,地址,户主,电话,身份证号,人数,外部编号\n"
 # Points inside the three grids of fixtures/small_street.geojson (WGS84).
@@ -20,16 +21,29 @@ def csv(*rows: str, header: str = HEADER) -> io.BytesIO:
     return io.BytesIO((header + "".join(r + "\n" for r in rows)).encode("utf-8"))
 
 
-def row(lon, lat, address="幸福路1号", name="王建国", phone="13812345678", id_number="11010519000101001X",
-        residents="3", external="") -> str:
+def row(
+    lon,
+    lat,
+    address="幸福路1号",
+    name="王建国",
+    phone="13812345678",
+    id_number="11010519000101001X",
+    residents="3",
+    external="",
+) -> str:
     return f"{lon},{lat},{address},{name},{phone},{id_number},{residents},{external}"
 
 
 def test_a_good_file_imports_every_row_into_its_grid(small_street):
     before = Household.objects.count()
-    result = import_households_csv(csv(row(*WEST, external="T-1"), row(*EAST, id_number="", external="T-2"),
-                                       row(*OTHER, phone="", id_number="110105198001010016", residents="")),
-                                   source_crs="WGS84")
+    result = import_households_csv(
+        csv(
+            row(*WEST, external="T-1"),
+            row(*EAST, id_number="", external="T-2"),
+            row(*OTHER, phone="", id_number="110105198001010016", residents=""),
+        ),
+        source_crs="WGS84",
+    )
     assert result.ok and (result.imported, result.in_grid, result.without_grid) == (3, 3, 0)
     assert Household.objects.count() == before + 3
     west = Household.objects.select_related("grid", "community").get(external_id="T-1")
@@ -41,8 +55,10 @@ def test_a_good_file_imports_every_row_into_its_grid(small_street):
 
 def test_a_bad_row_is_reported_by_row_and_column_and_nothing_is_saved(small_street):
     before = Household.objects.count()
-    result = import_households_csv(csv(row(*WEST), row(*EAST, phone="1381234567", id_number=""),
-                                       row(*OTHER, id_number="110105194912310021")), source_crs="WGS84")
+    result = import_households_csv(
+        csv(row(*WEST), row(*EAST, phone="1381234567", id_number=""), row(*OTHER, id_number="110105194912310021")),
+        source_crs="WGS84",
+    )
     assert not result.ok and result.imported == 0 and Household.objects.count() == before
     assert [(e.row, e.column) for e in result.errors] == [(3, "电话"), (4, "身份证号")]
     assert "手机" in result.errors[0].reason and "校验位" in result.errors[1].reason
@@ -64,18 +80,21 @@ def test_a_point_outside_every_grid_is_imported_without_one(small_street):
     assert (result.imported, result.in_grid, result.without_grid) == (1, 0, 1)
 
 
-@pytest.mark.parametrize("cells, column, reason", [
-    (row("", 39.9), "经度", "必填"),
-    (row("东经116", 39.9), "经度", "数字"),
-    (row(116.4, 95), "纬度", "范围"),
-    (row(*WEST, address=""), "地址", "必填"),
-    (row(*WEST, name=" "), "户主", "必填"),
-    (row(*WEST, phone="138-1234-5678"), "电话", "手机"),
-    (row(*WEST, phone="１３８１２３４５６７８"), "电话", "手机"),   # full-width digits
-    (row(*WEST, id_number="1101051949123100"), "身份证号", "18 位"),
-    (row(*WEST, residents="0"), "人数", "1 到 99"),
-    (row(*WEST, residents="2.5"), "人数", "1 到 99"),
-])
+@pytest.mark.parametrize(
+    "cells, column, reason",
+    [
+        (row("", 39.9), "经度", "必填"),
+        (row("东经116", 39.9), "经度", "数字"),
+        (row(116.4, 95), "纬度", "范围"),
+        (row(*WEST, address=""), "地址", "必填"),
+        (row(*WEST, name=" "), "户主", "必填"),
+        (row(*WEST, phone="138-1234-5678"), "电话", "手机"),
+        (row(*WEST, phone="１３８１２３４５６７８"), "电话", "手机"),  # full-width digits
+        (row(*WEST, id_number="1101051949123100"), "身份证号", "18 位"),
+        (row(*WEST, residents="0"), "人数", "1 到 99"),
+        (row(*WEST, residents="2.5"), "人数", "1 到 99"),
+    ],
+)
 def test_it_names_what_is_wrong_with_a_cell(small_street, cells, column, reason):
     result = import_households_csv(csv(cells), source_crs="WGS84")
     assert [(e.row, e.column) for e in result.errors] == [(2, column)]
@@ -83,10 +102,14 @@ def test_it_names_what_is_wrong_with_a_cell(small_street, cells, column, reason)
 
 
 def test_duplicates_in_the_file_point_at_the_first_occurrence(small_street):
-    result = import_households_csv(csv(row(*WEST, external="D-1"), row(*EAST, id_number="", external="D-1"),
-                                       row(*OTHER, external="D-2")), source_crs="WGS84")
+    result = import_households_csv(
+        csv(row(*WEST, external="D-1"), row(*EAST, id_number="", external="D-1"), row(*OTHER, external="D-2")),
+        source_crs="WGS84",
+    )
     assert [(e.row, e.column, e.reason) for e in result.errors] == [
-        (3, "外部编号", "与第 2 行重复"), (4, "身份证号", "与第 2 行重复")]
+        (3, "外部编号", "与第 2 行重复"),
+        (4, "身份证号", "与第 2 行重复"),
+    ]
 
 
 def test_an_external_id_already_in_the_database_updates_that_household(small_street):
@@ -132,7 +155,7 @@ def test_errors_are_capped_but_counted(small_street):
 
 def test_a_large_import_rebuilds_indexes_and_keys_as_they_were(small_street, monkeypatch):
     monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 2)
-    monkeypatch.setattr(bulk, "BULK_MAX_EXISTING", 10 ** 9)
+    monkeypatch.setattr(bulk, "BULK_MAX_EXISTING", 10**9)
     definitions = """SELECT string_agg(pg_get_indexdef(indexrelid), ';' ORDER BY indexrelid::regclass::text)
                        FROM pg_index WHERE indrelid = 'gridmap_household'::regclass"""
     keys = """SELECT string_agg(conname || pg_get_constraintdef(oid), ';' ORDER BY conname)
@@ -143,8 +166,9 @@ def test_a_large_import_rebuilds_indexes_and_keys_as_they_were(small_street, mon
         indexes_before = cursor.fetchone()[0]
         cursor.execute(keys)
         keys_before = cursor.fetchone()[0]
-    result = import_households_csv(csv(row(*WEST, external="B-1"), row(*EAST, id_number="", external="B-2")),
-                                   source_crs="WGS84")
+    result = import_households_csv(
+        csv(row(*WEST, external="B-1"), row(*EAST, id_number="", external="B-2")), source_crs="WGS84"
+    )
     assert result.ok and result.in_grid == 2
     with connection.cursor() as cursor:
         cursor.execute(definitions)

@@ -2,6 +2,7 @@
 enforced): a clean file gives a preview with its counts, its points on the map and the commit button;
 a bad file lists its row errors. (Committing is tested through the API: the live server's writes are
 not rolled back.)"""
+
 from __future__ import annotations
 
 import os

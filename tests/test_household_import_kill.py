@@ -4,6 +4,7 @@ a checksum of the household table, its indexes); the job is marked failed; the r
 
 These run outside the test transaction (the worker is another process and must see the committed job),
 so each cleans up its own rows afterwards."""
+
 from __future__ import annotations
 
 import io
@@ -19,18 +20,20 @@ from gridmap.models import Household, ImportJob, ImportStatus
 from gridmap.services.households import import_jobs as jobs
 from tests.household_files_support import csv_bytes
 
-N = 100_000   # large enough that each step of the worker lasts long enough to be hit (0.1-1 s)
+N = 100_000  # large enough that each step of the worker lasts long enough to be hit (0.1-1 s)
 PREFIX = "KILL-"
 
 
 def snapshot() -> tuple:
     """Households (count and an md5 of every row) and the definitions of the table's indexes."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*), md5(coalesce(string_agg(h::text, '|' ORDER BY h.id), ''))"
-                       " FROM gridmap_household h")
+        cursor.execute(
+            "SELECT count(*), md5(coalesce(string_agg(h::text, '|' ORDER BY h.id), '')) FROM gridmap_household h"
+        )
         rows = cursor.fetchone()
-        cursor.execute("SELECT string_agg(indexdef, ';' ORDER BY indexname) FROM pg_indexes"
-                       " WHERE tablename = 'gridmap_household'")
+        cursor.execute(
+            "SELECT string_agg(indexdef, ';' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'gridmap_household'"
+        )
         return (*rows, cursor.fetchone()[0])
 
 
@@ -39,7 +42,7 @@ def committed(django_db_blocker, django_db_setup):
     """Autocommit access to the test database; removes this test's households and jobs afterwards."""
     with django_db_blocker.unblock():
         yield
-        with connection.cursor() as cursor:   # one statement (the ORM would collect 30k rows for cascades)
+        with connection.cursor() as cursor:  # one statement (the ORM would collect 30k rows for cascades)
             cursor.execute("DELETE FROM gridmap_household WHERE external_id LIKE %s", [PREFIX + "%"])
         ImportJob.objects.filter(filename__startswith="kill-").delete()
 
@@ -47,8 +50,19 @@ def committed(django_db_blocker, django_db_setup):
 @pytest.fixture(scope="module")
 def big_file() -> bytes:
     rng = random.Random(7)
-    rows = [[round(116.40 + rng.random() * 0.02, 6), round(39.90 + rng.random() * 0.01, 6), f"测试路{i}号",
-             "孙八", "", "", 1, f"{PREFIX}{i}"] for i in range(N)]
+    rows = [
+        [
+            round(116.40 + rng.random() * 0.02, 6),
+            round(39.90 + rng.random() * 0.01, 6),
+            f"测试路{i}号",
+            "孙八",
+            "",
+            "",
+            1,
+            f"{PREFIX}{i}",
+        ]
+        for i in range(N)
+    ]
     return csv_bytes(rows)
 
 
@@ -59,8 +73,9 @@ def _admin():
 
 
 def _start_worker(data: bytes):
-    job = ImportJob.objects.create(user=_admin(), filename="kill-households.csv", sha256="k" * 64,
-                                   source_crs="WGS84", dry_run=False, data=data)
+    job = ImportJob.objects.create(
+        user=_admin(), filename="kill-households.csv", sha256="k" * 64, source_crs="WGS84", dry_run=False, data=data
+    )
     return job, jobs.spawn_worker(job.pk)
 
 
@@ -76,8 +91,15 @@ def _wait_for_stage(job: ImportJob, process, stages: tuple[str, ...], timeout: f
 
 
 def _retry_gives_exactly_n(data: bytes, before: tuple) -> None:
-    retry = ImportJob.objects.create(user=_admin(), filename="kill-retry.csv", sha256="k" * 64,
-                                     source_crs="WGS84", dry_run=False, data=data, status=ImportStatus.RUNNING)
+    retry = ImportJob.objects.create(
+        user=_admin(),
+        filename="kill-retry.csv",
+        sha256="k" * 64,
+        source_crs="WGS84",
+        dry_run=False,
+        data=data,
+        status=ImportStatus.RUNNING,
+    )
     jobs.run(retry.pk)
     assert ImportJob.objects.get(pk=retry.pk).status == ImportStatus.DONE
     assert Household.objects.filter(external_id__startswith=PREFIX).count() == N
@@ -95,7 +117,7 @@ def test_sigkill_of_the_worker_leaves_the_database_as_before(committed, big_file
     before = snapshot()
     job, process = _start_worker(big_file)
     _wait_for_stage(job, process, (stage,))
-    time.sleep(random.uniform(0, 0.05))   # somewhere inside that step
+    time.sleep(random.uniform(0, 0.05))  # somewhere inside that step
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
     assert snapshot() == before
@@ -121,7 +143,7 @@ def test_terminating_the_workers_database_session_leaves_the_database_as_before(
 def test_a_large_upload_runs_in_the_background_and_reports_its_progress(committed, big_file, settings):
     from django.test import Client
 
-    settings.HOUSEHOLD_IMPORT_INLINE_BYTES = 1_000   # every file of this test goes to a worker process
+    settings.HOUSEHOLD_IMPORT_INLINE_BYTES = 1_000  # every file of this test goes to a worker process
     client = Client()
     client.force_login(_admin())
     file = io.BytesIO(big_file)
@@ -142,7 +164,7 @@ def test_a_large_upload_runs_in_the_background_and_reports_its_progress(committe
 
     preview, seen = follow()
     assert preview["status"] == "previewed" and preview["counts"]["new"] == N and len(preview["points"]) == 5_000
-    assert seen == sorted(seen) and any(0 < p < 100 for p in seen)   # progress only moves forward
+    assert seen == sorted(seen) and any(0 < p < 100 for p in seen)  # progress only moves forward
     before = Household.objects.count()
     assert client.post(f"/api/household-imports/{job}/commit").status_code == 202
     done, _ = follow()

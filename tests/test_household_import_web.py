@@ -1,5 +1,6 @@
 """Household import through the web path: upload → dry-run preview → commit, jobs scoped to their user,
 hostile files answered 4xx with row, column and reason, the template, re-import by external id."""
+
 from __future__ import annotations
 
 import io
@@ -37,8 +38,10 @@ def home_point(user) -> tuple[float, float]:
 
 def good_rows(user, n: int = 3, prefix: str = "W") -> list[list]:
     lon, lat = home_point(user)
-    return [[lon, lat, f"和平街{i + 1}号", "周敏", "13912345678", IDS[i % 4] if i < 4 else "", 2, f"{prefix}-{i}"]
-            for i in range(n)]
+    return [
+        [lon, lat, f"和平街{i + 1}号", "周敏", "13912345678", IDS[i % 4] if i < 4 else "", 2, f"{prefix}-{i}"]
+        for i in range(n)
+    ]
 
 
 def test_a_preview_counts_and_maps_the_file_then_commit_imports_it(client_for, user_for):
@@ -54,7 +57,7 @@ def test_a_preview_counts_and_maps_the_file_then_commit_imports_it(client_for, u
     assert response.status_code == 201 and response.json()["status"] == "done"
     assert Household.objects.filter(external_id__startswith="W-", address__startswith="和平街").count() == 3
     assert AuditEvent.objects.filter(action="import", object_type="household", object_id=str(preview["id"])).exists()
-    assert ImportJob.objects.get(pk=preview["id"]).data is None   # the bytes are not kept after the import
+    assert ImportJob.objects.get(pk=preview["id"]).data is None  # the bytes are not kept after the import
 
 
 def test_a_bad_row_is_answered_400_with_row_column_and_reason(client_for, user_for):
@@ -66,14 +69,20 @@ def test_a_bad_row_is_answered_400_with_row_column_and_reason(client_for, user_f
     assert response.status_code == 400
     body = response.json()
     assert body["status"] == "refused" and body["error_count"] == 1
-    assert (body["errors"][0]["row"], body["errors"][0]["column"]) == (3, "电话") and "手机" in body["errors"][0]["reason"]
+    assert (body["errors"][0]["row"], body["errors"][0]["column"]) == (3, "电话") and "手机" in body["errors"][0][
+        "reason"
+    ]
     assert client.post(commit_url(body["id"])).status_code == 409 and checksum() == before
 
 
 def test_a_point_outside_the_community_of_its_staff_is_refused(client_for, user_for):
     client = client_for("community_staff")
-    other = policy.households_for(user_for("street_admin")).exclude(
-        community__in=policy.communities_for(user_for("community_staff"))).order_by("id").first()
+    other = (
+        policy.households_for(user_for("street_admin"))
+        .exclude(community__in=policy.communities_for(user_for("community_staff")))
+        .order_by("id")
+        .first()
+    )
     rows = good_rows(user_for("community_staff"), 1)
     rows[0][:2] = [other.location.x, other.location.y]
     response = upload(client, csv_bytes(rows))
@@ -85,8 +94,12 @@ def test_an_xlsx_upload_with_a_crs_column_needs_no_declared_crs(client_for, user
     client, user = client_for("street_admin"), user_for("street_admin")
     header = ["经度", "纬度", "坐标系", "地址", "户主", "外部编号"]
     lon, lat = home_point(user)
-    response = upload(client, xlsx_bytes([[lon, lat, "WGS84", "和平街9号", "钱七", "X-9"]], header=header),
-                      name="households.xlsx", crs="")
+    response = upload(
+        client,
+        xlsx_bytes([[lon, lat, "WGS84", "和平街9号", "钱七", "X-9"]], header=header),
+        name="households.xlsx",
+        crs="",
+    )
     assert response.status_code == 200 and response.json()["counts"]["new"] == 1
 
 

@@ -1,4 +1,5 @@
 """GeoJSON layers for every role, on the demo street: scope, masking, status codes, bad parameters."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,9 @@ def test_anonymous_users_get_401(client, name):
     assert response.status_code == 401
 
 
-@pytest.mark.parametrize("role", ["system_admin", "street_admin", "community_staff", "grid_leader", "grid_worker",
-                                  "planner"])
+@pytest.mark.parametrize(
+    "role", ["system_admin", "street_admin", "community_staff", "grid_leader", "grid_worker", "planner"]
+)
 @pytest.mark.parametrize("name", LAYERS)
 def test_each_role_gets_its_scope_and_never_unmasked_personal_data(client_for, user_for, role, name):
     client, user = client_for(role), user_for(role)
@@ -41,8 +43,10 @@ def test_each_role_gets_its_scope_and_never_unmasked_personal_data(client_for, u
     assert not UNMASKED_ID.search(body) and not UNMASKED_PHONE.search(body)
     ids = {f["id"] for f in json.loads(body)["features"]}
     expected = {
-        "grids": policy.grids_for(user).published(), "communities": policy.communities_for(user),
-        "stations": policy.stations_for(user), "households": policy.households_for(user),
+        "grids": policy.grids_for(user).published(),
+        "communities": policy.communities_for(user),
+        "stations": policy.stations_for(user),
+        "households": policy.households_for(user),
     }
     if name in expected:
         assert ids == set(expected[name].values_list("id", flat=True))
@@ -52,8 +56,11 @@ def test_each_role_gets_its_scope_and_never_unmasked_personal_data(client_for, u
 def test_a_grid_leader_sees_only_the_households_of_his_grid(client_for, user_for):
     leader = user_for("grid_leader")
     features = json.loads(layer(client_for("grid_leader"), "households").content)["features"]
-    his_grids = set(Grid.objects.filter(assignments__member__user=leader, assignments__end_date__isnull=True)
-                    .values_list("id", flat=True))
+    his_grids = set(
+        Grid.objects.filter(assignments__member__user=leader, assignments__end_date__isnull=True).values_list(
+            "id", flat=True
+        )
+    )
     assert len(his_grids) == 1
     assert {f["properties"]["grid_id"] for f in features} == his_grids
     assert len(features) == Household.objects.filter(grid__in=his_grids).count()
@@ -95,12 +102,13 @@ def test_a_bbox_limits_the_features(client_for):
     box = f"{lon - 0.001},{lat - 0.001},{lon + 0.001},{lat + 0.001}"
     some = json.loads(layer(client, "households", bbox=box).content)["features"]
     assert 0 < len(some) < len(everything)
-    assert all(abs(x - lon) <= 0.001 + 1e-6 and abs(y - lat) <= 0.001 + 1e-6
-               for x, y in (f["geometry"]["coordinates"] for f in some))
+    assert all(
+        abs(x - lon) <= 0.001 + 1e-6 and abs(y - lat) <= 0.001 + 1e-6
+        for x, y in (f["geometry"]["coordinates"] for f in some)
+    )
 
 
-@pytest.mark.parametrize("bbox", ["NaN,NaN,NaN,NaN", "1,2,3", "a,b,c,d", "10,10,5,5", "-1e308,0,1e308,1",
-                                  "inf,0,1,1"])
+@pytest.mark.parametrize("bbox", ["NaN,NaN,NaN,NaN", "1,2,3", "a,b,c,d", "10,10,5,5", "-1e308,0,1e308,1", "inf,0,1,1"])
 def test_a_malformed_bbox_is_a_400_naming_the_field(client_for, bbox):
     response = layer(client_for("street_admin"), "grids", bbox=bbox)
     assert response.status_code == 400

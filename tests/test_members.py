@@ -1,4 +1,5 @@
 """The member registry: pinyin initials, search by name/initials/phone, XLSX import all-or-nothing."""
+
 from __future__ import annotations
 
 import io
@@ -59,8 +60,9 @@ def test_search_by_name_initials_and_phone_digits(client_for, community):
 
 
 def test_an_xlsx_import_adds_every_row(client_for, community):
-    upload = _xlsx([["赵六", "13700001234", "是", "区税务局", community.code],
-                    ["钱七", None, "否", None, community.name]])
+    upload = _xlsx(
+        [["赵六", "13700001234", "是", "区税务局", community.code], ["钱七", None, "否", None, community.name]]
+    )
     response = client_for("community_staff").post("/api/members/import", {"file": upload})
     assert response.status_code == 201 and response.json() == {"imported": 2}
     member = Member.objects.get(name="赵六")
@@ -71,14 +73,23 @@ def test_an_xlsx_import_adds_every_row(client_for, community):
 def test_one_bad_row_refuses_the_whole_file_with_row_errors(client_for, community, small_street):
     before = Member.objects.count()
     other = next(iter(small_street["communities"].values()))
-    upload = _xlsx([["赵六", "13700001234", "是", "", community.code],
-                    ["", "123", "也许", "", other.code],
-                    ["孙八", "13700001234", "否", "", community.code]])
+    upload = _xlsx(
+        [
+            ["赵六", "13700001234", "是", "", community.code],
+            ["", "123", "也许", "", other.code],
+            ["孙八", "13700001234", "否", "", community.code],
+        ]
+    )
     response = client_for("community_staff").post("/api/members/import", {"file": upload})
     assert response.status_code == 400
     errors = response.json()["errors"]
-    assert {(e["row"], e["column"]) for e in errors} >= {(3, "姓名"), (3, "电话"), (3, "党员"), (3, "居住社区"),
-                                                           (4, "电话")}
+    assert {(e["row"], e["column"]) for e in errors} >= {
+        (3, "姓名"),
+        (3, "电话"),
+        (3, "党员"),
+        (3, "居住社区"),
+        (4, "电话"),
+    }
     assert Member.objects.count() == before
 
 

@@ -1,5 +1,6 @@
 """The member registry page in a real browser (Debian's chromium, every outside request blocked, CSP
 enforced): search by 拼音首字母 finds the member; a file with a bad row shows the row error."""
+
 from __future__ import annotations
 
 import io
@@ -37,8 +38,14 @@ def test_search_by_pinyin_initials_finds_the_member_and_a_bad_file_shows_its_row
     book.active.append(["测试浏览器", "123", "否", "", "不存在的社区"])
     buffer = io.BytesIO()
     book.save(buffer)
-    page.set_input_files("#import-file", {"name": "bad.xlsx", "buffer": buffer.getvalue(),
-                                          "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+    page.set_input_files(
+        "#import-file",
+        {
+            "name": "bad.xlsx",
+            "buffer": buffer.getvalue(),
+            "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        },
+    )
     page.click("#member-import button[type=submit]")
     page.wait_for_selector("#import-errors:not([hidden]) tbody tr")
     errors = page.inner_text("#import-errors tbody")

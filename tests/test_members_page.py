@@ -1,4 +1,5 @@
 """The member registry page (/members/): access per role, the XLSX template, and imports through it."""
+
 from __future__ import annotations
 
 import io
@@ -7,15 +8,16 @@ import pytest
 from openpyxl import load_workbook
 
 from gridmap import policy
-from gridmap.storage import sealed_fields
 from gridmap.models import AuditEvent, Member
 from gridmap.services.people.members import HEADERS
+from gridmap.storage import sealed_fields
 
 MANAGERS = ("system_admin", "street_admin", "community_staff")
 
 
-@pytest.mark.parametrize("role,status", [*((r, 200) for r in MANAGERS), ("grid_leader", 403), ("grid_worker", 403),
-                                         ("planner", 403)])
+@pytest.mark.parametrize(
+    "role,status", [*((r, 200) for r in MANAGERS), ("grid_leader", 403), ("grid_worker", 403), ("planner", 403)]
+)
 def test_page_and_template_access_per_role(client_for, role, status):
     client = client_for(role)
     page = client.get("/members/")
@@ -78,7 +80,7 @@ def test_a_bad_row_is_reported_by_row_and_column_and_nothing_is_saved(client_for
     client = client_for("street_admin")
     book, sheet = _template(client)
     community = sheet["E2"].value
-    sheet.append(["王安石", "12345", "否", "", community])   # row 3: phone
+    sheet.append(["王安石", "12345", "否", "", community])  # row 3: phone
     sheet.append(["曾巩", "13700002003", "否", "", "不存在的社区"])  # row 4: community
     before = Member.objects.count()
     response = _upload(client, book)

@@ -1,4 +1,5 @@
 """The menu comes from policy.navigation: every role sees exactly its list, and every item opens (200)."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """OGC API – Features on the demo street: the resources, scope, paging, bad parameters, and GDAL's OAPIF
 driver (Debian's ogrinfo) listing the collections and reading every grid through token authentication."""
+
 from __future__ import annotations
 
 import os
@@ -62,8 +63,14 @@ def test_bbox_restricts_items_and_bad_parameters_are_400(client_for):
     minx, miny, maxx, maxy = grid.boundary.extent
     inside = client.get("/ogc/collections/grids/items", {"bbox": f"{minx},{miny},{maxx},{maxy}", "limit": 1000}).json()
     assert 0 < inside["numberMatched"] < everything["numberMatched"]
-    for params in ({"bbox": "NaN,NaN,NaN,NaN"}, {"bbox": "1,2,3"}, {"limit": "0"}, {"limit": "x"},
-                   {"offset": "-1"}, {"bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/3857"}):
+    for params in (
+        {"bbox": "NaN,NaN,NaN,NaN"},
+        {"bbox": "1,2,3"},
+        {"limit": "0"},
+        {"limit": "x"},
+        {"offset": "-1"},
+        {"bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/3857"},
+    ):
         assert client.get("/ogc/collections/grids/items", params).status_code == 400, params
     assert client.get("/ogc/collections/grids/items", {"limit": 10**12}).status_code == 200  # clamped
 
@@ -88,6 +95,7 @@ def test_no_personal_data_in_any_collection(client_for):
 
 # -- GDAL's OAPIF driver against a gunicorn serving the test database ---------------------------------
 
+
 @pytest.fixture(scope="module")
 def token(django_db_setup, django_db_blocker):
     """A committed token of the street admin (the gunicorn process sees only committed rows)."""
@@ -102,8 +110,9 @@ def token(django_db_setup, django_db_blocker):
 
 def _ogr(url: str, key: str, *args: str) -> str:
     env = {**os.environ, "GDAL_HTTP_HEADERS": f"Authorization: Token {key}", "GDAL_HTTP_TIMEOUT": "60"}
-    result = subprocess.run(["ogrinfo", "-ro", *args, f"OAPIF:{url}/ogc/"], env=env, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        ["ogrinfo", "-ro", *args, f"OAPIF:{url}/ogc/"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 

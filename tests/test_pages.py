@@ -1,4 +1,5 @@
 """Pages, set-up and the offline rule, without a browser."""
+
 from __future__ import annotations
 
 import re
@@ -50,8 +51,12 @@ def test_every_role_gets_the_map_page_with_only_local_assets(client_for, role):
 
 
 def test_static_assets_are_served_by_the_app(client, db):
-    for path in ("/static/vendor/markercluster/leaflet.markercluster.js", "/static/leaflet/leaflet.js",
-                 "/static/gridmap/street_map.js", "/static/gridmap/app.css"):
+    for path in (
+        "/static/vendor/markercluster/leaflet.markercluster.js",
+        "/static/leaflet/leaflet.js",
+        "/static/gridmap/street_map.js",
+        "/static/gridmap/app.css",
+    ):
         response = client.get(path)
         assert response.status_code == 200, path
         body = b"".join(response.streaming_content) if response.streaming else response.content
@@ -72,8 +77,9 @@ def test_the_tile_url_is_configuration():
     def tiles(tile_url: str) -> str:
         env = {**os.environ, "TILE_URL": tile_url, "DJANGO_SETTINGS_MODULE": "gridmap.settings"}
         code = "import django; django.setup(); from leaflet import app_settings; print(app_settings['TILES'])"
-        return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                              check=True).stdout
+        return subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        ).stdout
 
     assert tiles("").strip() == "[]"
     assert "/tiles/{z}/{x}/{y}.png" in tiles("/tiles/{z}/{x}/{y}.png")

@@ -4,6 +4,7 @@ another grid's household; designating a central household and accepting the sugg
 
 The live server commits what the browser writes, so each writing test removes its rows afterwards
 through its own autocommit connection (the test's transaction cannot see past a rollback)."""
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,9 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 def committed_cleanup(*tables: str):
     """Delete the rows the live server adds to ``tables`` during the block (ids above today's maximum)."""
     db = settings.DATABASES["default"]
-    conn = psycopg2.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"],
-                            port=db["PORT"])
+    conn = psycopg2.connect(
+        dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"], port=db["PORT"]
+    )
     conn.autocommit = True
     with conn.cursor() as cur:
         tops = {}
@@ -68,8 +70,7 @@ def test_a_street_admin_assigns_a_leader_on_the_map_and_the_grid_recolours(brows
         page.locator("#member-list [data-assign]").first.wait_for()
         page.locator("#member-list [data-assign]").first.click()
         # No wait_for_function: the page's CSP forbids eval, so wait on a selector instead.
-        page.wait_for_selector(f'path[data-grid="{grid.pk}"]:not(.staff-no_leader)', state="attached",
-                               timeout=15_000)
+        page.wait_for_selector(f'path[data-grid="{grid.pk}"]:not(.staff-no_leader)', state="attached", timeout=15_000)
         after = page.locator(f'path[data-grid="{grid.pk}"]').get_attribute("fill")
         assert after != before
         page.locator("#staff-drop li", has_text="网格长：").first.wait_for()
@@ -83,8 +84,9 @@ def test_a_grid_leader_on_a_phone_sees_only_his_households(browser, live_app, us
     leader = user_for("grid_leader")
     grid = leader_grid(leader)
     own = policy.households_for(leader)
-    view = _login(browser, live_app, "wanggezhang", viewport={"width": 390, "height": 844}, is_mobile=True,
-                  has_touch=True)
+    view = _login(
+        browser, live_app, "wanggezhang", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
     page = view.page
     page.goto(live_app + "/my-grid/")
     page.wait_for_selector("#leader-root[data-loaded=true]", timeout=30_000)
@@ -112,8 +114,11 @@ def test_a_grid_leader_on_a_phone_sees_only_his_households(browser, live_app, us
 def test_designating_a_central_household_and_accepting_the_suggestion_draws_links(browser, live_app, user_for):
     staff = user_for("community_staff")
     grid = leader_grid(staff)
-    candidate = (Household.objects.filter(grid=grid, is_party_member=True, central__isnull=True,
-                                          central_link__isnull=True).order_by("id").first())
+    candidate = (
+        Household.objects.filter(grid=grid, is_party_member=True, central__isnull=True, central_link__isnull=True)
+        .order_by("id")
+        .first()
+    )
     with committed_cleanup("gridmap_centrallink", "gridmap_centralhousehold"):
         view = _login(browser, live_app, "shequ", viewport={"width": 1280, "height": 800})
         page = view.page

@@ -1,4 +1,5 @@
 """Every model field is classified; personal and sensitive data never leave in clear by default."""
+
 from __future__ import annotations
 
 from django.apps import apps
@@ -25,8 +26,7 @@ def test_the_classification_names_no_field_that_does_not_exist():
 
 
 def test_the_labels_are_the_three_levels():
-    assert {level for fields in CLASSIFICATION.values() for level in fields.values()} <= {GENERAL, PERSONAL,
-                                                                                         SENSITIVE}
+    assert {level for fields in CLASSIFICATION.values() for level in fields.values()} <= {GENERAL, PERSONAL, SENSITIVE}
     # the ID number is sealed at rest: every stored form of it stays sensitive
     assert {CLASSIFICATION["Household"][f"id_number_{part}"] for part in ("sealed", "digest", "masked")} == {SENSITIVE}
     assert CLASSIFICATION["Household"]["location"] == SENSITIVE

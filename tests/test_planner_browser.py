@@ -1,5 +1,6 @@
 """Issue #6 in a real browser (Debian's chromium, every outside request blocked): a planner opens the
 dashboard, switches the metric, the legend and ranking change, clicks a grid and reads why it fails."""
+
 from __future__ import annotations
 
 import json
@@ -32,7 +33,7 @@ def test_a_planner_switches_the_metric_and_the_legend_changes(browser, live_app)
     page.select_option("#metric", "vulnerable_uncovered")
     page.wait_for_selector("#planner-root[data-loaded=true][data-metric=vulnerable_uncovered]", timeout=30_000)
     legend = _legend(page)
-    assert legend != coverage_legend and legend[1].startswith("<5")       # planners: small counts hidden
+    assert legend != coverage_legend and legend[1].startswith("<5")  # planners: small counts hidden
     assert "<5" in page.locator("#ranking").inner_text()
 
     page.select_option("#heat", "uncovered")
@@ -66,8 +67,14 @@ def test_the_report_opens_from_a_file_with_the_network_off(browser, client_for, 
     path.write_bytes(page_html)
     context = browser.new_context(offline=True, viewport={"width": 1200, "height": 900})
     outside = []
-    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file://")
-                  else (outside.append(route.request.url), route.abort()))
+    context.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith("file://")
+            else (outside.append(route.request.url), route.abort())
+        ),
+    )
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -145,14 +152,18 @@ def test_a_planner_drills_down_and_drops_a_what_if_station(browser, live_app):
     ids = [int(i) for i in page.get_attribute("#selection-result", "data-grids").split(",")]
     rows = {r["grid_id"]: r for r in grid_coverage(policy.grids_for(planner).published())}
     assert ids and int(page.get_attribute("#selection-figures", "data-households")) == sum(
-        rows[i]["households"] for i in ids)
+        rows[i]["households"] for i in ids
+    )
 
     # What-if: drop a 500 m station by clicking the map where households are uncovered.
     page.fill("#whatif-radius", "500")
     page.click("#whatif-add")
-    point = page.evaluate("([lat, lon]) => { const m = window.GridPlanner.dashboard.map; m.invalidateSize(false);"
-                          " m.setView([lat, lon], 15, {animate: false});"
-                          " const p = m.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }", list(target))
+    point = page.evaluate(
+        "([lat, lon]) => { const m = window.GridPlanner.dashboard.map; m.invalidateSize(false);"
+        " m.setView([lat, lon], 15, {animate: false});"
+        " const p = m.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
+        list(target),
+    )
     box = page.locator("#planner-map").bounding_box()
     page.mouse.click(box["x"] + point[0], box["y"] + point[1])
     # Generous: the machine running the suite may be busy (the answer takes well under a second alone).

@@ -1,5 +1,6 @@
 """Planner dashboard (issue #6): the metric table and the heat cells agree with grid_coverage, planners get
 "<5" for small sensitive counts and no thin heat cells, and every role sees only its own grids."""
+
 from __future__ import annotations
 
 import doctest
@@ -43,14 +44,17 @@ def test_small_street_figures_by_hand(small_street, client_for):
     table = _metrics(client_for("system_admin"), metric="covered_pct")
     mine = [g for g in table["grids"] if g["code"].startswith(SMALL)]
     assert [(g["code"][-6:], g["households"], g["value"]) for g in mine] == [
-        ("002001", 1, 0.0), ("001001", 2, 100.0), ("001002", 1, 100.0)]   # worst first, then by code
+        ("002001", 1, 0.0),
+        ("001001", 2, 100.0),
+        ("001002", 1, 100.0),
+    ]  # worst first, then by code
     worst = mine[0]
     assert {p["code"] for p in worst["problems"]} == {"no_leader", "no_fulltime", "size_under", "low_coverage"}
     assert "low_coverage" not in {p["code"] for p in mine[1]["problems"]}
     assert table["legend"] and table["legend"][0]["class"] == 0 and "%" in table["legend"][0]["label"]
 
     cells = heat_cells(Grid.objects.filter(code__startswith=SMALL))
-    assert sorted(c["households"] for c in cells) == [1, 1, 1, 1]      # four households ~250 m apart
+    assert sorted(c["households"] for c in cells) == [1, 1, 1, 1]  # four households ~250 m apart
     assert sum(c["uncovered"] for c in cells) == 1 and sum(c["vulnerable_uncovered"] for c in cells) == 0
     other = small_street["households"]["other"].location
     uncovered = next(c for c in cells if c["uncovered"])
@@ -70,11 +74,11 @@ def test_the_table_agrees_with_grid_coverage_for_every_metric(client_for, user_f
         legends.add(tuple(e["label"] for e in table["legend"]))
         ranked = [g["value"] for g in table["grids"] if g["value"] is not None]
         if metric in ("covered_pct", "linked_pct"):
-            assert ranked == sorted(ranked)                  # smaller is worse: first
+            assert ranked == sorted(ranked)  # smaller is worse: first
         if metric == "vulnerable_uncovered":
             assert ranked == sorted(ranked, reverse=True)
         assert all(g["class"] is None or 0 <= g["class"] < table["classes"] for g in table["grids"])
-    assert len(legends) == 6                                  # the legend changes with the metric
+    assert len(legends) == 6  # the legend changes with the metric
     staffed = [g for g in table["grids"] if rows[g["grid_id"]]["staffed"]]
     assert staffed and all(not {"no_leader", "no_fulltime"} & {p["code"] for p in g["problems"]} for g in staffed)
 
@@ -105,7 +109,7 @@ def test_planners_see_small_sensitive_counts_as_less_than_5(client_for, user_for
         true = rows[g["grid_id"]]["vulnerable_uncovered"]
         assert g["class"] == (0 if true == 0 else lt5 if g["grid_id"] in small else g["class"])
         assert true < 5 or g["class"] > lt5
-    assert not any(0 < b < 5 for b in table["classification"]["bins"])   # no break betrays a hidden count
+    assert not any(0 < b < 5 for b in table["classification"]["bins"])  # no break betrays a hidden count
     # The street admin of the same street sees the numbers.
     admin = _metrics(client_for("street_admin"), metric="vulnerable_uncovered")
     assert {g["grid_id"]: g["value"] for g in admin["grids"]} == {k: r["vulnerable_uncovered"] for k, r in rows.items()}
@@ -115,11 +119,13 @@ def test_planners_see_small_sensitive_counts_as_less_than_5(client_for, user_for
 def test_planners_get_no_heat_cell_of_fewer_than_5(client_for, user_for, layer):
     cells = heat_cells(policy.grids_for(user_for("planner")).published())
     body = client_for("planner").get(reverse("planner-heat"), {"layer": layer}).json()
-    kept = [c for c in cells if c[layer] and c["households"] >= 5 and (layer != "vulnerable_uncovered" or c[layer] >= 5)]
+    kept = [
+        c for c in cells if c[layer] and c["households"] >= 5 and (layer != "vulnerable_uncovered" or c[layer] >= 5)
+    ]
     assert len(body["points"]) == len(kept) and all(p[2] >= 1 for p in body["points"])
     assert body["suppressed_cells"] == sum(1 for c in cells if c[layer]) - len(kept)
     assert set(body) == {"layer", "cell_m", "points", "max", "suppressed_cells", "suppressed_below"}
-    assert all(len(p) == 3 for p in body["points"])          # a cell centre and a count: no household
+    assert all(len(p) == 3 for p in body["points"])  # a cell centre and a count: no household
     admin = client_for("street_admin").get(reverse("planner-heat"), {"layer": layer}).json()
     assert sum(p[2] for p in admin["points"]) == sum(c[layer] for c in cells) and admin["suppressed_cells"] == 0
 
@@ -132,7 +138,9 @@ def test_community_staff_see_only_their_community(client_for, user_for):
     client = client_for("community_staff")
     assert {g["grid_id"] for g in _metrics(client, metric="households")["grids"]} == own
     heat = client.get(reverse("planner-heat"), {"layer": "households"}).json()
-    assert sum(p[2] for p in heat["points"]) == sum(r["households"] for r in grid_coverage(Grid.objects.filter(id__in=own)))
+    assert sum(p[2] for p in heat["points"]) == sum(
+        r["households"] for r in grid_coverage(Grid.objects.filter(id__in=own))
+    )
 
 
 @pytest.mark.parametrize("role", ["grid_leader", "grid_worker"])
@@ -153,7 +161,7 @@ def test_bad_choices_answer_400(client_for):
 def test_the_page_offers_the_metrics_and_loads_leaflet_heat(client_for):
     html = client_for("planner").get(reverse("planner-dashboard")).content.decode()
     assert 'id="metric"' in html and "vulnerable_uncovered" in html and "leaflet-heat.js" in html
-    assert "<script>" not in html.replace("<script nonce=", "")   # no inline script without the nonce
+    assert "<script>" not in html.replace("<script nonce=", "")  # no inline script without the nonce
 
 
 def test_the_dashboard_speaks_english_too(client_for):
@@ -172,11 +180,11 @@ def test_the_offline_report_is_one_self_contained_file(client_for, user_for):
     response = client_for("planner").get(reverse("planner-report"), {"metric": "vulnerable_uncovered"})
     assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment;")
     page = response.content.decode()
-    assert re.findall(r'<(?:script|link|img)\b[^>]*\b(?:src|href)=', page) == []   # every asset inlined
+    assert re.findall(r"<(?:script|link|img)\b[^>]*\b(?:src|href)=", page) == []  # every asset inlined
     assert '<script src="/static' not in page and "L.heatLayer" in page and "<5" in page
-    assert "巴丹吉林社区第1网格" in page                                   # the ranking table
+    assert "巴丹吉林社区第1网格" in page  # the ranking table
     addresses = list(Household.objects.values_list("address", flat=True)[:50])
-    assert not any(a in page for a in addresses)                          # no resident in a planner's file
+    assert not any(a in page for a in addresses)  # no resident in a planner's file
     event = AuditEvent.objects.get(action="export", object_type="planner_report")
     assert event.username == user_for("planner").username and event.fields == "vulnerable_uncovered"
     assert client_for("grid_leader").get(reverse("planner-report")).status_code == 403

@@ -1,5 +1,6 @@
 """Issue #6 reports: the XLSX ledger (台账), GeoJSON and GeoPackage of the figures per grid and the A4 print
 page: the same numbers as grid_coverage, scoped by the policy, audited, safe for spreadsheets."""
+
 from __future__ import annotations
 
 import io
@@ -25,10 +26,20 @@ def _sheet(response):
     return load_workbook(io.BytesIO(response.content)).active
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+1", "'+1"), ("-2+3", "'-2+3"),
-    ("@SUM(A1)", "'@SUM(A1)"),
-    ("\tcmd", "'\tcmd"), ("\rcmd", "'\rcmd"), ("第1网格", "第1网格"), (-5, -5), (None, None)])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1", "'+1"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tcmd", "'\tcmd"),
+        ("\rcmd", "'\rcmd"),
+        ("第1网格", "第1网格"),
+        (-5, -5),
+        (None, None),
+    ],
+)
 def test_formula_like_text_is_neutralised(text, expected):
     assert neutralise(text) == expected
 
@@ -37,7 +48,7 @@ def test_the_ledger_has_title_headers_text_codes_and_the_totals_of_the_same_quer
     admin = user_for("street_admin")
     grids = policy.grids_for(admin).published()
     first = grids.order_by("code").first()
-    Grid.objects.filter(pk=first.pk).update(name="=1+1")             # a name that would run as a formula
+    Grid.objects.filter(pk=first.pk).update(name="=1+1")  # a name that would run as a formula
     response = client_for("street_admin").get(reverse("planner-ledger"))
     assert SAFE_NAME.match(response["Content-Disposition"]) and response["Content-Disposition"].endswith('.xlsx"')
     sheet = _sheet(response)
@@ -52,7 +63,7 @@ def test_the_ledger_has_title_headers_text_codes_and_the_totals_of_the_same_quer
     assert [r[2] for r in body] == [r["households"] for r in rows]
     assert [r[3] for r in body] == [r["covered"] for r in rows]
     phones = [r[11] for r in body if r[11]]
-    assert phones and all(isinstance(p, str) and "****" in p for p in phones)   # masked, as text
+    assert phones and all(isinstance(p, str) and "****" in p for p in phones)  # masked, as text
     total = list(sheet.iter_rows(min_row=3 + len(rows), max_row=3 + len(rows), values_only=True))[0]
     [expected] = area_coverage(grids, "selection")
     assert total[1] == "合计" and total[2] == expected["households"] == 15_000 and total[3] == expected["covered"]
@@ -81,7 +92,7 @@ def test_geo_files_carry_the_figures_per_grid(client_for, user_for, tmp_path, na
     frame = gpd.read_file(path, engine="pyogrio")
     rows = grid_coverage(policy.grids_for(user_for("community_staff")).published())
     assert frame.crs.to_epsg() == 4326 and len(frame) == len(rows) > 0
-    assert frame["code"].tolist() == [r["code"] for r in rows]           # text, every digit kept
+    assert frame["code"].tolist() == [r["code"] for r in rows]  # text, every digit kept
     assert frame["households"].tolist() == [r["households"] for r in rows]
     assert frame["covered"].tolist() == [r["covered"] for r in rows]
     assert set(frame.geom_type) <= {"MultiPolygon", "Polygon"} and frame.is_valid.all()
@@ -99,8 +110,15 @@ def test_the_print_page_is_a4_landscape_with_map_furniture_and_local_assets(clie
     response = client_for("planner").get(reverse("planner-print"), {"metric": "linked_pct"})
     assert response.status_code == 200
     page = response.content.decode()
-    for marker in ('id="print-title"', 'id="print-date"', 'id="north-arrow"', 'id="print-legend"', "print-map",
-                   "planner_print.js", "planner_print.css"):
+    for marker in (
+        'id="print-title"',
+        'id="print-date"',
+        'id="north-arrow"',
+        'id="print-legend"',
+        "print-map",
+        "planner_print.js",
+        "planner_print.css",
+    ):
         assert marker in page
     assert not re.search(r'(src|href)="(https?:)?//', page)
     css = (settings.BASE_DIR / "gridmap" / "static" / "gridmap" / "planner_print.css").read_text()

@@ -1,4 +1,5 @@
 """The offline report is the same for the same data: folium's random element ids are renumbered."""
+
 from __future__ import annotations
 
 import re

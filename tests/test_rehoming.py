@@ -1,4 +1,5 @@
 """A household's grid and community follow from its location, set-based."""
+
 from __future__ import annotations
 
 from django.contrib.gis.geos import GEOSGeometry
@@ -8,9 +9,12 @@ from gridmap.services.grids.rehoming import rehome_households
 
 
 def grid_codes(small_street) -> dict[str, str | None]:
-    return {key: (h.grid.code if h.grid else None)
-            for key, h in ((k, Household.objects.select_related("grid").get(pk=v.pk))
-                           for k, v in small_street["households"].items())}
+    return {
+        key: (h.grid.code if h.grid else None)
+        for key, h in (
+            (k, Household.objects.select_related("grid").get(pk=v.pk)) for k, v in small_street["households"].items()
+        )
+    }
 
 
 def test_it_puts_each_household_in_the_grid_that_covers_it(small_street):
@@ -45,8 +49,9 @@ def test_an_edit_rehomes_only_households_in_the_changed_area(small_street):
     east = small_street["households"]["east"]
     Household.objects.filter(pk=east.pk).update(grid=None)
     # A changed area around "west" only: "east" (off the area) keeps its stale value.
-    area = GEOSGeometry("POLYGON((116.401 39.903, 116.403 39.903, 116.403 39.905, 116.401 39.905, 116.401 39.903))",
-                        srid=4326)
+    area = GEOSGeometry(
+        "POLYGON((116.401 39.903, 116.403 39.903, 116.403 39.905, 116.401 39.905, 116.401 39.903))", srid=4326
+    )
     assert rehome_households(area=area) == 0
     assert Household.objects.get(pk=east.pk).grid is None
     assert rehome_households(household_ids=[east.pk]) == 1
@@ -64,8 +69,13 @@ def test_moving_a_household_and_rehoming_changes_its_grid(small_street):
 def test_rehoming_everything_follows_the_same_rule_as_rehoming_a_few(small_street):
     rehome_households()  # the whole table: the plan driven from the polygons
     codes = grid_codes(small_street)
-    assert codes == {"west": "110105001001001", "east": "110105001001002", "edge": "110105001001001",
-                     "other": "110105001002001", "outside": None}
+    assert codes == {
+        "west": "110105001001001",
+        "east": "110105001001002",
+        "edge": "110105001001001",
+        "other": "110105001002001",
+        "outside": None,
+    }
     assert Household.objects.get(pk=small_street["households"]["edge"].pk).community.code == "110105001001"
     assert rehome_households() == 0  # nothing left to change
 
@@ -76,14 +86,19 @@ def test_rehoming_most_of_the_table_sets_indexes_aside_and_gives_the_same_answer
     from gridmap.storage import bulk
 
     monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
-    monkeypatch.setattr(bulk, "BULK_MAX_EXISTING", 10 ** 9)   # whatever the table holds: bulk mode
+    monkeypatch.setattr(bulk, "BULK_MAX_EXISTING", 10**9)  # whatever the table holds: bulk mode
     indexes = "SELECT count(*) FROM pg_index WHERE indrelid = 'gridmap_household'::regclass"
     with connection.cursor() as cursor:
         cursor.execute(indexes)
         before = cursor.fetchone()[0]
     assert rehome_households() >= 4
-    assert grid_codes(small_street) == {"west": "110105001001001", "east": "110105001001002",
-                                        "edge": "110105001001001", "other": "110105001002001", "outside": None}
+    assert grid_codes(small_street) == {
+        "west": "110105001001001",
+        "east": "110105001001002",
+        "edge": "110105001001001",
+        "other": "110105001002001",
+        "outside": None,
+    }
     with connection.cursor() as cursor:
         cursor.execute(indexes)
         assert cursor.fetchone()[0] == before

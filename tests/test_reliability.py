@@ -5,6 +5,7 @@ do to a server it may share) are ``python -m bench.reliability``; figures in doc
 
 Everything here goes over HTTP to a separate process and reads back committed rows, so these tests use
 the session's committed demo street (no per-test transaction) and leave it as they found it."""
+
 from __future__ import annotations
 
 import time
@@ -21,7 +22,7 @@ from tests.browser_support import DEMO_PASSWORD
 # The marker makes pytest-django create the test database; each test's own statements run in a rolled-back
 # transaction, but under READ COMMITTED every statement sees what gunicorn has committed.
 pytestmark = pytest.mark.django_db
-FAST_THINK = (0.2, 0.6)   # shorter than the 1–3 s of the full run: more requests in a few seconds
+FAST_THINK = (0.2, 0.6)  # shorter than the 1–3 s of the full run: more requests in a few seconds
 
 
 def _children(pid: int) -> set[int]:
@@ -75,7 +76,7 @@ def test_a_short_mixed_load_has_no_server_errors_and_every_reveal_is_audited(app
     assert everything["n"] > 40, result["summary"]
     assert (everything["5xx"], everything["no_answer"], everything["4xx"]) == (0, 0, 0), result["summary"]
     assert all(result["summary"][kind]["n"] > 0 for kind in ("read", "layer", "write"))
-    assert result["audit"]["exact"], result["audit"]   # every request answered: rows = successes exactly
+    assert result["audit"]["exact"], result["audit"]  # every request answered: rows = successes exactly
     assert result["audit"]["done"]["reveal_audit"] > 0 and result["patches"] + result["audit"]["done"]["visits"] > 0
 
 
@@ -87,25 +88,33 @@ def test_terminated_database_connections_under_load_give_no_500_and_the_app_reco
         time.sleep(1.5)
         return {"terminated": first + scenarios.terminate_backends(name)}
 
-    result = scenarios.under_fault(app.base, personas, cut_twice, seconds=7, think=FAST_THINK, fault_after=3,
-                                   password=DEMO_PASSWORD)
+    result = scenarios.under_fault(
+        app.base, personas, cut_twice, seconds=7, think=FAST_THINK, fault_after=3, password=DEMO_PASSWORD
+    )
     fault = result["fault"]
-    assert fault["detail"]["terminated"] >= 2   # the app had connections open, and lost them
+    assert fault["detail"]["terminated"] >= 2  # the app had connections open, and lost them
     assert fault["http_500"] == 0 and fault["no_answer"] == 0, fault
     assert fault["recovered_after_s"] is not None and fault["recovered_after_s"] < 10, fault
     late = [s for s in result["samples"] if s.started > time.monotonic() - 2]
-    assert late and all(200 <= s.status < 300 for s in late)   # serving normally again, without a restart
+    assert late and all(200 <= s.status < 300 for s in late)  # serving normally again, without a restart
 
 
 def test_a_gunicorn_hup_under_load_fails_no_request(app, personas):
     workers = _children(app.process.pid)
-    result = scenarios.under_fault(app.base, personas, lambda: scenarios.hup(app), seconds=7, think=FAST_THINK,
-                                   fault_after=3, password=DEMO_PASSWORD)
+    result = scenarios.under_fault(
+        app.base,
+        personas,
+        lambda: scenarios.hup(app),
+        seconds=7,
+        think=FAST_THINK,
+        fault_after=3,
+        password=DEMO_PASSWORD,
+    )
     assert result["fault"]["failed"] == 0 and result["summary"]["all"]["4xx"] == 0, result["fault"]
     assert result["summary"]["all"]["n"] > 50
     # The workers were really replaced. Old workers finish their requests first (graceful timeout), and on a
     # loaded machine that takes a moment: poll with a deadline instead of expecting them gone at once.
-    deadline = time.monotonic() + 40   # beyond graceful_timeout (30 s, gunicorn.conf.py)
+    deadline = time.monotonic() + 40  # beyond graceful_timeout (30 s, gunicorn.conf.py)
     while workers & _children(app.process.pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not workers & _children(app.process.pid)

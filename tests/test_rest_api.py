@@ -1,5 +1,6 @@
 """The REST API on the demo street: scope and masking per role, in_bbox, paging caps, token auth,
 the schema and Swagger UI served locally, and household writes with If-Match concurrency."""
+
 from __future__ import annotations
 
 import re
@@ -123,8 +124,12 @@ def test_patch_refuses_mass_assignment_and_non_json(client_for, user_for):
     for body in ({"grid": 1}, {"id": 5}, {"community": 1}):
         assert client.patch(url, body, content_type="application/json", HTTP_IF_MATCH=etag).status_code == 400
     assert client.patch(url, "residents=2", content_type="text/plain", HTTP_IF_MATCH=etag).status_code == 415
-    assert client_for("planner").patch(url, {"residents": 2}, content_type="application/json",
-                                       HTTP_IF_MATCH=etag).status_code == 403
+    assert (
+        client_for("planner")
+        .patch(url, {"residents": 2}, content_type="application/json", HTTP_IF_MATCH=etag)
+        .status_code
+        == 403
+    )
 
 
 def test_patch_location_goes_through_the_move_service(client_for, user_for):
@@ -136,8 +141,12 @@ def test_patch_location_goes_through_the_move_service(client_for, user_for):
     assert client.patch(url, far, content_type="application/json", HTTP_IF_MATCH=etag).status_code == 403
     grid = household.grid
     inside = grid.boundary.point_on_surface
-    moved = client.patch(url, {"location": {"type": "Point", "coordinates": [inside.x, inside.y]}},
-                         content_type="application/json", HTTP_IF_MATCH=etag)
+    moved = client.patch(
+        url,
+        {"location": {"type": "Point", "coordinates": [inside.x, inside.y]}},
+        content_type="application/json",
+        HTTP_IF_MATCH=etag,
+    )
     assert moved.status_code == 200
     household.refresh_from_db()
     assert household.grid_id == grid.pk and household.location.distance(inside) < 1e-9

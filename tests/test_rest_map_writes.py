@@ -1,5 +1,6 @@
 """REST writes for grids and service stations (/api/v1/grids/, /api/v1/stations/): the grid editor's
 services and validator, If-Match concurrency (428 / 409 / 412), scoped by the policy, never a 500."""
+
 from __future__ import annotations
 
 import json
@@ -10,9 +11,20 @@ from django.test import Client
 from gridmap.models import Grid, GridStatus, Role, ServiceStation
 from tests.test_grid_editing import EAST, EAST1, WEST1, box, client, street  # noqa: F401  (street: fixture)
 
-SHRUNK_EAST1 = {"type": "Polygon", "coordinates": [[
-    [116.401, 39.9], [116.405, 39.9], [116.405, 39.908], [116.4, 39.908], [116.4, 39.901], [116.401, 39.901],
-    [116.401, 39.9]]]}
+SHRUNK_EAST1 = {
+    "type": "Polygon",
+    "coordinates": [
+        [
+            [116.401, 39.9],
+            [116.405, 39.9],
+            [116.405, 39.908],
+            [116.4, 39.908],
+            [116.4, 39.901],
+            [116.401, 39.901],
+            [116.401, 39.9],
+        ]
+    ],
+}
 CORNER = box(116.4, 39.9, 116.401, 39.901)  # freed by SHRUNK_EAST1
 INSIDE_EAST = {"type": "Point", "coordinates": [116.402, 39.904]}
 
@@ -28,17 +40,21 @@ def test_a_street_admin_reshapes_draws_and_retires_grids_with_if_match(street):
     east1 = street["grids"][EAST1]
     got, body, response = send(admin, "get", f"/api/v1/grids/{east1.pk}/")
     assert got == 200 and response["ETag"] == '"1"'
-    got, body, response = send(admin, "patch", f"/api/v1/grids/{east1.pk}/", {"geometry": SHRUNK_EAST1},
-                               If_Match='"1"')
+    got, body, response = send(admin, "patch", f"/api/v1/grids/{east1.pk}/", {"geometry": SHRUNK_EAST1}, If_Match='"1"')
     assert got == 200 and body["properties"]["version"] == 2 and response["ETag"] == '"2"'
     east1.refresh_from_db()
     assert east1.draft_boundary.extent == pytest.approx((116.4, 39.9, 116.405, 39.908))  # a pending edit
-    got, body, _ = send(admin, "patch", f"/api/v1/grids/{east1.pk}/", {"geometry": box(116.4, 39.9, 116.404, 39.908)},
-                        If_Match='"1"')
+    got, body, _ = send(
+        admin, "patch", f"/api/v1/grids/{east1.pk}/", {"geometry": box(116.4, 39.9, 116.404, 39.908)}, If_Match='"1"'
+    )
     assert got == 409 and body["code"] == "stale_version" and body["current"]["version"] == 2
 
-    got, created, response = send(admin, "post", "/api/v1/grids/",
-                                  {"community": street["communities"][EAST].pk, "geometry": CORNER, "name": "角落网格"})
+    got, created, response = send(
+        admin,
+        "post",
+        "/api/v1/grids/",
+        {"community": street["communities"][EAST].pk, "geometry": CORNER, "name": "角落网格"},
+    )
     assert got == 201 and created["properties"]["status"] == "draft" and created["properties"]["name"] == "角落网格"
     assert created["geometry"]["type"] in ("Polygon", "MultiPolygon") and response["ETag"] == '"1"'
     got, retired, _ = send(admin, "delete", f"/api/v1/grids/{created['id']}/", If_Match='"1"')
@@ -54,16 +70,24 @@ def test_grid_writes_need_if_match_and_refuse_bad_input_naming_it_with_nothing_s
     assert (got, body["field"]) == (428, "If-Match")
     got, body, _ = send(admin, "patch", url, {"geometry": SHRUNK_EAST1}, If_Match='"one"')
     assert (got, body["field"]) == (400, "If-Match")
-    bowtie = {"type": "Polygon", "coordinates": [[[116.401, 39.901], [116.402, 39.902], [116.402, 39.901],
-                                                  [116.401, 39.902], [116.401, 39.901]]]}
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [
+            [[116.401, 39.901], [116.402, 39.902], [116.402, 39.901], [116.401, 39.902], [116.401, 39.901]]
+        ],
+    }
     got, body, _ = send(admin, "patch", url, {"geometry": bowtie}, If_Match='"1"')
     assert (got, body["code"]) == (400, "self_intersection") and "location" in body
     got, body, _ = send(admin, "patch", url, {"geometry": SHRUNK_EAST1, "status": "published"}, If_Match='"1"')
     assert (got, body["field"]) == (400, "status")  # no mass assignment
     assert admin.patch(url, "a=b", content_type="text/plain", headers={"If-Match": '"1"'}).status_code == 415
     assert admin.patch(url, "{", content_type="application/json", headers={"If-Match": '"1"'}).status_code == 400
-    got, body, _ = send(admin, "post", "/api/v1/grids/", {"community": street["communities"][EAST].pk,
-                                                          "geometry": box(116.404, 39.9, 116.406, 39.902)})
+    got, body, _ = send(
+        admin,
+        "post",
+        "/api/v1/grids/",
+        {"community": street["communities"][EAST].pk, "geometry": box(116.404, 39.9, 116.406, 39.902)},
+    )
     assert (got, body["code"]) == (409, "overlaps_siblings")
     east1.refresh_from_db()
     assert east1.version == 1 and east1.draft_boundary is None
@@ -86,8 +110,9 @@ def test_grid_writes_are_scoped_by_the_policy(street, client_for):
 
 def test_a_street_admin_places_changes_and_removes_a_station_with_if_match(street):
     admin = client(street["users"][Role.STREET_ADMIN])
-    got, created, response = send(admin, "post", "/api/v1/stations/",
-                                  {"name": "东社区党群服务站", "location": INSIDE_EAST, "radius_m": 2000})
+    got, created, response = send(
+        admin, "post", "/api/v1/stations/", {"name": "东社区党群服务站", "location": INSIDE_EAST, "radius_m": 2000}
+    )
     assert got == 201 and created["properties"]["community"] == street["communities"][EAST].pk
     assert created["properties"]["warnings"] and "2000" in created["properties"]["warnings"][0]
     url, etag = f"/api/v1/stations/{created['id']}/", response["ETag"]
@@ -103,17 +128,20 @@ def test_a_street_admin_places_changes_and_removes_a_station_with_if_match(stree
     assert not ServiceStation.objects.filter(pk=created["id"]).exists()
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"location": INSIDE_EAST}, "name"),
-    ({"name": "站", "location": {"type": "Point", "coordinates": [116.5, 39.95]}}, "location"),
-    ({"name": "站", "location": {"type": "Point", "coordinates": [181, 39.9]}}, "location"),
-    ({"name": "站", "location": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}}, "location"),
-    ({"name": "站", "location": INSIDE_EAST, "radius_m": 0}, "radius_m"),
-    ({"name": "站", "location": INSIDE_EAST, "radius_m": True}, "radius_m"),
-    ({"name": "站", "location": INSIDE_EAST, "kind": "castle"}, "kind"),
-    ({"name": "站", "location": INSIDE_EAST, "community": 1}, "community"),
-    ({"name": " ", "location": INSIDE_EAST}, "name"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"location": INSIDE_EAST}, "name"),
+        ({"name": "站", "location": {"type": "Point", "coordinates": [116.5, 39.95]}}, "location"),
+        ({"name": "站", "location": {"type": "Point", "coordinates": [181, 39.9]}}, "location"),
+        ({"name": "站", "location": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}}, "location"),
+        ({"name": "站", "location": INSIDE_EAST, "radius_m": 0}, "radius_m"),
+        ({"name": "站", "location": INSIDE_EAST, "radius_m": True}, "radius_m"),
+        ({"name": "站", "location": INSIDE_EAST, "kind": "castle"}, "kind"),
+        ({"name": "站", "location": INSIDE_EAST, "community": 1}, "community"),
+        ({"name": " ", "location": INSIDE_EAST}, "name"),
+    ],
+)
 def test_bad_station_bodies_are_400_naming_the_field_and_save_nothing(street, body, field):
     admin = client(street["users"][Role.STREET_ADMIN])
     before = ServiceStation.objects.count()

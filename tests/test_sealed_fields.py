@@ -1,5 +1,6 @@
 """Phones and ID numbers sealed at rest (issue #9): a dump holds no plaintext, the reveal still opens them,
 writers seal, lookups go through the keyed digest, a wrong or missing key is a clear error, rotation works."""
+
 from __future__ import annotations
 
 import base64
@@ -10,10 +11,10 @@ import subprocess
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from gridmap.storage import sealed_fields as sf
 from gridmap.apps import data_key_check
 from gridmap.models import AuditEvent, Household, Member
 from gridmap.services.people import members as member_service
+from gridmap.storage import sealed_fields as sf
 from tests.people_support import household_in, leader_grid, post
 
 ID_RE, PHONE_RE = re.compile(r"\d{17}[\dXx]"), re.compile(r"1[3-9]\d{9}")
@@ -36,9 +37,22 @@ def test_a_database_dump_holds_no_plaintext_id_number_or_phone(db):
     assert len(plaintexts) > 1000  # the demo street's ID numbers and phones, opened with the key
     db_settings = connection.settings_dict
     env = {**os.environ, "PGPASSWORD": db_settings["PASSWORD"] or ""}
-    dump = subprocess.run(["/usr/lib/postgresql/15/bin/pg_dump", "-h", db_settings["HOST"] or "127.0.0.1",
-                           "-p", str(db_settings["PORT"] or 5432), "-U", db_settings["USER"], db_settings["NAME"]],
-                          env=env, capture_output=True, text=True, check=True).stdout
+    dump = subprocess.run(
+        [
+            "/usr/lib/postgresql/15/bin/pg_dump",
+            "-h",
+            db_settings["HOST"] or "127.0.0.1",
+            "-p",
+            str(db_settings["PORT"] or 5432),
+            "-U",
+            db_settings["USER"],
+            db_settings["NAME"],
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     candidates = set(ID_RE.findall(dump)) | set(PHONE_RE.findall(dump))
     assert candidates & plaintexts == set()
     # the dump did contain the households: their masked forms are there (a positive control)
@@ -76,8 +90,12 @@ def test_the_vectorised_helpers_agree_with_the_single_value_ones():
     assert digests == [sf.digest("id_number", v) for v in ids]
     assert digests[0] == digests[3] != digests[2] and digests[1] is None and len(digests[0]) == 16
     assert sf.digest("phone", "13812345678") != sf.digest("id_number", "13812345678")  # kinds kept apart
-    assert sf.mask_many("id_number", ids).tolist() == ["110105********002X", "", "152922********1234",
-                                                       "110105********002X"]
+    assert sf.mask_many("id_number", ids).tolist() == [
+        "110105********002X",
+        "",
+        "152922********1234",
+        "110105********002X",
+    ]
     assert sf.mask("phone", "13812345678") == "138****5678" and sf.mask("phone", "12") == "**"
 
 
@@ -94,11 +112,18 @@ def test_the_database_refuses_a_malformed_masked_form_or_a_half_sealed_value(db,
 def test_edit_seals_and_reveal_opens_the_new_values(client_for, user_for):
     household = household_in(leader_grid(user_for("grid_leader")))
     client = client_for("grid_leader")
-    response = post(client, f"/api/households/{household.pk}",
-                    {"phone": "13700001111", "id_number": "11010519491231002x"}, method="patch")
+    response = post(
+        client,
+        f"/api/households/{household.pk}",
+        {"phone": "13700001111", "id_number": "11010519491231002x"},
+        method="patch",
+    )
     assert response.status_code == 200, response.content
-    row = Household.objects.filter(pk=household.pk).values("phone_sealed", "phone_digest", "phone_masked",
-                                                           "id_number_masked", "id_number_digest").get()
+    row = (
+        Household.objects.filter(pk=household.pk)
+        .values("phone_sealed", "phone_digest", "phone_masked", "id_number_masked", "id_number_digest")
+        .get()
+    )
     assert b"13700001111" not in bytes(row["phone_sealed"]) and row["phone_masked"] == "137****1111"
     assert bytes(row["phone_digest"]) == sf.digest("phone", "13700001111")
     assert row["id_number_masked"] == "110105********002X"  # normalised to upper case before sealing
@@ -149,10 +174,16 @@ def test_reseal_moves_every_row_to_the_current_key(db, settings):
     assert member_service.search(Member.objects.all(), plain).filter(pk=phone.pk).exists()
 
 
-@pytest.mark.parametrize("key, key_id, old, message", [
-    ("", 1, "", "GRIDMAP_DATA_KEY"), ("not base64!", 1, "", "base64"), (base64.b64encode(b"x" * 16).decode(), 1, "",
-                                                                         "32"),
-    (KEY_A, 300, "", "1–255"), (KEY_A, 2, "one:two", "GRIDMAP_DATA_OLD_KEYS")])
+@pytest.mark.parametrize(
+    "key, key_id, old, message",
+    [
+        ("", 1, "", "GRIDMAP_DATA_KEY"),
+        ("not base64!", 1, "", "base64"),
+        (base64.b64encode(b"x" * 16).decode(), 1, "", "32"),
+        (KEY_A, 300, "", "1–255"),
+        (KEY_A, 2, "one:two", "GRIDMAP_DATA_OLD_KEYS"),
+    ],
+)
 def test_the_system_check_names_a_missing_or_bad_key_outside_demo_mode(settings, key, key_id, old, message):
     settings.DEMO_MODE, settings.DEBUG = False, False
     settings.GRIDMAP_DATA_KEY, settings.GRIDMAP_DATA_KEY_ID, settings.GRIDMAP_DATA_OLD_KEYS = key, key_id, old
@@ -171,32 +202,67 @@ def test_members_are_found_by_whole_phone_through_the_digest_and_by_visible_digi
     assert Member.objects.filter(pk=member.pk).values_list("phone_masked", flat=True).get() == "139****2222"
 
 
-@pytest.mark.parametrize("kind, candidates", [
-    ("id_number", ["110105********003X", "110105********0031", "110105********003x", "11010X********0031",
-                   "110105********00X1", "000000********000X", "110105*******00031", "1101050********031",
-                   "１10105********0031", "DDDDDD********DDDD", "110105********003",
-                   "*10105********0031", "110105*********031"]),
-    ("phone", ["138****5678", "199****0000", "120****5678", "118****5678", "238****5678", "138****567X",
-               "13*****5678", "1380***5678", "１38****5678", "000****0000", "13a****5678"]),
-])
+@pytest.mark.parametrize(
+    "kind, candidates",
+    [
+        (
+            "id_number",
+            [
+                "110105********003X",
+                "110105********0031",
+                "110105********003x",
+                "11010X********0031",
+                "110105********00X1",
+                "000000********000X",
+                "110105*******00031",
+                "1101050********031",
+                "１10105********0031",
+                "DDDDDD********DDDD",
+                "110105********003",
+                "*10105********0031",
+                "110105*********031",
+            ],
+        ),
+        (
+            "phone",
+            [
+                "138****5678",
+                "199****0000",
+                "120****5678",
+                "118****5678",
+                "238****5678",
+                "138****567X",
+                "13*****5678",
+                "1380***5678",
+                "１38****5678",
+                "000****0000",
+                "13a****5678",
+            ],
+        ),
+    ],
+)
 def test_the_masked_shape_check_accepts_exactly_the_mask_pattern(db, kind, candidates):
     # The table's check (a translate() shape, cheap for bulk loads) must accept what MASK_PATTERN does.
     table = "household"
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s",
-                       [f"{table}_{kind}_sealed"])
+        cursor.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s", [f"{table}_{kind}_sealed"]
+        )
         definition = cursor.fetchone()[0]
-        assert "~" not in definition   # no regular expression per row
+        assert "~" not in definition  # no regular expression per row
         accepted = {}
         for value in candidates:
             try:
                 with transaction.atomic():
-                    cursor.execute("INSERT INTO gridmap_household (location, address, head_name, residents,"
-                                   " resident_type, is_party_member, elderly_alone, disabled, low_income, hardship,"
-                                   f" military, other_difficulty, source_crs, updated_at, {kind}_sealed, {kind}_digest,"
-                                   f" {kind}_masked) VALUES (ST_SetSRID(ST_MakePoint(116.4, 39.9), 4326), 'a', 'b', 1,"
-                                   " 'permanent', false, false, false, false, false, false, false, 'WGS84', now(),"
-                                   " '\\x01', '\\x02', %s)", [value])
+                    cursor.execute(
+                        "INSERT INTO gridmap_household (location, address, head_name, residents,"
+                        " resident_type, is_party_member, elderly_alone, disabled, low_income, hardship,"
+                        f" military, other_difficulty, source_crs, updated_at, {kind}_sealed, {kind}_digest,"
+                        f" {kind}_masked) VALUES (ST_SetSRID(ST_MakePoint(116.4, 39.9), 4326), 'a', 'b', 1,"
+                        " 'permanent', false, false, false, false, false, false, false, 'WGS84', now(),"
+                        " '\\x01', '\\x02', %s)",
+                        [value],
+                    )
                     accepted[value] = True
                     transaction.set_rollback(True)
             except IntegrityError:

@@ -1,4 +1,5 @@
 """Session renewals through gridmap.storage.session_store: still written on every request (idle timeout)."""
+
 from __future__ import annotations
 
 import datetime as dt

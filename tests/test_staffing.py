@@ -1,4 +1,5 @@
 """Assigning members to grids: one leader per grid (409), history kept, role rights, staffing colours."""
+
 from __future__ import annotations
 
 import json
@@ -18,16 +19,18 @@ def _staffing(client, grid_id):
 @pytest.fixture
 def free_member(user_for):
     """A newly registered member of the community staff's community, not yet assigned anywhere."""
-    return Member.objects.create(name="新人员", phone="13900001111",
-                                 community=policy.communities_for(user_for("community_staff")).first())
+    return Member.objects.create(
+        name="新人员", phone="13900001111", community=policy.communities_for(user_for("community_staff")).first()
+    )
 
 
 def test_assigning_a_leader_turns_a_leaderless_grid_staffed(client_for, user_for, free_member):
     client = client_for("street_admin")
     grid = leaderless_grid(user_for("street_admin"))
     assert _staffing(client, grid.pk)["staffing"] == "no_leader"
-    response = post(client, f"/api/grids/{grid.pk}/staff",
-                    {"member": free_member.pk, "role": "leader", "start_date": "2026-03-01"})
+    response = post(
+        client, f"/api/grids/{grid.pk}/staff", {"member": free_member.pk, "role": "leader", "start_date": "2026-03-01"}
+    )
     assert response.status_code == 201, response.json()
     assert [a["member"]["id"] for a in response.json()["active"] if a["role"] == "leader"] == [free_member.pk]
     assert _staffing(client, grid.pk)["staffing"] != "no_leader"
@@ -36,8 +39,11 @@ def test_assigning_a_leader_turns_a_leaderless_grid_staffed(client_for, user_for
 
 def test_a_second_leader_is_409_unless_replacing_and_history_is_kept(client_for, user_for, free_member):
     client = client_for("street_admin")
-    current = GridAssignment.objects.active().filter(
-        role=AssignmentRole.LEADER, grid__in=policy.grids_for(user_for("street_admin"))).first()
+    current = (
+        GridAssignment.objects.active()
+        .filter(role=AssignmentRole.LEADER, grid__in=policy.grids_for(user_for("street_admin")))
+        .first()
+    )
     url = f"/api/grids/{current.grid_id}/staff"
     data = {"member": free_member.pk, "role": "leader", "start_date": "2026-03-01"}
     response = post(client, url, data)
@@ -58,8 +64,10 @@ def test_roles_decide_who_may_assign_what(client_for, user_for, free_member):
     assert post(client_for("community_staff"), url, {**data, "role": "volunteer"}).status_code == 201
     assert post(client_for("grid_leader"), url, {**data, "role": "parttime"}).status_code == 403
     assert post(client_for("street_admin"), url, {**data, "role": "boss"}).json()["field"] == "role"
-    assert post(client_for("street_admin"), url, {**data, "role": "fulltime", "start_date": "3/1"}
-                ).json()["field"] == "start_date"
+    assert (
+        post(client_for("street_admin"), url, {**data, "role": "fulltime", "start_date": "3/1"}).json()["field"]
+        == "start_date"
+    )
 
 
 def test_out_of_scope_grid_or_member_is_404(client_for, small_street, free_member):
@@ -75,8 +83,11 @@ def test_out_of_scope_grid_or_member_is_404(client_for, small_street, free_membe
 
 def test_ending_an_assignment_keeps_it_as_history(client_for, user_for):
     client = client_for("street_admin")
-    assignment = GridAssignment.objects.active().filter(
-        role=AssignmentRole.FULLTIME, grid__in=policy.grids_for(user_for("street_admin"))).first()
+    assignment = (
+        GridAssignment.objects.active()
+        .filter(role=AssignmentRole.FULLTIME, grid__in=policy.grids_for(user_for("street_admin")))
+        .first()
+    )
     assert post(client, f"/api/assignments/{assignment.pk}/end", {"end_date": "2000-01-01"}).status_code == 400
     response = post(client, f"/api/assignments/{assignment.pk}/end", {"end_date": "2026-06-30"})
     assert response.status_code == 200

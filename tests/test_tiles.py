@@ -1,5 +1,6 @@
 """Vector tiles on the demo street, read back with GDAL's MVT driver (pyogrio): scope, aggregation,
 planners without points, cache headers, bad coordinates."""
+
 from __future__ import annotations
 
 import math
@@ -23,6 +24,7 @@ def bounds_of(z: int, x: int, y: int) -> tuple[float, float, float, float]:
 
     def lat(row):
         return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / n))))
+
     return x / n * 360 - 180, lat(y + 1), (x + 1) / n * 360 - 180, lat(y)
 
 
@@ -79,8 +81,7 @@ def test_low_zoom_and_planners_get_counts_per_cell_only(client_for, user_for, tm
     in_tile = households.filter(location__intersects=Polygon.from_bbox(bounds_of(z, x, y))).count()
     assert admin["household_cells"]["count"].sum() == in_tile > 0
     z, x, y = busiest_tile(households, 17)
-    planner = read(tmp_path / "p", client_for("planner").get(f"/api/tiles/households/{z}/{x}/{y}.mvt").content,
-                   z, x, y)
+    planner = read(tmp_path / "p", client_for("planner").get(f"/api/tiles/households/{z}/{x}/{y}.mvt").content, z, x, y)
     assert set(planner) == {"household_cells"}
     cells = planner["household_cells"]
     assert (cells["count"].isna() == cells["small"].astype(bool)).all()

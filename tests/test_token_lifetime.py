@@ -1,4 +1,5 @@
 """Integration tokens expire (TOKEN_LIFETIME_SECONDS) and die with a disabled account (issue #9, #47)."""
+
 from __future__ import annotations
 
 from datetime import timedelta

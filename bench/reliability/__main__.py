@@ -8,6 +8,7 @@ The PostgreSQL restart (``db-restart``) runs ``pg_ctlcluster <cluster> restart``
 ``--pg-cluster "15 main"`` (or another cluster) given explicitly: it cuts every session on that server,
 other users' included. Point DATABASE_URL at a cluster of your own to run it on a shared machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,8 +18,10 @@ import sys
 import time
 from pathlib import Path
 
-SIZES = {"small": dict(households=10_000, grids=50, stations=20),
-         "medium": dict(households=100_000, grids=500, stations=200)}
+SIZES = {
+    "small": dict(households=10_000, grids=50, stations=20),
+    "medium": dict(households=100_000, grids=500, stations=200),
+}
 SCENARIOS = ("mixed", "concurrent-edits", "db-restart", "hup", "term")
 SEED = 20261122
 RESULTS = Path(__file__).resolve().parent.parent / "results"
@@ -62,9 +65,18 @@ def run(args) -> dict:
     size = SIZES[args.size]
     url = _setup(size)
     personas = scenarios.personas_for(args.users)
-    out = {"size": args.size, "params": {**size, "users": len(personas), "workers": args.workers,
-                                         "seconds": args.seconds, "think_s": [1.0, 3.0]},
-           "machine": describe_machine(), "scenarios": {}}
+    out = {
+        "size": args.size,
+        "params": {
+            **size,
+            "users": len(personas),
+            "workers": args.workers,
+            "seconds": args.seconds,
+            "think_s": [1.0, 3.0],
+        },
+        "machine": describe_machine(),
+        "scenarios": {},
+    }
     todo = SCENARIOS if args.scenario == "all" else tuple(args.scenario.split(","))
     if set(todo) - set(SCENARIOS):
         raise SystemExit(f"unknown scenario: {', '.join(sorted(set(todo) - set(SCENARIOS)))}")
@@ -74,29 +86,45 @@ def run(args) -> dict:
             started = time.monotonic()
             if name == "mixed":
                 marker = f"{args.pg_cluster.replace(' ', '/')}:" if args.pg_cluster else "postgres:"
-                result = scenarios.mixed(server.base, personas, seconds=args.seconds,
-                                         cpu=lambda: cpu_seconds(server, marker))
+                result = scenarios.mixed(
+                    server.base, personas, seconds=args.seconds, cpu=lambda: cpu_seconds(server, marker)
+                )
                 result["per_operation"] = _per_name(result)
             elif name == "concurrent-edits":
                 grid = personas[0].grid
-                result = scenarios.concurrent_edits(server.base, grid, scenarios.street_admin_for(grid),
-                                                    writers=20, rounds=args.rounds)
+                result = scenarios.concurrent_edits(
+                    server.base, grid, scenarios.street_admin_for(grid), writers=20, rounds=args.rounds
+                )
             elif name == "db-restart":
                 if not args.pg_cluster:
                     print("  skipped: needs --pg-cluster (it restarts the whole PostgreSQL server)", flush=True)
                     continue
-                result = scenarios.under_fault(server.base, personas,
-                                               lambda: scenarios.restart_postgresql(args.pg_cluster),
-                                               seconds=args.fault_seconds, fault_after=args.fault_seconds / 3)
+                result = scenarios.under_fault(
+                    server.base,
+                    personas,
+                    lambda: scenarios.restart_postgresql(args.pg_cluster),
+                    seconds=args.fault_seconds,
+                    fault_after=args.fault_seconds / 3,
+                )
             elif name == "hup":
-                result = scenarios.under_fault(server.base, personas, lambda: scenarios.hup(server),
-                                               seconds=args.fault_seconds, fault_after=args.fault_seconds / 3)
+                result = scenarios.under_fault(
+                    server.base,
+                    personas,
+                    lambda: scenarios.hup(server),
+                    seconds=args.fault_seconds,
+                    fault_after=args.fault_seconds / 3,
+                )
             else:
-                result = scenarios.under_fault(server.base, personas, lambda: scenarios.term_and_restart(server),
-                                               seconds=args.fault_seconds, fault_after=args.fault_seconds / 3)
+                result = scenarios.under_fault(
+                    server.base,
+                    personas,
+                    lambda: scenarios.term_and_restart(server),
+                    seconds=args.fault_seconds,
+                    fault_after=args.fault_seconds / 3,
+                )
             result["wall_s"] = round(time.monotonic() - started, 1)
             result["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-            result["load_average_after"] = os.getloadavg()   # the machine is shared: say how busy it was
+            result["load_average_after"] = os.getloadavg()  # the machine is shared: say how busy it was
             out["scenarios"][name] = _strip(result)
             print(json.dumps(_strip(result), ensure_ascii=False, default=str)[:1500], flush=True)
     return out
@@ -107,7 +135,7 @@ def write(out: dict) -> Path:
 
     RESULTS.mkdir(exist_ok=True)
     stem = RESULTS / f"reliability_{out['size']}"
-    if stem.with_suffix(".json").exists():   # a run of one scenario keeps the others' last figures
+    if stem.with_suffix(".json").exists():  # a run of one scenario keeps the others' last figures
         earlier = json.loads(stem.with_suffix(".json").read_text())
         out = {**out, "scenarios": {**earlier.get("scenarios", {}), **out["scenarios"]}}
     stem.with_suffix(".json").write_text(json.dumps(out, ensure_ascii=False, indent=1, default=str))

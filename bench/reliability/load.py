@@ -6,6 +6,7 @@ dependency for what is a loop of HTTP calls; the app under test is the bottlenec
 the generator (it spends its time waiting on sockets). Failures are recorded, never raised: status 0
 means the request got no HTTP answer at all (connection refused or reset, timeout).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,11 +24,11 @@ TIMEOUT_SECONDS = 30
 
 @dataclass
 class Sample:
-    kind: str        # read | layer | write
-    name: str        # e.g. "household detail"
-    started: float   # time.monotonic() at send
+    kind: str  # read | layer | write
+    name: str  # e.g. "household detail"
+    started: float  # time.monotonic() at send
     seconds: float
-    status: int      # HTTP status; 0 = no answer
+    status: int  # HTTP status; 0 = no answer
 
 
 @dataclass
@@ -54,9 +55,12 @@ def sign_in(base: str, username: str, password: str) -> requests.Session:
     """A session signed in through the login form (CSRF cookie, then POST), ready for JSON writes."""
     session = requests.Session()
     session.get(f"{base}/accounts/login/", timeout=TIMEOUT_SECONDS)
-    response = session.post(f"{base}/accounts/login/", timeout=TIMEOUT_SECONDS, allow_redirects=False,
-                            data={"username": username, "password": password,
-                                  "csrfmiddlewaretoken": session.cookies["csrftoken"]})
+    response = session.post(
+        f"{base}/accounts/login/",
+        timeout=TIMEOUT_SECONDS,
+        allow_redirects=False,
+        data={"username": username, "password": password, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+    )
     if response.status_code != 302:
         raise RuntimeError(f"sign-in of {username} failed: HTTP {response.status_code}")
     session.headers["X-CSRFToken"] = session.cookies["csrftoken"]  # rotated at sign-in
@@ -75,6 +79,7 @@ def clone(session: requests.Session) -> requests.Session:
 @dataclass
 class Persona:
     """What one virtual user works on: a grid (its id and bbox) and some of its household ids."""
+
     username: str
     grid: int
     bbox: tuple[float, float, float, float]
@@ -95,10 +100,9 @@ class VirtualUser:
         (2, "write", "visit log entry", "visit"),
     ]
 
-    def __init__(self, base: str, session: requests.Session, persona: Persona, recorder: Recorder,
-                 rng: random.Random):
+    def __init__(self, base: str, session: requests.Session, persona: Persona, recorder: Recorder, rng: random.Random):
         self.base, self.http, self.persona, self.rec, self.rng = base, session, persona, recorder, rng
-        self.reveals = self.visits = self.patches = 0   # successful audited/persisted operations
+        self.reveals = self.visits = self.patches = 0  # successful audited/persisted operations
         self._ops = [(w, kind, name, getattr(self, method)) for w, kind, name, method in self.MIX]
 
     def step(self) -> None:
@@ -123,8 +127,15 @@ class VirtualUser:
 
     def reveal(self, kind, name):
         pk = self._household()
-        response = self.rec.timed(kind, name, lambda: self.http.post(
-            f"{self.base}/api/households/{pk}/reveal", json={"reason": "压测：核对联系方式"}, timeout=TIMEOUT_SECONDS))
+        response = self.rec.timed(
+            kind,
+            name,
+            lambda: self.http.post(
+                f"{self.base}/api/households/{pk}/reveal",
+                json={"reason": "压测：核对联系方式"},
+                timeout=TIMEOUT_SECONDS,
+            ),
+        )
         if response is not None and response.status_code == 200:
             self.reveals += 1
 
@@ -137,39 +148,61 @@ class VirtualUser:
     def household_patch(self, kind, name):
         pk = self._household()
         url = f"{self.base}/api/v1/households/{pk}/"
-        current = self.rec.timed("read", "household detail (REST, for the ETag)",
-                                 lambda: self.http.get(url, timeout=TIMEOUT_SECONDS))
+        current = self.rec.timed(
+            "read", "household detail (REST, for the ETag)", lambda: self.http.get(url, timeout=TIMEOUT_SECONDS)
+        )
         if current is None or current.status_code != 200:
             return
         etag = current.headers["ETag"]
-        response = self.rec.timed(kind, name, lambda: self.http.patch(
-            url, json={"residents": self.rng.randint(1, 6)}, headers={"If-Match": etag}, timeout=TIMEOUT_SECONDS))
+        response = self.rec.timed(
+            kind,
+            name,
+            lambda: self.http.patch(
+                url, json={"residents": self.rng.randint(1, 6)}, headers={"If-Match": etag}, timeout=TIMEOUT_SECONDS
+            ),
+        )
         if response is not None and response.status_code == 200:
             self.patches += 1
 
     def visit(self, kind, name):
         pk = self._household()
-        response = self.rec.timed(kind, name, lambda: self.http.post(
-            f"{self.base}/api/households/{pk}/visits", timeout=TIMEOUT_SECONDS,
-            json={"visited_on": dt.date.today().isoformat(), "note": "压测走访"}))
+        response = self.rec.timed(
+            kind,
+            name,
+            lambda: self.http.post(
+                f"{self.base}/api/households/{pk}/visits",
+                timeout=TIMEOUT_SECONDS,
+                json={"visited_on": dt.date.today().isoformat(), "note": "压测走访"},
+            ),
+        )
         if response is not None and response.status_code == 201:
             self.visits += 1
 
 
-def run_load(base: str, personas: list[Persona], password: str, *, seconds: float, think: tuple[float, float],
-             seed: int = 1, during: Callable[[], None] | None = None) -> tuple[Recorder, list[VirtualUser], float]:
+def run_load(
+    base: str,
+    personas: list[Persona],
+    password: str,
+    *,
+    seconds: float,
+    think: tuple[float, float],
+    seed: int = 1,
+    during: Callable[[], None] | None = None,
+) -> tuple[Recorder, list[VirtualUser], float]:
     """Sign in one virtual user per persona, run them for ``seconds`` (``during`` is called from the main
     thread once the load is running: the fault to inject). Returns the samples, the users and the wall time."""
     recorder, signed_in = Recorder(), {}
-    for p in personas:   # one sign-in per account; personas sharing an account share its session cookie
+    for p in personas:  # one sign-in per account; personas sharing an account share its session cookie
         if p.username not in signed_in:
             signed_in[p.username] = sign_in(base, p.username, password)
-    users = [VirtualUser(base, clone(signed_in[p.username]), p, recorder, random.Random(seed + i))
-             for i, p in enumerate(personas)]
+    users = [
+        VirtualUser(base, clone(signed_in[p.username]), p, recorder, random.Random(seed + i))
+        for i, p in enumerate(personas)
+    ]
     stop = threading.Event()
 
     def loop(user: VirtualUser) -> None:
-        time.sleep(user.rng.uniform(0, think[1]))   # ramp up: do not start all users in the same instant
+        time.sleep(user.rng.uniform(0, think[1]))  # ramp up: do not start all users in the same instant
         while not stop.is_set():
             user.step()
             stop.wait(user.rng.uniform(*think))
@@ -198,9 +231,14 @@ def summarise(samples: list[Sample], wall: float) -> dict:
     for kind in ("read", "layer", "write", "all"):
         rows = [s for s in samples if kind == "all" or s.kind == kind]
         ms = [s.seconds * 1000 for s in rows]
-        out[kind] = {"n": len(rows), "p50_ms": round(statistics.median(ms), 1) if ms else None,
-                     "p95_ms": round(percentile(ms, 95), 1) if ms else None,
-                     "p99_ms": round(percentile(ms, 99), 1) if ms else None,
-                     "4xx": sum(400 <= s.status < 500 for s in rows), "5xx": sum(s.status >= 500 for s in rows),
-                     "no_answer": sum(s.status == 0 for s in rows), "rps": round(len(rows) / wall, 1)}
+        out[kind] = {
+            "n": len(rows),
+            "p50_ms": round(statistics.median(ms), 1) if ms else None,
+            "p95_ms": round(percentile(ms, 95), 1) if ms else None,
+            "p99_ms": round(percentile(ms, 99), 1) if ms else None,
+            "4xx": sum(400 <= s.status < 500 for s in rows),
+            "5xx": sum(s.status >= 500 for s in rows),
+            "no_answer": sum(s.status == 0 for s in rows),
+            "rps": round(len(rows) / wall, 1),
+        }
     return out

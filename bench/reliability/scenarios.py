@@ -5,6 +5,7 @@ database) and, at a small scale, by tests/test_reliability.py (the test database
 Django must be set up in the calling process (for the accounts and the before/after row counts); the
 requests themselves go over HTTP to gunicorn, never through Django's test client.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,6 +26,7 @@ PASSWORD = "Reliability-bench-2026"
 
 # -- accounts -----------------------------------------------------------------------------------------
 
+
 def personas_for(n: int, *, households_per_grid: int = 50) -> list[Persona]:
     """``n`` grid workers (full-time), each assigned to one of the ``n`` most populated published grids."""
     from django.contrib.auth import get_user_model
@@ -39,15 +41,23 @@ def personas_for(n: int, *, households_per_grid: int = 50) -> list[Persona]:
         user.set_password(PASSWORD)
         user.is_active = True
         user.save()
-        Profile.objects.update_or_create(user=user, defaults={"role": Role.GRID_WORKER, "street": None,
-                                                              "community": None})
-        member, _ = Member.objects.get_or_create(user=user, defaults={"name": f"压测网格员{i}",
-                                                                      "community": grid.community})
+        Profile.objects.update_or_create(
+            user=user, defaults={"role": Role.GRID_WORKER, "street": None, "community": None}
+        )
+        member, _ = Member.objects.get_or_create(
+            user=user, defaults={"name": f"压测网格员{i}", "community": grid.community}
+        )
         GridAssignment.objects.active().filter(member=member).exclude(grid=grid).update(end_date=dt.date.today())
-        GridAssignment.objects.get_or_create(member=member, grid=grid, role=AssignmentRole.FULLTIME, end_date=None,
-                                             defaults={"start_date": dt.date.today() - dt.timedelta(days=1)})
-        ids = list(Household.objects.filter(grid=grid).order_by("pk").values_list("pk", flat=True)
-                   [:households_per_grid])
+        GridAssignment.objects.get_or_create(
+            member=member,
+            grid=grid,
+            role=AssignmentRole.FULLTIME,
+            end_date=None,
+            defaults={"start_date": dt.date.today() - dt.timedelta(days=1)},
+        )
+        ids = list(
+            Household.objects.filter(grid=grid).order_by("pk").values_list("pk", flat=True)[:households_per_grid]
+        )
         out.append(Persona(user.username, grid.pk, grid.boundary.extent, ids))
     return out
 
@@ -62,23 +72,35 @@ def street_admin_for(grid_id: int) -> str:
     user, _ = get_user_model().objects.get_or_create(username=f"rel_street_admin_{street}")
     user.set_password(PASSWORD)
     user.save()
-    Profile.objects.update_or_create(user=user, defaults={"role": Role.STREET_ADMIN, "street_id": street,
-                                                          "community": None})
+    Profile.objects.update_or_create(
+        user=user, defaults={"role": Role.STREET_ADMIN, "street_id": street, "community": None}
+    )
     return user.username
 
 
 # -- T3 + T10: mixed load, audit completeness --------------------------------------------------------
 
+
 def _counts() -> dict:
     from gridmap.models import AuditAction, AuditEvent, Visit
 
-    return {"reveal_audit": AuditEvent.objects.filter(action=AuditAction.REVEAL).count(),
-            "login_audit": AuditEvent.objects.filter(action=AuditAction.LOGIN).count(),
-            "visits": Visit.objects.count()}
+    return {
+        "reveal_audit": AuditEvent.objects.filter(action=AuditAction.REVEAL).count(),
+        "login_audit": AuditEvent.objects.filter(action=AuditAction.LOGIN).count(),
+        "visits": Visit.objects.count(),
+    }
 
 
-def mixed(base: str, personas: list[Persona], *, seconds: float, think=(1.0, 3.0), password: str = PASSWORD,
-          during=None, cpu=None) -> dict:
+def mixed(
+    base: str,
+    personas: list[Persona],
+    *,
+    seconds: float,
+    think=(1.0, 3.0),
+    password: str = PASSWORD,
+    during=None,
+    cpu=None,
+) -> dict:
     """T3 (+ T10): one virtual user per persona for ``seconds``; percentiles per class; then the audit and
     visit rows added must equal the reveals, sign-ins and visits the users were told succeeded."""
     before = _counts()
@@ -86,22 +108,30 @@ def mixed(base: str, personas: list[Persona], *, seconds: float, think=(1.0, 3.0
     recorder, users, wall = run_load(base, personas, password, seconds=seconds, think=think, during=during)
     cpu_used = cpu() - cpu_before if cpu else None
     after = _counts()
-    done = {"reveal_audit": sum(u.reveals for u in users), "login_audit": len({p.username for p in personas}),
-            "visits": sum(u.visits for u in users)}
+    done = {
+        "reveal_audit": sum(u.reveals for u in users),
+        "login_audit": len({p.username for p in personas}),
+        "visits": sum(u.visits for u in users),
+    }
     added = {k: after[k] - before[k] for k in before}
     # A request the client never got an answer to (timeout, reset) may still have been carried out and
     # audited: rows may exceed what the clients saw succeed by at most that many, never fall short.
     unanswered = sum(s.status == 0 for s in recorder.samples)
     complete = all(done[k] <= added[k] <= done[k] + unanswered for k in done)
-    return {"users": len(personas), "seconds": round(wall, 1), "think_s": list(think),
-            "summary": summarise(recorder.samples, wall), "patches": sum(u.patches for u in users),
-            "audit": {"done": done, "added": added, "unanswered": unanswered, "complete": complete,
-                      "exact": done == added},
-            "cpu_ms_per_request": round(cpu_used * 1000 / len(recorder.samples), 1) if cpu else None,
-            "samples": recorder.samples}
+    return {
+        "users": len(personas),
+        "seconds": round(wall, 1),
+        "think_s": list(think),
+        "summary": summarise(recorder.samples, wall),
+        "patches": sum(u.patches for u in users),
+        "audit": {"done": done, "added": added, "unanswered": unanswered, "complete": complete, "exact": done == added},
+        "cpu_ms_per_request": round(cpu_used * 1000 / len(recorder.samples), 1) if cpu else None,
+        "samples": recorder.samples,
+    }
 
 
 # -- T7: concurrent edits of one grid ---------------------------------------------------------------
+
 
 def _shape_of(grid) -> shapely.Geometry:
     return shapely.from_wkb(bytes((grid.draft_boundary or grid.boundary).wkb))
@@ -111,8 +141,9 @@ def _largest_part(shape: shapely.Geometry) -> shapely.Geometry:
     return max(shape.geoms, key=lambda g: g.area) if hasattr(shape, "geoms") else shape
 
 
-def concurrent_edits(base: str, grid_id: int, username: str, *, writers: int = 20, rounds: int = 1,
-                     password: str = PASSWORD) -> dict:
+def concurrent_edits(
+    base: str, grid_id: int, username: str, *, writers: int = 20, rounds: int = 1, password: str = PASSWORD
+) -> dict:
     """``writers`` sessions save a different shape of one grid with the same version at the same instant
     (a barrier), ``rounds`` times. Per round: exactly one 200, the rest 409, version + 1, and the stored
     draft is the winner's shape (told apart by area: each writer shrinks the grid by its own factor).
@@ -125,15 +156,19 @@ def concurrent_edits(base: str, grid_id: int, username: str, *, writers: int = 2
     for _ in range(rounds):
         grid = Grid.objects.get(pk=grid_id)
         version, original = grid.version, _largest_part(_shape_of(grid))
-        shapes = [shapely.affinity.scale(original, 0.97 - 0.01 * i, 0.97 - 0.01 * i, origin="centroid")
-                  for i in range(writers)]
+        shapes = [
+            shapely.affinity.scale(original, 0.97 - 0.01 * i, 0.97 - 0.01 * i, origin="centroid")
+            for i in range(writers)
+        ]
         barrier, statuses = threading.Barrier(writers), [0] * writers
 
         def save(i: int) -> None:
             body = {"geometry": shapely.geometry.mapping(shapes[i]), "version": version}
             barrier.wait()
             try:
-                statuses[i] = sessions[i].post(f"{base}/api/grids/{grid_id}/boundary", json=body, timeout=60).status_code
+                statuses[i] = (
+                    sessions[i].post(f"{base}/api/grids/{grid_id}/boundary", json=body, timeout=60).status_code
+                )
             except requests.RequestException:
                 statuses[i] = 0
 
@@ -146,20 +181,31 @@ def concurrent_edits(base: str, grid_id: int, username: str, *, writers: int = 2
         winners = [i for i, s in enumerate(statuses) if s == 200]
         stored_area = _largest_part(_shape_of(grid)).area
         matches = [i for i in range(writers) if abs(shapes[i].area - stored_area) / shapes[i].area < 0.005]
-        rounds_out.append({"ok": len(winners), "conflict": statuses.count(409),
-                           "other": [s for s in statuses if s not in (200, 409)],
-                           "version_bumps": grid.version - version,
-                           "stored_is_winners": winners == matches and len(winners) == 1})
+        rounds_out.append(
+            {
+                "ok": len(winners),
+                "conflict": statuses.count(409),
+                "other": [s for s in statuses if s not in (200, 409)],
+                "version_bumps": grid.version - version,
+                "stored_is_winners": winners == matches and len(winners) == 1,
+            }
+        )
         discard = sessions[0].post(f"{base}/api/grids/{grid_id}/discard", json={"version": grid.version}, timeout=30)
         if discard.status_code != 200:
             raise RuntimeError(f"could not discard the draft: {discard.status_code} {discard.text[:200]}")
     lost = sum(r["ok"] - r["version_bumps"] for r in rounds_out) + sum(r["ok"] != 1 for r in rounds_out)
-    return {"writers": writers, "rounds": len(rounds_out), "rounds_detail": rounds_out,
-            "all_rounds_1_ok": all(r["ok"] == 1 and r["conflict"] == writers - 1 for r in rounds_out),
-            "all_winners_stored": all(r["stored_is_winners"] for r in rounds_out), "lost_updates": lost}
+    return {
+        "writers": writers,
+        "rounds": len(rounds_out),
+        "rounds_detail": rounds_out,
+        "all_rounds_1_ok": all(r["ok"] == 1 and r["conflict"] == writers - 1 for r in rounds_out),
+        "all_winners_stored": all(r["stored_is_winners"] for r in rounds_out),
+        "lost_updates": lost,
+    }
 
 
 # -- T9: faults under load --------------------------------------------------------------------------
+
 
 def recovery(samples, fault_at: float) -> dict:
     """From the moment of the fault: the last request that failed (no answer or 5xx) and the first success
@@ -167,16 +213,34 @@ def recovery(samples, fault_at: float) -> dict:
     after = sorted((s for s in samples if s.started + s.seconds >= fault_at), key=lambda s: s.started + s.seconds)
     bad = [s for s in after if s.status == 0 or s.status >= 500]
     last_bad_end = max((s.started + s.seconds for s in bad), default=None)
-    first_ok = next((s.started + s.seconds for s in after if 200 <= s.status < 500
-                     and (last_bad_end is None or s.started >= last_bad_end)), None)
-    return {"failed": len(bad), "http_500": sum(s.status == 500 for s in samples),
-            "http_503": sum(s.status == 503 for s in samples), "no_answer": sum(s.status == 0 for s in samples),
-            "4xx": sorted(f"{s.status} {s.name}" for s in samples if 400 <= s.status < 500),
-            "recovered_after_s": round(first_ok - fault_at, 2) if bad and first_ok else 0.0 if not bad else None}
+    first_ok = next(
+        (
+            s.started + s.seconds
+            for s in after
+            if 200 <= s.status < 500 and (last_bad_end is None or s.started >= last_bad_end)
+        ),
+        None,
+    )
+    return {
+        "failed": len(bad),
+        "http_500": sum(s.status == 500 for s in samples),
+        "http_503": sum(s.status == 503 for s in samples),
+        "no_answer": sum(s.status == 0 for s in samples),
+        "4xx": sorted(f"{s.status} {s.name}" for s in samples if 400 <= s.status < 500),
+        "recovered_after_s": round(first_ok - fault_at, 2) if bad and first_ok else 0.0 if not bad else None,
+    }
 
 
-def under_fault(base: str, personas: list[Persona], fault, *, seconds: float, think=(1.0, 3.0),
-                fault_after: float = 5.0, password: str = PASSWORD) -> dict:
+def under_fault(
+    base: str,
+    personas: list[Persona],
+    fault,
+    *,
+    seconds: float,
+    think=(1.0, 3.0),
+    fault_after: float = 5.0,
+    password: str = PASSWORD,
+) -> dict:
     """The mixed load with ``fault()`` called ``fault_after`` seconds in; returns the load figures and
     the recovery figures measured from the instant the fault began."""
     moment = {}
@@ -187,8 +251,11 @@ def under_fault(base: str, personas: list[Persona], fault, *, seconds: float, th
         moment["detail"] = fault()
 
     result = mixed(base, personas, seconds=seconds, think=think, password=password, during=during)
-    result["fault"] = {"after_s": fault_after, "detail": moment.get("detail"),
-                       **recovery(result["samples"], moment["at"])}
+    result["fault"] = {
+        "after_s": fault_after,
+        "detail": moment.get("detail"),
+        **recovery(result["samples"], moment["at"]),
+    }
     return result
 
 
@@ -197,8 +264,11 @@ def terminate_backends(database_url_name: str) -> int:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                       " WHERE datname = %s AND pid <> pg_backend_pid()", [database_url_name])
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            [database_url_name],
+        )
         return cursor.fetchone()[0]
 
 
@@ -209,7 +279,7 @@ def restart_postgresql(cluster: str) -> dict:
     subprocess.run(["pg_ctlcluster", version, name, "restart"], check=True, capture_output=True)
     from django.db import connection
 
-    connection.close()   # this process's own connection died too; the next query reconnects
+    connection.close()  # this process's own connection died too; the next query reconnects
     return {"cluster": cluster, "restart_command_s": round(time.monotonic() - started, 2)}
 
 
@@ -225,5 +295,8 @@ def term_and_restart(server) -> dict:
     server.process.wait(60)
     stopped = time.monotonic()
     server.start()
-    return {"signal": "TERM", "stopped_after_s": round(stopped - started, 2),
-            "serving_again_after_s": round(time.monotonic() - started, 2)}
+    return {
+        "signal": "TERM",
+        "stopped_after_s": round(stopped - started, 2),
+        "serving_again_after_s": round(time.monotonic() - started, 2),
+    }

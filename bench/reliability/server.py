@@ -4,6 +4,7 @@ Production-like: DEBUG off, DEMO_MODE off, a real SECRET_KEY, persistent connect
 (settings: ``CONN_MAX_AGE`` from DB_CONN_MAX_AGE, ``CONN_HEALTH_CHECKS=True``), sync workers as
 docker-compose.yml runs them; the audit trail is always on (it is code, not a setting).
 """
+
 from __future__ import annotations
 
 import os
@@ -31,19 +32,40 @@ class Gunicorn:
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.workers = workers
-        self.env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "false", "DEMO_MODE": str(demo).lower(),
-                    "SECRET_KEY": secrets.token_urlsafe(50), "DB_CONN_MAX_AGE": "600", "TILE_URL": "",
-                    "LOG_LEVEL": "CRITICAL"}  # the 503s of a fault run would flood the console otherwise
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "DEBUG": "false",
+            "DEMO_MODE": str(demo).lower(),
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "DB_CONN_MAX_AGE": "600",
+            "TILE_URL": "",
+            "LOG_LEVEL": "CRITICAL",
+        }  # the 503s of a fault run would flood the console otherwise
         from gridmap.storage import sealed_fields
 
         self.env.update(sealed_fields.key_environment())
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 30.0) -> "Gunicorn":
+    def start(self, timeout: float = 30.0) -> Gunicorn:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "gridmap.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers",
-             str(self.workers), "--log-level", "warning", "--graceful-timeout", "30"],
-            cwd=ROOT, env=self.env)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "gridmap.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(self.workers),
+                "--log-level",
+                "warning",
+                "--graceful-timeout",
+                "30",
+            ],
+            cwd=ROOT,
+            env=self.env,
+        )
         if not self.wait_healthy(timeout):
             self.stop()
             raise RuntimeError("gunicorn did not start")
@@ -74,7 +96,7 @@ class Gunicorn:
                 self.process.wait(10)
         self.process = None
 
-    def __enter__(self) -> "Gunicorn":
+    def __enter__(self) -> Gunicorn:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -1,5 +1,6 @@
 """Django admin: LeafletGeoAdmin for every geometry model (local Leaflet, never the OpenLayers CDN),
 with every queryset scoped through the policy module for staff who are not superusers."""
+
 from __future__ import annotations
 
 from django import forms
@@ -47,7 +48,6 @@ class ScopedMixin:
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_superuser or self._street_admin(request)
-
 
     has_change_permission = has_view_permission
     has_add_permission = has_module_permission
@@ -110,8 +110,11 @@ class GridAdminForm(forms.ModelForm):
         if boundary is not None and community is not None:
             try:
                 data["boundary"], _fit = check_grid_shape(
-                    shapely.from_wkb(bytes(boundary.wkb)), community,
-                    exclude=[self.instance.pk] if self.instance.pk else [], field="boundary")
+                    shapely.from_wkb(bytes(boundary.wkb)),
+                    community,
+                    exclude=[self.instance.pk] if self.instance.pk else [],
+                    field="boundary",
+                )
             except EditRejected as exc:
                 self.add_error("boundary", exc.message)
         return data

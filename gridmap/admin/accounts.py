@@ -4,6 +4,7 @@ administrator, account disable/enable and role change — who, when, which user,
 These are the only places accounts change: there is no self-service password page, and demo accounts are
 written by a management command. Sessions end on a password change (Django's session hash) and on disable
 (policy.role_of refuses inactive users)."""
+
 from __future__ import annotations
 
 from django.contrib import admin
@@ -18,8 +19,15 @@ from gridmap.services import audit
 
 def _password_event(request, target_id, ok: bool) -> None:
     own = str(target_id) == str(request.user.pk)
-    audit.record(request.user, AuditAction.PASSWORD_CHANGE if own else AuditAction.PASSWORD_RESET, "user",
-                 target_id, request=request, fields="password", result="ok" if ok else "refused")
+    audit.record(
+        request.user,
+        AuditAction.PASSWORD_CHANGE if own else AuditAction.PASSWORD_RESET,
+        "user",
+        target_id,
+        request=request,
+        fields="password",
+        result="ok" if ok else "refused",
+    )
 
 
 class AuditedUserAdmin(UserAdmin):
@@ -46,18 +54,27 @@ class AuditedUserAdmin(UserAdmin):
 
 def audited_own_password_change(site_view):
     """Wrap AdminSite.password_change (a staff member changing his own password)."""
+
     def view(request, extra_context=None):
         response = site_view(request, extra_context)
         if request.method == "POST" and request.user.is_authenticated:
             _password_event(request, request.user.pk, ok=response.status_code == 302)
         return response
+
     return view
 
 
 def record_role_change(request, profile: Profile, old_role: str | None) -> None:
     if old_role is not None and old_role != profile.role:
-        audit.record(request.user, AuditAction.ROLE_CHANGE, "user", profile.user_id, request=request,
-                     fields="role", reason=f"{old_role} → {profile.role}")
+        audit.record(
+            request.user,
+            AuditAction.ROLE_CHANGE,
+            "user",
+            profile.user_id,
+            request=request,
+            fields="role",
+            reason=f"{old_role} → {profile.role}",
+        )
 
 
 def install(site: admin.AdminSite) -> None:

@@ -1,5 +1,6 @@
 """Party-member central households: designate, retire, suggestions, links. Thin wrappers of
 services.central; the URL names the central household by its household id."""
+
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse

@@ -5,6 +5,7 @@ exports full personal data (resident roles only, audited). ``POST /api/imports/<
 multipart ``file`` (+ ``dry_run``=1 by default, ``source_crs``, ``encoding``) for streets, communities
 or stations. Every refusal is a 4xx JSON body ``{"code", "field", "detail"}``.
 """
+
 from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig
@@ -24,10 +25,10 @@ ENCODINGS = ("UTF-8", "GBK", "GB18030", "BIG5")
 @endpoint()
 def export(request: HttpRequest, layer: str, fmt: str) -> HttpResponse:
     full = request.method == "POST"  # full values only by POST: the reason never sits in a URL or a log line
-    result = exports.export_layer(request.user, layer, fmt, full=full,
-                                  reason=request.POST.get("reason", "") if full else "", request=request)
-    response = FileResponse(result.file, as_attachment=True, filename=result.filename,
-                            content_type=result.content_type)
+    result = exports.export_layer(
+        request.user, layer, fmt, full=full, reason=request.POST.get("reason", "") if full else "", request=request
+    )
+    response = FileResponse(result.file, as_attachment=True, filename=result.filename, content_type=result.content_type)
     response["Cache-Control"] = "private, no-store"
     response["X-Export-Rows"] = str(result.rows)
     return response
@@ -51,8 +52,14 @@ def import_layer(request: HttpRequest, layer: str) -> HttpResponse:
     if encoding and encoding not in ENCODINGS:
         raise refused(400, "unknown_encoding", "encoding", encoding[:20])
     result = layer_import.import_layer(
-        request.user, layer, upload.read(), dry_run=request.POST.get("dry_run", "1") not in ("0", "false"),
-        source_crs=(request.POST.get("source_crs") or "").strip() or None, encoding=encoding, request=request,
-        filename=upload.name or "")
+        request.user,
+        layer,
+        upload.read(),
+        dry_run=request.POST.get("dry_run", "1") not in ("0", "false"),
+        source_crs=(request.POST.get("source_crs") or "").strip() or None,
+        encoding=encoding,
+        request=request,
+        filename=upload.name or "",
+    )
     status = 400 if result["error_count"] else (200 if result["dry_run"] else 201)
     return reply(result, status)

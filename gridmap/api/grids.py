@@ -4,6 +4,7 @@ Every refusal is a 4xx JSON body ``{"code", "field", "detail", …}`` (401 anony
 403 no right, 404 out of scope, 409 overlap / stale version / unclean topology, 413 too large,
 415 not JSON, 428 no version); never a 500 for anything the client sent.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,12 @@ def _body(request: HttpRequest) -> dict:
 def _int(data: dict, key: str, *, required_status: int = 400) -> int:
     value = data.get(key)
     if value is None:
-        raise EditRejected(required_status, "version_required" if key == "version" else "bad_value", field=key,
-                           detail=_("缺少 %(field)s") % {"field": key})
+        raise EditRejected(
+            required_status,
+            "version_required" if key == "version" else "bad_value",
+            field=key,
+            detail=_("缺少 %(field)s") % {"field": key},
+        )
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
         raise EditRejected(400, "bad_value", field=key, detail=_("应为整数"))
     return value
@@ -57,6 +62,7 @@ def _version(data: dict) -> int:
 
 def endpoint(view):
     """Login required (401 JSON, not a redirect) and EditRejected → its JSON answer."""
+
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
@@ -67,6 +73,7 @@ def endpoint(view):
             return view(request, *args, **kwargs)
         except EditRejected as exc:
             return _reply(exc.as_json(), exc.status)
+
     return wrapped
 
 
@@ -77,8 +84,13 @@ def create(request: HttpRequest) -> HttpResponse:
     name = data.get("name")
     if name is not None and (not isinstance(name, str) or not 0 < len(name.strip()) <= 100 or "\x00" in name):
         raise EditRejected(400, "bad_value", field="name")
-    grid = grid_editing.create_draft_grid(request.user, _int(data, "community"), data.get("geometry"),
-                                          name=name.strip() if name else None, clip=data.get("clip") is True)
+    grid = grid_editing.create_draft_grid(
+        request.user,
+        _int(data, "community"),
+        data.get("geometry"),
+        name=name.strip() if name else None,
+        clip=data.get("clip") is True,
+    )
     return _reply(grid, 201)
 
 
@@ -88,22 +100,30 @@ def check(request: HttpRequest) -> HttpResponse:
     """Dry run of the validator for a drawn shape: the stored shape and its household count, or the refusal."""
     data = _body(request)
     community_id, grid_id = _int(data, "community"), data.get("grid")
-    community = policy.grid_edit_communities_for(request.user).select_related("street").filter(
-        pk=community_id).first()
+    community = policy.grid_edit_communities_for(request.user).select_related("street").filter(pk=community_id).first()
     if community is None:
         raise EditRejected(404, "not_found", field="community")
     exclude = [grid_id] if isinstance(grid_id, int) and not isinstance(grid_id, bool) else []
     shape, fit = check_grid_shape(data.get("geometry"), community, exclude=exclude, clip=data.get("clip") is True)
-    return _reply({"ok": True, "households": grid_editing.households_in(shape),
-                   "clipped_m2": round(fit.clipped_m2, 1), "geometry": json.loads(shape.geojson)})
+    return _reply(
+        {
+            "ok": True,
+            "households": grid_editing.households_in(shape),
+            "clipped_m2": round(fit.clipped_m2, 1),
+            "geometry": json.loads(shape.geojson),
+        }
+    )
 
 
 @require_POST
 @endpoint
 def boundary(request: HttpRequest, pk: int) -> HttpResponse:
     data = _body(request)
-    return _reply(grid_editing.save_grid_boundary(request.user, pk, data.get("geometry"), _version(data),
-                                                  clip=data.get("clip") is True))
+    return _reply(
+        grid_editing.save_grid_boundary(
+            request.user, pk, data.get("geometry"), _version(data), clip=data.get("clip") is True
+        )
+    )
 
 
 @require_POST
@@ -118,8 +138,12 @@ def split(request: HttpRequest, pk: int) -> HttpResponse:
 def merge(request: HttpRequest) -> HttpResponse:
     data = _body(request)
     grids, versions = data.get("grids"), data.get("versions")
-    if (not isinstance(grids, list) or len(grids) != 2 or not all(isinstance(g, int) for g in grids)
-            or not isinstance(versions, dict)):
+    if (
+        not isinstance(grids, list)
+        or len(grids) != 2
+        or not all(isinstance(g, int) for g in grids)
+        or not isinstance(versions, dict)
+    ):
         raise EditRejected(400, "bad_value", field="grids")
     try:
         parsed = {int(k): int(v) for k, v in versions.items()}
@@ -182,8 +206,11 @@ def community_topology(request: HttpRequest, pk: int) -> HttpResponse:
 @endpoint
 def fix_sliver(request: HttpRequest, pk: int) -> HttpResponse:
     point = _body(request).get("point")
-    if (not isinstance(point, list) or len(point) != 2
-            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in point)):
+    if (
+        not isinstance(point, list)
+        or len(point) != 2
+        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in point)
+    ):
         raise EditRejected(400, "bad_value", field="point")
     return _reply(grid_publishing.fix_sliver(request.user, pk, (float(point[0]), float(point[1]))))
 
@@ -214,9 +241,10 @@ def editor_grids(request: HttpRequest, pk: int) -> HttpResponse:
 def community_choices(user) -> list[dict]:
     """Communities offered in the editor's picker, with whether the user may publish there."""
     publish = set(policy.grid_publish_communities_for(user).values_list("pk", flat=True))
-    return [{"id": c.pk, "code": c.code, "name": c.name, "publish": c.pk in publish}
-            for c in policy.grid_edit_communities_for(user).order_by("code")]
-
+    return [
+        {"id": c.pk, "code": c.code, "name": c.name, "publish": c.pk in publish}
+        for c in policy.grid_edit_communities_for(user).order_by("code")
+    ]
 
 
 @require_POST
@@ -241,7 +269,13 @@ def grid_import(request: HttpRequest, pk: int) -> HttpResponse:
     encoding = request.POST.get("encoding") or None
     if encoding and encoding.upper() not in ("UTF-8", "GBK", "GB18030"):
         raise EditRejected(400, "bad_value", field="encoding")
-    result = import_grids(request.user, pk, upload.read(), dry_run=dry_run,
-                          source_crs=request.POST.get("source_crs") or None, encoding=encoding)
+    result = import_grids(
+        request.user,
+        pk,
+        upload.read(),
+        dry_run=dry_run,
+        source_crs=request.POST.get("source_crs") or None,
+        encoding=encoding,
+    )
     status = 400 if result["errors"] else (200 if result["dry_run"] else 201)
     return _reply(result, status)

@@ -4,6 +4,7 @@ Thin: parse the multipart form, call services/household_import_jobs, answer JSON
 answers 400 (or 409 when every error is a clash with the database) with its errors by row, column
 and reason; a job still running answers 202 and the page polls its status.
 """
+
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
@@ -23,7 +24,7 @@ def _answer(user, job) -> HttpResponse:
     if data["status"] == ImportStatus.REFUSED:
         return reply(data, data["counts"].get("http_status", 400))
     if data["status"] == ImportStatus.FAILED:
-        return reply(data, 503)   # the worker or the database failed, not the file; nothing was saved
+        return reply(data, 503)  # the worker or the database failed, not the file; nothing was saved
     return reply(data, 200 if data["dry_run"] else 201)
 
 
@@ -39,9 +40,13 @@ def upload(request: HttpRequest) -> HttpResponse:
 
     if upload.size > settings.HOUSEHOLD_IMPORT_MAX_BYTES:
         raise Refused(413, "too_large", field="file", detail=_("文件超过大小上限"))
-    job = jobs.start(request.user, upload.read(), filename=upload.name or "",
-                     source_crs=request.POST.get("source_crs", "").strip(),
-                     dry_run=request.POST.get("commit") != "1")
+    job = jobs.start(
+        request.user,
+        upload.read(),
+        filename=upload.name or "",
+        source_crs=request.POST.get("source_crs", "").strip(),
+        dry_run=request.POST.get("commit") != "1",
+    )
     return _answer(request.user, job)
 
 

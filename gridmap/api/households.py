@@ -1,6 +1,7 @@
 """A grid's households (the grid leader's page data) and one household: card, edit, move, reveal, visits,
 help pairs. Thin: parse, call one service or query, answer JSON. Planners get 403 (aggregates only);
 a household out of the user's scope is 404."""
+
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
@@ -63,8 +64,10 @@ def visits(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         data = body(request)
         visit = care.record_visit(request.user, pk, date_field(data, "visited_on"), data.get("note"))
-        return reply({"id": visit.pk, "visited_on": visit.visited_on.isoformat(), "visitor": visit.visitor,
-                      "note": visit.note}, 201)
+        return reply(
+            {"id": visit.pk, "visited_on": visit.visited_on.isoformat(), "visitor": visit.visitor, "note": visit.note},
+            201,
+        )
     return reply({"visits": household_card(request.user, care.in_scope(request.user, pk))["visits"]})
 
 
@@ -74,8 +77,9 @@ def help_pairs(request: HttpRequest, pk: int) -> HttpResponse:
     """{member | unit, start_date}: pair the household with a helper."""
     data = body(request)
     pair = care.create_help_pair(request.user, pk, data, date_field(data, "start_date"))
-    return reply({"id": pair.pk, "member": pair.member_id, "unit": pair.unit,
-                  "start_date": pair.start_date.isoformat()}, 201)
+    return reply(
+        {"id": pair.pk, "member": pair.member_id, "unit": pair.unit, "start_date": pair.start_date.isoformat()}, 201
+    )
 
 
 @require_POST

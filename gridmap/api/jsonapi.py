@@ -1,6 +1,7 @@
 """Small helpers shared by the people, household and central-household endpoints: a JSON reply that is
 never cached, a safe JSON body parser, and a decorator that answers 401/403 and turns ``Refused`` into
 its 4xx body. A view that gets here never answers 500 for anything the client sent."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -81,6 +82,7 @@ def client_ip(request: HttpRequest) -> str | None:
 def endpoint(*, residents: bool = False):
     """401 for anonymous users, 403 for accounts without a role (or, with ``residents``, for planners,
     who get aggregates only), and ``Refused`` → its JSON answer."""
+
     def decorate(view):
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -94,5 +96,7 @@ def endpoint(*, residents: bool = False):
                 return view(request, *args, **kwargs)
             except Refused as exc:
                 return reply(exc.as_json(), exc.status)
+
         return wrapped
+
     return decorate

@@ -1,4 +1,5 @@
 """GeoJSON layer endpoints for the map pages. Thin: parse, scope through the policy, query, respond."""
+
 from __future__ import annotations
 
 import math
@@ -46,6 +47,7 @@ def _layer_view(build, *, residents: bool = False):
         response = HttpResponse(build(request.user, bbox), content_type=GEOJSON)
         response["Cache-Control"] = "private, no-store"
         return response
+
     return view
 
 

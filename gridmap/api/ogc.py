@@ -6,6 +6,7 @@ service stations — nothing personal. Behind authentication like every other en
 authentication configuration of type "API Header"). Scope comes from ``gridmap.policy``; an item out of
 scope is 404. Thin views: parse and check parameters (400 with a reason), call queries/ogc.py, answer.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,9 +45,22 @@ COLLECTIONS = {
     "stations": (gettext_lazy("服务站"), policy.stations_for),
 }
 # Coverage metrics a grid feature carries (queries/coverage.py defines them; no personal data).
-GRID_METRICS = ("households", "covered", "covered_pct", "linked", "linked_pct", "central", "central_load",
-                "leaders", "fulltime", "staffed", "per_fulltime", "size_status", "vulnerable",
-                "vulnerable_uncovered")
+GRID_METRICS = (
+    "households",
+    "covered",
+    "covered_pct",
+    "linked",
+    "linked_pct",
+    "central",
+    "central_load",
+    "leaders",
+    "fulltime",
+    "staffed",
+    "per_fulltime",
+    "size_status",
+    "vulnerable",
+    "vulnerable_uncovered",
+)
 
 
 class AnyAccept(BaseContentNegotiation):
@@ -133,15 +147,18 @@ class OgcView(APIView):
 
 class Landing(OgcView):
     def get(self, request):
-        return _answer({
-            "title": "GridMap OGC API – Features",
-            "description": _("街道、社区、网格（含覆盖指标）和服务站；不含任何住户个人信息。"),
-            "links": [
-                _link(request, "ogc-landing", "self", JSON, _("本页")),
-                _link(request, "ogc-api", "service-desc", OPENAPI, "OpenAPI 3.0"),
-                _link(request, "ogc-conformance", "conformance", JSON, _("符合的标准类")),
-                _link(request, "ogc-collections", "data", JSON, _("集合")),
-            ]})
+        return _answer(
+            {
+                "title": "GridMap OGC API – Features",
+                "description": _("街道、社区、网格（含覆盖指标）和服务站；不含任何住户个人信息。"),
+                "links": [
+                    _link(request, "ogc-landing", "self", JSON, _("本页")),
+                    _link(request, "ogc-api", "service-desc", OPENAPI, "OpenAPI 3.0"),
+                    _link(request, "ogc-conformance", "conformance", JSON, _("符合的标准类")),
+                    _link(request, "ogc-collections", "data", JSON, _("集合")),
+                ],
+            }
+        )
 
 
 class Conformance(OgcView):
@@ -160,12 +177,16 @@ class ApiDocument(OgcView):
 def _describe(request, name: str, title: str, scope) -> dict:
     bbox = queries.extent(name, scope)
     return {
-        "id": name, "title": str(title), "itemType": "feature", "crs": [CRS84],
+        "id": name,
+        "title": str(title),
+        "itemType": "feature",
+        "crs": [CRS84],
         "extent": {"spatial": {"bbox": [bbox] if bbox else [], "crs": CRS84}},
         "links": [
             _link(request, "ogc-collection", "self", JSON, str(title), collection=name),
             _link(request, "ogc-items", "items", GEOJSON, str(title), collection=name),
-        ]}
+        ],
+    }
 
 
 class Collections(OgcView):
@@ -199,8 +220,16 @@ class Items(OgcView):
             links.append(page("next", offset + limit))
         if offset > 0:
             links.append(page("prev", max(offset - limit, 0)))
-        return _answer({"type": "FeatureCollection", "features": features, "numberMatched": matched,
-                        "numberReturned": len(features), "links": links}, GEOJSON)
+        return _answer(
+            {
+                "type": "FeatureCollection",
+                "features": features,
+                "numberMatched": matched,
+                "numberReturned": len(features),
+                "links": links,
+            },
+            GEOJSON,
+        )
 
 
 class Item(OgcView):
@@ -214,5 +243,6 @@ class Item(OgcView):
         feature = features[0]
         feature["links"] = [
             _link(request, "ogc-item", "self", GEOJSON, collection=collection, fid=fid),
-            _link(request, "ogc-collection", "collection", JSON, collection=collection)]
+            _link(request, "ogc-collection", "collection", JSON, collection=collection),
+        ]
         return _answer(feature, GEOJSON)

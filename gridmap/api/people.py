@@ -1,4 +1,5 @@
 """Staff of grids and the member registry. Thin: parse, call one service or query, answer JSON."""
+
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
@@ -32,18 +33,26 @@ def grid_staff(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: active staff and history of a grid. POST {member, role, start_date, replace_leader}: assign."""
     if request.method == "POST":
         data = body(request)
-        staffing.assign_member(pk, int_field(data, "member"), str(data.get("role", "")),
-                               date_field(data, "start_date"), request.user,
-                               replace_leader=data.get("replace_leader") is True)
+        staffing.assign_member(
+            pk,
+            int_field(data, "member"),
+            str(data.get("role", "")),
+            date_field(data, "start_date"),
+            request.user,
+            replace_leader=data.get("replace_leader") is True,
+        )
     if policy.role_of(request.user) == "planner":
         raise Refused(403, "forbidden", detail=_("此角色只能查看汇总数据"))
     grid = policy.grids_for(request.user).filter(pk=pk).first()
     if grid is None:
         raise not_found("grid")
     staff = staffing.grid_staff(grid)
-    staff.update(grid={"id": grid.pk, "code": grid.code, "name": grid.name},
-                 assignable_roles=[{"value": r, "label": str(AssignmentRole(r).label)}
-                                   for r in policy.assignable_roles(request.user)])
+    staff.update(
+        grid={"id": grid.pk, "code": grid.code, "name": grid.name},
+        assignable_roles=[
+            {"value": r, "label": str(AssignmentRole(r).label)} for r in policy.assignable_roles(request.user)
+        ],
+    )
     return reply(staff, 201 if request.method == "POST" else 200)
 
 
@@ -56,9 +65,15 @@ def end_assignment(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _member_json(member) -> dict:
-    return {"id": member.pk, "name": member.name, "initials": member.pinyin_initials,
-            "phone": member.phone_masked, "is_party_member": member.is_party_member,
-            "employer": member.employer, "community_id": member.community_id}
+    return {
+        "id": member.pk,
+        "name": member.name,
+        "initials": member.pinyin_initials,
+        "phone": member.phone_masked,
+        "is_party_member": member.is_party_member,
+        "employer": member.employer,
+        "community_id": member.community_id,
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -80,9 +95,10 @@ def members(request: HttpRequest) -> HttpResponse:
     scope = policy.members_for(request.user)
     if request.GET.get("unassigned") == "1":
         scope = staffing.unassigned_members(scope)
-    rows = list(member_service.search(scope, q).order_by("name", "id")[(page - 1) * PAGE_SIZE:page * PAGE_SIZE + 1])
-    return reply({"results": [_member_json(m) for m in rows[:PAGE_SIZE]], "page": page,
-                  "has_more": len(rows) > PAGE_SIZE})
+    rows = list(member_service.search(scope, q).order_by("name", "id")[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
+    return reply(
+        {"results": [_member_json(m) for m in rows[:PAGE_SIZE]], "page": page, "has_more": len(rows) > PAGE_SIZE}
+    )
 
 
 @require_POST

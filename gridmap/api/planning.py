@@ -3,6 +3,7 @@
 Both answer aggregates only: per-grid figures from ``grid_coverage`` and per-cell counts from
 ``heat_cells``; never a household.
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -11,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from gridmap import policy
-from gridmap.planner import metrics as planning
 from gridmap.api.jsonapi import endpoint, reply
+from gridmap.planner import metrics as planning
 from gridmap.queries.coverage import grid_coverage
 from gridmap.queries.heat import CELL_M, LAYERS, heat_cells
 from gridmap.services.refused import Refused
@@ -38,8 +39,9 @@ def metrics(request: HttpRequest) -> HttpResponse:
     metric = choice(request, "metric", tuple(planning.METRICS), "covered_pct")
     scheme = choice(request, "scheme", ("fisher_jenks", "quantiles"), "fisher_jenks")
     rows = grid_coverage(policy.grids_for(request.user).published())
-    return reply(planning.metric_table(rows, metric, planner=policy.small_counts_suppressed(request.user),
-                                       scheme=scheme))
+    return reply(
+        planning.metric_table(rows, metric, planner=policy.small_counts_suppressed(request.user), scheme=scheme)
+    )
 
 
 @require_GET
@@ -49,9 +51,17 @@ def heat(request: HttpRequest) -> HttpResponse:
     check_dashboard(request)
     layer = choice(request, "layer", LAYERS, "households")
     planner = policy.small_counts_suppressed(request.user)
-    points, suppressed = planning.heat_points(heat_cells(policy.grids_for(request.user).published()), layer,
-                                              planner=planner)
+    points, suppressed = planning.heat_points(
+        heat_cells(policy.grids_for(request.user).published()), layer, planner=planner
+    )
     floor = settings.SMALL_COUNT_MIN if planner else 1
-    return reply({"layer": layer, "cell_m": CELL_M, "points": points,
-                  "max": max((p[2] for p in points), default=0), "suppressed_cells": suppressed,
-                  "suppressed_below": floor if floor > 1 else None})
+    return reply(
+        {
+            "layer": layer,
+            "cell_m": CELL_M,
+            "points": points,
+            "max": max((p[2] for p in points), default=0),
+            "suppressed_cells": suppressed,
+            "suppressed_below": floor if floor > 1 else None,
+        }
+    )

@@ -7,6 +7,7 @@ offers a lookup by ID number or phone. Personal data is masked in every represen
 only through the audited reveal endpoint of the pages. Writes go through the same services as the pages
 (see api/rest_writes.py). Authentication: the page session, or ``Authorization: Token <key>``.
 """
+
 from __future__ import annotations
 
 from django.contrib.gis.geos import Polygon
@@ -19,8 +20,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend, OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
-from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.fields import GeometryField
+from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from gridmap import policy
@@ -28,7 +29,13 @@ from gridmap.api.layers import parse_bbox
 from gridmap.api.rest_map_writes import GridWrites, StationWrites
 from gridmap.api.rest_writes import HouseholdWrites
 from gridmap.models import (
-    Community, Grid, GridAssignment, Household, Member, ServiceStation, Street,
+    Community,
+    Grid,
+    GridAssignment,
+    Household,
+    Member,
+    ServiceStation,
+    Street,
 )
 from gridmap.models.households import TAG_FIELDS
 
@@ -43,8 +50,16 @@ class Page(GeoJsonPagination):
         # drf-gis 1.3 documents a "results" key it never sends: the page is the FeatureCollection
         # (``schema``) plus count/next/previous.
         extra = super(GeoJsonPagination, self).get_paginated_response_schema(schema)["properties"]
-        return {"allOf": [schema, {"type": "object", "required": ["count"], "properties": {
-            key: extra[key] for key in ("count", "next", "previous")}}]}
+        return {
+            "allOf": [
+                schema,
+                {
+                    "type": "object",
+                    "required": ["count"],
+                    "properties": {key: extra[key] for key in ("count", "next", "previous")},
+                },
+            ]
+        }
 
 
 class HasRole(IsAuthenticated):
@@ -75,17 +90,33 @@ class BboxFilter(BaseFilterBackend):
         return queryset.filter(**{f"{view.bbox_field}__intersects": Polygon.from_bbox(bbox)})
 
     def get_schema_operation_parameters(self, view):
-        return [{"name": "in_bbox", "required": False, "in": "query",
-                 "description": "minlon,minlat,maxlon,maxlat (WGS84)", "schema": {"type": "string"}}]
+        return [
+            {
+                "name": "in_bbox",
+                "required": False,
+                "in": "query",
+                "description": "minlon,minlat,maxlon,maxlat (WGS84)",
+                "schema": {"type": "string"},
+            }
+        ]
 
 
 class ApiSchema(AutoSchema):
     """Every operation documents its refusals too (schemathesis checks that each status is documented)."""
 
-    ERRORS = {"400": "Bad parameter or body", "401": "Not authenticated", "403": "No role, or planner",
-              "404": "Not found, out of scope, or no such page"}
-    WRITE_ERRORS = {"412": "Stale If-Match", "415": "Not JSON", "428": "If-Match required",
-                    "409": "Conflict: stale grid version, overlap, retired grid", "413": "Body too large"}
+    ERRORS = {
+        "400": "Bad parameter or body",
+        "401": "Not authenticated",
+        "403": "No role, or planner",
+        "404": "Not found, out of scope, or no such page",
+    }
+    WRITE_ERRORS = {
+        "412": "Stale If-Match",
+        "415": "Not JSON",
+        "428": "If-Match required",
+        "409": "Conflict: stale grid version, overlap, retired grid",
+        "413": "Body too large",
+    }
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -127,8 +158,10 @@ class GeoViewSet(viewsets.ReadOnlyModelViewSet):
 
 # -- serializers: explicit field lists; everything but the documented writable fields is read-only ----
 
+
 class StreetSerializer(GeoFeatureModelSerializer):
     boundary = GeometryField(precision=6, read_only=True)  # ~10 cm, RFC 7946's advice
+
     class Meta:
         model = Street
         geo_field = "boundary"
@@ -137,6 +170,7 @@ class StreetSerializer(GeoFeatureModelSerializer):
 
 class CommunitySerializer(GeoFeatureModelSerializer):
     boundary = GeometryField(precision=6, read_only=True)
+
     class Meta:
         model = Community
         geo_field = "boundary"
@@ -145,6 +179,7 @@ class CommunitySerializer(GeoFeatureModelSerializer):
 
 class GridSerializer(GeoFeatureModelSerializer):
     boundary = GeometryField(precision=6, read_only=True)
+
     class Meta:
         model = Grid
         geo_field = "boundary"
@@ -154,6 +189,7 @@ class GridSerializer(GeoFeatureModelSerializer):
 
 class StationSerializer(GeoFeatureModelSerializer):
     location = GeometryField(precision=6, read_only=True)
+
     class Meta:
         model = ServiceStation
         geo_field = "location"
@@ -174,8 +210,19 @@ class HouseholdSerializer(GeoFeatureModelSerializer):
     class Meta:
         model = Household
         geo_field = "location"
-        fields = ["id", "address", "head_name", "phone", "id_number", "residents", "resident_type",
-                  *TAG_FIELDS, "grid", "community", "updated_at"]
+        fields = [
+            "id",
+            "address",
+            "head_name",
+            "phone",
+            "id_number",
+            "residents",
+            "resident_type",
+            *TAG_FIELDS,
+            "grid",
+            "community",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -197,6 +244,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
 
 class JsonPage(PageNumberPagination):
     """Plain JSON pages for the non-spatial models (count/next/previous/results), same caps."""
+
     page_size = PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = PAGE_SIZE_MAX
@@ -204,8 +252,10 @@ class JsonPage(PageNumberPagination):
 
 # -- viewsets ----------------------------------------------------------------------------------------
 
+
 class StreetViewSet(GeoViewSet):
     """街道 within the caller's scope."""
+
     scope = policy.streets_for
     serializer_class = StreetSerializer
     ordering_fields = ["code", "name"]
@@ -214,6 +264,7 @@ class StreetViewSet(GeoViewSet):
 
 class CommunityViewSet(GeoViewSet):
     """社区 within the caller's scope."""
+
     scope = policy.communities_for
     serializer_class = CommunitySerializer
     filterset_class = by_id("street", kind=True)
@@ -225,6 +276,7 @@ class GridViewSet(GridWrites, GeoViewSet):
     """网格 (all statuses) within the caller's scope; ``version`` is the optimistic-concurrency token
     (ETag, If-Match). Create, reshape and retire drafts through the grid editor's services
     (api/rest_map_writes.py); publishing stays in the editor."""
+
     scope = policy.grids_for
     serializer_class = GridSerializer
     filterset_class = by_id("community", status=True)
@@ -239,6 +291,7 @@ class GridViewSet(GridWrites, GeoViewSet):
 
 class StationViewSet(StationWrites, GeoViewSet):
     """服务站 of the caller's streets; street admins place, change and remove those of their street."""
+
     scope = policy.stations_for
     serializer_class = StationSerializer
     bbox_field = "location"
@@ -249,6 +302,7 @@ class StationViewSet(StationWrites, GeoViewSet):
 
 class HouseholdViewSet(HouseholdWrites, GeoViewSet):
     """住户 of the caller's scope, phone and ID number masked. Planners: 403. PATCH with If-Match."""
+
     permission_classes = [SeesResidents]
     scope = policy.households_for
     serializer_class = HouseholdSerializer
@@ -260,6 +314,7 @@ class HouseholdViewSet(HouseholdWrites, GeoViewSet):
 
 class MemberViewSet(GeoViewSet):
     """人员 of the caller's scope (phone masked). Planners see none."""
+
     scope = policy.members_for
     serializer_class = MemberSerializer
     pagination_class = JsonPage
@@ -271,6 +326,7 @@ class MemberViewSet(GeoViewSet):
 
 class AssignmentViewSet(GeoViewSet):
     """网格分工 (with history) of the grids the caller sees."""
+
     scope = policy.assignments_for
     serializer_class = AssignmentSerializer
     pagination_class = JsonPage
@@ -278,4 +334,3 @@ class AssignmentViewSet(GeoViewSet):
     filterset_class = by_id("grid", "member", role=True)
     ordering_fields = ["start_date", "id"]
     ordering = ["id"]
-

@@ -10,6 +10,7 @@ grid, as in the editor.
 Stations: ``POST``/``PATCH``/``DELETE /api/v1/stations/…`` through ``services.stations`` (street admins in
 their street); ``If-Match`` with the ETag of GET, missing → 428, stale → 412.
 """
+
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
@@ -20,16 +21,22 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from gridmap import policy
-from gridmap.api.grids import _body as editor_body, _int as editor_int
+from gridmap.api.grids import _body as editor_body
+from gridmap.api.grids import _int as editor_int
 from gridmap.models import Grid
 from gridmap.models.stations import StationKind
 from gridmap.services.grids import editing as grid_editing
-from gridmap.services.stations import editing as station_service
 from gridmap.services.grids.shapes import EditRejected
 from gridmap.services.refused import Refused
+from gridmap.services.stations import editing as station_service
 
-IF_MATCH = OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
-                            description="The ETag of the object as last read")
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="The ETag of the object as last read",
+)
 
 
 def _refusal(exc: EditRejected | Refused) -> Response:
@@ -38,6 +45,7 @@ def _refusal(exc: EditRejected | Refused) -> Response:
 
 class GridCreate(serializers.Serializer):
     """Documents the body; the services validate it."""
+
     community = serializers.IntegerField()
     name = serializers.CharField(required=False, max_length=100)
     geometry = serializers.JSONField(help_text="GeoJSON Polygon or MultiPolygon, EPSG:4326")
@@ -55,7 +63,7 @@ def _grid_version(request) -> int:
         raise EditRejected(428, "version_required", field="If-Match", detail=_("需要 If-Match（上次读取的 ETag）"))
     value = raw.strip().removeprefix("W/").strip('"')
     if not value.isascii() or not value.isdigit() or int(value) >= 2**31:
-        raise EditRejected(400, "bad_value", field="If-Match", detail=_("应为网格的 ETag，例如 \"3\""))
+        raise EditRejected(400, "bad_value", field="If-Match", detail=_('应为网格的 ETag，例如 "3"'))
     return int(value)
 
 
@@ -92,8 +100,13 @@ class GridWrites:
             name = data.get("name")
             if name is not None and (not isinstance(name, str) or not 0 < len(name.strip()) <= 100 or "\x00" in name):
                 raise EditRejected(400, "bad_value", field="name")
-            result = grid_editing.create_draft_grid(request.user, editor_int(data, "community"), data.get("geometry"),
-                                                    name=name.strip() if name else None, clip=data.get("clip") is True)
+            result = grid_editing.create_draft_grid(
+                request.user,
+                editor_int(data, "community"),
+                data.get("geometry"),
+                name=name.strip() if name else None,
+                clip=data.get("clip") is True,
+            )
         except EditRejected as exc:
             return _refusal(exc)
         return self._reply(result, 201)
@@ -109,14 +122,18 @@ class GridWrites:
                 raise EditRejected(400, "unknown_field", field=unknown[0], detail=_("只能修改 geometry"))
             if "geometry" not in data:
                 raise EditRejected(400, "required", field="geometry")
-            result = grid_editing.save_grid_boundary(request.user, grid_id, data["geometry"], version,
-                                                     clip=data.get("clip") is True)
+            result = grid_editing.save_grid_boundary(
+                request.user, grid_id, data["geometry"], version, clip=data.get("clip") is True
+            )
         except EditRejected as exc:
             return _refusal(exc)
         return self._reply(result)
 
-    @extend_schema(request=None, parameters=[IF_MATCH],
-                   responses={200: OpenApiResponse(description="The retired grid, or the grid marked for retirement")})
+    @extend_schema(
+        request=None,
+        parameters=[IF_MATCH],
+        responses={200: OpenApiResponse(description="The retired grid, or the grid marked for retirement")},
+    )
     def destroy(self, request, pk=None, *args, **kwargs):
         try:
             grid_id = _editable_grid(request.user, pk)
@@ -170,8 +187,9 @@ class StationWrites:
     @extend_schema(request=StationBody(partial=True), parameters=[IF_MATCH])
     def partial_update(self, request, pk=None, *args, **kwargs):
         try:
-            station = station_service.update_station(request.user, pk, self._data(request),
-                                                     request.headers.get("If-Match"))
+            station = station_service.update_station(
+                request.user, pk, self._data(request), request.headers.get("If-Match")
+            )
         except Refused as exc:
             return _refusal(exc)
         return self._reply(station)

@@ -8,6 +8,7 @@ locked while the ETag is compared, so of two writers holding the same ETag exact
 gets 412 (and 428 without If-Match). The ETag is the household's ``updated_at`` in microseconds, which
 every write moves.
 """
+
 from __future__ import annotations
 
 from django.db import transaction
@@ -18,12 +19,12 @@ from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
+from geodata.validation import GeometryRejected, validate_point
 from gridmap import policy
 from gridmap.models import ResidentType
 from gridmap.models.households import TAG_FIELDS
 from gridmap.services.households import care as care
 from gridmap.services.refused import Refused
-from geodata.validation import GeometryRejected, validate_point
 
 
 def etag_of(household) -> str:
@@ -37,6 +38,7 @@ class PointBody(serializers.Serializer):
 
 class HouseholdPatch(serializers.Serializer):
     """Documents the body; the service validates it (one validator for pages and API)."""
+
     address = serializers.CharField(required=False, max_length=200)
     head_name = serializers.CharField(required=False, max_length=50)
     phone = serializers.CharField(required=False, allow_blank=True, max_length=11)
@@ -69,9 +71,18 @@ class HouseholdWrites:
         response["ETag"] = etag_of(self.get_object())
         return response
 
-    @extend_schema(request=HouseholdPatch, parameters=[
-        OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
-                         description="The ETag of the household as last read")])
+    @extend_schema(
+        request=HouseholdPatch,
+        parameters=[
+            OpenApiParameter(
+                "If-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="The ETag of the household as last read",
+            )
+        ],
+    )
     def partial_update(self, request, pk=None):
         data = request.data
         try:
@@ -95,8 +106,13 @@ class HouseholdWrites:
         if household is None:
             raise Refused(404, "not_found", field="household")
         if expected != etag_of(household):
-            raise Refused(412, "stale_version", field="If-Match",
-                          detail=_("该住户已被他人修改，请重新读取后再保存"), etag=etag_of(household))
+            raise Refused(
+                412,
+                "stale_version",
+                field="If-Match",
+                detail=_("该住户已被他人修改，请重新读取后再保存"),
+                etag=etag_of(household),
+            )
         location = data.pop("location", None)
         if not data and location is None:
             raise Refused(400, "empty", field="body", detail=_("没有要修改的字段"))

@@ -1,6 +1,7 @@
 """URL patterns of the open interfaces (issue #8), included once from gridmap/urls.py:
 the REST API (/api/v1/), its OpenAPI schema and Swagger UI (served locally, sidecar assets),
 OGC API – Features (/ogc/) and vector tiles (/api/tiles/)."""
+
 from __future__ import annotations
 
 from django.urls import path
@@ -22,8 +23,11 @@ urlpatterns = [
     *router.urls,
     # The schema and its UI are behind login like the data (security.md (b) 50).
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[rest.HasRole]), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema", permission_classes=[rest.HasRole]),
-         name="api-docs"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", permission_classes=[rest.HasRole]),
+        name="api-docs",
+    ),
     path("api/tiles/<str:layer>/<str:z>/<str:x>/<str:y>.mvt", tiles.TileView.as_view(), name="tile"),
     path("ogc/", ogc.Landing.as_view(), name="ogc-landing"),
     path("ogc/conformance", ogc.Conformance.as_view(), name="ogc-conformance"),

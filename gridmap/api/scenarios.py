@@ -1,6 +1,7 @@
 """Planner what-if and proposal endpoints (issue #6), and the coverage figures per community, street and
 selection. Thin: check the role, scope through the policy, parse, call one query or service, reply.
 Aggregates only: no endpoint here returns a household."""
+
 from __future__ import annotations
 
 import json
@@ -11,13 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridmap import policy
+from gridmap.api.jsonapi import body, endpoint, reply
+from gridmap.api.planning import check_dashboard, choice  # the dashboard's role check and choice parser
 from gridmap.planner import metrics as planning
 from gridmap.planner import scenarios
-from gridmap.api.jsonapi import body, endpoint, reply
-from gridmap.api.planning import check_dashboard, choice   # the dashboard's role check and choice parser
 from gridmap.queries.coverage_areas import area_coverage
-from gridmap.services.stations.proposals import changes_of, save_proposal
 from gridmap.services.refused import Refused, not_found
+from gridmap.services.stations.proposals import changes_of, save_proposal
 
 MAX_SELECTION = 5000
 
@@ -52,13 +53,21 @@ def _selection_grids(request: HttpRequest, data: dict):
         except (GEOSException, ValueError, TypeError):
             raise Refused(400, "bad_geometry", field="polygon", detail=_("应为 GeoJSON 多边形")) from None
         if shape.geom_type not in ("Polygon", "MultiPolygon") or not shape.valid:
-            raise Refused(400, "bad_geometry", field="polygon",
-                          detail=_("应为有效的多边形：%(reason)s") % {"reason": shape.valid_reason})
+            raise Refused(
+                400,
+                "bad_geometry",
+                field="polygon",
+                detail=_("应为有效的多边形：%(reason)s") % {"reason": shape.valid_reason},
+            )
         shape.srid = 4326
-        return grids.filter(boundary__relate=(shape, "T********"))   # interiors overlap: a shared edge is not enough
+        return grids.filter(boundary__relate=(shape, "T********"))  # interiors overlap: a shared edge is not enough
     ids = data.get("grids")
-    if not isinstance(ids, list) or not ids or len(ids) > MAX_SELECTION or any(
-            isinstance(i, bool) or not isinstance(i, int) or not 0 < i < 2**31 for i in ids):
+    if (
+        not isinstance(ids, list)
+        or not ids
+        or len(ids) > MAX_SELECTION
+        or any(isinstance(i, bool) or not isinstance(i, int) or not 0 < i < 2**31 for i in ids)
+    ):
         raise Refused(400, "bad_value", field="grids", detail=_("应为网格编号列表，或提供 polygon"))
     chosen = grids.filter(pk__in=ids)
     found = set(chosen.values_list("pk", flat=True))
@@ -89,9 +98,14 @@ def what_if(request: HttpRequest) -> HttpResponse:
 
 
 def _summary(proposal) -> dict:
-    return {"id": proposal.pk, "name": proposal.name, "street": proposal.street.code,
-            "author": proposal.author.get_full_name() or proposal.author.get_username(),
-            "created": proposal.created.isoformat(), "stations": proposal.stations.count()}
+    return {
+        "id": proposal.pk,
+        "name": proposal.name,
+        "street": proposal.street.code,
+        "author": proposal.author.get_full_name() or proposal.author.get_username(),
+        "created": proposal.created.isoformat(),
+        "stations": proposal.stations.count(),
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -100,8 +114,9 @@ def proposals(request: HttpRequest) -> HttpResponse:
     """GET: the proposals of the streets in scope. POST {"name", "street"?, "stations"}: save one (audited)."""
     check_dashboard(request)
     if request.method == "GET":
-        return reply({"proposals": [_summary(p) for p in policy.proposals_for(request.user)
-                                    .select_related("street", "author")]})
+        return reply(
+            {"proposals": [_summary(p) for p in policy.proposals_for(request.user).select_related("street", "author")]}
+        )
     data = body(request)
     name = data.get("name")
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > 100:
@@ -131,4 +146,3 @@ def proposal(request: HttpRequest, pk: int) -> HttpResponse:
         raise not_found()
     result = scenarios.what_if(policy.grids_for(request.user).published(), changes_of(found), planner=_planner(request))
     return reply({**_summary(found), "what_if": result})
-

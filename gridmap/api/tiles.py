@@ -5,6 +5,7 @@ module; planners get household counts per cell only (small cells without a count
 Authentication: session or token. ``Cache-Control: private, max-age=300``: a tile is the caller's own
 view of the data and may be reused by that browser for a few minutes, never by a shared cache.
 """
+
 from __future__ import annotations
 
 import re
@@ -44,14 +45,16 @@ class TileView(APIView):
     schema = ApiSchema()
 
     @extend_schema(
-        operation_id="tile", summary="Vector tile (MVT, EPSG:3857)",
+        operation_id="tile",
+        summary="Vector tile (MVT, EPSG:3857)",
         parameters=[
             OpenApiParameter("layer", str, OpenApiParameter.PATH, enum=["grids", "households"]),
             OpenApiParameter("z", OpenApiTypes.INT, OpenApiParameter.PATH, description="0-22"),
             OpenApiParameter("x", OpenApiTypes.INT, OpenApiParameter.PATH, description="0 .. 2^z - 1"),
             OpenApiParameter("y", OpenApiTypes.INT, OpenApiParameter.PATH, description="0 .. 2^z - 1"),
         ],
-        responses={(200, MVT): OpenApiResponse(OpenApiTypes.BINARY, description="Mapbox vector tile")})
+        responses={(200, MVT): OpenApiResponse(OpenApiTypes.BINARY, description="Mapbox vector tile")},
+    )
     def get(self, request, layer: str, z: str, x: str, y: str):
         # str in the route, so that a malformed coordinate gets this JSON 404 and not Django's HTML page
         if not all(COORDINATE.fullmatch(v) for v in (z, x, y)):

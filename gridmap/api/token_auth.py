@@ -4,6 +4,7 @@ DRF's ``TokenAuthentication`` keeps a token valid for ever. Here a token older t
 ``TOKEN_LIFETIME_SECONDS`` (env, default 30 days) is refused with 401; an administrator issues a new one
 (delete the old token in the admin). A disabled account's token is refused at once: DRF checks
 ``user.is_active`` on every request, before the lifetime is looked at."""
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,20 +1,39 @@
 """The domain: one module per concept."""
-from gridmap.models.areas import Community, Grid, GridStatus, GridVersion, Street
-from gridmap.models.households import CentralHousehold, CentralLink, Household, ResidentType
-from gridmap.models.people import AssignmentRole, GridAssignment, HelpPair, Member
-from gridmap.models.stations import ServiceStation, StationKind
+
 from gridmap.models.accounts import LoginAttempt, Profile, Role
+from gridmap.models.areas import Community, Grid, GridStatus, GridVersion, Street
 from gridmap.models.audit import AuditAction, AuditEvent
-from gridmap.models.visits import Visit
+from gridmap.models.households import CentralHousehold, CentralLink, Household, ResidentType
 from gridmap.models.imports import ImportJob, ImportStatus
+from gridmap.models.people import AssignmentRole, GridAssignment, HelpPair, Member
 from gridmap.models.proposals import ProposedStation, StationProposal
+from gridmap.models.stations import ServiceStation, StationKind
+from gridmap.models.visits import Visit
 
 __all__ = [
-    "Street", "Community", "Grid", "GridStatus", "GridVersion",
-    "Household", "ResidentType", "CentralHousehold", "CentralLink",
-    "Member", "GridAssignment", "AssignmentRole", "HelpPair",
-    "ServiceStation", "StationKind", "Profile", "Role", "LoginAttempt",
-    "AuditAction", "AuditEvent", "Visit",
-    "ImportJob", "ImportStatus",
-    "StationProposal", "ProposedStation",
+    "Street",
+    "Community",
+    "Grid",
+    "GridStatus",
+    "GridVersion",
+    "Household",
+    "ResidentType",
+    "CentralHousehold",
+    "CentralLink",
+    "Member",
+    "GridAssignment",
+    "AssignmentRole",
+    "HelpPair",
+    "ServiceStation",
+    "StationKind",
+    "Profile",
+    "Role",
+    "LoginAttempt",
+    "AuditAction",
+    "AuditEvent",
+    "Visit",
+    "ImportJob",
+    "ImportStatus",
+    "StationProposal",
+    "ProposedStation",
 ]

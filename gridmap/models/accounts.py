@@ -1,4 +1,5 @@
 """A user's role and scope: which street, community or grids the user works in."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -22,21 +23,26 @@ class Profile(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices)
-    street = models.ForeignKey("gridmap.Street", null=True, blank=True, on_delete=models.PROTECT,
-                               verbose_name=_("街道"))
-    community = models.ForeignKey("gridmap.Community", null=True, blank=True, on_delete=models.PROTECT,
-                                  verbose_name=_("社区"))
-    planner_streets = models.ManyToManyField("gridmap.Street", blank=True, related_name="planners",
-                                             verbose_name=_("规划范围"))
+    street = models.ForeignKey(
+        "gridmap.Street", null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("街道")
+    )
+    community = models.ForeignKey(
+        "gridmap.Community", null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("社区")
+    )
+    planner_streets = models.ManyToManyField(
+        "gridmap.Street", blank=True, related_name="planners", verbose_name=_("规划范围")
+    )
 
     class Meta:
         verbose_name = _("账号角色")
         verbose_name_plural = _("账号角色")
         constraints = [
-            models.CheckConstraint(condition=~Q(role="street_admin") | Q(street__isnull=False),
-                                   name="street_admin_has_street"),
-            models.CheckConstraint(condition=~Q(role="community_staff") | Q(community__isnull=False),
-                                   name="community_staff_has_community"),
+            models.CheckConstraint(
+                condition=~Q(role="street_admin") | Q(street__isnull=False), name="street_admin_has_street"
+            ),
+            models.CheckConstraint(
+                condition=~Q(role="community_staff") | Q(community__isnull=False), name="community_staff_has_community"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,4 +1,5 @@
 """Streets, communities and grids: the areas that tile a county, and a grid's boundary history."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -84,8 +85,14 @@ class Grid(models.Model):
     status = models.CharField(_("状态"), max_length=10, choices=GridStatus.choices, default=GridStatus.DRAFT)
     version = models.PositiveIntegerField(_("版本"), default=1)  # optimistic concurrency for edits
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", verbose_name=_("修改人"))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("修改人"),
+    )
     # A pending edit of a published grid: households follow ``boundary`` until a street admin publishes
     # (services.grid_publishing). A draft grid keeps its shape in ``boundary`` and owns no households.
     draft_boundary = models.MultiPolygonField(_("待发布边界"), srid=4326, null=True, blank=True)

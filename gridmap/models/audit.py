@@ -3,6 +3,7 @@
 Issue 9 hardens it (INSERT-only database role, retention); here the model refuses updates and deletes so
 application code cannot rewrite history by accident.
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -32,8 +33,9 @@ class AuditEvent(models.Model):
     """Who, when, what (action + object), why (reason), from where (ip), with what result."""
 
     # PROTECT: an account with an audit trail is disabled, never deleted (the trail cannot be rewritten).
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+",
-                             verbose_name=_("用户"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("用户")
+    )
     username = models.CharField(_("用户名"), max_length=150)  # also for attempts with an unknown name
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     action = models.CharField(_("操作"), max_length=16, choices=AuditAction.choices)

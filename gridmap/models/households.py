@@ -1,4 +1,5 @@
 """Households (户), party-member central households (党员中心户) and their linked households."""
+
 from __future__ import annotations
 
 from django.contrib.gis.db import models
@@ -25,10 +26,11 @@ class DigitShape(models.Func):
 # The masked forms of MASK_PATTERN as exact shapes: checked on every row a bulk import writes, a
 # translate() and a comparison cost ~0.1 µs where the regular expression costs ~1.5 µs (2.6 s for
 # a million households' two columns, docs/performance.md).
-MASKED_SHAPES = {"id_number": Q(Exact(DigitShape("id_number_masked"), "000000********0000"))
-                 | Q(Exact(DigitShape("id_number_masked"), "000000********000X")),
-                 "phone": Q(Exact(DigitShape("phone_masked"), "000****0000"),
-                            Range(Left("phone_masked", 2), ("13", "19")))}
+MASKED_SHAPES = {
+    "id_number": Q(Exact(DigitShape("id_number_masked"), "000000********0000"))
+    | Q(Exact(DigitShape("id_number_masked"), "000000********000X")),
+    "phone": Q(Exact(DigitShape("phone_masked"), "000****0000"), Range(Left("phone_masked", 2), ("13", "19"))),
+}
 
 
 def sealed_constraints(prefix: str, *kinds: str) -> list:
@@ -74,7 +76,9 @@ class HouseholdQuerySet(models.QuerySet):
         covered = RawSQL(
             "EXISTS (SELECT 1 FROM gridmap_servicestation s WHERE s.id IN (" + ids_sql + ") AND s.active"
             " AND ST_DWithin(s.location::geography, gridmap_household.location::geography, s.radius_m))",
-            params, output_field=models.BooleanField())
+            params,
+            output_field=models.BooleanField(),
+        )
         return self.alias(in_radius=covered).filter(in_radius=True)
 
     def vulnerable(self) -> HouseholdQuerySet:
@@ -91,24 +95,37 @@ class Household(models.Model):
     # one more to maintain and rebuild on every bulk import, for lookups that only ever test equality.
     external_id = models.CharField(_("外部编号"), max_length=64, null=True, blank=True)
     location = models.PointField(_("位置"), srid=4326)
-    community = models.ForeignKey("gridmap.Community", null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="households", verbose_name=_("社区"))
-    grid = models.ForeignKey("gridmap.Grid", null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="households", verbose_name=_("网格"))
+    community = models.ForeignKey(
+        "gridmap.Community",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="households",
+        verbose_name=_("社区"),
+    )
+    grid = models.ForeignKey(
+        "gridmap.Grid",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="households",
+        verbose_name=_("网格"),
+    )
     address = models.CharField(_("地址"), max_length=200)
     head_name = models.CharField(_("户主"), max_length=50)
     # Phone and ID number are sealed at rest (gridmap.storage.sealed_fields): ciphertext, keyed digest, masked form.
     phone_sealed = models.BinaryField(_("电话（密文）"), null=True, editable=False)
     phone_digest = models.BinaryField(_("电话（索引）"), null=True, editable=False, db_index=True)
-    phone_masked = models.CharField(_("电话"), max_length=11, blank=True, default="", db_default="",
-                                    editable=False)
+    phone_masked = models.CharField(_("电话"), max_length=11, blank=True, default="", db_default="", editable=False)
     id_number_sealed = models.BinaryField(_("身份证号（密文）"), null=True, editable=False)
     id_number_digest = models.BinaryField(_("身份证号（索引）"), null=True, editable=False, db_index=True)
-    id_number_masked = models.CharField(_("身份证号"), max_length=18, blank=True, default="", db_default="",
-                                    editable=False)
+    id_number_masked = models.CharField(
+        _("身份证号"), max_length=18, blank=True, default="", db_default="", editable=False
+    )
     residents = models.PositiveSmallIntegerField(_("人数"), default=1)
-    resident_type = models.CharField(_("居住类型"), max_length=10, choices=ResidentType.choices,
-                                     default=ResidentType.PERMANENT)
+    resident_type = models.CharField(
+        _("居住类型"), max_length=10, choices=ResidentType.choices, default=ResidentType.PERMANENT
+    )
     is_party_member = models.BooleanField(_("党员户"), default=False)
     elderly_alone = models.BooleanField(_("独居老人"), default=False)
     disabled = models.BooleanField(_("残疾"), default=False)
@@ -120,7 +137,10 @@ class Household(models.Model):
     # the column, so every query (coverage, heat, what-if, layers, the leader's page) reads h.vulnerable.
     vulnerable = models.GeneratedField(
         expression=ExpressionWrapper(vulnerable_condition(), output_field=models.BooleanField()),
-        output_field=models.BooleanField(), db_persist=True, verbose_name=_("困难群体"))
+        output_field=models.BooleanField(),
+        db_persist=True,
+        verbose_name=_("困难群体"),
+    )
     source_crs = models.CharField(_("来源坐标系"), max_length=20, default="WGS84")
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -144,8 +164,9 @@ class Household(models.Model):
 class CentralHousehold(models.Model):
     """党员中心户: a party-member household that links about ten neighbours."""
 
-    household = models.OneToOneField(Household, on_delete=models.CASCADE, related_name="central",
-                                     verbose_name=_("住户"))
+    household = models.OneToOneField(
+        Household, on_delete=models.CASCADE, related_name="central", verbose_name=_("住户")
+    )
     active = models.BooleanField(_("有效"), default=True)
     designated_on = models.DateField(_("设立日期"), auto_now_add=True)
 
@@ -160,10 +181,12 @@ class CentralHousehold(models.Model):
 class CentralLink(models.Model):
     """联系户: a household linked to one central household (at most one)."""
 
-    central = models.ForeignKey(CentralHousehold, on_delete=models.CASCADE, related_name="links",
-                                verbose_name=_("党员中心户"))
-    household = models.OneToOneField(Household, on_delete=models.CASCADE, related_name="central_link",
-                                     verbose_name=_("联系户"))
+    central = models.ForeignKey(
+        CentralHousehold, on_delete=models.CASCADE, related_name="links", verbose_name=_("党员中心户")
+    )
+    household = models.OneToOneField(
+        Household, on_delete=models.CASCADE, related_name="central_link", verbose_name=_("联系户")
+    )
     linked_on = models.DateField(_("联系日期"), auto_now_add=True)
 
     class Meta:

@@ -4,6 +4,7 @@ The uploaded bytes stay in the row between the preview and the commit (and are d
 done), so a worker process started by the upload view reads them from the database, not from a file
 that another server could not see. ``sha256`` remembers which files were imported already.
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -21,8 +22,14 @@ class ImportStatus(models.TextChoices):
 
 
 class ImportJob(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="+", verbose_name=_("用户"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("用户"),
+    )
     filename = models.CharField(_("文件名"), max_length=200, blank=True)
     sha256 = models.CharField(_("文件哈希"), max_length=64, db_index=True)
     source_crs = models.CharField(_("坐标系"), max_length=20)

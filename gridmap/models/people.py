@@ -1,4 +1,5 @@
 """People who serve (人员), their grid assignments with history, and help pairs (帮扶对子)."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -14,19 +15,31 @@ class Member(models.Model):
     name = models.CharField(_("姓名"), max_length=50)
     # 拼音首字母 of the name ("张三" → "zs"), for search; maintained by services.members (set-based on
     # import and after bulk loads). db_default so raw-SQL loaders that omit it stay valid.
-    pinyin_initials = models.CharField(_("拼音首字母"), max_length=50, blank=True, default="", db_default="",
-                                       db_index=True)
+    pinyin_initials = models.CharField(
+        _("拼音首字母"), max_length=50, blank=True, default="", db_default="", db_index=True
+    )
     # Sealed at rest like a household's phone (gridmap.storage.sealed_fields).
     phone_sealed = models.BinaryField(_("电话（密文）"), null=True, editable=False)
     phone_digest = models.BinaryField(_("电话（索引）"), null=True, editable=False, db_index=True)
-    phone_masked = models.CharField(_("电话"), max_length=11, blank=True, default="", db_default="",
-                                    editable=False)
+    phone_masked = models.CharField(_("电话"), max_length=11, blank=True, default="", db_default="", editable=False)
     is_party_member = models.BooleanField(_("党员"), default=False)
     employer = models.CharField(_("工作单位"), max_length=100, blank=True)  # in-service party members (在职党员)
-    community = models.ForeignKey("gridmap.Community", null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="members", verbose_name=_("居住社区"))
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="member", verbose_name=_("登录账号"))
+    community = models.ForeignKey(
+        "gridmap.Community",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
+        verbose_name=_("居住社区"),
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="member",
+        verbose_name=_("登录账号"),
+    )
 
     class Meta:
         verbose_name = _("人员")
@@ -76,10 +89,13 @@ class GridAssignment(models.Model):
         verbose_name = _("网格分工")
         verbose_name_plural = _("网格分工")
         constraints = [
-            models.UniqueConstraint(fields=["grid"], condition=Q(role="leader", end_date__isnull=True),
-                                    name="one_active_leader_per_grid"),
-            models.CheckConstraint(condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
-                                   name="assignment_ends_after_start"),
+            models.UniqueConstraint(
+                fields=["grid"], condition=Q(role="leader", end_date__isnull=True), name="one_active_leader_per_grid"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="assignment_ends_after_start",
+            ),
         ]
 
 

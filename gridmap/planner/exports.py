@@ -9,6 +9,7 @@ Spreadsheet safety: codes and phone numbers are written as text (Excel would tur
 1.52922E+14), and any text starting with = + - @, a tab or a carriage return gets a leading ``'`` so that
 no spreadsheet runs it as a formula (CSV/formula injection).
 """
+
 from __future__ import annotations
 
 import io
@@ -90,10 +91,18 @@ def ledger_xlsx(rows: list[dict], totals: dict, *, title: str, planner: bool) ->
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
     for row in rows:
-        sheet.append([neutralise(str(row[key]) if text and row[key] is not None else row[key])
-                      for key, _header, text in COLUMNS])
-    total = {**totals, "code": "", "name": _("合计"), "leaders": None, "leader_name": "", "leader_phone": "",
-             "size_status": ""}
+        sheet.append(
+            [neutralise(str(row[key]) if text and row[key] is not None else row[key]) for key, _header, text in COLUMNS]
+        )
+    total = {
+        **totals,
+        "code": "",
+        "name": _("合计"),
+        "leaders": None,
+        "leader_name": "",
+        "leader_phone": "",
+        "size_status": "",
+    }
     for key in ("covered_pct", "linked_pct", "per_fulltime", "central_load"):
         total[key] = None if totals[key] is None else round(totals[key], 1)
     for key in SENSITIVE:
@@ -101,11 +110,11 @@ def ledger_xlsx(rows: list[dict], totals: dict, *, title: str, planner: bool) ->
     sheet.append([neutralise(total.get(key)) for key, _header, _text in COLUMNS])
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
-    for index, (key, header, text) in enumerate(COLUMNS, start=1):
+    for index, (_key, header, text) in enumerate(COLUMNS, start=1):
         letter = get_column_letter(index)
         if text:
             for cell in sheet[letter][1:]:
-                cell.number_format = "@"           # text: Excel keeps every digit
+                cell.number_format = "@"  # text: Excel keeps every digit
         sheet.column_dimensions[letter].width = max(10, min(len(str(header)) * 2 + 2, 24))
     sheet.freeze_panes = "C3"
     buffer = io.BytesIO()
@@ -129,5 +138,5 @@ def write_file(frame: gpd.GeoDataFrame, driver: str, suffix: str, layer: str) ->
     with tempfile.TemporaryDirectory(prefix="gridmap-export-") as folder:
         path = Path(folder) / f"{layer}{suffix}"
         frame.to_file(path, driver=driver, layer=layer, engine="pyogrio")
-        handle = path.open("rb")           # the open handle outlives the directory on POSIX
+        handle = path.open("rb")  # the open handle outlives the directory on POSIX
     return handle

@@ -6,6 +6,7 @@ file that leaves the server those /static/ references are then inlined, so the r
 server nor a CDN. Its inputs are the dashboard's aggregates (``planning.metric_table``, ``heat_cells``),
 already suppressed for planners: no household is in it.
 """
+
 from __future__ import annotations
 
 import html
@@ -71,27 +72,52 @@ def build_report(table: dict, grids_geojson: dict, stations_geojson: dict, heat_
         if g is None:
             continue
         fill = NO_DATA if g["class"] is None else colours[g["class"]]
-        features.append({"type": "Feature", "geometry": f["geometry"], "properties": {
-            "name": g["name"], "code": g["code"], "value": _fmt(g["value"], table["unit"]), "fill": fill}})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": f["geometry"],
+                "properties": {
+                    "name": g["name"],
+                    "code": g["code"],
+                    "value": _fmt(g["value"], table["unit"]),
+                    "fill": fill,
+                },
+            }
+        )
     fmap = folium.Map(tiles=None, control_scale=True, height="70%")
     if settings.LEAFLET_CONFIG.get("TILES"):
         name, url, options = settings.LEAFLET_CONFIG["TILES"][0]
-        folium.TileLayer(tiles=url, attr=options.get("attribution") or str(name), name=str(name),
-                         max_zoom=options.get("maxZoom", 19)).add_to(fmap)
+        folium.TileLayer(
+            tiles=url, attr=options.get("attribution") or str(name), name=str(name), max_zoom=options.get("maxZoom", 19)
+        ).add_to(fmap)
     layer = folium.GeoJson(
-        {"type": "FeatureCollection", "features": features}, name=table["label"],
-        style_function=lambda f: {"color": "#37474f", "weight": 1, "fillColor": f["properties"]["fill"],
-                                  "fillOpacity": 0.75},
-        tooltip=folium.GeoJsonTooltip(fields=["name", "code", "value"],
-                                      aliases=[_("网格"), _("网格代码"), table["label"]]))
+        {"type": "FeatureCollection", "features": features},
+        name=table["label"],
+        style_function=lambda f: {
+            "color": "#37474f",
+            "weight": 1,
+            "fillColor": f["properties"]["fill"],
+            "fillOpacity": 0.75,
+        },
+        tooltip=folium.GeoJsonTooltip(
+            fields=["name", "code", "value"], aliases=[_("网格"), _("网格代码"), table["label"]]
+        ),
+    )
     layer.add_to(fmap)
     stations = folium.FeatureGroup(name=_("服务站及服务半径"))
     for s in stations_geojson.get("features", []):
         lon, lat = s["geometry"]["coordinates"]
-        folium.Circle([lat, lon], radius=s["properties"]["radius_m"], color="#6a3d9a", weight=1.5, fill=False,
-                      dash_array="4 3").add_to(stations)
-        folium.CircleMarker([lat, lon], radius=4, color="#6a3d9a", fill=True, fill_opacity=1,
-                            tooltip=html.escape(s["properties"]["name"])).add_to(stations)
+        folium.Circle(
+            [lat, lon], radius=s["properties"]["radius_m"], color="#6a3d9a", weight=1.5, fill=False, dash_array="4 3"
+        ).add_to(stations)
+        folium.CircleMarker(
+            [lat, lon],
+            radius=4,
+            color="#6a3d9a",
+            fill=True,
+            fill_opacity=1,
+            tooltip=html.escape(s["properties"]["name"]),
+        ).add_to(stations)
     stations.add_to(fmap)
     # Coordinates rounded to 6 decimals (10 cm): shorter files, and no float tail that reads like a phone number.
     heat_points = [[round(p[0], 6), round(p[1], 6), *p[2:]] for p in heat_points]
@@ -100,26 +126,33 @@ def build_report(table: dict, grids_geojson: dict, stations_geojson: dict, heat_
     folium.LayerControl(collapsed=False).add_to(fmap)
     if features:
         fmap.fit_bounds([[round(v, 6) for v in corner] for corner in layer.get_bounds()])
-    legend = "".join(f'<div><span style="display:inline-block;width:14px;height:14px;background:{colours[e["class"]]};'
-                     f'border:1px solid #37474f;margin-right:6px"></span>{html.escape(e["label"])}</div>'
-                     for e in table["legend"])
+    legend = "".join(
+        f'<div><span style="display:inline-block;width:14px;height:14px;background:{colours[e["class"]]};'
+        f'border:1px solid #37474f;margin-right:6px"></span>{html.escape(e["label"])}</div>'
+        for e in table["legend"]
+    )
     ranking = "".join(
         f"<tr><td>{i}</td><td>{html.escape(g['name'])}</td><td>{html.escape(g['code'])}</td>"
         f"<td style='text-align:right'>{html.escape(_fmt(g['value'], table['unit']))}</td>"
         f"<td>{html.escape('；'.join(p['text'] for p in g['problems']))}</td></tr>"
-        for i, g in enumerate(table["grids"], 1))
-    header = (f'<div id="report-head" style="position:absolute;z-index:1000;top:10px;left:60px;background:#fff;'
-              f'padding:6px 10px;border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:13px sans-serif">'
-              f'<strong>{html.escape(title)} · {html.escape(table["label"])}</strong>{legend}</div>')
+        for i, g in enumerate(table["grids"], 1)
+    )
+    header = (
+        f'<div id="report-head" style="position:absolute;z-index:1000;top:10px;left:60px;background:#fff;'
+        f'padding:6px 10px;border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:13px sans-serif">'
+        f"<strong>{html.escape(title)} · {html.escape(table['label'])}</strong>{legend}</div>"
+    )
     fmap.get_root().html.add_child(folium.Element(header))
     page = fmap.get_root().render()
-    table_html = (f'<section id="report-table" style="font:13px sans-serif;padding:8px"><h2>{html.escape(_("网格排名（最差在前）"))}'
-                  f'</h2><table border="1" cellspacing="0" cellpadding="3"><thead><tr><th>#</th><th>{html.escape(_("网格"))}'
-                  f'</th><th>{html.escape(_("网格代码"))}</th><th>{html.escape(table["label"])}</th><th>{html.escape(_("问题"))}'
-                  f'</th></tr></thead><tbody>{ranking}</tbody></table></section>')
+    table_html = (
+        f'<section id="report-table" style="font:13px sans-serif;padding:8px"><h2>{html.escape(_("网格排名（最差在前）"))}'
+        f'</h2><table border="1" cellspacing="0" cellpadding="3"><thead><tr><th>#</th><th>{html.escape(_("网格"))}'
+        f"</th><th>{html.escape(_('网格代码'))}</th><th>{html.escape(table['label'])}</th><th>{html.escape(_('问题'))}"
+        f"</th></tr></thead><tbody>{ranking}</tbody></table></section>"
+    )
     # No "Leaflet" link (and its flag) in the attribution: government users object to foreign flags.
     page = page.replace("</html>", f'<script>{fmap.get_name()}.attributionControl.setPrefix("");</script></html>', 1)
-    page = page.replace("</body>", table_html + "</body>", 1)   # the map takes 70 % of the page, the table follows
+    page = page.replace("</body>", table_html + "</body>", 1)  # the map takes 70 % of the page, the table follows
     return _short_ids(inline_static(page))
 
 
@@ -130,4 +163,5 @@ def _short_ids(page: str) -> str:
 
     def short(match: re.Match) -> str:
         return match.group(1) + ids.setdefault(match.group(2), str(len(ids) + 1))
+
     return re.sub(r"\b([a-z_]+_)([0-9a-f]{32})(?![0-9a-f])", short, page)

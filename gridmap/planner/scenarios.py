@@ -6,6 +6,7 @@ those plus the delta, so a what-if and a later report of the built station give 
 Planners see aggregates only: counts per grid, and cells of newly covered households with at least
 SMALL_COUNT_MIN of them (smaller cells are withheld and counted); small vulnerable counts read "<5".
 """
+
 from __future__ import annotations
 
 import math
@@ -15,12 +16,12 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from gridmap.planner.metrics import suppress
-from gridmap.queries.coverage import ratio, grid_coverage
-from gridmap.queries.what_if import StationChange, coverage_delta
-from gridmap.services.refused import Refused, not_found
-from gridmap.rules.fields import STATION_RADIUS_MAX_M
 from geodata.validation import GeometryRejected, validate_point
+from gridmap.planner.metrics import suppress
+from gridmap.queries.coverage import grid_coverage, ratio
+from gridmap.queries.what_if import StationChange, coverage_delta
+from gridmap.rules.fields import STATION_RADIUS_MAX_M
+from gridmap.services.refused import Refused, not_found
 
 MAX_CHANGES = 50
 MAX_RADIUS_M = STATION_RADIUS_MAX_M
@@ -28,10 +29,18 @@ MAX_RADIUS_M = STATION_RADIUS_MAX_M
 
 def _number(item: dict, key: str, field: str, low: float, high: float) -> float:
     value = item.get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or not low <= value <= high:
-        raise Refused(400, "bad_value", field=f"{field}.{key}",
-                      detail=_("应为 %(low)s 到 %(high)s 之间的数") % {"low": low, "high": high})
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not low <= value <= high
+    ):
+        raise Refused(
+            400,
+            "bad_value",
+            field=f"{field}.{key}",
+            detail=_("应为 %(low)s 到 %(high)s 之间的数") % {"low": low, "high": high},
+        )
     return float(value)
 
 
@@ -84,12 +93,22 @@ def what_if(grids: QuerySet, changes: list[StationChange], *, planner: bool) -> 
         d = per_grid[row["grid_id"]]
         covered = row["covered"] + d["gained"] - d["lost"]
         needy = row["vulnerable_uncovered"] - d["needy_gained"] + d["needy_lost"]
-        out_grids.append({
-            "grid_id": row["grid_id"], "code": row["code"], "name": row["name"], "households": row["households"],
-            "covered_before": row["covered"], "covered_after": covered, "gained": d["gained"], "lost": d["lost"],
-            "covered_pct_before": row["covered_pct"], "covered_pct_after": ratio(covered, row["households"], 100.0),
-            "vulnerable_uncovered_before": suppress(row["vulnerable_uncovered"], planner),
-            "vulnerable_uncovered_after": suppress(needy, planner)})
+        out_grids.append(
+            {
+                "grid_id": row["grid_id"],
+                "code": row["code"],
+                "name": row["name"],
+                "households": row["households"],
+                "covered_before": row["covered"],
+                "covered_after": covered,
+                "gained": d["gained"],
+                "lost": d["lost"],
+                "covered_pct_before": row["covered_pct"],
+                "covered_pct_after": ratio(covered, row["households"], 100.0),
+                "vulnerable_uncovered_before": suppress(row["vulnerable_uncovered"], planner),
+                "vulnerable_uncovered_after": suppress(needy, planner),
+            }
+        )
     floor = settings.SMALL_COUNT_MIN if planner else 1
     cells = [[round(lat, 6), round(lon, 6), n] for (lat, lon), n in sorted(per_cell.items()) if n >= floor]
     withheld = sum(1 for n in per_cell.values() if 0 < n < floor)
@@ -98,8 +117,16 @@ def what_if(grids: QuerySet, changes: list[StationChange], *, planner: bool) -> 
     needy_change = sum(d["needy_lost"] - d["needy_gained"] for d in per_grid.values())
     if planner and 0 < abs(needy_change) < settings.SMALL_COUNT_MIN:
         needy_change = f"{'-' if needy_change < 0 else '+'}<{settings.SMALL_COUNT_MIN}"
-    return {"stations": [{"station": c.station_id, "lon": c.lon, "lat": c.lat, "radius_m": int(c.radius_m)}
-                         for c in changes],
-            "gained": gained, "lost": lost, "net": gained - lost, "vulnerable_uncovered_change": needy_change,
-            "grids": out_grids, "cells": cells, "withheld_cells": withheld,
-            "suppressed_below": settings.SMALL_COUNT_MIN if planner else None}
+    return {
+        "stations": [
+            {"station": c.station_id, "lon": c.lon, "lat": c.lat, "radius_m": int(c.radius_m)} for c in changes
+        ],
+        "gained": gained,
+        "lost": lost,
+        "net": gained - lost,
+        "vulnerable_uncovered_change": needy_change,
+        "grids": out_grids,
+        "cells": cells,
+        "withheld_cells": withheld,
+        "suppressed_below": settings.SMALL_COUNT_MIN if planner else None,
+    }

@@ -6,6 +6,7 @@ would issue a query per grid or per household (docs/performance.md has the numbe
 a queryset from ``gridmap.policy`` and are embedded as a sub-select, as in ``queries/layers.py``.
 ``geodata.coverage.grid_coverage`` computes the same figures from arrays; the two agree exactly.
 """
+
 from __future__ import annotations
 
 import io
@@ -62,8 +63,11 @@ NEAR_SCOPE = """
              FROM (SELECT ST_Extent(boundary)::geometry AS e FROM gridmap_grid WHERE id IN (SELECT id FROM scope)) x,
                   (SELECT coalesce(max(radius_m), 0)::float8 AS r FROM gridmap_servicestation WHERE active) m)"""
 
-COVERAGE_SQL = """
-WITH scope AS ({ids_sql}),""" + STATIONS + """,
+COVERAGE_SQL = (
+    """
+WITH scope AS ({ids_sql}),"""
+    + STATIONS
+    + """,
 link_counts AS (SELECT central_id, count(*) AS links FROM gridmap_centrallink GROUP BY central_id),
 households AS (
     SELECT h.id, h.grid_id,
@@ -89,7 +93,9 @@ uncovered AS MATERIALIZED (   -- out of every station's reach: few, so the check
       FROM (SELECT id, grid_id, location, ST_X(location) AS x, ST_Y(location) AS y,
                    vulnerable
               FROM gridmap_household WHERE grid_id IN (SELECT id FROM scope)) h
-     WHERE NOT """ + COVERED + """
+     WHERE NOT """
+    + COVERED
+    + """
 ),
 uncovered_per_grid AS (
     SELECT grid_id, count(*) AS uncovered,
@@ -117,6 +123,7 @@ SELECT g.id, g.code, g.name,
  WHERE g.id IN (SELECT id FROM scope)
  ORDER BY g.code
 """
+)
 
 
 def ratio(numerator, denominator, scale: float = 1.0) -> float | None:
@@ -143,24 +150,55 @@ def grid_coverage(grids: QuerySet, *, few: bool = False) -> list[dict]:
     only the stations within reach of their extent are put on the lattice (same figures, less work).
     """
     ids_sql, ids_params = grids.order_by().values("id").query.sql_with_params()
-    params = [*ids_params, settings.CENTRAL_LINKS_MIN, settings.CENTRAL_LINKS_MAX,
-              AssignmentRole.LEADER.value, AssignmentRole.FULLTIME.value]  # in the order they appear
+    params = [
+        *ids_params,
+        settings.CENTRAL_LINKS_MIN,
+        settings.CENTRAL_LINKS_MAX,
+        AssignmentRole.LEADER.value,
+        AssignmentRole.FULLTIME.value,
+    ]  # in the order they appear
     with connection.cursor() as cursor:
         cursor.execute(COVERAGE_SQL.format(ids_sql=ids_sql, cell=CELL, near=NEAR_SCOPE if few else ""), params)
         rows = cursor.fetchall()
     out = []
-    for (grid_id, code, name, households, covered, linked, central, central_links, off_band, leaders, fulltime,
-         vulnerable, vulnerable_uncovered) in rows:
-        out.append({
-            "grid_id": grid_id, "code": code, "name": name, "households": households,
-            "covered": covered, "covered_pct": ratio(covered, households, 100.0),
-            "linked": linked, "linked_pct": ratio(linked, households, 100.0),
-            "central": central, "central_links": central_links, "central_load": ratio(central_links, central),
-            "central_off_band": off_band, "leaders": leaders, "fulltime": fulltime,
-            "staffed": leaders == 1 and fulltime >= 1, "per_fulltime": ratio(households, fulltime),
-            "size_status": _size_status(households), "vulnerable": vulnerable,
-            "vulnerable_uncovered": vulnerable_uncovered,
-        })
+    for (
+        grid_id,
+        code,
+        name,
+        households,
+        covered,
+        linked,
+        central,
+        central_links,
+        off_band,
+        leaders,
+        fulltime,
+        vulnerable,
+        vulnerable_uncovered,
+    ) in rows:
+        out.append(
+            {
+                "grid_id": grid_id,
+                "code": code,
+                "name": name,
+                "households": households,
+                "covered": covered,
+                "covered_pct": ratio(covered, households, 100.0),
+                "linked": linked,
+                "linked_pct": ratio(linked, households, 100.0),
+                "central": central,
+                "central_links": central_links,
+                "central_load": ratio(central_links, central),
+                "central_off_band": off_band,
+                "leaders": leaders,
+                "fulltime": fulltime,
+                "staffed": leaders == 1 and fulltime >= 1,
+                "per_fulltime": ratio(households, fulltime),
+                "size_status": _size_status(households),
+                "vulnerable": vulnerable,
+                "vulnerable_uncovered": vulnerable_uncovered,
+            }
+        )
     return out
 
 
@@ -169,7 +207,8 @@ def grid_coverage(grids: QuerySet, *, few: bool = False) -> list[dict]:
 _ARRAYS = {
     "grids": """
 SELECT g.id, g.code, g.name,
-       count(a.id) FILTER (WHERE a.role = {leader}) AS leaders, count(a.id) FILTER (WHERE a.role = {fulltime}) AS fulltime
+       count(a.id) FILTER (WHERE a.role = {leader}) AS leaders,
+       count(a.id) FILTER (WHERE a.role = {fulltime}) AS fulltime
   FROM gridmap_grid g LEFT JOIN gridmap_gridassignment a ON a.grid_id = g.id AND a.end_date IS NULL
  WHERE g.id IN ({ids_sql}) GROUP BY g.id""",
     "households": """
@@ -185,7 +224,9 @@ SELECT h.grid_id, ST_X(h.location) AS lon, ST_Y(h.location) AS lat,
                JOIN gridmap_centralhousehold c ON c.id = l.central_id AND c.active) lk ON lk.household_id = h.id
   LEFT JOIN (SELECT DISTINCT household_id FROM gridmap_helppair WHERE end_date IS NULL) hp ON hp.household_id = h.id
  WHERE h.grid_id IN ({ids_sql})""",
-    "stations": "SELECT ST_X(location) AS lon, ST_Y(location) AS lat, radius_m FROM gridmap_servicestation WHERE active",
+    "stations": (
+        "SELECT ST_X(location) AS lon, ST_Y(location) AS lat, radius_m FROM gridmap_servicestation WHERE active"
+    ),
 }
 
 
@@ -200,8 +241,10 @@ def coverage_arrays(grids: QuerySet) -> dict[str, pd.DataFrame]:
     with connection.cursor() as cursor:
         raw = cursor.cursor
         scope = raw.mogrify(ids_sql, ids_params).decode()  # COPY takes no parameters
-        roles = {"leader": raw.mogrify("%s", [AssignmentRole.LEADER.value]).decode(),
-                 "fulltime": raw.mogrify("%s", [AssignmentRole.FULLTIME.value]).decode()}
+        roles = {
+            "leader": raw.mogrify("%s", [AssignmentRole.LEADER.value]).decode(),
+            "fulltime": raw.mogrify("%s", [AssignmentRole.FULLTIME.value]).decode(),
+        }
         for name, sql in _ARRAYS.items():
             buffer = io.StringIO()
             raw.copy_expert(f"COPY ({sql.format(ids_sql=scope, **roles)}) TO STDOUT WITH (FORMAT csv, HEADER)", buffer)

@@ -7,6 +7,7 @@ over the whole selection, in the database, in one statement. Ratios are recomput
 (a street's coverage is covered households / households, not a mean of grid percentages). Unassigned
 households (inside a community, in no grid: a gap) are counted per community from the household table.
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -14,13 +15,18 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from gridmap.models import AssignmentRole
-from gridmap.queries.coverage import COVERAGE_SQL, CELL, ratio
+from gridmap.queries.coverage import CELL, COVERAGE_SQL, ratio
 
 LEVELS = ("community", "street", "selection")
-_PER_GRID = ("grid_id, code, name, households, covered, linked, central, central_links, central_off_band, leaders, "
-             "fulltime, vulnerable, vulnerable_uncovered")
-_KEYS = {"community": ("c.id", "c.code", "c.name"), "street": ("s.id", "s.code", "s.name"),
-         "selection": ("NULL::int", "''", "''")}
+_PER_GRID = (
+    "grid_id, code, name, households, covered, linked, central, central_links, central_off_band, leaders, "
+    "fulltime, vulnerable, vulnerable_uncovered"
+)
+_KEYS = {
+    "community": ("c.id", "c.code", "c.name"),
+    "street": ("s.id", "s.code", "s.name"),
+    "selection": ("NULL::int", "''", "''"),
+}
 
 _AREAS_SQL = """
 SELECT {key_id}, {key_code}, {key_name}, count(*) AS grids,
@@ -45,9 +51,25 @@ _UNASSIGNED = {
                           ON c2.id = g2.community_id WHERE c2.street_id = s.id AND g2.id IN ({ids_sql})))""",
     "selection": "NULL::bigint",
 }
-_FIELDS = ("id", "code", "name", "grids", "households", "covered", "linked", "central", "central_links",
-           "central_off_band", "staffed_grids", "fulltime", "grids_under", "grids_over", "vulnerable",
-           "vulnerable_uncovered", "unassigned")
+_FIELDS = (
+    "id",
+    "code",
+    "name",
+    "grids",
+    "households",
+    "covered",
+    "linked",
+    "central",
+    "central_links",
+    "central_off_band",
+    "staffed_grids",
+    "fulltime",
+    "grids_under",
+    "grids_over",
+    "vulnerable",
+    "vulnerable_uncovered",
+    "unassigned",
+)
 
 
 def area_coverage(grids: QuerySet, level: str) -> list[dict]:
@@ -65,14 +87,27 @@ def area_coverage(grids: QuerySet, level: str) -> list[dict]:
     key_id, key_code, key_name = _KEYS[level]
     group = "" if level == "selection" else f"GROUP BY {key_id}, {key_code}, {key_name}"
     unassigned = _UNASSIGNED[level].format(ids_sql=ids_sql)
-    sql = _AREAS_SQL.format(key_id=key_id, key_code=key_code, key_name=key_name, group=group, columns=_PER_GRID,
-                            unassigned=unassigned, per_grid=COVERAGE_SQL.format(ids_sql=ids_sql, cell=CELL, near=""))
+    sql = _AREAS_SQL.format(
+        key_id=key_id,
+        key_code=key_code,
+        key_name=key_name,
+        group=group,
+        columns=_PER_GRID,
+        unassigned=unassigned,
+        per_grid=COVERAGE_SQL.format(ids_sql=ids_sql, cell=CELL, near=""),
+    )
     # Parameters in the order their placeholders appear: the two size bounds, the street level's scope,
     # then the per-grid statement's own.
-    params = [settings.GRID_HOUSEHOLDS_MIN, settings.GRID_HOUSEHOLDS_MAX,
-              *(ids_params if level == "street" else ()),
-              *ids_params, settings.CENTRAL_LINKS_MIN, settings.CENTRAL_LINKS_MAX,
-              AssignmentRole.LEADER.value, AssignmentRole.FULLTIME.value]
+    params = [
+        settings.GRID_HOUSEHOLDS_MIN,
+        settings.GRID_HOUSEHOLDS_MAX,
+        *(ids_params if level == "street" else ()),
+        *ids_params,
+        settings.CENTRAL_LINKS_MIN,
+        settings.CENTRAL_LINKS_MAX,
+        AssignmentRole.LEADER.value,
+        AssignmentRole.FULLTIME.value,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

@@ -7,6 +7,7 @@ so an export never holds a row the map would not show to the same user. Rows com
 (codes, then ids) so two exports of the same data are the same file. Phones and ID numbers come as
 their stored masked form and their sealed bytes (gridmap.storage.sealed_fields): only a full export opens them.
 """
+
 from __future__ import annotations
 
 from django.db import connection

@@ -4,6 +4,7 @@ Why SQL for the page: a grid has up to ~500 households; PostgreSQL builds the wh
 statement (docs/performance.md: a per-row serializer is ~10x slower). The names are masked in SQL
 and phone and ID number are never selected, so nothing unmasked leaves the database here.
 """
+
 from __future__ import annotations
 
 from django.core.exceptions import EmptyResultSet
@@ -94,8 +95,11 @@ def household_card(user, household: Household) -> dict:
     """One household for its card: phone and ID number masked; tags, links, help pairs, recent visits."""
     grid = household.grid
     central = CentralHousehold.objects.filter(household=household, active=True).first()
-    link = CentralLink.objects.filter(household=household, central__active=True).select_related(
-        "central__household").first()
+    link = (
+        CentralLink.objects.filter(household=household, central__active=True)
+        .select_related("central__household")
+        .first()
+    )
     stations_sql, stations_params = named_ids(policy.stations_for(user), "s")
     with connection.cursor() as cursor:
         cursor.execute(_NEAREST_STATION.format(stations=stations_sql), {**stations_params, "household": household.pk})
@@ -103,19 +107,42 @@ def household_card(user, household: Household) -> dict:
     pairs = HelpPair.objects.filter(household=household, end_date__isnull=True).select_related("member")
     visits = Visit.objects.filter(household=household)[:20]
     return {
-        "id": household.pk, "address": household.address, "head_name": household.head_name,
-        "phone": household.phone_masked, "id_number": household.id_number_masked,
-        "residents": household.residents, "resident_type": household.resident_type,
+        "id": household.pk,
+        "address": household.address,
+        "head_name": household.head_name,
+        "phone": household.phone_masked,
+        "id_number": household.id_number_masked,
+        "residents": household.residents,
+        "resident_type": household.resident_type,
         "tags": {t: getattr(household, t) for t in TAG_FIELDS},
-        "lon": round(household.location.x, 6), "lat": round(household.location.y, 6),
+        "lon": round(household.location.x, 6),
+        "lat": round(household.location.y, 6),
         "grid": {"id": grid.pk, "code": grid.code, "name": grid.name} if grid else None,
         "central": central is not None,
-        "linked_to": ({"household_id": link.central.household_id, "address": link.central.household.address}
-                      if link else None),
-        "station": ({"id": station[0], "name": station[1], "radius_m": station[2], "distance_m": float(station[3]),
-                     "within_radius": float(station[3]) <= station[2]} if station else None),
-        "help_pairs": [{"id": p.pk, "member": p.member.name if p.member else None, "unit": p.unit,
-                        "start_date": p.start_date.isoformat()} for p in pairs],
-        "visits": [{"id": v.pk, "visited_on": v.visited_on.isoformat(), "visitor": v.visitor, "note": v.note}
-                   for v in visits],
+        "linked_to": (
+            {"household_id": link.central.household_id, "address": link.central.household.address} if link else None
+        ),
+        "station": (
+            {
+                "id": station[0],
+                "name": station[1],
+                "radius_m": station[2],
+                "distance_m": float(station[3]),
+                "within_radius": float(station[3]) <= station[2],
+            }
+            if station
+            else None
+        ),
+        "help_pairs": [
+            {
+                "id": p.pk,
+                "member": p.member.name if p.member else None,
+                "unit": p.unit,
+                "start_date": p.start_date.isoformat(),
+            }
+            for p in pairs
+        ],
+        "visits": [
+            {"id": v.pk, "visited_on": v.visited_on.isoformat(), "visitor": v.visitor, "note": v.note} for v in visits
+        ],
     }

@@ -16,6 +16,7 @@ user), per user for field staff (their scope is their own assignments).
 The counters are read before the page is built: a page built after a concurrent write is newer than its
 key, never older, and the write's own bump retires that key.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,6 +35,7 @@ TIMEOUT_SECONDS = 600
 def _store(key: str, text: str) -> None:
     if len(text) <= settings.PAGE_CACHE_MAX_BYTES:  # a 5,000-household viewport is not worth 1 MB a worker
         caches["pages"].set(key, text, TIMEOUT_SECONDS)
+
 
 _REVISION = """
 SELECT (SELECT revision FROM gridmap_pagerevision WHERE grid_id = %(grid)s),

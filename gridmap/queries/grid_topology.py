@@ -5,6 +5,7 @@ and the editor's grid layer. Geometry work is geodata.topology (shapely, geodesi
 pending ``draft_boundary`` if any, without retired grids and grids marked ``retire_on_publish``. The publish
 check and the editor both judge that state; the street map keeps showing the published one.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,17 +23,21 @@ from gridmap.rules.sql import literal
 
 RETIRED = literal(GridStatus.RETIRED)
 
-SLIVER_WIDTH_M = 5.0       # a gap narrower than this on average is a drawing slip, not a territory
-SLIVER_AREA_M2 = 100.0     # ... and so is any gap smaller than a room
+SLIVER_WIDTH_M = 5.0  # a gap narrower than this on average is a drawing slip, not a territory
+SLIVER_AREA_M2 = 100.0  # ... and so is any gap smaller than a room
 MAX_LISTED_HOUSEHOLDS = 1000
 _GEOD = Geod(ellps="WGS84")
 
 
 def working_grids(communities: QuerySet[Community]) -> dict[int, list[tuple[int, str, shapely.Geometry]]]:
     """community id → [(grid id, code, working shape)], one query for all communities."""
-    rows = (Grid.objects.filter(community__in=communities).exclude(status=GridStatus.RETIRED)
-            .exclude(retire_on_publish=True).order_by("code")
-            .values_list("community_id", "pk", "code", "boundary", "draft_boundary"))
+    rows = (
+        Grid.objects.filter(community__in=communities)
+        .exclude(status=GridStatus.RETIRED)
+        .exclude(retire_on_publish=True)
+        .order_by("code")
+        .values_list("community_id", "pk", "code", "boundary", "draft_boundary")
+    )
     out: dict[int, list] = defaultdict(list)
     for community_id, pk, code, live, draft in rows:
         out[community_id].append((pk, code, shapely.from_wkb(bytes((draft or live).wkb))))
@@ -46,32 +51,42 @@ def is_sliver(geom: shapely.Geometry, area_m2: float) -> bool:
     return bool(perimeter > 0 and 2 * area_m2 / perimeter < SLIVER_WIDTH_M)
 
 
-def community_report(community: Community, grids: list[tuple[int, str, shapely.Geometry]] | None = None,
-                     *, households: bool = True) -> dict:
+def community_report(
+    community: Community, grids: list[tuple[int, str, shapely.Geometry]] | None = None, *, households: bool = True
+) -> dict:
     """Coverage of one community by its working grids, JSON-ready (geometries as GeoJSON dicts)."""
     if grids is None:
         grids = working_grids(Community.objects.filter(pk=community.pk)).get(community.pk, [])
     parent = shapely.from_wkb(bytes(community.boundary.wkb))
     codes = {pk: code for pk, code, _ in grids}
     report = coverage_gaps_overlaps(parent, [g for _, _, g in grids], ids=[pk for pk, _, _ in grids])
-    gaps = [{"area_m2": round(area, 1), "sliver": bool(is_sliver(geom, area)), "geometry": _json(geom),
-             "label": list(geom.representative_point().coords[0])} for geom, area in report.gaps]
+    gaps = [
+        {
+            "area_m2": round(area, 1),
+            "sliver": bool(is_sliver(geom, area)),
+            "geometry": _json(geom),
+            "label": list(geom.representative_point().coords[0]),
+        }
+        for geom, area in report.gaps
+    ]
     out = {
         "community": {"id": community.pk, "code": community.code, "name": community.name},
         "area_m2": round(report.parent_area_m2, 1),
         "coverage_pct": round(100 * report.territory_coverage, 3),
         "grids": len(grids),
         "gaps": gaps,
-        "overlaps": [{"grids": [codes[a], codes[b]], "area_m2": round(area, 1), "geometry": _json(geom)}
-                     for a, b, geom, area in report.overlaps],
-        "outside": [{"grid": codes[pk], "area_m2": round(area, 1), "geometry": _json(geom)}
-                    for pk, geom, area in report.outside],
+        "overlaps": [
+            {"grids": [codes[a], codes[b]], "area_m2": round(area, 1), "geometry": _json(geom)}
+            for a, b, geom, area in report.overlaps
+        ],
+        "outside": [
+            {"grid": codes[pk], "area_m2": round(area, 1), "geometry": _json(geom)} for pk, geom, area in report.outside
+        ],
         "clean": bool(report.is_clean),
     }
     out["slivers"] = sum(1 for g in gaps if g["sliver"])
     if households:
-        out["gap_households"] = households_in(
-            [geom for geom, _ in report.gaps], community_ids=[community.pk])
+        out["gap_households"] = households_in([geom for geom, _ in report.gaps], community_ids=[community.pk])
     return out
 
 
@@ -80,9 +95,11 @@ def street_report(street: Street, communities: QuerySet[Community]) -> dict:
     communities = list(communities.filter(street=street).order_by("code"))
     grids = working_grids(Community.objects.filter(pk__in=[c.pk for c in communities]))
     per_community = [community_report(c, grids.get(c.pk, []), households=False) for c in communities]
-    tiling = coverage_gaps_overlaps(shapely.from_wkb(bytes(street.boundary.wkb)),
-                                    [shapely.from_wkb(bytes(c.boundary.wkb)) for c in communities],
-                                    ids=[c.code for c in communities])
+    tiling = coverage_gaps_overlaps(
+        shapely.from_wkb(bytes(street.boundary.wkb)),
+        [shapely.from_wkb(bytes(c.boundary.wkb)) for c in communities],
+        ids=[c.code for c in communities],
+    )
     gap_geoms = [shapely.from_geojson(json.dumps(g["geometry"])) for c in per_community for g in c["gaps"]]
     total = sum(c["area_m2"] for c in per_community) or 1.0
     covered = sum(c["area_m2"] * c["coverage_pct"] / 100 for c in per_community)
@@ -91,8 +108,9 @@ def street_report(street: Street, communities: QuerySet[Community]) -> dict:
         "coverage_pct": round(100 * covered / total, 3),
         "community_coverage_pct": round(100 * tiling.territory_coverage, 3),
         "community_gaps": [{"area_m2": round(a, 1), "geometry": _json(g)} for g, a in tiling.gaps],
-        "community_overlaps": [{"communities": [a, b], "area_m2": round(ar, 1), "geometry": _json(g)}
-                               for a, b, g, ar in tiling.overlaps],
+        "community_overlaps": [
+            {"communities": [a, b], "area_m2": round(ar, 1), "geometry": _json(g)} for a, b, g, ar in tiling.overlaps
+        ],
         "communities": per_community,
         "gap_households": households_in(gap_geoms, community_ids=[c.pk for c in communities]),
         "clean": bool(tiling.is_clean) and all(c["clean"] for c in per_community),
@@ -117,8 +135,10 @@ def households_in(areas: list[shapely.Geometry], *, community_ids: list[int]) ->
     with connection.cursor() as cursor:
         cursor.execute(sql, [community_ids, memoryview(union), MAX_LISTED_HOUSEHOLDS])
         rows = cursor.fetchall()
-    return {"count": rows[0][5] if rows else 0,
-            "rows": [{"id": r[0], "address": r[1], "head_name": r[2], "lon": r[3], "lat": r[4]} for r in rows]}
+    return {
+        "count": rows[0][5] if rows else 0,
+        "rows": [{"id": r[0], "address": r[1], "head_name": r[2], "lon": r[3], "lat": r[4]} for r in rows],
+    }
 
 
 def longest_shared_edge(gap: shapely.Geometry, grids: list[tuple[int, str, shapely.Geometry]]) -> int | None:
@@ -157,4 +177,3 @@ def editor_grids_layer(grids: QuerySet[Grid]) -> str:
 
 def _json(geom: shapely.Geometry) -> dict | None:
     return None if geom is None or geom.is_empty else json.loads(shapely.to_geojson(geom))
-

@@ -12,25 +12,31 @@ radius on the spheroid), and "vulnerable uncovered" the same definition (tagged,
 to an active central household, no open help pair, outside every station radius), so the cells of a
 scope add up to ``grid_coverage``'s totals exactly (tests/test_planner_dashboard.py checks it).
 """
+
 from __future__ import annotations
 
 from django.db import connection
 from django.db.models import QuerySet
 
-from gridmap.queries.coverage import STATIONS, CELL, COVERED
+from gridmap.queries.coverage import CELL, COVERED, STATIONS
 
 LAYERS = ("households", "uncovered", "vulnerable_uncovered")
 CELL_M = 250
 
-_HEAT_SQL = """
-WITH scope AS ({ids_sql}),""" + STATIONS + """,
+_HEAT_SQL = (
+    """
+WITH scope AS ({ids_sql}),"""
+    + STATIONS
+    + """,
 hh AS MATERIALIZED (
     SELECT h.id, h.location, ST_X(h.location) AS x, ST_Y(h.location) AS y,
            h.vulnerable
       FROM gridmap_household h WHERE h.grid_id IN (SELECT id FROM scope)),
 zone AS (SELECT 32600 + floor((avg(x) + 180) / 6)::int + 1 AS srid FROM hh),
 flagged AS (
-    SELECT h.*, NOT """ + COVERED + """ AS uncovered FROM hh h),
+    SELECT h.*, NOT """
+    + COVERED
+    + """ AS uncovered FROM hh h),
 bins AS (
     SELECT floor(ST_X(m) / %(size)s)::int8 AS i, floor(ST_Y(m) / %(size)s)::int8 AS j,
            count(*) AS households, count(*) FILTER (WHERE uncovered) AS uncovered,
@@ -44,6 +50,7 @@ SELECT ST_Y(centre), ST_X(centre), households, uncovered, vulnerable_uncovered
        ST_Transform(ST_SetSRID(ST_MakePoint((i + 0.5) * %(size)s, (j + 0.5) * %(size)s), zone.srid), 4326) AS centre
  ORDER BY i, j
 """
+)
 
 
 def heat_cells(grids: QuerySet, cell_m: int = CELL_M) -> list[dict]:
@@ -55,5 +62,7 @@ def heat_cells(grids: QuerySet, cell_m: int = CELL_M) -> list[dict]:
         sql = _HEAT_SQL.format(ids_sql=scope.replace("%", "%%"), cell=CELL, near="")
         cursor.execute(sql, {"size": float(cell_m)})
         rows = cursor.fetchall()
-    return [{"lat": lat, "lon": lon, "households": n, "uncovered": u, "vulnerable_uncovered": v}
-            for lat, lon, n, u, v in rows]
+    return [
+        {"lat": lat, "lon": lon, "households": n, "uncovered": u, "vulnerable_uncovered": v}
+        for lat, lon, n, u, v in rows
+    ]

@@ -5,6 +5,7 @@ Why SQL: a per-feature serializer is ~10x slower than letting PostGIS build the 
 queryset from ``gridmap.policy`` and embeds it as a sub-select, so scoping stays in one place and the
 layer never holds a row the user may not see.
 """
+
 from __future__ import annotations
 
 from django.contrib.gis.geos import Polygon
@@ -68,8 +69,7 @@ def grids_layer(grids: QuerySet, bbox: Bbox | None = None) -> str:
       FROM gridmap_grid g JOIN gridmap_community c ON c.id = g.community_id
      WHERE g.id IN ({ids_sql}){bbox_sql}
      ORDER BY g.code"""
-    return _run(features, [AssignmentRole.LEADER.value, AssignmentRole.FULLTIME.value,
-                           *ids_params, *bbox_params])
+    return _run(features, [AssignmentRole.LEADER.value, AssignmentRole.FULLTIME.value, *ids_params, *bbox_params])
 
 
 def communities_layer(communities: QuerySet, bbox: Bbox | None = None) -> str:

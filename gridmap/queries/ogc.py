@@ -8,6 +8,7 @@ collections are small (thousands of grids at most), so offset paging is cheap an
 
 Only non-personal collections exist here: no household, member or assignment ever appears.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,19 +29,29 @@ class Source:
 
 
 SOURCES = {
-    "streets": Source("gridmap_street", "boundary", "t.code",
-                      "json_build_object('code', t.code, 'name', t.name)"),
-    "communities": Source("gridmap_community", "boundary", "t.code",
-                          "json_build_object('code', t.code, 'name', t.name, 'kind', t.kind,"
-                          " 'street_id', t.street_id)"),
+    "streets": Source("gridmap_street", "boundary", "t.code", "json_build_object('code', t.code, 'name', t.name)"),
+    "communities": Source(
+        "gridmap_community",
+        "boundary",
+        "t.code",
+        "json_build_object('code', t.code, 'name', t.name, 'kind', t.kind, 'street_id', t.street_id)",
+    ),
     # Published grids only: GIS clients get the official map; drafts live in the grid editor.
-    "grids": Source("gridmap_grid", "boundary", "t.code",
-                    "json_build_object('code', t.code, 'name', t.name, 'status', t.status,"
-                    " 'version', t.version, 'community_id', t.community_id)"),
-    "stations": Source("gridmap_servicestation", "location", "t.name",
-                       "json_build_object('name', t.name, 'kind', t.kind, 'radius_m', t.radius_m,"
-                       " 'opening_hours', t.opening_hours, 'services', t.services, 'active', t.active,"
-                       " 'community_id', t.community_id)"),
+    "grids": Source(
+        "gridmap_grid",
+        "boundary",
+        "t.code",
+        "json_build_object('code', t.code, 'name', t.name, 'status', t.status,"
+        " 'version', t.version, 'community_id', t.community_id)",
+    ),
+    "stations": Source(
+        "gridmap_servicestation",
+        "location",
+        "t.name",
+        "json_build_object('name', t.name, 'kind', t.kind, 'radius_m', t.radius_m,"
+        " 'opening_hours', t.opening_hours, 'services', t.services, 'active', t.active,"
+        " 'community_id', t.community_id)",
+    ),
 }
 
 
@@ -58,8 +69,9 @@ def _scope(source: Source, queryset: QuerySet, bbox: Bbox | None, fid: int | Non
     return where, params
 
 
-def items(name: str, queryset: QuerySet, *, bbox: Bbox | None = None, limit: int = 10, offset: int = 0,
-          fid: int | None = None) -> tuple[list[dict], int]:
+def items(
+    name: str, queryset: QuerySet, *, bbox: Bbox | None = None, limit: int = 10, offset: int = 0, fid: int | None = None
+) -> tuple[list[dict], int]:
     """One page of features of collection ``name`` within ``queryset`` and the number matched.
 
     ``fid`` selects one feature (the single-item endpoint). Features are dicts (the caller adds links
@@ -87,8 +99,10 @@ def extent(name: str, queryset: QuerySet) -> list[float] | None:
     source = SOURCES[name]
     where, params = _scope(source, queryset, None, None)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"
-                       f" (SELECT ST_Extent(t.{source.geometry}) AS e FROM {source.table} t WHERE {where}) x",
-                       params)
+        cursor.execute(
+            f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"
+            f" (SELECT ST_Extent(t.{source.geometry}) AS e FROM {source.table} t WHERE {where}) x",
+            params,
+        )
         row = cursor.fetchone()
     return None if row[0] is None else [round(v, 6) for v in row]

@@ -1,14 +1,15 @@
 """Staffing of grids, computed in SQL: leader, full-time workers, households per full-time worker and
 the warnings docs/domain.md defines (a grid is staffed with exactly one active leader and >= 1 full-time
 worker; too many households per full-time worker and a size outside the band are warnings)."""
+
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
 
-from gridmap.queries.grid_households import named_ids
 from gridmap.models import AssignmentRole, GridStatus
+from gridmap.queries.grid_households import named_ids
 
 # Why SQL: one statement for every grid in scope, counting households and staff with index lookups per
 # grid; the status order (no leader > no full-time worker > overloaded > size) picks the colour.
@@ -53,9 +54,14 @@ SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_
 def staffing_layer(grids: QuerySet) -> str:
     """GeoJSON of the published grids in ``grids`` (a policy queryset) with staffing status."""
     ids_sql, names = named_ids(grids, "p")
-    params = {"per_fulltime": settings.HOUSEHOLDS_PER_FULLTIME_MAX, "band_min": settings.GRID_HOUSEHOLDS_MIN,
-              "band_max": settings.GRID_HOUSEHOLDS_MAX, "published": GridStatus.PUBLISHED, **names,
-              **{role.name.lower(): role.value for role in AssignmentRole}}
+    params = {
+        "per_fulltime": settings.HOUSEHOLDS_PER_FULLTIME_MAX,
+        "band_min": settings.GRID_HOUSEHOLDS_MIN,
+        "band_max": settings.GRID_HOUSEHOLDS_MAX,
+        "published": GridStatus.PUBLISHED,
+        **names,
+        **{role.name.lower(): role.value for role in AssignmentRole},
+    }
     with connection.cursor() as cursor:
         cursor.execute(_STAFFING.format(ids=ids_sql), params)
         return cursor.fetchone()[0]

@@ -16,6 +16,7 @@ SMALL_CELL households carry no count (``small``: true), as aggregates for planne
 Every tile query runs with parallel workers off: they make small tile queries 5-8x slower
 (docs/performance.md).
 """
+
 from __future__ import annotations
 
 from django.core.exceptions import EmptyResultSet
@@ -104,8 +105,12 @@ def households_tile(scope: QuerySet, z: int, x: int, y: int, *, points: bool) ->
     try:
         if scope.model._meta.model_name == "household":
             # The bare column: values("location") would select location::bytea and hide the GiST index.
-            source, params = scope.order_by().annotate(geom=RawSQL('"gridmap_household"."location"', ())).values(
-                "id", "grid_id", "geom").query.sql_with_params()
+            source, params = (
+                scope.order_by()
+                .annotate(geom=RawSQL('"gridmap_household"."location"', ()))
+                .values("id", "grid_id", "geom")
+                .query.sql_with_params()
+            )
         else:
             ids, ids_params = _ids(scope)
     except EmptyResultSet:  # a .none() scope
@@ -113,7 +118,8 @@ def households_tile(scope: QuerySet, z: int, x: int, y: int, *, points: bool) ->
     if scope.model._meta.model_name != "household":
         source = f"SELECT id, grid_id, location FROM gridmap_household WHERE grid_id IN ({ids})"
         params = ids_params
-    sql = _HOUSEHOLDS.format(envelope=_ENVELOPE, extent=EXTENT, cells=256 // CELL_PX, points_max=POINTS_MAX,
-                             source=source)
+    sql = _HOUSEHOLDS.format(
+        envelope=_ENVELOPE, extent=EXTENT, cells=256 // CELL_PX, points_max=POINTS_MAX, source=source
+    )
     small = 1 if points else SMALL_CELL  # suppression is for planners' aggregates
     return _run(sql, [z, x, y, z, x, y, *params, points and z >= POINTS_MIN_ZOOM, small, small])

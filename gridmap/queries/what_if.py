@@ -11,6 +11,7 @@ the geodesic distance on the WGS84 spheroid is at most its radius (``_ST_DWithin
 included). "Needy" is the vulnerable-uncovered definition minus the station test: tagged, not central,
 not linked to an active central household, no open help pair.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,28 +38,37 @@ _METRIC = """ST_X(location) AS x, ST_Y(location) AS y,
 # is any unchanged active station. So "other" is asked only where in_old <> in_new, a fraction of the
 # affected households, and only of the unchanged stations near the changed ones, spread over
 # queries.coverage's lattice (its COVERED test: a hash semi-join, planar metres, geodesic at the edge).
-_WHAT_IF_SQL = """
+_WHAT_IF_SQL = (
+    """
 WITH scope AS ({ids_sql}),
 changes AS (SELECT * FROM unnest(%(ids)s::int[], %(lons)s::float8[], %(lats)s::float8[], %(radii)s::float8[])
                            AS t(station_id, lon, lat, r)),
 placed AS MATERIALIZED (
-    SELECT location, r, 0.005 + r / 200000.0 AS eps, """ + _METRIC + """
+    SELECT location, r, 0.005 + r / 200000.0 AS eps, """
+    + _METRIC
+    + """
       FROM (SELECT ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS location, r FROM changes) c),
 moved AS MATERIALIZED (
-    SELECT id, location, radius_m::float8 AS r, 0.005 + radius_m / 200000.0 AS eps, """ + _METRIC + """
+    SELECT id, location, radius_m::float8 AS r, 0.005 + radius_m / 200000.0 AS eps, """
+    + _METRIC
+    + """
       FROM gridmap_servicestation
      WHERE active AND id IN (SELECT station_id FROM changes WHERE station_id IS NOT NULL)),
 reach AS MATERIALIZED (SELECT coalesce(max(radius_m), 0)::float8 AS r FROM gridmap_servicestation WHERE active),
 touched AS (SELECT true AS new, location, r, eps, x, y, mx, my FROM placed
             UNION ALL SELECT false, location, r, eps, x, y, mx, my FROM moved),
 hits AS (   -- (household, changed station) pairs from the household GiST index, radius tested at once
-    SELECT h.id, h.grid_id, h.x, h.y, h.vulnerable, t.new, """ + _WITHIN.format(s="t") + """ AS inside
+    SELECT h.id, h.grid_id, h.x, h.y, h.vulnerable, t.new, """
+    + _WITHIN.format(s="t")
+    + """ AS inside
       FROM touched t
       CROSS JOIN LATERAL (
           SELECT id, grid_id, location, ST_X(location) AS x, ST_Y(location) AS y,
                  vulnerable
             FROM gridmap_household
-           WHERE location && """ + _BOX.format(p="t.location", r="t.r") + """
+           WHERE location && """
+    + _BOX.format(p="t.location", r="t.r")
+    + """
              AND grid_id IN (SELECT id FROM scope)) h),
 sides AS MATERIALIZED (   -- one row per household (a hash aggregate, no sort)
     SELECT id, min(grid_id) AS grid_id, min(x) AS x, min(y) AS y, bool_or(vulnerable) AS vulnerable,
@@ -66,10 +76,14 @@ sides AS MATERIALIZED (   -- one row per household (a hash aggregate, no sort)
       FROM hits GROUP BY id),
 near AS MATERIALIZED (     -- the unchanged stations that can reach a candidate: a handful, through GiST
     SELECT DISTINCT ON (s.id) s.location, s.radius_m::float8 AS r, 0.005 + s.radius_m / 200000.0 AS eps,
-           """ + _METRIC.replace("location", "s.location") + """
+           """
+    + _METRIC.replace("location", "s.location")
+    + """
       FROM touched t, reach, gridmap_servicestation s
      WHERE s.active AND s.id NOT IN (SELECT id FROM moved)
-       AND s.location && """ + _BOX.format(p="t.location", r="(t.r + reach.r)") + """),
+       AND s.location && """
+    + _BOX.format(p="t.location", r="(t.r + reach.r)")
+    + """),
 spans AS MATERIALIZED (
     SELECT n.*, floor((x - r * (1 + 2 * eps) / mx) / {cell})::int8 AS x0,
            floor((x + r * (1 + 2 * eps) / mx) / {cell})::int8 AS x1,
@@ -82,7 +96,9 @@ cells AS MATERIALIZED (   -- queries.coverage's lattice, for the nearby stations
 changed AS MATERIALIZED (   -- in WHERE, so that PostgreSQL runs the lattice test as a hash anti-join
     SELECT h.* FROM (SELECT s.*, ST_SetSRID(ST_MakePoint(s.x, s.y), 4326) AS location
                        FROM sides s WHERE in_old <> in_new) h
-     WHERE NOT """ + COVERED + """),
+     WHERE NOT """
+    + COVERED
+    + """),
 flags AS (
     SELECT c.*, in_new AS gained,
            c.vulnerable
@@ -98,12 +114,14 @@ SELECT grid_id, floor(x / {cell})::int8 AS i, floor(y / {cell})::int8 AS j,
  GROUP BY 1, 2, 3
  ORDER BY 1, 2, 3
 """
+)
 
 
 @dataclass(frozen=True)
 class StationChange:
     """A station at a new place or with a new radius (``station_id`` set: an existing station moved), or a
     new one (``station_id`` None)."""
+
     station_id: int | None
     lon: float
     lat: float
@@ -122,12 +140,25 @@ def coverage_delta(grids: QuerySet, changes: list[StationChange]) -> list[dict]:
     if not changes:
         return []
     ids_sql, ids_params = grids.order_by().values("id").query.sql_with_params()
-    params = {"ids": [c.station_id for c in changes], "lons": [float(c.lon) for c in changes],
-              "lats": [float(c.lat) for c in changes], "radii": [float(c.radius_m) for c in changes]}
+    params = {
+        "ids": [c.station_id for c in changes],
+        "lons": [float(c.lon) for c in changes],
+        "lats": [float(c.lat) for c in changes],
+        "radii": [float(c.radius_m) for c in changes],
+    }
     with connection.cursor() as cursor:
-        scope = cursor.cursor.mogrify(ids_sql, ids_params).decode()   # the rest of the parameters are named
+        scope = cursor.cursor.mogrify(ids_sql, ids_params).decode()  # the rest of the parameters are named
         cursor.execute(_WHAT_IF_SQL.format(ids_sql=scope.replace("%", "%%"), cell=CELL), params)
         rows = cursor.fetchall()
-    return [{"grid_id": grid_id, "lon": (i + 0.5) * CELL, "lat": (j + 0.5) * CELL, "gained": gained, "lost": lost,
-             "needy_gained": needy_gained, "needy_lost": needy_lost}
-            for grid_id, i, j, gained, lost, needy_gained, needy_lost in rows]
+    return [
+        {
+            "grid_id": grid_id,
+            "lon": (i + 0.5) * CELL,
+            "lat": (j + 0.5) * CELL,
+            "gained": gained,
+            "lost": lost,
+            "needy_gained": needy_gained,
+            "needy_lost": needy_lost,
+        }
+        for grid_id, i, j, gained, lost, needy_gained, needy_lost in rows
+    ]

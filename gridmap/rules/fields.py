@@ -8,6 +8,7 @@ bulk import needs it, a vectorised form over numpy arrays that gives the same an
   overrides and isolates, the word joiner, BOM and lone surrogates. Invisible in a list, they make two names
   look equal or reverse how an address reads (docs/security.md), so every text field refuses them.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,23 @@ ID_NUMBER = re.compile(r"^[0-9]{17}[0-9X]$")
 ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
 ID_CHECK = "10X98765432"
 
-HIDDEN = "".join(map(chr, [*range(0, 9), 11, 12, *range(14, 32), 127, *range(0x200B, 0x2010),
-                           *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x2060, 0xFEFF]))
+HIDDEN = "".join(
+    map(
+        chr,
+        [
+            *range(0, 9),
+            11,
+            12,
+            *range(14, 32),
+            127,
+            *range(0x200B, 0x2010),
+            *range(0x202A, 0x202F),
+            *range(0x2066, 0x206A),
+            0x2060,
+            0xFEFF,
+        ],
+    )
+)
 _HIDDEN_RE = re.compile("[" + re.escape(HIDDEN) + "\ud800-\udfff]")
 
 
@@ -31,8 +47,9 @@ def station_radius_ok(value) -> bool:
     >>> station_radius_ok(15_000), station_radius_ok(20_001), station_radius_ok(True)
     (True, False, False)
     """
-    return isinstance(value, int) and not isinstance(value, bool) and \
-        STATION_RADIUS_MIN_M <= value <= STATION_RADIUS_MAX_M
+    return (
+        isinstance(value, int) and not isinstance(value, bool) and STATION_RADIUS_MIN_M <= value <= STATION_RADIUS_MAX_M
+    )
 
 
 def id_number_valid(value: str) -> bool:
@@ -84,7 +101,7 @@ def rows_with_hidden(values: np.ndarray, cells: list[str]) -> np.ndarray:
     if not _HIDDEN_RE.search(joined):
         return mask
     for ch in set(_HIDDEN_RE.findall(joined)):
-        if ch == "\x00":   # numpy strings treat NUL as padding: find() reports it in every row
+        if ch == "\x00":  # numpy strings treat NUL as padding: find() reports it in every row
             mask |= np.fromiter(("\x00" in cell for cell in cells), dtype=bool, count=len(cells))
         else:
             mask |= np.strings.find(values, ch) >= 0

@@ -2,6 +2,7 @@
 
 Pure Python (pypinyin), below the models: ``Member.save`` and the member import both derive the initials here.
 """
+
 from __future__ import annotations
 
 from pypinyin import Style, lazy_pinyin

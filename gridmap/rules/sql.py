@@ -4,6 +4,7 @@ A value that goes through a driver parameter is better still (queries/staffing.p
 for SQL composed once at import time (constants shared by several statements), where a parameter would have
 to be threaded through every caller.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """The one exception the people/household services raise when they refuse: an HTTP status, a stable
 machine code, the field at fault and a readable reason. The API layer turns it into a 4xx JSON body."""
+
 from __future__ import annotations
 
 
@@ -15,7 +16,7 @@ class Refused(Exception):
     def from_geometry(cls, exc, field: str | None = None) -> Refused:
         """A geometry refusal (geodata.validation.GeometryRejected) with the shape gate's reason table (a
         translated message and the location), so a point or a shape names the same reason on every path."""
-        from gridmap.services.grids.shapes import EditRejected   # the reason table lives with the shape gate
+        from gridmap.services.grids.shapes import EditRejected  # the reason table lives with the shape gate
 
         body = EditRejected.from_geometry(exc, field).as_json()
         code, where, detail = body.pop("code"), body.pop("field"), body.pop("detail")

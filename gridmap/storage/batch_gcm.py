@@ -12,6 +12,7 @@ The A and L terms are the same for every value of a batch, and multiplying by a 
 linear over GF(2), so each ciphertext byte picks one precomputed 128-bit row (Shoup's 8-bit tables).
 Nonces come from ``os.urandom``, one call per batch; nothing here is reused across values.
 """
+
 from __future__ import annotations
 
 import functools
@@ -65,7 +66,7 @@ def encrypt_block(key: bytes, plaintexts: np.ndarray, aad: bytes) -> np.ndarray:
     for _ in range(blocks + 1):
         powers.append(_gf_mult(powers[-1], h))
     counters = np.empty((n, 1 + blocks, 16), dtype=np.uint8)
-    counters[:, :, :NONCE] = nonces[:, None, :]   # J0 = nonce ‖ 1 (for the tag), then nonce ‖ 2, 3, … (data)
+    counters[:, :, :NONCE] = nonces[:, None, :]  # J0 = nonce ‖ 1 (for the tag), then nonce ‖ 2, 3, … (data)
     counters[:, :, NONCE:] = np.arange(1, 2 + blocks, dtype=">u4").view(np.uint8).reshape(1 + blocks, 4)
     stream = np.frombuffer(ecb.update(counters.tobytes()) + ecb.finalize(), dtype=np.uint8).reshape(n, 1 + blocks, 16)
     cipher = plaintexts ^ stream[:, 1:, :].reshape(n, 16 * blocks)[:, :m]

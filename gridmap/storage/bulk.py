@@ -8,17 +8,17 @@ migrations created; everything happens inside the caller's transaction, so a fai
 The price is an ACCESS EXCLUSIVE lock on the table until commit: only for loads that are large
 compared with the table (:func:`worthwhile`).
 """
+
 from __future__ import annotations
 
 import io
 from contextlib import contextmanager
 
 import numpy as np
-
 from django.db import connection
 
-BULK_MIN_ROWS = 50_000   # below this, the lock and the rebuild are not worth it
-BULK_MAX_EXISTING = 4    # rebuild only while the table holds at most this many times the new rows
+BULK_MIN_ROWS = 50_000  # below this, the lock and the rebuild are not worth it
+BULK_MAX_EXISTING = 4  # rebuild only while the table holds at most this many times the new rows
 
 _PLAIN_INDEXES = """
 SELECT i.relname, pg_get_indexdef(x.indexrelid)
@@ -84,8 +84,8 @@ def indexes_built_after(table: str):
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
-COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)   # signature, flags, header extension length
-COPY_TRAILER = b"\xff\xff"                              # a field count of -1
+COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header extension length
+COPY_TRAILER = b"\xff\xff"  # a field count of -1
 
 
 def binary_copy(records: np.ndarray) -> io.BytesIO:
@@ -125,7 +125,7 @@ def text_field(values: np.ndarray, null: np.ndarray | None = None) -> tuple[np.n
     starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
     lengths = (ends - starts).astype(np.int32)
     width = max(int(lengths.max(initial=0)), 1)
-    data = blob[np.minimum(starts[:, None] + np.arange(width), len(blob) - 1)]   # past a value's end: masked out
+    data = blob[np.minimum(starts[:, None] + np.arange(width), len(blob) - 1)]  # past a value's end: masked out
     if null is not None:
         lengths[null] = -1
     return data, lengths
@@ -144,9 +144,9 @@ def binary_records(fields: list[tuple[np.ndarray, np.ndarray]]) -> bytes:
     at = 2
     for data, lengths in fields:
         w = data.shape[1]
-        rows[:, at:at + 4] = lengths.astype(">i4").view(np.uint8).reshape(n, 4)
-        rows[:, at + 4:at + 4 + w] = data
+        rows[:, at : at + 4] = lengths.astype(">i4").view(np.uint8).reshape(n, 4)
+        rows[:, at + 4 : at + 4 + w] = data
         if not (lengths == w).all():
-            np.less(np.arange(w), lengths[:, None], out=real[:, at + 4:at + 4 + w])
+            np.less(np.arange(w), lengths[:, None], out=real[:, at + 4 : at + 4 + w])
         at += 4 + w
     return rows[real].tobytes()

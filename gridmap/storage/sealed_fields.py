@@ -22,6 +22,7 @@ Bulk paths use the ``*_many`` functions: values are sealed in batches of one len
 standard GCM, one AES call over all counter blocks, GHASH by table look-ups), and the digests and masks are
 computed as numpy arrays (one AES call over all blocks).
 """
+
 from __future__ import annotations
 
 import base64
@@ -39,13 +40,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from gridmap.storage import batch_gcm
-from gridmap.storage import bulk
+from gridmap.storage import batch_gcm, bulk
 
 KINDS = {"id_number": 1, "phone": 2}
 _NONCE = 12
-PLAIN_LENGTH = {"id_number": 18, "phone": 11}   # every valid value of a kind has this length
-SEALED_LENGTH = {kind: 1 + _NONCE + n + 16 for kind, n in PLAIN_LENGTH.items()}   # key id, nonce, text, tag
+PLAIN_LENGTH = {"id_number": 18, "phone": 11}  # every valid value of a kind has this length
+SEALED_LENGTH = {kind: 1 + _NONCE + n + 16 for kind, n in PLAIN_LENGTH.items()}  # key id, nonce, text, tag
 MASK_PATTERN = {"id_number": r"^[0-9]{6}\*{8}[0-9]{3}[0-9X]$", "phone": r"^1[3-9][0-9]\*{4}[0-9]{4}$"}
 BATCH_MIN = 256
 _CODES = np.full(256, 255, dtype=np.uint8)  # byte → 4-bit code for the blind index; 255 = not packable
@@ -105,16 +105,25 @@ def _ring_for(data_key: str, key_id: str, old_keys: str, index_key: str, secret_
 
 def keyring() -> _Ring:
     derive = bool(getattr(settings, "DEMO_MODE", False) or settings.DEBUG)
-    return _ring_for(settings.GRIDMAP_DATA_KEY, str(settings.GRIDMAP_DATA_KEY_ID), settings.GRIDMAP_DATA_OLD_KEYS,
-                     settings.GRIDMAP_INDEX_KEY, settings.SECRET_KEY, derive)
+    return _ring_for(
+        settings.GRIDMAP_DATA_KEY,
+        str(settings.GRIDMAP_DATA_KEY_ID),
+        settings.GRIDMAP_DATA_OLD_KEYS,
+        settings.GRIDMAP_INDEX_KEY,
+        settings.SECRET_KEY,
+        derive,
+    )
 
 
 def key_environment() -> dict[str, str]:
     """The settings that give another process this process's keys, wherever they came from: for a
     production-like server a test or benchmark starts against data it sealed (old keys not included)."""
     ring = keyring()
-    return {"GRIDMAP_DATA_KEY": base64.b64encode(ring.key).decode(), "GRIDMAP_DATA_KEY_ID": str(ring.current),
-            "GRIDMAP_INDEX_KEY": base64.b64encode(ring.index_key).decode()}
+    return {
+        "GRIDMAP_DATA_KEY": base64.b64encode(ring.key).decode(),
+        "GRIDMAP_DATA_KEY_ID": str(ring.current),
+        "GRIDMAP_INDEX_KEY": base64.b64encode(ring.index_key).decode(),
+    }
 
 
 def configuration_problem() -> str | None:
@@ -127,6 +136,7 @@ def configuration_problem() -> str | None:
 
 
 # -- sealing -------------------------------------------------------------------------------------------
+
 
 def _seal_rows(kind: str, raw: np.ndarray) -> np.ndarray:
     """(n, m) uint8 plaintexts of one length → (n, 1 + 12 + m + 16) uint8 sealed values (batch_gcm)."""
@@ -154,7 +164,7 @@ def seal_many(kind: str, values: Sequence[str]) -> list[bytes | None]:
         rows = _seal_rows(kind, raw)
         blob, width = rows.tobytes(), rows.shape[1]
         for slot, start in zip(slots.tolist(), range(0, len(blob), width)):
-            out[slot] = blob[start:start + width]
+            out[slot] = blob[start : start + width]
     return out
 
 
@@ -166,7 +176,7 @@ def _seal_each(kind: str, values: Sequence[str]) -> list[bytes | None]:
     append = out.append
     for i, value in enumerate(values):
         if value:
-            nonce = nonces[i * _NONCE:(i + 1) * _NONCE]
+            nonce = nonces[i * _NONCE : (i + 1) * _NONCE]
             append(prefix + nonce + encrypt(nonce, value.encode(), aad))
         else:
             append(None)
@@ -185,10 +195,9 @@ def unseal(kind: str, token) -> str:
     ring = keyring()
     aead = ring.aead.get(token[0]) if token else None
     if aead is None:
-        raise SealError(_("数据密钥 %(id)s 未配置（GRIDMAP_DATA_OLD_KEYS）")
-                        % {"id": token[0] if token else "?"})
+        raise SealError(_("数据密钥 %(id)s 未配置（GRIDMAP_DATA_OLD_KEYS）") % {"id": token[0] if token else "?"})
     try:
-        return aead.decrypt(token[1:1 + _NONCE], token[1 + _NONCE:], bytes([KINDS[kind]])).decode()
+        return aead.decrypt(token[1 : 1 + _NONCE], token[1 + _NONCE :], bytes([KINDS[kind]])).decode()
     except InvalidTag:
         raise SealError(_("数据密钥与加密数据不匹配，无法解密")) from None
 
@@ -198,6 +207,7 @@ def key_id_of(token) -> int | None:
 
 
 # -- blind index ---------------------------------------------------------------------------------------
+
 
 def _digest_rows(kind: str, codes: np.ndarray) -> np.ndarray:
     """(n, m ≤ 28) digit codes (0-9, X = 10) → (n, 16) uint8 digests: kind, length, 4-bit digits, one AES call."""
@@ -230,11 +240,12 @@ def digest_many(kind: str, values: Sequence[str]) -> list[bytes | None]:
         odd.extend(slots[~good].tolist())
         blob = _digest_rows(kind, codes[good]).tobytes() if good.any() else b""
         for slot, start in zip(slots[good].tolist(), range(0, len(blob), 16)):
-            out[slot] = blob[start:start + 16]
+            out[slot] = blob[start : start + 16]
     key = keyring().index_key
     for slot in odd:
-        out[slot] = hashlib.blake2b(str(array[slot]).encode(), key=key, digest_size=16,
-                                    person=bytes([KINDS[kind]])).digest()
+        out[slot] = hashlib.blake2b(
+            str(array[slot]).encode(), key=key, digest_size=16, person=bytes([KINDS[kind]])
+        ).digest()
     return out
 
 
@@ -243,6 +254,7 @@ def digest(kind: str, value: str) -> bytes | None:
 
 
 # -- masks ---------------------------------------------------------------------------------------------
+
 
 def mask_many(kind: str, values) -> np.ndarray:
     """``110105********002X`` / ``138****5678``: the first 6 (3) and last 4 characters, the rest starred, so
@@ -262,18 +274,23 @@ def mask(kind: str, value: str) -> str:
 
 def columns(kind: str, value: str) -> dict:
     """The three stored columns of one value (for ``.update(**columns(...))`` and model setters)."""
-    return {f"{kind}_sealed": seal(kind, value), f"{kind}_digest": digest(kind, value),
-            f"{kind}_masked": mask(kind, value)}
+    return {
+        f"{kind}_sealed": seal(kind, value),
+        f"{kind}_digest": digest(kind, value),
+        f"{kind}_masked": mask(kind, value),
+    }
 
 
 def sealed_property(kind: str) -> property:
     """``household.phone``: reading opens the sealed value (reveal only); assigning sets all three columns."""
+
     def get(obj):
         return unseal(kind, getattr(obj, f"{kind}_sealed"))
 
     def set_(obj, value):
         for name, column in columns(kind, value or "").items():
             setattr(obj, name, column)
+
     return property(get, set_, doc=f"{kind}, sealed at rest (see gridmap.storage.sealed_fields)")
 
 
@@ -292,11 +309,12 @@ def sealed_columns(kind: str, values) -> tuple[np.ndarray, np.ndarray, np.ndarra
     if np.any(codes == 255):
         raise ValueError(_("%(kind)s 长度应为 %(n)s") % {"kind": kind, "n": width})
     masked = raw.copy()
-    masked[:, (6 if kind == "id_number" else 3):width - 4] = ord("*")
+    masked[:, (6 if kind == "id_number" else 3) : width - 4] = ord("*")
     return _seal_rows(kind, raw), _digest_rows(kind, codes), masked.view(f"S{width}").ravel()
 
 
 # -- bulk staging --------------------------------------------------------------------------------------
+
 
 def stage(cursor, table: str, keys: np.ndarray, values, kind: str) -> int:
     """Seal ``values`` (with row ``keys``) into a new temporary table ``table`` (key bigint, sealed bytea,
@@ -307,21 +325,35 @@ def stage(cursor, table: str, keys: np.ndarray, values, kind: str) -> int:
     array = np.asarray(values, dtype=_STR)
     present = array != ""
     chosen, chosen_keys = array[present], np.asarray(keys, dtype=np.int64)[present]
-    cursor.execute(f"CREATE TEMP TABLE {table} (key bigint, sealed bytea, digest bytea, masked text) "
-                   "ON COMMIT DROP")
+    cursor.execute(f"CREATE TEMP TABLE {table} (key bigint, sealed bytea, digest bytea, masked text) ON COMMIT DROP")
     if not len(chosen):
         return 0
     width = PLAIN_LENGTH[kind]
     sealed, digests, masked = sealed_columns(kind, chosen)
     sealed_len = sealed.shape[1]
-    record = np.dtype([("fields", ">i2"), ("len_key", ">i4"), ("key", ">i8"), ("len_sealed", ">i4"),
-                       ("sealed", "u1", (sealed_len,)), ("len_digest", ">i4"), ("digest", "u1", (16,)),
-                       ("len_masked", ">i4"), ("masked", f"S{width}")])
+    record = np.dtype(
+        [
+            ("fields", ">i2"),
+            ("len_key", ">i4"),
+            ("key", ">i8"),
+            ("len_sealed", ">i4"),
+            ("sealed", "u1", (sealed_len,)),
+            ("len_digest", ">i4"),
+            ("digest", "u1", (16,)),
+            ("len_masked", ">i4"),
+            ("masked", f"S{width}"),
+        ]
+    )
     rows = np.empty(len(chosen), dtype=record)
-    rows["fields"], rows["len_key"], rows["len_sealed"], rows["len_digest"], rows["len_masked"] = \
-        4, 8, sealed_len, 16, width
+    rows["fields"], rows["len_key"], rows["len_sealed"], rows["len_digest"], rows["len_masked"] = (
+        4,
+        8,
+        sealed_len,
+        16,
+        width,
+    )
     rows["key"], rows["sealed"], rows["digest"], rows["masked"] = chosen_keys, sealed, digests, masked
-    cursor.copy_expert(f"COPY {table} (key, sealed, digest, masked) FROM STDIN WITH (FORMAT binary)",
-                       bulk.binary_copy(rows))
+    cursor.copy_expert(
+        f"COPY {table} (key, sealed, digest, masked) FROM STDIN WITH (FORMAT binary)", bulk.binary_copy(rows)
+    )
     return len(chosen)
-

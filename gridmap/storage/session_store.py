@@ -8,6 +8,7 @@ hundred milliseconds of renewals (the session then expires up to that much earli
 or a sign-out (the session key cycle and logout's delete go through ``create``/``delete``, which are
 unchanged and synchronous).
 """
+
 from __future__ import annotations
 
 from django.contrib.sessions.backends.base import UpdateError

@@ -1,4 +1,5 @@
 """Sign-in with lockout. A locked account answers exactly like a wrong password."""
+
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
@@ -7,8 +8,8 @@ from django.core.exceptions import ValidationError
 
 from gridmap.models import AuditAction
 from gridmap.services import audit
-from gridmap.services.audit import client_address
 from gridmap.services.accounts.lockout import is_locked, record_attempt
+from gridmap.services.audit import client_address
 
 
 class LockoutAuthenticationForm(AuthenticationForm):
@@ -17,16 +18,16 @@ class LockoutAuthenticationForm(AuthenticationForm):
         address = client_address(self.request)
         if username and is_locked(username, address):
             record_attempt(username, address, succeeded=False)
-            audit.record(None, AuditAction.LOCKOUT, "user", request=self.request, username=username,
-                         result="refused")
+            audit.record(None, AuditAction.LOCKOUT, "user", request=self.request, username=username, result="refused")
             raise self.get_invalid_login_error()
         try:
             cleaned = super().clean()
         except ValidationError:
             if username:
                 record_attempt(username, address, succeeded=False)
-                audit.record(None, AuditAction.LOGIN_FAILED, "user", request=self.request, username=username,
-                             result="refused")
+                audit.record(
+                    None, AuditAction.LOGIN_FAILED, "user", request=self.request, username=username, result="refused"
+                )
             raise
         record_attempt(username, address, succeeded=True)
         audit.record(self.get_user(), AuditAction.LOGIN, "user", self.get_user().pk, request=self.request)

@@ -1,4 +1,5 @@
 """The grid editor page: street admins and community staff draw, reshape, split, merge and retire grids."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -15,8 +16,10 @@ def grid_editor(request: HttpRequest) -> HttpResponse:
     publish = set(policy.grid_publish_communities_for(request.user).values_list("pk", flat=True))
     context = {
         "profile": policy.profile_of(request.user),
-        "communities": [{"id": c.pk, "code": c.code, "name": c.name, "street": c.street_id,
-                         "publish": c.pk in publish} for c in communities.select_related("street")],
+        "communities": [
+            {"id": c.pk, "code": c.code, "name": c.name, "street": c.street_id, "publish": c.pk in publish}
+            for c in communities.select_related("street")
+        ],
         "bands": {"min": settings.GRID_HOUSEHOLDS_MIN, "max": settings.GRID_HOUSEHOLDS_MAX},
     }
     # Readers (grid staff, planners) get the page's refusal, not an empty editor.

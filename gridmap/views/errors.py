@@ -10,6 +10,7 @@ Used as ``handler500`` (gridmap/urls.py): Django calls it inside its ``except`` 
 uncaught exception, from a view or from a middleware, with DEBUG off. It renders no template and touches
 neither the session nor the database, which may be what just failed.
 """
+
 from __future__ import annotations
 
 import sys
@@ -48,11 +49,15 @@ def _wants_json(request: HttpRequest) -> bool:
 
 def _answer(request: HttpRequest, status: int, code: str, detail: str) -> HttpResponse:
     if _wants_json(request):
-        response = JsonResponse({"code": code, "detail": detail}, status=status,
-                                json_dumps_params={"ensure_ascii": False})
+        response = JsonResponse(
+            {"code": code, "detail": detail}, status=status, json_dumps_params={"ensure_ascii": False}
+        )
     else:
-        response = HttpResponse(f'<!doctype html><html lang="zh-hans"><meta charset="utf-8"><title>{status}</title>'
-                                f"<h1>{escape(detail)}</h1></html>", status=status)
+        response = HttpResponse(
+            f'<!doctype html><html lang="zh-hans"><meta charset="utf-8"><title>{status}</title>'
+            f"<h1>{escape(detail)}</h1></html>",
+            status=status,
+        )
     response["Cache-Control"] = "no-store"
     return response
 

@@ -1,4 +1,5 @@
 """The street map: communities, grids, households, central-household links and stations."""
+
 from __future__ import annotations
 
 from django.conf import settings

@@ -2,6 +2,7 @@
 
 For the people who manage members (system admin, street admin, community staff); grid staff and planners
 get 403. The page only renders the frame: searching, adding and importing go through /api/members/."""
+
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
@@ -20,9 +21,12 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def members_page(request: HttpRequest) -> HttpResponse:
     communities = policy.member_communities_for(request.user)
     allowed = communities.exists()
-    context = {"profile": policy.profile_of(request.user), "allowed": allowed, "max_rows": MAX_ROWS,
-               "communities": list(communities.order_by("code").values("pk", "code", "name")[:2000]) if allowed
-               else []}
+    context = {
+        "profile": policy.profile_of(request.user),
+        "allowed": allowed,
+        "max_rows": MAX_ROWS,
+        "communities": list(communities.order_by("code").values("pk", "code", "name")[:2000]) if allowed else [],
+    }
     return render(request, "gridmap/members.html", context, status=200 if allowed else 403)
 
 
@@ -31,7 +35,9 @@ def members_template(request: HttpRequest) -> HttpResponse:
     if not policy.member_communities_for(request.user).exists():
         return HttpResponse(_("无权导入人员"), status=403, content_type="text/plain; charset=utf-8")
     response = HttpResponse(member_service.template_xlsx(request.user), content_type=XLSX)
-    response["Content-Disposition"] = "attachment; filename=\"members-template.xlsx\"; " \
-                                      "filename*=UTF-8''%E4%BA%BA%E5%91%98%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"
+    response["Content-Disposition"] = (
+        'attachment; filename="members-template.xlsx"; '
+        "filename*=UTF-8''%E4%BA%BA%E5%91%98%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"
+    )
     response["Cache-Control"] = "private, no-store"
     return response

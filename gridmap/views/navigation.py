@@ -1,4 +1,5 @@
 """Context processor: the menu of the signed-in user, from ``policy.navigation``."""
+
 from __future__ import annotations
 
 from django.urls import reverse

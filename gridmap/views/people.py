@@ -1,4 +1,5 @@
 """Pages: the staff-assignment map and the grid leader's own view (phone first)."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -14,10 +15,13 @@ def staffing_map(request: HttpRequest) -> HttpResponse:
     """Grids coloured by staffing; a grid's staff panel; central households and their links."""
     profile = policy.profile_of(request.user)
     allowed = bool(policy.assignable_roles(request.user))
-    context = {"profile": profile, "allowed": allowed,
-               "can_edit_central": policy.central_households_editable_for(request.user).exists() if allowed else False,
-               "per_fulltime": settings.HOUSEHOLDS_PER_FULLTIME_MAX,
-               "link_max_m": settings.LINK_DISTANCE_MAX_M}
+    context = {
+        "profile": profile,
+        "allowed": allowed,
+        "can_edit_central": policy.central_households_editable_for(request.user).exists() if allowed else False,
+        "per_fulltime": settings.HOUSEHOLDS_PER_FULLTIME_MAX,
+        "link_max_m": settings.LINK_DISTANCE_MAX_M,
+    }
     return render(request, "gridmap/staffing_map.html", context, status=200 if allowed else 403)
 
 
@@ -39,10 +43,16 @@ def my_grid(request: HttpRequest, household: int | None = None) -> HttpResponse:
             wanted = int(request.GET.get("grid", "0"))
         except ValueError:
             wanted = 0
-        grid_id = grids.filter(pk=wanted).values_list("pk", flat=True).first() or grids.values_list(
-            "pk", flat=True).first()
-    context = {"profile": profile, "allowed": True, "grid_id": grid_id, "household_id": household,
-               "grids": list(grids.values("pk", "code", "name")[:200]),
-               "can_move": policy.household_move_grids_for(request.user).exists(),
-               "can_pair": policy.may_pair_help(request.user)}
+        grid_id = (
+            grids.filter(pk=wanted).values_list("pk", flat=True).first() or grids.values_list("pk", flat=True).first()
+        )
+    context = {
+        "profile": profile,
+        "allowed": True,
+        "grid_id": grid_id,
+        "household_id": household,
+        "grids": list(grids.values("pk", "code", "name")[:200]),
+        "can_move": policy.household_move_grids_for(request.user).exists(),
+        "can_pair": policy.may_pair_help(request.user),
+    }
     return render(request, "gridmap/my_grid.html", context)

@@ -1,6 +1,7 @@
 """The planner's exports (issue #6): XLSX ledger, GeoJSON and GeoPackage of the figures per grid, and the
 printable A4 landscape map page. Thin: check the role, scope through the policy, call the one coverage
 query, format (``gridmap.planner.exports``), audit, reply with a safe ASCII file name."""
+
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
@@ -11,15 +12,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from gridmap import policy
+from gridmap.models import AssignmentRole, AuditAction, GridAssignment
 from gridmap.planner import exports as planner_exports
 from gridmap.planner import metrics as planning
-from gridmap.models import AssignmentRole, AuditAction, GridAssignment
 from gridmap.queries.coverage import grid_coverage
 from gridmap.queries.coverage_areas import area_coverage
 from gridmap.services import audit
 
-GEO_FORMATS = {"geojson": ("GeoJSON", ".geojson", "application/geo+json"),
-               "gpkg": ("GPKG", ".gpkg", "application/geopackage+sqlite3")}
+GEO_FORMATS = {
+    "geojson": ("GeoJSON", ".geojson", "application/geo+json"),
+    "gpkg": ("GPKG", ".gpkg", "application/geopackage+sqlite3"),
+}
 
 
 def _refused(request: HttpRequest) -> HttpResponse | None:
@@ -38,13 +41,19 @@ def _streets(user) -> str:
 
 
 def _title(user) -> str:
-    return _("%(streets)s网格覆盖台账（%(date)s）") % {"streets": _streets(user), "date": timezone.localdate().isoformat()}
+    return _("%(streets)s网格覆盖台账（%(date)s）") % {
+        "streets": _streets(user),
+        "date": timezone.localdate().isoformat(),
+    }
 
 
 def _leaders(grids) -> dict[int, tuple[str, str]]:
     """Each grid's active leader: name and masked phone (a member's, never a resident's)."""
-    rows = (GridAssignment.objects.filter(grid__in=grids, role=AssignmentRole.LEADER, end_date__isnull=True)
-            .order_by("grid_id", "start_date").values_list("grid_id", "member__name", "member__phone_masked"))
+    rows = (
+        GridAssignment.objects.filter(grid__in=grids, role=AssignmentRole.LEADER, end_date__isnull=True)
+        .order_by("grid_id", "start_date")
+        .values_list("grid_id", "member__name", "member__phone_masked")
+    )
     return {grid_id: (name, phone) for grid_id, name, phone in rows}
 
 
@@ -94,10 +103,17 @@ def print_page(request: HttpRequest) -> HttpResponse:
         return refused
     metric = request.GET.get("metric", "covered_pct")
     if metric not in planning.METRICS:
-        return HttpResponse(_("可选值：%(values)s") % {"values": ", ".join(planning.METRICS)}, status=400,
-                            content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            _("可选值：%(values)s") % {"values": ", ".join(planning.METRICS)},
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     audit.record(request.user, AuditAction.EXPORT, "planner_print", request=request, fields=metric)
     title = _("%(streets)s网格服务覆盖图") % {"streets": _streets(request.user)}
-    context = {"metric": metric, "metric_label": planning.METRICS[metric].label, "title": title,
-               "today": timezone.localdate()}
+    context = {
+        "metric": metric,
+        "metric_label": planning.METRICS[metric].label,
+        "title": title,
+        "today": timezone.localdate(),
+    }
     return render(request, "gridmap/planner_print.html", context)

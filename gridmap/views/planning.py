@@ -1,5 +1,6 @@
 """The planner dashboard page (issue #6): choropleth, ranking, reasons, heat layer; data from api/planning.
 And its standalone report: one HTML file that opens from file:// with no network."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from gridmap import policy
-from gridmap.planner import metrics as planning
 from gridmap.models import AuditAction
+from gridmap.planner import metrics as planning
 from gridmap.planner.report import build_report
 from gridmap.queries import layers
 from gridmap.queries.coverage import grid_coverage
@@ -24,8 +25,11 @@ from gridmap.services import audit
 @login_required
 def planner_dashboard(request: HttpRequest) -> HttpResponse:
     allowed = policy.sees_dashboard(request.user)
-    context = {"profile": policy.profile_of(request.user), "allowed": allowed,
-               "metrics": [(m.key, m.label) for m in planning.METRICS.values()]}
+    context = {
+        "profile": policy.profile_of(request.user),
+        "allowed": allowed,
+        "metrics": [(m.key, m.label) for m in planning.METRICS.values()],
+    }
     return render(request, "gridmap/planner_dashboard.html", context, status=200 if allowed else 403)
 
 
@@ -42,9 +46,13 @@ def planner_report(request: HttpRequest) -> HttpResponse:
     grids = policy.grids_for(request.user).published()
     table = planning.metric_table(grid_coverage(grids), metric, planner=planner)
     points, _withheld = planning.heat_points(heat_cells(grids), "uncovered", planner=planner)
-    page = build_report(table, json.loads(layers.grids_layer(grids, None)),
-                        json.loads(layers.stations_layer(policy.stations_for(request.user), None)), points,
-                        title=_("规划看板"))
+    page = build_report(
+        table,
+        json.loads(layers.grids_layer(grids, None)),
+        json.loads(layers.stations_layer(policy.stations_for(request.user), None)),
+        points,
+        title=_("规划看板"),
+    )
     audit.record(request.user, AuditAction.EXPORT, "planner_report", request=request, fields=metric)
     response = HttpResponse(page, content_type="text/html; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d")

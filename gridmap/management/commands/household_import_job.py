@@ -1,4 +1,5 @@
 """Run one household import job in this process (started by the upload view for large files)."""
+
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand

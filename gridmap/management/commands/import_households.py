@@ -1,5 +1,6 @@
 """Import households from a CSV or XLSX file (all or nothing), with a progress bar on stderr; prints
 each error as row, column and reason. A row whose 外部编号 is already stored updates that household."""
+
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
@@ -13,8 +14,9 @@ STAGES = {"read": "读取", "check": "核对", "validate": "校验与转换", "w
 
 
 class Command(BaseCommand):
-    help = ("Import households from a CSV or XLSX file (经度,纬度,地址,户主[,电话,身份证号,人数,外部编号]); "
-            "all or nothing.")
+    help = (
+        "Import households from a CSV or XLSX file (经度,纬度,地址,户主[,电话,身份证号,人数,外部编号]); all or nothing."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="CSV (UTF-8, UTF-16 with BOM or GBK) or XLSX file with a header row")
@@ -36,12 +38,16 @@ class Command(BaseCommand):
                 self.stderr.write(f"row {error.row}, {error.column or '-'}: {error.reason}")
             raise CommandError(f"{result.error_count} error(s); nothing was imported")
         verb = "would import" if dry_run else "imported"
-        self.stdout.write(self.style.SUCCESS(
-            f"{verb} {result.imported} households: {result.in_grid} in a grid, {result.without_grid} in none; "
-            f"{result.updated} updated by external id"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{verb} {result.imported} households: {result.in_grid} in a grid, {result.without_grid} in none; "
+                f"{result.updated} updated by external id"
+            )
+        )
 
     def _bar(self, stage: str, fraction: float) -> None:
         done = int(BAR_WIDTH * fraction)
-        self.stderr.write(f"\r[{'#' * done}{'.' * (BAR_WIDTH - done)}] {fraction:4.0%} {STAGES.get(stage, stage)}",
-                          ending="")
+        self.stderr.write(
+            f"\r[{'#' * done}{'.' * (BAR_WIDTH - done)}] {fraction:4.0%} {STAGES.get(stage, stage)}", ending=""
+        )
         self.stderr.flush()

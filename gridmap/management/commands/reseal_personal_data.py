@@ -1,8 +1,9 @@
 """Re-encrypt every sealed phone and ID number under the current GRIDMAP_DATA_KEY (after a rotation)."""
+
 from django.core.management.base import BaseCommand, CommandError
 
-from gridmap.storage.sealed_fields import SealError
 from gridmap.storage.resealing import reseal_all
+from gridmap.storage.sealed_fields import SealError
 
 
 class Command(BaseCommand):

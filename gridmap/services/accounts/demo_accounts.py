@@ -1,4 +1,5 @@
 """Demo accounts, one for every role, scoped to the loaded demo street. Only in demo mode."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,7 +8,14 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from gridmap.models import (
-    AssignmentRole, Community, Grid, GridAssignment, Member, Profile, Role, Street,
+    AssignmentRole,
+    Community,
+    Grid,
+    GridAssignment,
+    Member,
+    Profile,
+    Role,
+    Street,
 )
 
 
@@ -20,8 +28,13 @@ class DemoAccount:
 
 def _leader_member(role: str) -> tuple[Member, Grid]:
     """The member holding ``role`` in the first grid (by code) that has one."""
-    assignment = (GridAssignment.objects.active().filter(role=role)
-                  .select_related("member", "grid").order_by("grid__code", "id").first())
+    assignment = (
+        GridAssignment.objects.active()
+        .filter(role=role)
+        .select_related("member", "grid")
+        .order_by("grid__code", "id")
+        .first()
+    )
     if assignment is None:
         raise LookupError(f"the demo street has no active {role}")
     return assignment.member, assignment.grid
@@ -56,8 +69,9 @@ def ensure_demo_accounts(password: str) -> list[DemoAccount]:
         user.first_name = member.name if member else ""
         user.set_password(password)
         user.save()
-        Profile.objects.update_or_create(user=user, defaults={"role": role, "street": scope.get("street"),
-                                                              "community": scope.get("community")})
+        Profile.objects.update_or_create(
+            user=user, defaults={"role": role, "street": scope.get("street"), "community": scope.get("community")}
+        )
         if member is not None:
             Member.objects.filter(user=user).exclude(pk=member.pk).update(user=None)
             member.user = user

@@ -1,6 +1,7 @@
 """Sign-in lockout: after N failures within a window for one account from one address, refuse further
 attempts until the window has passed. Other addresses and other accounts are not affected, so an
 attacker cannot lock everybody out."""
+
 from __future__ import annotations
 
 from datetime import timedelta

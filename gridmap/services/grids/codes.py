@@ -1,4 +1,5 @@
 """Grid codes: community code + 3-digit sequence, numbered west→east, north→south, never reused."""
+
 from __future__ import annotations
 
 from django.contrib.gis.geos import GEOSGeometry
@@ -22,8 +23,13 @@ def next_grid_codes(community: Community, boundaries: list[GEOSGeometry]) -> lis
     Numbers continue after the highest sequence ever used in the community, retired grids included, so
     a retired code is never handed out again; the new grids among themselves follow reading order.
     """
-    used = (Grid.objects.filter(community=community)
-            .annotate(seq=Substr("code", 13, 3)).order_by("-seq").values_list("seq", flat=True).first())
+    used = (
+        Grid.objects.filter(community=community)
+        .annotate(seq=Substr("code", 13, 3))
+        .order_by("-seq")
+        .values_list("seq", flat=True)
+        .first()
+    )
     start = int(used or 0) + 1
     if start + len(boundaries) - 1 > 999:
         raise ValueError("community has no free grid sequence numbers left (001-999)")

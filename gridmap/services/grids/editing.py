@@ -9,6 +9,7 @@ with the current shape, while the caller's shape stays in the editor (nothing is
 A draft grid keeps its shape in ``boundary``; an edit of a published grid goes to ``draft_boundary`` and
 households keep following the published shape until a street admin publishes.
 """
+
 from __future__ import annotations
 
 import json
@@ -70,20 +71,31 @@ def households_in(geom: GEOSGeometry) -> int:
 
 def summary(grid: Grid) -> dict:
     shape = grid.draft_boundary or grid.boundary
-    return {"id": grid.pk, "code": grid.code, "name": grid.name, "status": grid.status, "version": grid.version,
-            "retire_on_publish": grid.retire_on_publish, "households": households_in(shape),
-            "geometry": json.loads(shape.geojson)}
+    return {
+        "id": grid.pk,
+        "code": grid.code,
+        "name": grid.name,
+        "status": grid.status,
+        "version": grid.version,
+        "retire_on_publish": grid.retire_on_publish,
+        "households": households_in(shape),
+        "geometry": json.loads(shape.geojson),
+    }
 
 
 def stale(grid_id: int, expected: int) -> EditRejected:
     grid = Grid.objects.select_related("updated_by").get(pk=grid_id)
     who = (grid.updated_by.get_full_name() or grid.updated_by.username) if grid.updated_by else _("其他用户")
-    detail = _("您编辑的是第 %(mine)s 版，%(who)s 已于 %(when)s 保存了第 %(now)s 版。"
-               "您的图形没有丢失，仍在编辑器中：请查看对方的修改后再保存。") % {
-        "mine": expected, "who": who, "now": grid.version,
-        "when": date_format(timezone.localtime(grid.updated_at), "DATETIME_FORMAT")}
-    return EditRejected(409, "stale_version", field="version", detail=detail,
-                        extra={"current": summary(grid)})
+    detail = _(
+        "您编辑的是第 %(mine)s 版，%(who)s 已于 %(when)s 保存了第 %(now)s 版。"
+        "您的图形没有丢失，仍在编辑器中：请查看对方的修改后再保存。"
+    ) % {
+        "mine": expected,
+        "who": who,
+        "now": grid.version,
+        "when": date_format(timezone.localtime(grid.updated_at), "DATETIME_FORMAT"),
+    }
+    return EditRejected(409, "stale_version", field="version", detail=detail, extra={"current": summary(grid)})
 
 
 def _write(grid: Grid, expected_version: int, user, shape: GEOSGeometry | None = None, **fields) -> Grid:
@@ -91,7 +103,8 @@ def _write(grid: Grid, expected_version: int, user, shape: GEOSGeometry | None =
     if shape is not None:
         fields["boundary" if grid.status == GridStatus.DRAFT else "draft_boundary"] = shape
     updated = Grid.objects.filter(pk=grid.pk, version=expected_version).update(
-        version=F("version") + 1, updated_by=user, updated_at=timezone.now(), **fields)
+        version=F("version") + 1, updated_by=user, updated_at=timezone.now(), **fields
+    )
     if not updated:
         raise stale(grid.pk, expected_version)
     grid.refresh_from_db()
@@ -100,16 +113,24 @@ def _write(grid: Grid, expected_version: int, user, shape: GEOSGeometry | None =
 
 def new_drafts(community: Community, shapes: list[GEOSGeometry], user, names: list[str | None]) -> list[Grid]:
     codes = next_grid_codes(community, shapes)
-    grids = [Grid(code=code, name=name or _("%(community)s第%(n)s网格") % {"community": community.name,
-                                                                       "n": int(code[-3:])},
-                  community=community, boundary=shape, status=GridStatus.DRAFT, updated_by=user)
-             for code, shape, name in zip(codes, shapes, names)]
+    grids = [
+        Grid(
+            code=code,
+            name=name or _("%(community)s第%(n)s网格") % {"community": community.name, "n": int(code[-3:])},
+            community=community,
+            boundary=shape,
+            status=GridStatus.DRAFT,
+            updated_by=user,
+        )
+        for code, shape, name in zip(codes, shapes, names)
+    ]
     return Grid.objects.bulk_create(grids)
 
 
 @transaction.atomic
-def create_draft_grid(user, community_id: int, geometry: object, *, name: str | None = None,
-                      clip: bool = False) -> dict:
+def create_draft_grid(
+    user, community_id: int, geometry: object, *, name: str | None = None, clip: bool = False
+) -> dict:
     """A new draft grid drawn in ``community_id``; with ``clip`` its overlaps with siblings are cut off."""
     community = lock_community(user, community_id)
     shape, fit = check_grid_shape(geometry, community, clip=clip)

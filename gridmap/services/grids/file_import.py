@@ -5,6 +5,7 @@ grids *and the file's earlier features*, so a file whose grids overlap each othe
 nothing: a dry run (the default) returns the preview; a real run writes every feature as a draft grid in
 one statement, or nothing when any row has an error (row numbers are 1-based, as in a GIS table view).
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,15 @@ NAME_COLUMNS = ("name", "名称", "NAME", "Name", "网格名称")
 
 
 @transaction.atomic
-def import_grids(user, community_id: int, data: bytes, *, dry_run: bool = True, source_crs: str | None = None,
-                 encoding: str | None = None) -> dict:
+def import_grids(
+    user,
+    community_id: int,
+    data: bytes,
+    *,
+    dry_run: bool = True,
+    source_crs: str | None = None,
+    encoding: str | None = None,
+) -> dict:
     community = lock_community(user, community_id)
     try:
         frame = read_polygon_file(data, source_crs=source_crs, encoding=encoding)
@@ -43,8 +51,14 @@ def import_grids(user, community_id: int, data: bytes, *, dry_run: bool = True, 
         except GeometryRejected as exc:
             error = EditRejected.from_geometry(exc, "geometry")
             errors.append({"row": i, **error.as_json()})
-            rows.append({"row": i, "name": name, "error": error.message,
-                         "geometry": _geojson(geom) if geom is not None and not geom.is_empty else None})
+            rows.append(
+                {
+                    "row": i,
+                    "name": name,
+                    "error": error.message,
+                    "geometry": _geojson(geom) if geom is not None and not geom.is_empty else None,
+                }
+            )
             if len(errors) >= MAX_ERRORS:
                 break
             continue
@@ -68,10 +82,12 @@ def _household_counts(shapes: list) -> list[int]:
     if not shapes:
         return []
     with connection.cursor() as cursor:
-        cursor.execute("""
+        cursor.execute(
+            """
             SELECT (SELECT count(*) FROM gridmap_household h WHERE ST_Intersects(h.location, ST_GeomFromEWKB(t.g)))
               FROM unnest(%s::bytea[]) WITH ORDINALITY AS t(g, i) ORDER BY t.i""",
-                       [[memoryview(s.ewkb) for s in shapes]])
+            [[memoryview(s.ewkb) for s in shapes]],
+        )
         return [row[0] for row in cursor.fetchall()]
 
 

@@ -4,6 +4,7 @@ Publishing is one transaction: the topology of the community as it will be must 
 admin gives a reason to override, kept in every version written); then three set-based statements write
 the version rows, apply the drafts and re-home the households of the changed area only.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,11 +16,11 @@ from django.utils.translation import gettext as _
 from gridmap import policy
 from gridmap.models import AuditAction, Grid, GridStatus, GridVersion
 from gridmap.queries import grid_topology
-from gridmap.services.grids.editing import editable_grid, lock_community, summary
-from gridmap.services import audit
-from gridmap.services.grids.shapes import EditRejected, check_grid_shape
-from gridmap.services.grids.rehoming import rehome_households
 from gridmap.rules.sql import literal
+from gridmap.services import audit
+from gridmap.services.grids.editing import editable_grid, lock_community, summary
+from gridmap.services.grids.rehoming import rehome_households
+from gridmap.services.grids.shapes import EditRejected, check_grid_shape
 
 PUBLISHED, RETIRED = literal(GridStatus.PUBLISHED), literal(GridStatus.RETIRED)
 
@@ -58,8 +59,7 @@ SELECT g.id, g.version, g.boundary, g.status, %s, %s, now() FROM gridmap_grid g 
 
 
 @transaction.atomic
-def publish_community(user, community_id: int, *, override_reason: str | None = None,
-                      reason: str = "") -> dict:
+def publish_community(user, community_id: int, *, override_reason: str | None = None, reason: str = "") -> dict:
     """Publish every pending edit of a community; re-home the households of the changed area.
 
     Refused with 409 ``topology_not_clean`` (and the report) unless the working grids tile the community,
@@ -82,8 +82,11 @@ def publish_community(user, community_id: int, *, override_reason: str | None = 
         # primary key (2 ms for a 20 m strip in a 100k city); with the area as its scope the planner's
         # estimate led it to a hash join over a sequential scan of every household (70 ms, and 10x more
         # in a 1M city).
-        cursor.execute("SELECT coalesce(array_agg(id), '{}') FROM gridmap_household"
-                       " WHERE ST_Intersects(location, ST_GeomFromEWKB(%s))", [area])
+        cursor.execute(
+            "SELECT coalesce(array_agg(id), '{}') FROM gridmap_household"
+            " WHERE ST_Intersects(location, ST_GeomFromEWKB(%s))",
+            [area],
+        )
         moved = cursor.fetchone()[0] if area is not None else []
         cursor.execute(_BASELINE, [_("发布前的边界"), community.pk])
         cursor.execute(_APPLY, [user.pk, community.pk])
@@ -92,10 +95,15 @@ def publish_community(user, community_id: int, *, override_reason: str | None = 
             raise EditRejected(400, "nothing_to_publish")
         cursor.execute(_VERSIONS, [note[:500], user.pk, ids])
     rehomed = rehome_households(household_ids=moved) if moved else 0
-    audit.record(user, AuditAction.PUBLISH, "community", community.pk, reason=note,
-                 fields=",".join(str(i) for i in ids)[:200])
-    return {"published": len(ids), "rehomed": rehomed, "clean": report["clean"],
-            "grids": list(Grid.objects.filter(pk__in=ids).values("id", "code", "status", "version"))}
+    audit.record(
+        user, AuditAction.PUBLISH, "community", community.pk, reason=note, fields=",".join(str(i) for i in ids)[:200]
+    )
+    return {
+        "published": len(ids),
+        "rehomed": rehomed,
+        "clean": report["clean"],
+        "grids": list(Grid.objects.filter(pk__in=ids).values("id", "code", "status", "version")),
+    }
 
 
 @transaction.atomic
@@ -129,9 +137,16 @@ def history(user, grid_id: int) -> list[dict]:
     grid = policy.grids_for(user).filter(pk=grid_id).first()
     if grid is None:
         raise EditRejected(404, "not_found")
-    return [{"number": v.number, "status": v.status, "reason": v.reason, "created_at": v.created_at.isoformat(),
-             "created_by": (v.created_by.get_full_name() or v.created_by.username) if v.created_by else ""}
-            for v in GridVersion.objects.filter(grid=grid).select_related("created_by").order_by("-number")]
+    return [
+        {
+            "number": v.number,
+            "status": v.status,
+            "reason": v.reason,
+            "created_at": v.created_at.isoformat(),
+            "created_by": (v.created_by.get_full_name() or v.created_by.username) if v.created_by else "",
+        }
+        for v in GridVersion.objects.filter(grid=grid).select_related("created_by").order_by("-number")
+    ]
 
 
 _DIFF_HOUSEHOLDS = """
@@ -156,12 +171,16 @@ def diff(user, grid_id: int, number: int) -> dict:
     if policy.sees_residents(user):  # planners get the boundaries only, never resident rows
         scope, params = policy.households_for(user).order_by().values("id").query.sql_with_params()
         with connection.cursor() as cursor:
-            cursor.execute(_DIFF_HOUSEHOLDS.format(scope=scope),
-                           [memoryview(new.boundary.ewkb), *params, memoryview(new.boundary.ewkb),
-                            memoryview(before.ewkb)])
+            cursor.execute(
+                _DIFF_HOUSEHOLDS.format(scope=scope),
+                [memoryview(new.boundary.ewkb), *params, memoryview(new.boundary.ewkb), memoryview(before.ewkb)],
+            )
             rows = cursor.fetchall()
-    return {"grid": {"id": grid.pk, "code": grid.code, "name": grid.name},
-            "old": {"number": old.number, "geometry": json.loads(old.boundary.geojson)} if old else None,
-            "new": {"number": new.number, "geometry": json.loads(new.boundary.geojson), "reason": new.reason},
-            "households": [{"id": r[0], "address": r[1], "head_name": r[2], "lon": r[3], "lat": r[4],
-                            "change": r[5]} for r in rows]}
+    return {
+        "grid": {"id": grid.pk, "code": grid.code, "name": grid.name},
+        "old": {"number": old.number, "geometry": json.loads(old.boundary.geojson)} if old else None,
+        "new": {"number": new.number, "geometry": json.loads(new.boundary.geojson), "reason": new.reason},
+        "households": [
+            {"id": r[0], "address": r[1], "head_name": r[2], "lon": r[3], "lat": r[4], "change": r[5]} for r in rows
+        ],
+    }

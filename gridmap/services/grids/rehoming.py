@@ -1,4 +1,5 @@
 """Keep every household's grid and community in step with its location, set-based."""
+
 from __future__ import annotations
 
 from contextlib import nullcontext
@@ -7,9 +8,9 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection, transaction
 
 from geodata.homes import Areas
-from gridmap.storage import bulk
 from gridmap.models.areas import GridStatus
 from gridmap.rules.sql import literal
+from gridmap.storage import bulk
 
 PUBLISHED = literal(GridStatus.PUBLISHED)
 
@@ -112,8 +113,9 @@ def _rehome_everything() -> int:
 
 
 @transaction.atomic
-def rehome_households(*, area: GEOSGeometry | None = None, grid_ids: list[int] | None = None,
-                      household_ids: list[int] | None = None) -> int:
+def rehome_households(
+    *, area: GEOSGeometry | None = None, grid_ids: list[int] | None = None, household_ids: list[int] | None = None
+) -> int:
     """Recompute ``grid`` and ``community`` for the households in scope; return how many changed.
 
     With no argument every household is checked (after a bulk load). After a boundary edit pass the

@@ -3,6 +3,7 @@ siblings, and every refusal turned into an ``EditRejected`` with a status, a fie
 
 The editor, the JSON API, the admin form and the grid import all call :func:`check_grid_shape`.
 """
+
 from __future__ import annotations
 
 import json
@@ -78,8 +79,16 @@ class EditRejected(Exception):
     ``extra`` carries JSON-ready details (overlap polygons as GeoJSON, the current version, …).
     """
 
-    def __init__(self, status: int, code: str, *, field: str | None = None, detail: str = "",
-                 location: tuple[float, float] | None = None, extra: dict | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        *,
+        field: str | None = None,
+        detail: str = "",
+        location: tuple[float, float] | None = None,
+        extra: dict | None = None,
+    ):
         self.status, self.code, self.field, self.location = status, code, field, location
         self.extra, self.detail = extra or {}, detail
         super().__init__(code)
@@ -88,7 +97,7 @@ class EditRejected(Exception):
     def message(self) -> str:
         if self.code in REASONS:
             text = str(REASONS[self.code])
-        else:   # a reason this table does not know (a newer GEOS): translated, with GEOS's own words
+        else:  # a reason this table does not know (a newer GEOS): translated, with GEOS's own words
             text = _("几何无效（%(reason)s）") % {"reason": self.extra.get("geos", self.code)}
         if self.location:
             text += _("，位置 %(lon).6f %(lat).6f") % {"lon": self.location[0], "lat": self.location[1]}
@@ -105,8 +114,7 @@ class EditRejected(Exception):
     @classmethod
     def from_geometry(cls, exc: GeometryRejected, field: str | None = None) -> EditRejected:
         status = 413 if exc.too_large else 409 if exc.code == "overlaps_siblings" else 400
-        extra = {k: (_geojson(v) if hasattr(v, "geom_type") else v) for k, v in exc.extra.items()
-                 if k != "overlaps"}
+        extra = {k: (_geojson(v) if hasattr(v, "geom_type") else v) for k, v in exc.extra.items() if k != "overlaps"}
         if "overlaps" in exc.extra:
             extra["overlaps"] = [{**o, "geometry": _geojson(o["geometry"])} for o in exc.extra["overlaps"]]
         return cls(status, exc.code, field=field or exc.field, detail=exc.detail, location=exc.location, extra=extra)
@@ -124,14 +132,19 @@ def parse_shape(raw: object, field: str = "geometry") -> shapely.MultiPolygon:
 
 def working_siblings(community: Community, exclude: Iterable[int] = ()) -> dict[int, shapely.Geometry]:
     """The other grids of ``community`` as they will be after publishing (drafts included, retirements not)."""
-    rows = (Grid.objects.filter(community=community).exclude(status=GridStatus.RETIRED)
-            .exclude(retire_on_publish=True).exclude(pk__in=list(exclude))
-            .values_list("pk", "boundary", "draft_boundary"))
+    rows = (
+        Grid.objects.filter(community=community)
+        .exclude(status=GridStatus.RETIRED)
+        .exclude(retire_on_publish=True)
+        .exclude(pk__in=list(exclude))
+        .values_list("pk", "boundary", "draft_boundary")
+    )
     return {pk: shapely.from_wkb(bytes((draft or live).wkb)) for pk, live, draft in rows}
 
 
-def check_grid_shape(raw: object, community: Community, *, exclude: Iterable[int] = (), clip: bool = False,
-                     field: str = "geometry") -> tuple[GEOSGeometry, Fit]:
+def check_grid_shape(
+    raw: object, community: Community, *, exclude: Iterable[int] = (), clip: bool = False, field: str = "geometry"
+) -> tuple[GEOSGeometry, Fit]:
     """Validate ``raw`` as a grid of ``community``: the whole validator, pure checks first.
 
     Returns the shape to store (2-D MultiPolygon, CCW shells, snapped to the neighbours) and the fit
@@ -144,8 +157,7 @@ def check_grid_shape(raw: object, community: Community, *, exclude: Iterable[int
         fit = fit_grid(shape, community_shape, working_siblings(community, exclude), clip=clip)
     except GeometryRejected as exc:
         if exc.code == "overlaps_siblings":
-            codes = dict(Grid.objects.filter(pk__in=[o["id"] for o in exc.extra["overlaps"]])
-                         .values_list("pk", "code"))
+            codes = dict(Grid.objects.filter(pk__in=[o["id"] for o in exc.extra["overlaps"]]).values_list("pk", "code"))
             for overlap in exc.extra["overlaps"]:
                 overlap["code"] = codes.get(overlap["id"])
         raise EditRejected.from_geometry(exc, field) from None

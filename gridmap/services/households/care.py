@@ -1,5 +1,6 @@
 """What the grid leader does to his households: edit details, move the point inside his own grid, reveal
 masked personal data with a reason (audited), log visits, and pair vulnerable households with helpers."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,24 +11,28 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from geodata.validation import GeometryRejected, validate_point
 from gridmap import policy
-from gridmap.storage import sealed_fields
 from gridmap.models import (
-    AuditAction, HelpPair, Household, ResidentType, Role, Visit,
+    AuditAction,
+    HelpPair,
+    Household,
+    ResidentType,
+    Role,
+    Visit,
 )
 from gridmap.models.households import TAG_FIELDS
 from gridmap.rules.fields import hidden_refusal, id_number_valid
 from gridmap.services import audit
-from gridmap.services.refused import Refused, not_found
 from gridmap.services.grids.rehoming import rehome_households
-from geodata.validation import GeometryRejected, validate_point
+from gridmap.services.refused import Refused, not_found
+from gridmap.storage import sealed_fields
 
 PHONE = re.compile(r"^1[3-9][0-9]{9}$")
 # Fields a household edit may set. Location has its own service (grid check); grid and community follow
 # from the location and are never set by hand; anything else in the body is refused (mass assignment).
 TEXT_FIELDS = {"address": 200, "head_name": 50}
 EDITABLE = {*TEXT_FIELDS, "phone", "id_number", "residents", "resident_type", *TAG_FIELDS}
-
 
 
 def in_scope(user, household_id: int) -> Household:
@@ -116,8 +121,10 @@ def move_household(user, household_id: int, data: dict) -> Household:
     household = in_scope(user, household_id)
     point = _point(data)
     allowed = policy.household_move_grids_for(user)
-    if household.grid_id is None or not allowed.filter(pk=household.grid_id, boundary__covers=household.location
-                                                       ).exists():
+    if (
+        household.grid_id is None
+        or not allowed.filter(pk=household.grid_id, boundary__covers=household.location).exists()
+    ):
         raise Refused(403, "outside_own_grid", field="location", detail=_("该住户当前不在您负责的网格内"))
     field_role = policy.role_of(user) in (Role.GRID_LEADER, Role.GRID_WORKER)
     target = allowed.filter(pk=household.grid_id) if field_role else allowed
@@ -145,8 +152,16 @@ def reveal_personal_data(user, household_id: int, reason, ip: str | None) -> dic
     try:
         phone, id_number = household.phone, household.id_number
     except sealed_fields.SealError as exc:  # a key problem of the server: say so, never a 500
-        audit.record(user, AuditAction.REVEAL, "household", household.pk, fields="phone,id_number", reason=reason,
-                     ip=ip, result="failed")
+        audit.record(
+            user,
+            AuditAction.REVEAL,
+            "household",
+            household.pk,
+            fields="phone,id_number",
+            reason=reason,
+            ip=ip,
+            result="failed",
+        )
         raise Refused(503, "data_key_error", field="key", detail=str(exc)) from None
     audit.record(user, AuditAction.REVEAL, "household", household.pk, fields="phone,id_number", reason=reason, ip=ip)
     return {"id": household.pk, "phone": phone, "id_number": id_number}
@@ -160,8 +175,7 @@ def record_visit(user, household_id: int, visited_on: dt.date, note) -> Visit:
     note = _text(note if note is not None else "", "note", 2000)
     member = getattr(user, "member", None)
     visitor = member.name if member else (user.get_full_name() or user.get_username())
-    return Visit.objects.create(household=household, visited_on=visited_on, user=user, visitor=visitor[:50],
-                                note=note)
+    return Visit.objects.create(household=household, visited_on=visited_on, user=user, visitor=visitor[:50], note=note)
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ and masked form. This module lays them out as COPY records (storage/bulk.py) and
 slice, on the import's own connection and transaction, from a second thread: PostgreSQL writes one
 slice on one core while the importing thread prepares the next on the other.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,18 +17,38 @@ import numpy as np
 import psycopg2
 
 from geodata.homes import NONE
-from gridmap.storage import sealed_fields
-from gridmap.storage import bulk
+from gridmap.storage import bulk, sealed_fields
 
 # The columns a new household is written with, in the order of household_fields (its id comes from
 # the table's identity; resident_type and the care flags take their defaults for a new household).
-COLUMNS = ("external_id", "location", "community_id", "grid_id", "address", "head_name", "residents",
-           "resident_type", "is_party_member", "elderly_alone", "disabled", "low_income", "hardship", "military",
-           "other_difficulty", "source_crs", "updated_at", "phone_sealed", "phone_digest", "phone_masked",
-           "id_number_sealed", "id_number_digest", "id_number_masked")
+COLUMNS = (
+    "external_id",
+    "location",
+    "community_id",
+    "grid_id",
+    "address",
+    "head_name",
+    "residents",
+    "resident_type",
+    "is_party_member",
+    "elderly_alone",
+    "disabled",
+    "low_income",
+    "hardship",
+    "military",
+    "other_difficulty",
+    "source_crs",
+    "updated_at",
+    "phone_sealed",
+    "phone_digest",
+    "phone_masked",
+    "id_number_sealed",
+    "id_number_digest",
+    "id_number_masked",
+)
 SEALED = ("phone", "id_number")
 _EWKB_POINT = np.dtype([("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("x", "<f8"), ("y", "<f8")])
-_POSTGRES_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+_POSTGRES_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 def seal_slice(rows: dict) -> dict:
@@ -46,31 +67,47 @@ def seal_slice(rows: dict) -> dict:
     return secrets
 
 
-def household_fields(rows: dict, secrets: dict, lon: np.ndarray, lat: np.ndarray, crs: str, now: dt.datetime,
-                     chosen: np.ndarray, ids: np.ndarray | None = None) -> list:
+def household_fields(
+    rows: dict,
+    secrets: dict,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    crs: str,
+    now: dt.datetime,
+    chosen: np.ndarray,
+    ids: np.ndarray | None = None,
+) -> list:
     """The COPY columns (COLUMNS, after ``id`` when ``ids`` is given) of the ``chosen`` rows of a slice."""
     m = int(np.count_nonzero(chosen))
     if m == len(chosen):
-        chosen = slice(None)   # every row (the usual case): views, not copies
+        chosen = slice(None)  # every row (the usual case): views, not copies
     point = np.empty(m, dtype=_EWKB_POINT)
-    point["order"], point["type"], point["srid"] = 1, 0x20000001, 4326   # little-endian EWKB with an SRID
+    point["order"], point["type"], point["srid"] = 1, 0x20000001, 4326  # little-endian EWKB with an SRID
     point["x"], point["y"] = lon[chosen], lat[chosen]
     external, grid, community = rows["external_id"][chosen], rows["grid"][chosen], rows["community"][chosen]
     fields = [] if ids is None else [bulk.fixed_field(ids[chosen].astype(">i8"))]
-    fields += [bulk.text_field(external, null=external == ""), bulk.fixed_field(point),
-               bulk.fixed_field(community.astype(">i8"), null=community == NONE),
-               bulk.fixed_field(grid.astype(">i8"), null=grid == NONE),
-               bulk.text_field(rows["address"][chosen]), bulk.text_field(rows["head_name"][chosen]),
-               bulk.fixed_field(rows["residents"][chosen].astype(">i2")), _constant(b"permanent", m)]
-    fields += [_constant(b"\x00", m)] * 7   # the care flags: false
+    fields += [
+        bulk.text_field(external, null=external == ""),
+        bulk.fixed_field(point),
+        bulk.fixed_field(community.astype(">i8"), null=community == NONE),
+        bulk.fixed_field(grid.astype(">i8"), null=grid == NONE),
+        bulk.text_field(rows["address"][chosen]),
+        bulk.text_field(rows["head_name"][chosen]),
+        bulk.fixed_field(rows["residents"][chosen].astype(">i2")),
+        _constant(b"permanent", m),
+    ]
+    fields += [_constant(b"\x00", m)] * 7  # the care flags: false
     micros = (now - _POSTGRES_EPOCH) // dt.timedelta(microseconds=1)
     fields += [_constant(crs.encode(), m), _constant(np.array(micros, ">i8").tobytes(), m)]
     for kind in SEALED:
         present, sealed, digest, masked = (part[chosen] for part in secrets[kind])
         masked_data, masked_lengths = bulk.fixed_field(masked)
-        masked_lengths[~present] = 0   # no value: the empty masked form, not NULL
-        fields += [bulk.fixed_field(sealed, null=~present), bulk.fixed_field(digest, null=~present),
-                   (masked_data, masked_lengths)]
+        masked_lengths[~present] = 0  # no value: the empty masked form, not NULL
+        fields += [
+            bulk.fixed_field(sealed, null=~present),
+            bulk.fixed_field(digest, null=~present),
+            (masked_data, masked_lengths),
+        ]
     return fields
 
 
@@ -82,8 +119,10 @@ def stage_records(cursor, table: str, slices: list[list]) -> None:
     """A temporary table shaped like the household table, filled with the (id + COLUMNS) fields of
     ``slices`` by one binary COPY."""
     cursor.execute(f"CREATE TEMP TABLE {table} ON COMMIT DROP AS SELECT * FROM gridmap_household WITH NO DATA")
-    cursor.cursor.copy_expert(f"COPY {table} (id, {', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT binary)",
-                              bulk.binary_stream([bulk.binary_records(fields) for fields in slices]))
+    cursor.cursor.copy_expert(
+        f"COPY {table} (id, {', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT binary)",
+        bulk.binary_stream([bulk.binary_records(fields) for fields in slices]),
+    )
 
 
 class _Aborted(Exception):
@@ -113,7 +152,7 @@ class CopyStream(threading.Thread):
         self.error: BaseException | None = None
         self.aborted = self.started_data = False
 
-    def __enter__(self) -> "CopyStream":
+    def __enter__(self) -> CopyStream:
         self.start()
         return self
 
@@ -139,7 +178,7 @@ class CopyStream(threading.Thread):
         try:
             with self.raw.cursor() as cursor:
                 cursor.copy_expert(self.sql, self)
-        except BaseException as exc:   # handed to the importing thread
+        except BaseException as exc:  # handed to the importing thread
             self.error = exc
 
     def read(self, size: int = -1) -> bytes:

@@ -11,6 +11,7 @@ verbatim, never evaluated), numbers are written as Excel shows them, so an ID nu
 Every cell comes back as text in a DataFrame with the file's own headers, plus CSV bytes that
 PostgreSQL's COPY reads (the file itself when it is UTF-8 or GB18030 CSV).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,10 +24,19 @@ import pandas as pd
 from django.utils.translation import gettext as _
 
 MAX_ZIP_ENTRIES = 1_000
-MAX_UNZIPPED = 1_000_000_000   # a million households in XLSX inflate to ~250 MB of sheet XML
-MAX_RATIO = 100                # sheet XML compresses ~10-20x; a bomb compresses thousands of times
-_OTHER_BINARY = (b"\xd0\xcf\x11\xe0", b"%PDF", b"SQLite format 3", b"\x1f\x8b", b"Rar!", b"7z\xbc\xaf", b"\x89PNG",
-                 b"\xff\xd8\xff", b"GIF8")
+MAX_UNZIPPED = 1_000_000_000  # a million households in XLSX inflate to ~250 MB of sheet XML
+MAX_RATIO = 100  # sheet XML compresses ~10-20x; a bomb compresses thousands of times
+_OTHER_BINARY = (
+    b"\xd0\xcf\x11\xe0",
+    b"%PDF",
+    b"SQLite format 3",
+    b"\x1f\x8b",
+    b"Rar!",
+    b"7z\xbc\xaf",
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+)
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
@@ -40,10 +50,10 @@ class UnreadableFile(ValueError):
 
 @dataclass
 class Table:
-    frame: pd.DataFrame     # every cell as text; the header is spreadsheet row 1
-    csv: bytes              # the same rows as CSV for COPY
-    encoding: str           # PostgreSQL's name for the encoding of ``csv``
-    kind: str               # "csv" | "xlsx"
+    frame: pd.DataFrame  # every cell as text; the header is spreadsheet row 1
+    csv: bytes  # the same rows as CSV for COPY
+    encoding: str  # PostgreSQL's name for the encoding of ``csv``
+    kind: str  # "csv" | "xlsx"
 
 
 def read_bytes(source) -> bytes:
@@ -88,12 +98,18 @@ def _read_csv(data: bytes) -> Table:
             data = data.decode("utf-16").encode("utf-8")
         except UnicodeDecodeError:
             raise UnreadableFile("bad_encoding", _("文件编码无法识别（请用 UTF-8 或 GBK 保存）")) from None
-    elif data[:200].count(b"\x00") > 20:   # UTF-16 without its BOM: every other byte is zero
+    elif data[:200].count(b"\x00") > 20:  # UTF-16 without its BOM: every other byte is zero
         raise UnreadableFile("bad_encoding", _("文件像是没有 BOM 的 UTF-16：请另存为 UTF-8 或 GBK 的 CSV"))
     for encoding, pg_encoding in (("utf-8-sig", "UTF8"), ("gb18030", "GB18030")):
         try:
-            frame = pd.read_csv(io.BytesIO(data), dtype=object, keep_default_na=False, na_filter=False,
-                                encoding=encoding, skip_blank_lines=False)
+            frame = pd.read_csv(
+                io.BytesIO(data),
+                dtype=object,
+                keep_default_na=False,
+                na_filter=False,
+                encoding=encoding,
+                skip_blank_lines=False,
+            )
         except UnicodeDecodeError:
             continue
         except pd.errors.EmptyDataError:
@@ -112,8 +128,11 @@ def _check_zip(data: bytes) -> None:
             names = {e.filename for e in entries}
     except zipfile.BadZipFile:
         raise UnreadableFile("not_xlsx", _("文件不是有效的 XLSX 工作簿")) from None
-    if len(entries) > MAX_ZIP_ENTRIES or sum(e.file_size for e in entries) > MAX_UNZIPPED or any(
-            e.file_size > 1_000_000 and e.file_size > MAX_RATIO * max(e.compress_size, 1) for e in entries):
+    if (
+        len(entries) > MAX_ZIP_ENTRIES
+        or sum(e.file_size for e in entries) > MAX_UNZIPPED
+        or any(e.file_size > 1_000_000 and e.file_size > MAX_RATIO * max(e.compress_size, 1) for e in entries)
+    ):
         raise UnreadableFile("zip_bomb", _("文件解压后过大或压缩比异常，已拒绝（未解压）"))
     if "xl/workbook.xml" not in names:
         raise UnreadableFile("not_xlsx", _("压缩包不是 XLSX 工作簿"))
@@ -154,7 +173,7 @@ def _read_xlsx(data: bytes) -> Table:
     if not header:
         raise UnreadableFile("empty_file", _("工作表第一行没有表头"))
     while body and not any(cell.strip() for cell in body[-1]):
-        body.pop()   # formatted but empty rows at the end (the template pre-formats 500 rows)
+        body.pop()  # formatted but empty rows at the end (the template pre-formats 500 rows)
     width = len(header)
     cells = [(row + [""] * width)[:width] for row in body]
     overflow = [i for i, row in enumerate(body) if any(c.strip() for c in row[width:])]

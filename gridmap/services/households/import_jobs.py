@@ -8,6 +8,7 @@ import transaction is still open. All or nothing holds whatever happens to the w
 terminated backend rolls the import back, and the job is marked failed (by the worker when it can, else
 by the next status read, which finds the worker process gone or its heartbeat stale).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,8 +33,8 @@ from gridmap.services.households.importing import ImportResult, import_household
 from gridmap.services.refused import Refused, not_found
 
 PREVIEW_KEEP = dt.timedelta(hours=24)
-HEARTBEAT_SECONDS = 10          # a worker touches its job this often
-HEARTBEAT_STALE_SECONDS = 120   # a running job whose worker has not reported for this long has died
+HEARTBEAT_SECONDS = 10  # a worker touches its job this often
+HEARTBEAT_STALE_SECONDS = 120  # a running job whose worker has not reported for this long has died
 _ACTIVE = (ImportStatus.QUEUED, ImportStatus.RUNNING)
 
 
@@ -46,19 +47,22 @@ def ensure_may_import(user) -> None:
 def start(user, data: bytes, *, filename: str, source_crs: str, dry_run: bool = True) -> ImportJob:
     """Check who and what, store the job, run it (here when small, else in a worker process)."""
     ensure_may_import(user)
-    try:   # none declared here: the file's 坐标系 column must say it (else the core refuses the file)
+    try:  # none declared here: the file's 坐标系 column must say it (else the core refuses the file)
         crs = normalise_crs(source_crs) if source_crs else ""
     except ValueError:
-        raise Refused(400, "bad_value", field="source_crs",
-                      detail=_("坐标系应为 WGS84、CGCS2000、GCJ02 或 BD09")) from None
+        raise Refused(
+            400, "bad_value", field="source_crs", detail=_("坐标系应为 WGS84、CGCS2000、GCJ02 或 BD09")
+        ) from None
     if len(data) > settings.HOUSEHOLD_IMPORT_MAX_BYTES:
         raise Refused(413, "too_large", field="file", detail=_("文件超过大小上限"))
     # Uploaded files hold personal data: a preview nobody committed within PREVIEW_KEEP loses its bytes.
-    ImportJob.objects.filter(status=ImportStatus.PREVIEWED, finished_at__lt=timezone.now() - PREVIEW_KEEP,
-                             data__isnull=False).update(data=None)
+    ImportJob.objects.filter(
+        status=ImportStatus.PREVIEWED, finished_at__lt=timezone.now() - PREVIEW_KEEP, data__isnull=False
+    ).update(data=None)
     digest = hashlib.sha256(data).hexdigest()
-    job = ImportJob.objects.create(user=user, filename=Path(filename or "").name[:200], sha256=digest,
-                                   source_crs=crs, dry_run=dry_run, data=data)
+    job = ImportJob.objects.create(
+        user=user, filename=Path(filename or "").name[:200], sha256=digest, source_crs=crs, dry_run=dry_run, data=data
+    )
     _dispatch(job, len(data))
     return job
 
@@ -85,16 +89,33 @@ def status(user, pk: int) -> dict:
         raise not_found("job")
     if job.status in _ACTIVE and _worker_gone(job):
         ImportJob.objects.filter(pk=job.pk, status__in=_ACTIVE).update(
-            status=ImportStatus.FAILED, finished_at=timezone.now(), data=None,
-            errors=[{"row": 0, "column": "", "reason": _("导入进程意外终止，数据库未作任何改动"), "code": "failed"}])
+            status=ImportStatus.FAILED,
+            finished_at=timezone.now(),
+            data=None,
+            errors=[{"row": 0, "column": "", "reason": _("导入进程意外终止，数据库未作任何改动"), "code": "failed"}],
+        )
         job.refresh_from_db()
-    same = (ImportJob.objects.filter(sha256=job.sha256, status=ImportStatus.DONE, dry_run=False)
-            .exclude(pk=job.pk).order_by("-finished_at").values_list("finished_at", flat=True).first())
-    return {"id": job.pk, "status": job.status, "stage": job.stage, "progress": job.progress,
-            "dry_run": job.dry_run, "filename": job.filename, "source_crs": job.source_crs,
-            "counts": job.counts, "errors": job.errors, "error_count": job.error_count,
-            "points": job.points if job.dry_run else [],
-            "imported_before": same.isoformat() if same else None}
+    same = (
+        ImportJob.objects.filter(sha256=job.sha256, status=ImportStatus.DONE, dry_run=False)
+        .exclude(pk=job.pk)
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "stage": job.stage,
+        "progress": job.progress,
+        "dry_run": job.dry_run,
+        "filename": job.filename,
+        "source_crs": job.source_crs,
+        "counts": job.counts,
+        "errors": job.errors,
+        "error_count": job.error_count,
+        "points": job.points if job.dry_run else [],
+        "imported_before": same.isoformat() if same else None,
+    }
 
 
 def run(pk: int, *, reporter=None) -> ImportJob:
@@ -105,11 +126,23 @@ def run(pk: int, *, reporter=None) -> ImportJob:
     scope = None if communities is None else list(communities.values_list("pk", flat=True))
     tell = reporter or (lambda stage, fraction: None)
     with transaction.atomic():
-        result = import_households(bytes(job.data), source_crs=job.source_crs or None, filename=job.filename,
-                                   communities=scope, dry_run=job.dry_run, progress=tell)
+        result = import_households(
+            bytes(job.data),
+            source_crs=job.source_crs or None,
+            filename=job.filename,
+            communities=scope,
+            dry_run=job.dry_run,
+            progress=tell,
+        )
         if not job.dry_run:
-            audit.record(user, AuditAction.IMPORT, "household", job.pk, fields=job.filename,
-                         result="ok" if result.ok else "refused")
+            audit.record(
+                user,
+                AuditAction.IMPORT,
+                "household",
+                job.pk,
+                fields=job.filename,
+                result="ok" if result.ok else "refused",
+            )
         _finish(job, result)
     return job
 
@@ -119,26 +152,36 @@ def _finish(job: ImportJob, result: ImportResult) -> None:
         job.status = ImportStatus.REFUSED
     else:
         job.status = ImportStatus.PREVIEWED if job.dry_run else ImportStatus.DONE
-    job.counts = {"rows": result.rows, "new": result.imported, "updated": result.updated,
-                  "in_grid": result.in_grid, "without_grid": result.without_grid, "http_status": result.status}
+    job.counts = {
+        "rows": result.rows,
+        "new": result.imported,
+        "updated": result.updated,
+        "in_grid": result.in_grid,
+        "without_grid": result.without_grid,
+        "http_status": result.status,
+    }
     job.errors = [{"row": e.row, "column": e.column, "reason": e.reason, "code": e.code} for e in result.errors]
     job.error_count, job.points = result.error_count, result.points
     job.progress, job.stage, job.finished_at = 100, "done", timezone.now()
     if job.status != ImportStatus.PREVIEWED:
-        job.data = None   # the bytes are kept only while a preview waits for its commit
+        job.data = None  # the bytes are kept only while a preview waits for its commit
     job.save()
 
 
 def _dispatch(job: ImportJob, size: int) -> None:
     if size <= settings.HOUSEHOLD_IMPORT_INLINE_BYTES:
-        ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, worker_pid=os.getpid(),
-                                                   heartbeat=timezone.now())
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportStatus.RUNNING, worker_pid=os.getpid(), heartbeat=timezone.now()
+        )
         try:
             run(job.pk)
-        except DatabaseError as exc:   # the database failed, not the file: the job says so, nothing was saved
+        except DatabaseError as exc:  # the database failed, not the file: the job says so, nothing was saved
             ImportJob.objects.filter(pk=job.pk).update(
-                status=ImportStatus.FAILED, finished_at=timezone.now(), data=None,
-                errors=[{"row": 0, "column": "", "reason": str(exc).splitlines()[0][:300], "code": "failed"}])
+                status=ImportStatus.FAILED,
+                finished_at=timezone.now(),
+                data=None,
+                errors=[{"row": 0, "column": "", "reason": str(exc).splitlines()[0][:300], "code": "failed"}],
+            )
         job.refresh_from_db()
         return
     # The worker must see the job row: it is committed before the process starts.
@@ -148,11 +191,14 @@ def _dispatch(job: ImportJob, size: int) -> None:
 def spawn_worker(pk: int) -> subprocess.Popen:
     """Start ``manage.py household_import_job pk`` in its own session, on the database this process uses."""
     env = {**os.environ, "DATABASE_URL": _database_url()}
-    process = subprocess.Popen([sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "household_import_job",
-                                str(pk)], env=env, start_new_session=True, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL)   # stderr: the server's log
-    ImportJob.objects.filter(pk=pk, status=ImportStatus.QUEUED).update(worker_pid=process.pid,
-                                                                        heartbeat=timezone.now())
+    process = subprocess.Popen(
+        [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "household_import_job", str(pk)],
+        env=env,
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )  # stderr: the server's log
+    ImportJob.objects.filter(pk=pk, status=ImportStatus.QUEUED).update(worker_pid=process.pid, heartbeat=timezone.now())
     return process
 
 
@@ -174,7 +220,7 @@ def _worker_gone(job: ImportJob) -> bool:
             state = fh.read().rsplit(b")", 1)[1].split()[0]
     except (FileNotFoundError, IndexError):
         return True
-    return state in (b"Z", b"X")   # a killed child not yet reaped is a zombie: gone all the same
+    return state in (b"Z", b"X")  # a killed child not yet reaped is a zombie: gone all the same
 
 
 class ProgressReporter:
@@ -191,8 +237,10 @@ class ProgressReporter:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             backend = cursor.fetchone()[0]
-        self._update("status = %s, stage = 'start', progress = 1, worker_pid = %s, backend_pid = %s",
-                     [ImportStatus.RUNNING, os.getpid(), backend])
+        self._update(
+            "status = %s, stage = 'start', progress = 1, worker_pid = %s, backend_pid = %s",
+            [ImportStatus.RUNNING, os.getpid(), backend],
+        )
         self.beat.start()
 
     def __call__(self, stage: str, fraction: float) -> None:
@@ -201,9 +249,13 @@ class ProgressReporter:
     def failed(self, reason: str) -> None:
         import json
 
-        self._update("status = %s, finished_at = now(), data = NULL, errors = %s::jsonb",
-                     [ImportStatus.FAILED, json.dumps([{"row": 0, "column": "", "reason": reason[:300],
-                                                        "code": "failed"}], ensure_ascii=False)])
+        self._update(
+            "status = %s, finished_at = now(), data = NULL, errors = %s::jsonb",
+            [
+                ImportStatus.FAILED,
+                json.dumps([{"row": 0, "column": "", "reason": reason[:300], "code": "failed"}], ensure_ascii=False),
+            ],
+        )
 
     def close(self) -> None:
         self.stop.set()
@@ -224,5 +276,6 @@ class ProgressReporter:
 
     def _update(self, assignments: str, params: list) -> None:
         with self.side.cursor() as cursor:
-            cursor.execute(f"UPDATE gridmap_importjob SET {assignments}, heartbeat = now() WHERE id = %s",
-                           [*params, self.pk])
+            cursor.execute(
+                f"UPDATE gridmap_importjob SET {assignments}, heartbeat = now() WHERE id = %s", [*params, self.pk]
+            )

@@ -13,6 +13,7 @@ Any error saves nothing (everything runs in one transaction, which a refusal rol
 as (row, column, reason), rows numbered as a spreadsheet shows them (the header is row 1). A dry run
 does all of it, database checks included, and rolls back.
 """
+
 from __future__ import annotations
 
 from contextlib import nullcontext
@@ -24,13 +25,12 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from geodata.homes import NONE
-from gridmap.storage import bulk
+from gridmap.services.grids.rehoming import home_areas
 from gridmap.services.households.copy_stream import CopyStream, stage_records
 from gridmap.services.households.files import UnreadableFile, read_bytes, read_table
 from gridmap.services.households.rows import BLANK, MAX_ERRORS, RowError, canonical, declared_crs
 from gridmap.services.households.slices import SlicePlan, SliceTotals
-from gridmap.services.grids.rehoming import home_areas
-
+from gridmap.storage import bulk
 
 # Re-import: the stored households that have one of the file's external ids (a hashed array probe).
 _EXISTING = """
@@ -62,9 +62,9 @@ class ImportResult:
     without_grid: int = 0
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
-    updated: int = 0        # rows whose external id was already there: that household was updated
-    rows: int = 0           # household rows in the file
-    points: list = field(default_factory=list)   # up to PREVIEW_POINTS [lon, lat] (WGS84) for the preview map
+    updated: int = 0  # rows whose external id was already there: that household was updated
+    rows: int = 0  # household rows in the file
+    points: list = field(default_factory=list)  # up to PREVIEW_POINTS [lon, lat] (WGS84) for the preview map
 
     @property
     def ok(self) -> bool:
@@ -91,8 +91,15 @@ def import_households_csv(path_or_file, *, source_crs: str) -> ImportResult:
     return import_households(path_or_file, source_crs=source_crs)
 
 
-def import_households(source, *, source_crs: str | None, filename: str = "", communities: list[int] | None = None,
-                      dry_run: bool = False, progress=None) -> ImportResult:
+def import_households(
+    source,
+    *,
+    source_crs: str | None,
+    filename: str = "",
+    communities: list[int] | None = None,
+    dry_run: bool = False,
+    progress=None,
+) -> ImportResult:
     """Import the households of a CSV or XLSX file; all or nothing.
 
     Parameters
@@ -151,27 +158,30 @@ def import_households(source, *, source_crs: str | None, filename: str = "", com
     return result
 
 
-def _load(cursor, frame: pd.DataFrame, headers: dict[str, str], crs: str, communities: list[int] | None,
-          dry_run: bool, tell) -> ImportResult:
+def _load(
+    cursor, frame: pd.DataFrame, headers: dict[str, str], crs: str, communities: list[int] | None, dry_run: bool, tell
+) -> ImportResult:
     """The import inside its transaction: raises _Refused with the row errors of a refused file."""
     n = len(frame)
     tell("check", 0.05)
     matched = _Matches.find(cursor, frame, headers)
     grids, community_areas = home_areas(cursor)
-    cursor.execute("SELECT EXISTS (SELECT 1 FROM gridmap_household WHERE id_number_digest IS NOT NULL),"
-                   " coalesce(max(id), 0), now() FROM gridmap_household")
+    cursor.execute(
+        "SELECT EXISTS (SELECT 1 FROM gridmap_household WHERE id_number_digest IS NOT NULL),"
+        " coalesce(max(id), 0), now() FROM gridmap_household"
+    )
     digests_stored, last_id_before, now = cursor.fetchone()
     large = not dry_run and bulk.worthwhile("gridmap_household", n - matched.count)
     plan = SlicePlan(frame, headers, crs, grids, community_areas, communities, matched.household, now)
     totals, updates = SliceTotals(n, headers, crs), []
     totals.problems += matched.outside(communities, headers)
     with bulk.indexes_built_after("gridmap_household") if large else nullcontext():
-        savepoint = transaction.savepoint()   # an aborted COPY fails the transaction: back to here, then check
-        with CopyStream(connection.connection) as stream:   # PostgreSQL writes a slice while Python prepares the next
-            tell("validate", 0.1)   # (the first slices are being prepared)
+        savepoint = transaction.savepoint()  # an aborted COPY fails the transaction: back to here, then check
+        with CopyStream(connection.connection) as stream:  # PostgreSQL writes a slice while Python prepares the next
+            tell("validate", 0.1)  # (the first slices are being prepared)
             for part in plan.in_order():
                 totals.add(part)
-                if totals.refused:   # the remaining slices are only checked, for the error list
+                if totals.refused:  # the remaining slices are only checked, for the error list
                     stream.abort()
                     continue
                 tell("write", 0.1 + 0.75 * (part.start + len(part.rows["lon"])) / n)
@@ -179,7 +189,7 @@ def _load(cursor, frame: pd.DataFrame, headers: dict[str, str], crs: str, commun
                     stream.send(part.new)
                 if part.update:
                     updates.append(part.update)
-            errors, total = totals.errors()   # the whole-file checks, while PostgreSQL writes the last slice
+            errors, total = totals.errors()  # the whole-file checks, while PostgreSQL writes the last slice
             preview = totals.preview()
             if total:
                 stream.abort()
@@ -191,19 +201,26 @@ def _load(cursor, frame: pd.DataFrame, headers: dict[str, str], crs: str, commun
         problems = totals.problems
         if digests_stored and "id_number" in headers:
             problems += _id_clashes(cursor, totals, headers, last_id_before)
-        stream.raise_refusal()   # the table refused a row no check above explains
+        stream.raise_refusal()  # the table refused a row no check above explains
         if problems:
             problems.sort(key=lambda e: (e.row, e.column))
-            raise _Refused(ImportResult(errors=problems[:MAX_ERRORS], error_count=len(problems), rows=n,
-                                        points=preview))
+            raise _Refused(
+                ImportResult(errors=problems[:MAX_ERRORS], error_count=len(problems), rows=n, points=preview)
+            )
         if updates:
             stage_records(cursor, "household_import_update", updates)
             cursor.execute(_UPDATE)
             cursor.execute("DROP TABLE household_import_update")
-    if not large and not dry_run:   # (a large import was analysed before its indexes were rebuilt)
+    if not large and not dry_run:  # (a large import was analysed before its indexes were rebuilt)
         cursor.execute("ANALYZE gridmap_household")
-    return ImportResult(imported=n - matched.count, updated=matched.count, in_grid=totals.in_grid,
-                        without_grid=n - totals.in_grid, rows=n, points=preview)
+    return ImportResult(
+        imported=n - matched.count,
+        updated=matched.count,
+        in_grid=totals.in_grid,
+        without_grid=n - totals.in_grid,
+        rows=n,
+        points=preview,
+    )
 
 
 @dataclass
@@ -215,13 +232,13 @@ class _Matches:
     count: int
 
     @classmethod
-    def find(cls, cursor, frame: pd.DataFrame, headers: dict[str, str]) -> "_Matches":
+    def find(cls, cursor, frame: pd.DataFrame, headers: dict[str, str]) -> _Matches:
         n = len(frame)
         household, community = np.zeros(n, dtype=np.int64), np.full(n, NONE, dtype=np.int64)
         if "external_id" not in headers:
             return cls(household, community, 0)
         cursor.execute("SELECT EXISTS (SELECT 1 FROM gridmap_household WHERE external_id IS NOT NULL)")
-        if not cursor.fetchone()[0]:   # nothing to match (a first import): no million-element probe
+        if not cursor.fetchone()[0]:  # nothing to match (a first import): no million-element probe
             return cls(household, community, 0)
         external = frame[headers["external_id"]].astype(str).str.strip(BLANK)
         cursor.execute(_EXISTING, [list(external[external != ""].unique())])
@@ -239,8 +256,10 @@ class _Matches:
         if communities is None or not self.count:
             return []
         rows = np.flatnonzero((self.household != 0) & ~np.isin(self.community, communities))
-        return [RowError(int(i) + 2, headers["external_id"], _("此外部编号属于您管辖范围以外的住户"), "out_of_scope")
-                for i in rows[:MAX_ERRORS]]
+        return [
+            RowError(int(i) + 2, headers["external_id"], _("此外部编号属于您管辖范围以外的住户"), "out_of_scope")
+            for i in rows[:MAX_ERRORS]
+        ]
 
 
 def _id_clashes(cursor, slices: SliceTotals, headers: dict[str, str], last_id_before: int) -> list[RowError]:
@@ -248,14 +267,20 @@ def _id_clashes(cursor, slices: SliceTotals, headers: dict[str, str], last_id_be
     present = np.flatnonzero(ids != "")
     if not len(present):
         return []
-    fields = [bulk.fixed_field((present + 2).astype(">i4")), bulk.fixed_field(slices.column("id_digest")[present]),
-              bulk.text_field(external[present], null=external[present] == "")]
+    fields = [
+        bulk.fixed_field((present + 2).astype(">i4")),
+        bulk.fixed_field(slices.column("id_digest")[present]),
+        bulk.text_field(external[present], null=external[present] == ""),
+    ]
     cursor.execute("CREATE TEMP TABLE household_import_id (key integer, digest bytea, external_id text) ON COMMIT DROP")
-    cursor.cursor.copy_expert("COPY household_import_id FROM STDIN WITH (FORMAT binary)",
-                              bulk.binary_stream([bulk.binary_records(fields)]))
+    cursor.cursor.copy_expert(
+        "COPY household_import_id FROM STDIN WITH (FORMAT binary)", bulk.binary_stream([bulk.binary_records(fields)])
+    )
     cursor.execute(_ID_CLASHES, [last_id_before, MAX_ERRORS])
-    clashes = [RowError(row, headers["id_number"], _("数据库中已有此身份证号（属于另一户）"), "exists")
-               for (row,) in cursor.fetchall()]
+    clashes = [
+        RowError(row, headers["id_number"], _("数据库中已有此身份证号（属于另一户）"), "exists")
+        for (row,) in cursor.fetchall()
+    ]
     cursor.execute("DROP TABLE household_import_id")
     return clashes
 

@@ -5,6 +5,7 @@ lengths and hidden characters. Each problem is (row, column, reason), rows numbe
 shows them (the header is row 1); the errors are collected as masks and only the first MAX_ERRORS rows
 become objects, so a million bad rows cost no more than a million good ones.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,16 +33,16 @@ REQUIRED = ("lon", "lat", "address", "head_name")
 MAX_LENGTH = {"address": 200, "head_name": 50, "external_id": 64}
 MAX_ERRORS = 1_000
 _DIGITS = "0123456789"
-BLANK = " \t\r\n\u3000\u00a0"   # trimmed from every cell: spaces, tabs, line breaks, full-width and no-break spaces
+BLANK = " \t\r\n\u3000\u00a0"  # trimmed from every cell: spaces, tabs, line breaks, full-width and no-break spaces
 _STR = np.dtypes.StringDType()
 
 
 @dataclass(frozen=True)
 class RowError:
-    row: int          # spreadsheet row: the header is row 1, the first household row 2
-    column: str       # the header as written in the file (or the canonical name when it is missing)
+    row: int  # spreadsheet row: the header is row 1, the first household row 2
+    column: str  # the header as written in the file (or the canonical name when it is missing)
     reason: str
-    code: str = "invalid"   # stable: invalid | required | duplicate | exists | out_of_scope | file
+    code: str = "invalid"  # stable: invalid | required | duplicate | exists | out_of_scope | file
 
 
 def canonical(frame: pd.DataFrame) -> tuple[dict[str, str], list[RowError]]:
@@ -86,8 +87,8 @@ def _digits_only(values: np.ndarray, allowed: str = _DIGITS) -> np.ndarray:
     lengths = np.strings.str_len(values)
     try:
         raw = values.astype(f"S{max(int(lengths.max(initial=0)), 1)}")
-    except UnicodeEncodeError:   # some cell is not ASCII: lstrip removes every leading allowed character,
-        return np.strings.lstrip(values, allowed) == ""   # nothing left means nothing else was there
+    except UnicodeEncodeError:  # some cell is not ASCII: lstrip removes every leading allowed character,
+        return np.strings.lstrip(values, allowed) == ""  # nothing left means nothing else was there
     codes = raw.view(np.uint8).reshape(len(values), -1)
     table = np.zeros(256, dtype=bool)
     table[list(allowed.encode("ascii"))] = True
@@ -122,8 +123,12 @@ def validate(frame: pd.DataFrame, headers: dict[str, str], first_row: int = 2) -
     Repeats across the file are :func:`duplicates`' job (they need every row)."""
     n, errs = len(frame), _Collector(headers, first_row)
     blank = np.full(n, "", dtype=_STR)
-    text = {name: np.strings.strip(np.asarray(frame[headers[name]].to_numpy(), dtype=_STR), BLANK)
-            if name in headers else blank for name in COLUMNS}
+    text = {
+        name: np.strings.strip(np.asarray(frame[headers[name]].to_numpy(), dtype=_STR), BLANK)
+        if name in headers
+        else blank
+        for name in COLUMNS
+    }
     clean = {}
     for name, limit in (("lon", 180.0), ("lat", 90.0)):
         empty = text[name] == ""
@@ -136,18 +141,29 @@ def validate(frame: pd.DataFrame, headers: dict[str, str], first_row: int = 2) -
         errs.add(name, text[name] == "", _("必填"), code="required")
     for name in ("address", "head_name", "external_id", "phone", "id_number", "residents"):
         if name in headers:
-            errs.add(name, rows_with_hidden(text[name], frame[headers[name]].tolist()),
-                     _("含控制字符或不可见字符（如 NUL、零宽、文字方向符）"))
+            errs.add(
+                name,
+                rows_with_hidden(text[name], frame[headers[name]].tolist()),
+                _("含控制字符或不可见字符（如 NUL、零宽、文字方向符）"),
+            )
     for name, limit in MAX_LENGTH.items():
         errs.add(name, np.strings.str_len(text[name]) > limit, _("超过 {} 个字符").format(limit))
     phone = text["phone"]
-    mobile = ((np.strings.str_len(phone) == 11) & _digits_only(phone) & np.strings.startswith(phone, "1")
-              & (np.strings.slice(phone, 1, 2) >= "3"))
+    mobile = (
+        (np.strings.str_len(phone) == 11)
+        & _digits_only(phone)
+        & np.strings.startswith(phone, "1")
+        & (np.strings.slice(phone, 1, 2) >= "3")
+    )
     errs.add("phone", (phone != "") & ~mobile, _("不是 11 位手机号码（1[3-9] 开头）"))
     ids = np.strings.upper(text["id_number"])
     present = ids != ""
-    shaped = (present & (np.strings.str_len(ids) == 18) & _digits_only(np.strings.slice(ids, 0, 17))
-              & _digits_only(np.strings.slice(ids, 17, 18), _DIGITS + "X"))
+    shaped = (
+        present
+        & (np.strings.str_len(ids) == 18)
+        & _digits_only(np.strings.slice(ids, 0, 17))
+        & _digits_only(np.strings.slice(ids, 17, 18), _DIGITS + "X")
+    )
     errs.add("id_number", present & ~shaped, _("身份证号应为 18 位（17 位数字加校验位）"))
     if shaped.any():
         wrong = np.zeros(n, dtype=bool)
@@ -159,7 +175,10 @@ def validate(frame: pd.DataFrame, headers: dict[str, str], first_row: int = 2) -
     errs.add("residents", ~whole, _("人数应为 1 到 99 的整数"))
     clean["residents"] = np.where(whole, count, 1).astype(np.int16)
     clean["id_number_shaped"] = shaped
-    clean["phone"], clean["id_number"] = phone, ids  # sealed before they reach the database (gridmap.storage.sealed_fields)
+    clean["phone"], clean["id_number"] = (
+        phone,
+        ids,
+    )  # sealed before they reach the database (gridmap.storage.sealed_fields)
     for name in ("address", "head_name", "external_id"):
         clean[name] = text[name]
     errors, total = errs.result()
@@ -178,8 +197,9 @@ def duplicates(clean: dict, headers: dict[str, str]) -> tuple[list[RowError], in
     return errs.result()
 
 
-def declared_crs(frame: pd.DataFrame, headers: dict[str, str], parameter: str | None) -> tuple[str | None,
-                                                                                                list[RowError]]:
+def declared_crs(
+    frame: pd.DataFrame, headers: dict[str, str], parameter: str | None
+) -> tuple[str | None, list[RowError]]:
     """The file's coordinate system: the upload's parameter, or its 坐标系 column (one system per file).
 
     Without either the import is refused: GCJ-02 or BD-09 read as WGS84 lands 100-700 m off (docs/domain.md).
@@ -191,8 +211,9 @@ def declared_crs(frame: pd.DataFrame, headers: dict[str, str], parameter: str | 
         return None, [RowError(1, "坐标系/source_crs", _("坐标系应为 {}").format(accepted))]
     if "crs" not in headers:
         if chosen is None:
-            return None, [RowError(1, "坐标系/source_crs", _("未声明坐标系：请在上传时选择，或在文件中加“坐标系”列"),
-                                   "required")]
+            return None, [
+                RowError(1, "坐标系/source_crs", _("未声明坐标系：请在上传时选择，或在文件中加“坐标系”列"), "required")
+            ]
         return chosen, []
     column = headers["crs"]
     errors = []
@@ -210,8 +231,13 @@ def declared_crs(frame: pd.DataFrame, headers: dict[str, str], parameter: str | 
         if chosen is None:
             chosen = name
         elif name != chosen:
-            errors.append(RowError(i + 2, column, _("与文件其他行（或上传时选择）的坐标系 {} 不同：一个文件只能用一种坐标系")
-                                   .format(chosen)))
+            errors.append(
+                RowError(
+                    i + 2,
+                    column,
+                    _("与文件其他行（或上传时选择）的坐标系 {} 不同：一个文件只能用一种坐标系").format(chosen),
+                )
+            )
         if len(errors) >= MAX_ERRORS:
             break
     return (chosen if not errors else None), errors

@@ -6,6 +6,7 @@ work: ~1.6x one thread on two cores), two slices ahead of the one being sent, so
 slices whatever the file's size. Whole-file checks (repeats across slices, the preview map) use the
 columns :class:`SliceTotals` keeps.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,9 +25,9 @@ from geodata.homes import NONE, Areas, Points
 from gridmap.services.households.copy_stream import household_fields, seal_slice
 from gridmap.services.households.rows import MAX_ERRORS, RowError, duplicates, validate
 
-CHUNK_ROWS = 100_000     # rows per slice (~40 MB of COPY data)
+CHUNK_ROWS = 100_000  # rows per slice (~40 MB of COPY data)
 PREPARING_THREADS = 2
-PREVIEW_POINTS = 5_000   # points drawn on the preview map
+PREVIEW_POINTS = 5_000  # points drawn on the preview map
 # GEOS prepared polygons build their search structures on first use, and pyproj transformers are not
 # meant to be shared between threads: the conversion and the home lookup (~15 % of a slice) take turns.
 _GEOMETRY = threading.Lock()
@@ -38,10 +39,10 @@ class PreparedSlice:
     rows: dict
     errors: list[RowError]
     error_count: int
-    problems: list[RowError] = field(default_factory=list)   # rows outside the importing user's communities
+    problems: list[RowError] = field(default_factory=list)  # rows outside the importing user's communities
     secrets: dict | None = None
-    new: list | None = None        # COPY fields of the rows that are new households
-    update: list | None = None     # COPY fields (with id) of the rows that update a stored household
+    new: list | None = None  # COPY fields of the rows that are new households
+    update: list | None = None  # COPY fields (with id) of the rows that update a stored household
 
 
 @dataclass
@@ -53,14 +54,16 @@ class SlicePlan:
     crs: str
     grids: Areas
     communities: Areas
-    scope: list[int] | None     # the importing user's communities; None: no restriction
-    matched: np.ndarray         # per file row: the stored household its external id updates, or 0
+    scope: list[int] | None  # the importing user's communities; None: no restriction
+    matched: np.ndarray  # per file row: the stored household its external id updates, or 0
     now: dt.datetime
     language: str | None = field(default_factory=translation.get_language)
 
     def prepare(self, start: int) -> PreparedSlice:
-        with translation.override(self.language):   # row errors in the importing user's language
-            rows, errors, total = validate(self.frame.iloc[start:start + CHUNK_ROWS], self.headers, first_row=start + 2)
+        with translation.override(self.language):  # row errors in the importing user's language
+            rows, errors, total = validate(
+                self.frame.iloc[start : start + CHUNK_ROWS], self.headers, first_row=start + 2
+            )
             part = PreparedSlice(start, rows, errors, total)
             if total:
                 return part
@@ -72,7 +75,7 @@ class SlicePlan:
             part.secrets = seal_slice(rows)
             if part.problems:
                 return part
-            household = self.matched[start:start + len(lon)]
+            household = self.matched[start : start + len(lon)]
             fresh = household == 0
             if fresh.any():
                 part.new = household_fields(rows, part.secrets, lon, lat, self.crs, self.now, fresh)
@@ -85,8 +88,15 @@ class SlicePlan:
         if self.scope is None:
             return []
         outside = np.flatnonzero(~np.isin(rows["community"], self.scope))
-        return [RowError(int(i) + start + 2, self.headers["lon"], _("位置不在您管辖的社区范围内（请检查坐标和坐标系）"),
-                         "out_of_scope") for i in outside[:MAX_ERRORS]]
+        return [
+            RowError(
+                int(i) + start + 2,
+                self.headers["lon"],
+                _("位置不在您管辖的社区范围内（请检查坐标和坐标系）"),
+                "out_of_scope",
+            )
+            for i in outside[:MAX_ERRORS]
+        ]
 
     def in_order(self):
         """The prepared slices in file order, prepared up to PREPARING_THREADS ahead."""
@@ -112,8 +122,9 @@ class SliceTotals:
         self.n, self.headers, self.crs = n, headers, crs
         self.error_list, self.error_count, self.in_grid = [], 0, 0
         self.problems: list[RowError] = []
-        self.kept: dict[str, list[np.ndarray]] = {k: [] for k in ("lon", "lat", "id_number", "id_number_shaped",
-                                                                  "external_id", "id_digest")}
+        self.kept: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("lon", "lat", "id_number", "id_number_shaped", "external_id", "id_digest")
+        }
 
     def add(self, part: PreparedSlice) -> None:
         self.error_list += part.errors

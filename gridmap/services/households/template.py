@@ -4,6 +4,7 @@ ID number, phone, external id and 坐标系 columns are formatted as text for th
 keeps 18-digit ID numbers and 11-digit phones as typed (as numbers it shows 1.10105E+17 and loses the
 last digits). The examples are fictitious but valid (GB 11643 check digit, 1[3-9] mobile numbers).
 """
+
 from __future__ import annotations
 
 import io
@@ -11,7 +12,7 @@ import io
 from django.utils.translation import gettext as _
 
 HEADERS = ("经度", "纬度", "坐标系", "地址", "户主", "电话", "身份证号", "人数", "外部编号")
-TEXT_COLUMNS = ("C", "F", "G", "I")   # 坐标系, 电话, 身份证号, 外部编号
+TEXT_COLUMNS = ("C", "F", "G", "I")  # 坐标系, 电话, 身份证号, 外部编号
 TEXT_ROWS = 1_000
 EXAMPLES = (
     (116.403963, 39.915119, "GCJ02", "幸福路1号3单元201", "王建国", "13812345678", "11010519000101001X", 3, "HH-0001"),

@@ -1,4 +1,5 @@
 """Load a synthetic (or any prepared) city into the database in one transaction, through COPY."""
+
 from __future__ import annotations
 
 import io
@@ -9,11 +10,11 @@ import pandas as pd
 import shapely
 from django.db import connection, transaction
 
-from gridmap.storage import sealed_fields
-from gridmap.services.people.members import refresh_initials
-from gridmap.services.grids.rehoming import rehome_households
 from gridmap.models.areas import GridStatus
 from gridmap.rules.sql import literal
+from gridmap.services.grids.rehoming import rehome_households
+from gridmap.services.people.members import refresh_initials
+from gridmap.storage import sealed_fields
 
 PUBLISHED = literal(GridStatus.PUBLISHED)
 
@@ -119,12 +120,33 @@ SELECT hi.id, mi.id, coalesce(h.unit, ''), current_date
 
 def _areas(city: City) -> pd.DataFrame:
     parts = [
-        pd.DataFrame({"kind": "street", "code": city.streets["code"], "name": city.streets["name"], "parent": "",
-                      "wkb": _ewkb_hex(_multi(city.streets.geometry))}),
-        pd.DataFrame({"kind": "community", "code": city.communities["code"], "name": city.communities["name"],
-                      "parent": city.communities["street_code"], "wkb": _ewkb_hex(_multi(city.communities.geometry))}),
-        pd.DataFrame({"kind": "grid", "code": city.grids["code"], "name": city.grids["name"],
-                      "parent": city.grids["community_code"], "wkb": _ewkb_hex(_multi(city.grids.geometry))}),
+        pd.DataFrame(
+            {
+                "kind": "street",
+                "code": city.streets["code"],
+                "name": city.streets["name"],
+                "parent": "",
+                "wkb": _ewkb_hex(_multi(city.streets.geometry)),
+            }
+        ),
+        pd.DataFrame(
+            {
+                "kind": "community",
+                "code": city.communities["code"],
+                "name": city.communities["name"],
+                "parent": city.communities["street_code"],
+                "wkb": _ewkb_hex(_multi(city.communities.geometry)),
+            }
+        ),
+        pd.DataFrame(
+            {
+                "kind": "grid",
+                "code": city.grids["code"],
+                "name": city.grids["name"],
+                "parent": city.grids["community_code"],
+                "wkb": _ewkb_hex(_multi(city.grids.geometry)),
+            }
+        ),
     ]
     return pd.concat(parts, ignore_index=True)
 
@@ -132,8 +154,19 @@ def _areas(city: City) -> pd.DataFrame:
 def _households(city: City) -> pd.DataFrame:
     h = city.households
     frame = pd.DataFrame({"hid": h["hid"], "lon": h.geometry.x.round(7), "lat": h.geometry.y.round(7)})
-    for column in ("address", "head_name", "residents", "resident_type", "is_party_member",
-                   "elderly_alone", "disabled", "low_income", "hardship", "military", "other_difficulty"):
+    for column in (
+        "address",
+        "head_name",
+        "residents",
+        "resident_type",
+        "is_party_member",
+        "elderly_alone",
+        "disabled",
+        "low_income",
+        "hardship",
+        "military",
+        "other_difficulty",
+    ):
         frame[column] = h[column]
     street = h["community_code"].str[:9]
     frame["external_id"] = street + "-" + h["hid"].astype(str).str.zfill(7)
@@ -142,10 +175,18 @@ def _households(city: City) -> pd.DataFrame:
 
 def _stations(city: City) -> pd.DataFrame:
     s = city.stations
-    return pd.DataFrame({"name": s["name"], "kind": s["kind"], "lon": s.geometry.x.round(7),
-                         "lat": s.geometry.y.round(7), "radius_m": s["radius_m"],
-                         "opening_hours": s["opening_hours"], "services": s["services"],
-                         "community_code": s["community_code"]})
+    return pd.DataFrame(
+        {
+            "name": s["name"],
+            "kind": s["kind"],
+            "lon": s.geometry.x.round(7),
+            "lat": s.geometry.y.round(7),
+            "radius_m": s["radius_m"],
+            "opening_hours": s["opening_hours"],
+            "services": s["services"],
+            "community_code": s["community_code"],
+        }
+    )
 
 
 @transaction.atomic
@@ -161,8 +202,7 @@ def load_city(city: City) -> dict[str, int]:
             sealed_fields.stage(raw, f"stage_household_{kind}", h["hid"].to_numpy(), _text(h[kind]), kind)
         sealed_fields.stage(raw, "stage_member_phone", m["mid"].to_numpy(), _text(m["phone"]), "phone")
         copy_frame(raw, "stage_station", _stations(city))
-        copy_frame(raw, "stage_member", city.members[["mid", "name", "is_party_member", "employer",
-                                                      "community_code"]])
+        copy_frame(raw, "stage_member", city.members[["mid", "name", "is_party_member", "employer", "community_code"]])
         copy_frame(raw, "stage_assignment", city.assignments[["mid", "grid_code", "role", "start_date"]])
         copy_frame(raw, "stage_link", city.central_links[["central_hid", "linked_hid"]])
         copy_frame(raw, "stage_help", city.help_pairs[["hid", "mid", "unit"]])
@@ -174,8 +214,18 @@ def load_city(city: City) -> dict[str, int]:
 
 
 def table_counts() -> dict[str, int]:
-    tables = ["street", "community", "grid", "household", "centralhousehold", "centrallink", "servicestation",
-              "member", "gridassignment", "helppair"]
+    tables = [
+        "street",
+        "community",
+        "grid",
+        "household",
+        "centralhousehold",
+        "centrallink",
+        "servicestation",
+        "member",
+        "gridassignment",
+        "helppair",
+    ]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(f"SELECT '{t}', count(*) FROM gridmap_{t}" for t in tables))
         return dict(cursor.fetchall())

@@ -8,6 +8,7 @@ and handed back as an open file whose directory entry is already gone, so the re
 disk and nothing is left behind. Every export, full or masked, is an audit event (who, layer, format, row
 count, reason).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -22,15 +23,18 @@ from django.utils.translation import gettext as _
 
 from geodata.writers import FORMATS, SPATIAL_FORMATS, Table, WriteRefused, write_table
 from gridmap import policy
-from gridmap.storage import sealed_fields
 from gridmap.models import AssignmentRole, Community, GridStatus, ResidentType, StationKind
 from gridmap.queries.exports import layer_rows
 from gridmap.services import audit
 from gridmap.services.refused import Refused
+from gridmap.storage import sealed_fields
 
 CONTENT_TYPES = {
-    "geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3", "shp": "application/zip",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv; charset=utf-8",
+    "geojson": "application/geo+json",
+    "gpkg": "application/geopackage+sqlite3",
+    "shp": "application/zip",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
 }
 EXTENSIONS = {"geojson": "geojson", "gpkg": "gpkg", "shp": "shp.zip", "xlsx": "xlsx", "csv": "csv"}
 FULL_LAYERS = ("households", "members")  # the layers with masked fields
@@ -40,20 +44,58 @@ COLUMNS = {
     "streets": [("code", "代码"), ("name", "名称")],
     "communities": [("code", "代码"), ("name", "名称"), ("street", "街道代码"), ("kind", "类型")],
     "grids": [("code", "代码"), ("name", "名称"), ("comm_code", "社区代码"), ("status", "状态")],
-    "stations": [("name", "名称"), ("kind", "类型"), ("radius_m", "服务半径(米)"), ("hours", "开放时间"),
-                 ("services", "服务项目"), ("comm_code", "社区代码"), ("active", "运行中")],
-    "households": [("id", "编号"), ("ext_id", "外部编号"), ("address", "地址"), ("head_name", "户主"),
-                   ("phone", "电话"), ("id_number", "身份证号"), ("residents", "人数"), ("res_type", "居住类型"),
-                   ("party", "党员户"), ("elderly", "独居老人"), ("disabled", "残疾"), ("low_income", "低保"),
-                   ("hardship", "特困"), ("military", "军属优抚"), ("other_diff", "其他困难"),
-                   ("grid_code", "网格代码"), ("comm_code", "社区代码"), ("src_crs", "来源坐标系")],
-    "links": [("central", "中心户编号"), ("cent_addr", "中心户地址"), ("household", "联系户编号"),
-              ("hh_addr", "联系户地址"), ("grid_code", "网格代码"), ("length_m", "距离(米)")],
-    "members": [("name", "姓名"), ("phone", "电话"), ("party", "党员"), ("employer", "工作单位"),
-                ("comm_code", "居住社区代码"), ("grids", "网格分工")],
+    "stations": [
+        ("name", "名称"),
+        ("kind", "类型"),
+        ("radius_m", "服务半径(米)"),
+        ("hours", "开放时间"),
+        ("services", "服务项目"),
+        ("comm_code", "社区代码"),
+        ("active", "运行中"),
+    ],
+    "households": [
+        ("id", "编号"),
+        ("ext_id", "外部编号"),
+        ("address", "地址"),
+        ("head_name", "户主"),
+        ("phone", "电话"),
+        ("id_number", "身份证号"),
+        ("residents", "人数"),
+        ("res_type", "居住类型"),
+        ("party", "党员户"),
+        ("elderly", "独居老人"),
+        ("disabled", "残疾"),
+        ("low_income", "低保"),
+        ("hardship", "特困"),
+        ("military", "军属优抚"),
+        ("other_diff", "其他困难"),
+        ("grid_code", "网格代码"),
+        ("comm_code", "社区代码"),
+        ("src_crs", "来源坐标系"),
+    ],
+    "links": [
+        ("central", "中心户编号"),
+        ("cent_addr", "中心户地址"),
+        ("household", "联系户编号"),
+        ("hh_addr", "联系户地址"),
+        ("grid_code", "网格代码"),
+        ("length_m", "距离(米)"),
+    ],
+    "members": [
+        ("name", "姓名"),
+        ("phone", "电话"),
+        ("party", "党员"),
+        ("employer", "工作单位"),
+        ("comm_code", "居住社区代码"),
+        ("grids", "网格分工"),
+    ],
 }
-_LABELS = {**{k: str(v) for k, v in Community.Kind.choices}, **{k: str(v) for k, v in StationKind.choices},
-           **{k: str(v) for k, v in GridStatus.choices}, **{k: str(v) for k, v in ResidentType.choices}}
+_LABELS = {
+    **{k: str(v) for k, v in Community.Kind.choices},
+    **{k: str(v) for k, v in StationKind.choices},
+    **{k: str(v) for k, v in GridStatus.choices},
+    **{k: str(v) for k, v in ResidentType.choices},
+}
 _ROLES = {k: str(v) for k, v in AssignmentRole.choices}
 
 
@@ -94,8 +136,15 @@ def export_layer(user, layer: str, fmt: str, *, full: bool = False, reason: str 
         raise Refused(400, exc.code, field="format", detail=exc.detail) from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)  # the open handle keeps the file's data until it is closed
-    audit.record(user, "export", layer, fmt, request=request, reason=reason,
-                 fields=f"rows={len(rows)}" + (",full" if full else ",masked"))
+    audit.record(
+        user,
+        "export",
+        layer,
+        fmt,
+        request=request,
+        reason=reason,
+        fields=f"rows={len(rows)}" + (",full" if full else ",masked"),
+    )
     stamp = timezone.localdate().strftime("%Y%m%d")
     return Export(handle, f"{layer}-{stamp}.{EXTENSIONS[fmt]}", CONTENT_TYPES[fmt], len(rows))
 
@@ -110,8 +159,14 @@ def _table(layer: str, rows: list[tuple], full: bool) -> Table:
     if layer == "members":
         return Table(layer, keys, labels, [_member(r, full) for r in rows], None)
     geometries = shapely.from_wkb([bytes(r[-1]) for r in rows]) if rows else []
-    shape = {"streets": _plain, "communities": _community, "grids": _grid, "stations": _station,
-             "households": _household, "links": _plain}[layer]
+    shape = {
+        "streets": _plain,
+        "communities": _community,
+        "grids": _grid,
+        "stations": _station,
+        "households": _household,
+        "links": _plain,
+    }[layer]
     return Table(layer, keys, labels, [shape(r[:-1], full) for r in rows], list(geometries))
 
 
@@ -135,18 +190,47 @@ def _station(row, full):
 
 
 def _household(row, full):
-    (pk, external, address, head, phone, phone_sealed, id_number, id_sealed, residents, resident_type, *tags, grid,
-     community, crs) = row
+    (
+        pk,
+        external,
+        address,
+        head,
+        phone,
+        phone_sealed,
+        id_number,
+        id_sealed,
+        residents,
+        resident_type,
+        *tags,
+        grid,
+        community,
+        crs,
+    ) = row
     if full:
         phone, id_number = sealed_fields.unseal("phone", phone_sealed), sealed_fields.unseal("id_number", id_sealed)
     else:
         head = policy.mask_name(head)
-    return (pk, external, address, head, phone, id_number, residents, _LABELS.get(resident_type, resident_type),
-            *[_yes(t) for t in tags], grid, community, crs)
+    return (
+        pk,
+        external,
+        address,
+        head,
+        phone,
+        id_number,
+        residents,
+        _LABELS.get(resident_type, resident_type),
+        *[_yes(t) for t in tags],
+        grid,
+        community,
+        crs,
+    )
 
 
 def _member(row, full):
     name, phone, phone_sealed, party, employer, community, grids = row
-    roles = " ".join(f"{code}:{_ROLES.get(role, role)}" for code, role in
-                     (item.split(":", 1) for item in grids.split())) if grids else ""
+    roles = (
+        " ".join(f"{code}:{_ROLES.get(role, role)}" for code, role in (item.split(":", 1) for item in grids.split()))
+        if grids
+        else ""
+    )
     return name, sealed_fields.unseal("phone", phone_sealed) if full else phone, _yes(party), employer, community, roles

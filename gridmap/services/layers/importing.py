@@ -11,6 +11,7 @@ A dry run (the default) returns the preview: per row the action and the shape, a
 has an error; it is recorded in the audit trail either way. Streets: system admin only; communities and
 stations: system admin and street admins, inside their own streets (``policy.area_import_streets_for``).
 """
+
 from __future__ import annotations
 
 import json
@@ -28,7 +29,13 @@ from gridmap.models import Community, Grid, GridStatus, StationKind, Street
 from gridmap.services import audit
 from gridmap.services.grids.shapes import to_geos
 from gridmap.services.layers.rows import (
-    Rows, column, forbidden, number_text, read_layer, text, unknown_layer,
+    Rows,
+    column,
+    forbidden,
+    number_text,
+    read_layer,
+    text,
+    unknown_layer,
 )
 
 LAYERS = ("streets", "communities", "stations")
@@ -36,36 +43,75 @@ CODE = ("代码", "code", "编码")
 NAME = ("名称", "name")
 KIND = ("类型", "kind")
 _CODE_LENGTH = {"streets": 9, "communities": 12}
-_KIND_CHOICES = {"communities": {**{str(label): value for value, label in Community.Kind.choices},
-                                 **{value: value for value in Community.Kind.values}, "社区": "urban", "村": "rural"},
-                 "stations": {**{str(label): value for value, label in StationKind.choices},
-                              **{value: value for value in StationKind.values}}}
+_KIND_CHOICES = {
+    "communities": {
+        **{str(label): value for value, label in Community.Kind.choices},
+        **{value: value for value in Community.Kind.values},
+        "社区": "urban",
+        "村": "rural",
+    },
+    "stations": {
+        **{str(label): value for value, label in StationKind.choices},
+        **{value: value for value in StationKind.values},
+    },
+}
 
 
 @transaction.atomic
-def import_layer(user, layer: str, data: bytes, *, dry_run: bool = True, source_crs: str | None = None,
-                 encoding: str | None = None, request=None, filename: str = "") -> dict:
+def import_layer(
+    user,
+    layer: str,
+    data: bytes,
+    *,
+    dry_run: bool = True,
+    source_crs: str | None = None,
+    encoding: str | None = None,
+    request=None,
+    filename: str = "",
+) -> dict:
     """Preview (``dry_run``) or import ``data`` as ``layer``; raises Refused for the file, returns row errors."""
     streets = check_rights(user, layer)
-    frame = read_layer(data, "point" if layer == "stations" else "polygon", source_crs=source_crs,
-                       encoding=encoding, tables=True)
+    frame = read_layer(
+        data, "point" if layer == "stations" else "polygon", source_crs=source_crs, encoding=encoding, tables=True
+    )
     rows = Rows()
     # Lock the streets concerned: two imports into one street must not both pass the overlap checks.
     locked = {s.code: s for s in streets.select_for_update().order_by("pk")}
     check = {"streets": _streets, "communities": _communities, "stations": _stations}[layer]
     preview, writes = check(frame, rows, locked)
-    result = {"layer": layer, "features": len(frame), "rows": preview, "errors": rows.errors,
-              "error_count": rows.count, "dry_run": dry_run or bool(rows.count)}
+    result = {
+        "layer": layer,
+        "features": len(frame),
+        "rows": preview,
+        "errors": rows.errors,
+        "error_count": rows.count,
+        "dry_run": dry_run or bool(rows.count),
+    }
     if dry_run:
         return result
     if rows.count:
-        audit.record(user, "import", layer, "", request=request, fields=f"rows={len(frame)}",
-                     reason=filename[:200], result="refused")
+        audit.record(
+            user,
+            "import",
+            layer,
+            "",
+            request=request,
+            fields=f"rows={len(frame)}",
+            reason=filename[:200],
+            result="refused",
+        )
         return result
     created, updated = writes()
     result.update(created=created, updated=updated)
-    audit.record(user, "import", layer, f"+{created} ~{updated}", request=request, fields=f"rows={len(frame)}",
-                 reason=filename[:200])
+    audit.record(
+        user,
+        "import",
+        layer,
+        f"+{created} ~{updated}",
+        request=request,
+        fields=f"rows={len(frame)}",
+        reason=filename[:200],
+    )
     return result
 
 
@@ -134,7 +180,9 @@ def _areas(frame, rows: Rows, layer: str, parent_of, siblings_of, children_of, e
                 check_near(shape, parent[1].bounds)
             fit = fit_grid(shape, parent[1] if parent else shape, siblings_of(code))
         except GeometryRejected as exc:
-            rows.geometry_error(i, exc, {"outside_community": "outside_street", "overlaps_siblings": "overlaps_siblings"})
+            rows.geometry_error(
+                i, exc, {"outside_community": "outside_street", "overlaps_siblings": "overlaps_siblings"}
+            )
             continue
         outside = _children_outside(fit.geometry, children_of(code))
         if outside:
@@ -184,8 +232,9 @@ def _streets(frame, rows: Rows, locked: dict):
     children: dict[str, dict] = {}
     for street_code, code, boundary in Community.objects.values_list("street__code", "code", "boundary"):
         children.setdefault(street_code, {})[code] = _shape(boundary)
-    accepted, preview = _areas(frame, rows, "streets", lambda code: None, siblings,
-                               lambda code: children.get(code, {}), stored)
+    accepted, preview = _areas(
+        frame, rows, "streets", lambda code: None, siblings, lambda code: children.get(code, {}), stored
+    )
 
     def write():
         new = [Street(code=c, name=n, boundary=to_geos(g)) for c, n, _, _, g in accepted if c not in stored]
@@ -197,6 +246,7 @@ def _streets(frame, rows: Rows, locked: dict):
         Street.objects.bulk_create(new)
         Street.objects.bulk_update(changed, ["name", "boundary"])
         return len(new), len(changed)
+
     return preview, write
 
 
@@ -205,14 +255,22 @@ def _communities(frame, rows: Rows, locked: dict):
     stored = {c.code: c for c in Community.objects.filter(street__in=[s for s, _ in parents.values()])}
     siblings = _Siblings({c: (c[:9], _shape(obj.boundary)) for c, obj in stored.items()})
     children = {}
-    for community_code, grid_code, boundary in (Grid.objects.filter(community__in=stored.values())
-                                                .exclude(status=GridStatus.RETIRED)
-                                                .values_list("community__code", "code", "boundary")):
+    for community_code, grid_code, boundary in (
+        Grid.objects.filter(community__in=stored.values())
+        .exclude(status=GridStatus.RETIRED)
+        .values_list("community__code", "code", "boundary")
+    ):
         children.setdefault(community_code, {})[grid_code] = _shape(boundary)
     taken = set(Community.objects.exclude(pk__in=[c.pk for c in stored.values()]).values_list("code", flat=True))
-    accepted, preview = _areas(frame, rows, "communities",
-                               lambda code: parents.get(code[:9], False) if code not in taken else False,
-                               siblings, lambda code: children.get(code, {}), stored)
+    accepted, preview = _areas(
+        frame,
+        rows,
+        "communities",
+        lambda code: parents.get(code[:9], False) if code not in taken else False,
+        siblings,
+        lambda code: children.get(code, {}),
+        stored,
+    )
 
     def write():
         new, changed = [], []
@@ -226,12 +284,13 @@ def _communities(frame, rows: Rows, locked: dict):
         Community.objects.bulk_create(new)
         Community.objects.bulk_update(changed, ["name", "kind", "boundary"])
         return len(new), len(changed)
+
     return preview, write
 
 
 def _stations(frame, rows: Rows, locked: dict):
     from gridmap.services.stations.rows import check_stations
 
-    return check_stations(frame, rows, locked, default_radius=settings.STATION_RADIUS_M,
-                          kinds=_KIND_CHOICES["stations"])
-
+    return check_stations(
+        frame, rows, locked, default_radius=settings.STATION_RADIUS_M, kinds=_KIND_CHOICES["stations"]
+    )

@@ -5,6 +5,7 @@ The file is read by :mod:`geodata.io` (GeoJSON, GeoPackage, zipped Shapefile, KM
 ``Refused`` with a 4xx. Cell values are checked here (NUL and other control characters, bidirectional
 overrides, length), and row errors are collected as ``{"row", "field", "code", "detail"}``.
 """
+
 from __future__ import annotations
 
 import math
@@ -16,13 +17,19 @@ from django.utils.translation import gettext_lazy
 from geodata.io import read_features
 from geodata.tables import is_table, read_table
 from geodata.validation import GeometryRejected
+from gridmap.rules.fields import hidden_refusal
 from gridmap.services.grids.shapes import REASONS as SHAPE_REASONS
 from gridmap.services.refused import Refused
-from gridmap.rules.fields import hidden_refusal
 
 MAX_ERRORS = 1000
-FAMILIES = {"Polygon": "polygon", "MultiPolygon": "polygon", "Point": "point", "MultiPoint": "point",
-            "LineString": "line", "MultiLineString": "line"}
+FAMILIES = {
+    "Polygon": "polygon",
+    "MultiPolygon": "polygon",
+    "Point": "point",
+    "MultiPoint": "point",
+    "LineString": "line",
+    "MultiLineString": "line",
+}
 
 REASONS = {
     "nul_byte": gettext_lazy("含有 NUL 字符"),
@@ -62,8 +69,9 @@ def refused(status: int, code: str, field: str = "", detail: str = "") -> Refuse
     return Refused(status, code, field=field, detail=message(code, detail))
 
 
-def read_layer(data: bytes, family: str, *, source_crs: str | None, encoding: str | None,
-               tables: bool) -> gpd.GeoDataFrame:
+def read_layer(
+    data: bytes, family: str, *, source_crs: str | None, encoding: str | None, tables: bool
+) -> gpd.GeoDataFrame:
     """The upload as a GeoDataFrame in EPSG:4326 with a ``_row`` column, all of one geometry family."""
     try:
         if tables and is_table(data):

@@ -5,6 +5,7 @@ CENTRAL_LINKS_TARGET households (band CENTRAL_LINKS_MIN–MAX), normally of the 
 linked to at most one central household. Overload, underload, another grid and links longer than
 LINK_DISTANCE_MAX_M are warnings, never refusals.
 """
+
 from __future__ import annotations
 
 import json
@@ -76,20 +77,36 @@ def central_status(household_id: int) -> dict:
         count, long_links, other_grid = cursor.fetchone()
     warnings = []
     if count > settings.CENTRAL_LINKS_MAX:
-        warnings.append({"code": "overloaded", "detail": _("联系户 %(n)s 户，超过 %(max)s 户") % {
-            "n": count, "max": settings.CENTRAL_LINKS_MAX}})
+        warnings.append(
+            {
+                "code": "overloaded",
+                "detail": _("联系户 %(n)s 户，超过 %(max)s 户") % {"n": count, "max": settings.CENTRAL_LINKS_MAX},
+            }
+        )
     if count < settings.CENTRAL_LINKS_MIN:
-        warnings.append({"code": "underloaded", "detail": _("联系户 %(n)s 户，少于 %(min)s 户") % {
-            "n": count, "min": settings.CENTRAL_LINKS_MIN}})
+        warnings.append(
+            {
+                "code": "underloaded",
+                "detail": _("联系户 %(n)s 户，少于 %(min)s 户") % {"n": count, "min": settings.CENTRAL_LINKS_MIN},
+            }
+        )
     long_links = json.loads(long_links)
     if long_links:
-        warnings.append({"code": "long_links", "household_ids": [x["household_id"] for x in long_links],
-                         "detail": _("%(n)s 条联系线超过 %(m)s 米") % {"n": len(long_links),
-                                                                      "m": settings.LINK_DISTANCE_MAX_M}})
+        warnings.append(
+            {
+                "code": "long_links",
+                "household_ids": [x["household_id"] for x in long_links],
+                "detail": _("%(n)s 条联系线超过 %(m)s 米") % {"n": len(long_links), "m": settings.LINK_DISTANCE_MAX_M},
+            }
+        )
     if other_grid:
         warnings.append({"code": "other_grid", "detail": _("%(n)s 户不在同一网格") % {"n": other_grid}})
-    return {"household_id": household_id, "links": count, "band": [settings.CENTRAL_LINKS_MIN,
-            settings.CENTRAL_LINKS_MAX], "warnings": warnings}
+    return {
+        "household_id": household_id,
+        "links": count,
+        "band": [settings.CENTRAL_LINKS_MIN, settings.CENTRAL_LINKS_MAX],
+        "warnings": warnings,
+    }
 
 
 @transaction.atomic
@@ -120,14 +137,20 @@ def suggest_links(user, household_id: int) -> list[dict]:
     central_of(user, household_id)
     scope_sql, scope_params = named_ids(policy.households_for(user), "h")
     with connection.cursor() as cursor:
-        cursor.execute(_SUGGEST.format(scope=scope_sql),
-                       {"central": household_id, "target": settings.CENTRAL_LINKS_TARGET, **scope_params})
+        cursor.execute(
+            _SUGGEST.format(scope=scope_sql),
+            {"central": household_id, "target": settings.CENTRAL_LINKS_TARGET, **scope_params},
+        )
         return [{"household_id": hid, "distance_m": d} for hid, d in cursor.fetchall()]
 
 
 def _ids(value, field: str) -> list[int]:
-    if (not isinstance(value, list) or not value or len(value) > 100
-            or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**63 for v in value)):
+    if (
+        not isinstance(value, list)
+        or not value
+        or len(value) > 100
+        or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**63 for v in value)
+    ):
         raise Refused(400, "bad_value", field=field, detail=_("应为 1–100 个住户编号的列表"))
     return sorted(set(value))
 
@@ -142,11 +165,17 @@ def link_households(user, household_id: int, household_ids) -> dict:
     if missing := [i for i in ids if i not in found]:
         raise Refused(404, "not_found", field="household_ids", ids=missing)
     taken = set(CentralLink.objects.filter(household_id__in=ids).values_list("household_id", flat=True))
-    taken |= set(CentralHousehold.objects.filter(household_id__in=ids, active=True)
-                 .values_list("household_id", flat=True))
+    taken |= set(
+        CentralHousehold.objects.filter(household_id__in=ids, active=True).values_list("household_id", flat=True)
+    )
     if taken:
-        raise Refused(409, "already_linked", field="household_ids", ids=sorted(taken),
-                      detail=_("这些住户已是中心户或已有联系的中心户"))
+        raise Refused(
+            409,
+            "already_linked",
+            field="household_ids",
+            ids=sorted(taken),
+            detail=_("这些住户已是中心户或已有联系的中心户"),
+        )
     try:
         with transaction.atomic():
             CentralLink.objects.bulk_create([CentralLink(central=central, household_id=i) for i in ids])

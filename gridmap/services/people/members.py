@@ -3,6 +3,7 @@
 Imports are all-or-nothing: every row is checked first and the whole file is refused with a row error
 report (row, column, code; capped) when any row is wrong; otherwise one INSERT writes every row.
 """
+
 from __future__ import annotations
 
 import io
@@ -13,14 +14,14 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from gridmap import policy
-from gridmap.storage import sealed_fields
 from gridmap.models import AuditAction, Member
 from gridmap.rules.fields import hidden_character
-from gridmap.services.households.care import PHONE
-from gridmap.services.households.files import UnreadableFile, read_table
 from gridmap.rules.pinyin import pinyin_initials
 from gridmap.services import audit
+from gridmap.services.households.care import PHONE
+from gridmap.services.households.files import UnreadableFile, read_table
 from gridmap.services.refused import Refused
+from gridmap.storage import sealed_fields
 
 MAX_ROWS = 10_000
 MAX_ERRORS = 1_000
@@ -36,15 +37,20 @@ def refresh_initials(member_ids: list[int] | None = None) -> int:
     pypinyin runs in Python, so the names are read once, converted, and written back with a single
     UPDATE … FROM unnest(): set-based, not one save() per member (used after bulk loads).
     """
-    rows = Member.objects.filter(pk__in=member_ids) if member_ids is not None else Member.objects.filter(
-        pinyin_initials="")
+    rows = (
+        Member.objects.filter(pk__in=member_ids)
+        if member_ids is not None
+        else Member.objects.filter(pinyin_initials="")
+    )
     pairs = [(pk, pinyin_initials(name)) for pk, name in rows.values_list("pk", "name").iterator(chunk_size=5000)]
     if not pairs:
         return 0
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE gridmap_member m SET pinyin_initials = u.initials"
-                       "  FROM unnest(%s::bigint[], %s::text[]) AS u(id, initials) WHERE m.id = u.id",
-                       [[p[0] for p in pairs], [p[1] for p in pairs]])
+        cursor.execute(
+            "UPDATE gridmap_member m SET pinyin_initials = u.initials"
+            "  FROM unnest(%s::bigint[], %s::text[]) AS u(id, initials) WHERE m.id = u.id",
+            [[p[0] for p in pairs], [p[1] for p in pairs]],
+        )
         return cursor.rowcount
 
 
@@ -91,8 +97,14 @@ def _clean_row(raw: dict, communities: dict[str, int], row: int, errors: list) -
         fail("居住社区", "not_found", _("社区不存在或不在您的管辖范围（填 12 位代码或名称）"))
     if len(errors) > before:
         return None
-    return {"name": name, "phone": phone, "is_party_member": party, "employer": employer,
-            "community_id": community_id, "pinyin_initials": pinyin_initials(name)}
+    return {
+        "name": name,
+        "phone": phone,
+        "is_party_member": party,
+        "employer": employer,
+        "community_id": community_id,
+        "pinyin_initials": pinyin_initials(name),
+    }
 
 
 def _read_rows(data: bytes, filename: str) -> list[dict]:
@@ -108,8 +120,11 @@ def _read_rows(data: bytes, filename: str) -> list[dict]:
     if len(frame) > MAX_ROWS:
         raise Refused(400, "too_many_rows", field="file", detail=_("最多 %(n)s 行") % {"n": MAX_ROWS})
     keys = [HEADERS.get(h) for h in header]
-    return [{k: v for k, v in zip(keys, values) if k} for values in frame.itertuples(index=False, name=None)
-            if any(str(v).strip() for v in values)]
+    return [
+        {k: v for k, v in zip(keys, values) if k}
+        for values in frame.itertuples(index=False, name=None)
+        if any(str(v).strip() for v in values)
+    ]
 
 
 def import_members(user, data: bytes, filename: str = "") -> dict:
@@ -126,8 +141,14 @@ def import_members(user, data: bytes, filename: str = "") -> dict:
         item = _clean_row(raw, communities, number, errors)
         if item and item["phone"]:
             if item["phone"] in seen:
-                errors.append({"row": number, "column": "电话", "code": "duplicate",
-                               "detail": _("与第 %(row)s 行重复") % {"row": seen[item["phone"]]}})
+                errors.append(
+                    {
+                        "row": number,
+                        "column": "电话",
+                        "code": "duplicate",
+                        "detail": _("与第 %(row)s 行重复") % {"row": seen[item["phone"]]},
+                    }
+                )
                 item = None
             else:
                 seen[item["phone"]] = number
@@ -137,14 +158,25 @@ def import_members(user, data: bytes, filename: str = "") -> dict:
             break
     phones = list(seen)
     digests = dict(zip(sealed_fields.digest_many("phone", phones), phones))  # exact match via the blind index
-    existing = {digests[bytes(d)] for d in Member.objects.filter(phone_digest__in=list(digests))
-                .values_list("phone_digest", flat=True)}
-    errors += [{"row": n, "column": "电话", "code": "exists", "detail": _("该电话已登记")}
-               for n, item in clean if item["phone"] in existing]
+    existing = {
+        digests[bytes(d)]
+        for d in Member.objects.filter(phone_digest__in=list(digests)).values_list("phone_digest", flat=True)
+    }
+    errors += [
+        {"row": n, "column": "电话", "code": "exists", "detail": _("该电话已登记")}
+        for n, item in clean
+        if item["phone"] in existing
+    ]
     if errors or not clean:
         audit.record(user, AuditAction.IMPORT, "member", fields=filename, result="refused")
-        raise Refused(400, "row_errors", field="file", detail=_("文件有错误，未导入任何行"),
-                      errors=errors[:MAX_ERRORS], rows=len(rows))
+        raise Refused(
+            400,
+            "row_errors",
+            field="file",
+            detail=_("文件有错误，未导入任何行"),
+            errors=errors[:MAX_ERRORS],
+            rows=len(rows),
+        )
     with transaction.atomic():
         created = Member.objects.bulk_create([Member(**item) for _n, item in clean], batch_size=2000)
         audit.record(user, AuditAction.IMPORT, "member", len(created), fields=filename)
@@ -181,8 +213,11 @@ def create_member(user, data: dict) -> Member:
     if not communities:
         raise Refused(403, "forbidden", detail=_("无权登记人员"))
     errors: list = []
-    raw = {**data, "community": str(data.get("community", "")),
-           "is_party_member": "1" if data.get("is_party_member") is True else "0"}
+    raw = {
+        **data,
+        "community": str(data.get("community", "")),
+        "is_party_member": "1" if data.get("is_party_member") is True else "0",
+    }
     item = _clean_row(raw, communities, 0, errors)
     if errors:
         first = errors[0]

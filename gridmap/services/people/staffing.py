@@ -3,6 +3,7 @@
 The one-leader rule is a partial unique index in the database; this service checks it first so the
 user gets a clear 409 naming the current leader, and the index still catches a concurrent assignment.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,8 +22,9 @@ def _audit(user, action: str, assignment: GridAssignment, detail: str) -> None:
 
 
 @transaction.atomic
-def assign_member(grid_id: int, member_id: int, role: str, start: dt.date, user, *,
-                  replace_leader: bool = False) -> GridAssignment:
+def assign_member(
+    grid_id: int, member_id: int, role: str, start: dt.date, user, *, replace_leader: bool = False
+) -> GridAssignment:
     """Give ``member`` the ``role`` in ``grid`` from ``start``.
 
     Refuses with 403 when the user may not give that role, 404 when grid or member is out of scope,
@@ -47,9 +49,13 @@ def assign_member(grid_id: int, member_id: int, role: str, start: dt.date, user,
         current = active.filter(role=AssignmentRole.LEADER).select_related("member").first()
         if current is not None:
             if not replace_leader:
-                raise Refused(409, "leader_exists", field="role",
-                              detail=_("该网格已有网格长 %(name)s，请先结束其任职或选择替换") % {"name": current.member.name},
-                              current_assignment=current.pk)
+                raise Refused(
+                    409,
+                    "leader_exists",
+                    field="role",
+                    detail=_("该网格已有网格长 %(name)s，请先结束其任职或选择替换") % {"name": current.member.name},
+                    current_assignment=current.pk,
+                )
             if start < current.start_date:
                 raise Refused(400, "bad_date", field="start_date", detail=_("开始日期早于现任网格长的任职日期"))
             end_assignment(current.pk, start, user)
@@ -65,8 +71,13 @@ def assign_member(grid_id: int, member_id: int, role: str, start: dt.date, user,
 @transaction.atomic
 def end_assignment(assignment_id: int, end: dt.date, user) -> GridAssignment:
     """End an active assignment on ``end`` (kept as history). 404 out of scope, 409 already ended."""
-    assignment = (policy.assignments_for(user).filter(grid__in=policy.staff_grids_for(user))
-                  .select_for_update().filter(pk=assignment_id).first())
+    assignment = (
+        policy.assignments_for(user)
+        .filter(grid__in=policy.staff_grids_for(user))
+        .select_for_update()
+        .filter(pk=assignment_id)
+        .first()
+    )
     if assignment is None:
         raise not_found("assignment")
     if assignment.role not in policy.assignable_roles(user):
@@ -83,15 +94,26 @@ def end_assignment(assignment_id: int, end: dt.date, user) -> GridAssignment:
 
 def grid_staff(grid: Grid) -> dict:
     """Active staff and history of one grid, names and roles only (phones masked)."""
-    rows = (GridAssignment.objects.filter(grid=grid).select_related("member")
-            .order_by("end_date", "role", "member__name", "-start_date"))
+    rows = (
+        GridAssignment.objects.filter(grid=grid)
+        .select_related("member")
+        .order_by("end_date", "role", "member__name", "-start_date")
+    )
     out = {"active": [], "history": []}
     for a in rows:  # one query; the grid has tens of rows, not thousands
-        item = {"id": a.pk, "role": a.role, "role_label": str(AssignmentRole(a.role).label),
-                "member": {"id": a.member_id, "name": a.member.name, "phone": a.member.phone_masked,
-                           "is_party_member": a.member.is_party_member},
-                "start_date": a.start_date.isoformat(),
-                "end_date": a.end_date.isoformat() if a.end_date else None}
+        item = {
+            "id": a.pk,
+            "role": a.role,
+            "role_label": str(AssignmentRole(a.role).label),
+            "member": {
+                "id": a.member_id,
+                "name": a.member.name,
+                "phone": a.member.phone_masked,
+                "is_party_member": a.member.is_party_member,
+            },
+            "start_date": a.start_date.isoformat(),
+            "end_date": a.end_date.isoformat() if a.end_date else None,
+        }
         out["active" if a.end_date is None else "history"].append(item)
     return out
 

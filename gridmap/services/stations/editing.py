@@ -8,6 +8,7 @@ default STATION_RADIUS_M (500); radii outside the life-circle references (5-minu
 1..MAX_RADIUS_M are refused. Optimistic concurrency: the ETag is a digest of the row's contents; the row
 is locked while it is compared, so of two writers holding the same ETag exactly one wins.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,12 +18,12 @@ from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from geodata.validation import GeometryRejected, validate_point
 from gridmap import policy
 from gridmap.models import ServiceStation
 from gridmap.models.stations import StationKind
-from gridmap.services.refused import Refused, not_found
 from gridmap.rules.fields import STATION_RADIUS_MAX_M, hidden_refusal, station_radius_ok
-from geodata.validation import GeometryRejected, validate_point
+from gridmap.services.refused import Refused, not_found
 
 MAX_RADIUS_M = STATION_RADIUS_MAX_M  # the one bound (rules/fields.py), the database check too
 LIFE_CIRCLE_M = (300, 1000)
@@ -31,8 +32,16 @@ FIELDS = ("name", "kind", "radius_m", "opening_hours", "services", "active", "lo
 
 
 def etag_of(station: ServiceStation) -> str:
-    parts = [station.name, station.kind, station.radius_m, station.community_id, station.opening_hours,
-             station.services, station.active, station.location.wkt if station.location else ""]
+    parts = [
+        station.name,
+        station.kind,
+        station.radius_m,
+        station.community_id,
+        station.opening_hours,
+        station.services,
+        station.active,
+        station.location.wkt if station.location else "",
+    ]
     text = "\x1f".join(str(p) for p in parts)  # str: a fresh row's kind is an enum member, a loaded one text
     return '"' + hashlib.sha1(text.encode()).hexdigest()[:20] + '"'
 
@@ -67,8 +76,12 @@ def _clean(data: dict, *, creating: bool) -> dict:
             clean[key] = value
         elif key == "radius_m":
             if not station_radius_ok(value):
-                raise Refused(400, "bad_value", field=key,
-                              detail=_("服务半径应为 1 到 %(max)s 之间的整数（米）") % {"max": MAX_RADIUS_M})
+                raise Refused(
+                    400,
+                    "bad_value",
+                    field=key,
+                    detail=_("服务半径应为 1 到 %(max)s 之间的整数（米）") % {"max": MAX_RADIUS_M},
+                )
             clean[key] = value
         elif key == "active":
             if not isinstance(value, bool):
@@ -89,8 +102,10 @@ def _community_at(user, point: Point) -> int:
 def warnings(station: ServiceStation) -> list[str]:
     low, high = LIFE_CIRCLE_M
     if not low <= station.radius_m <= high:
-        return [_("服务半径 %(r)s 米不在生活圈参考范围 %(low)s–%(high)s 米内") % {
-            "r": station.radius_m, "low": low, "high": high}]
+        return [
+            _("服务半径 %(r)s 米不在生活圈参考范围 %(low)s–%(high)s 米内")
+            % {"r": station.radius_m, "low": low, "high": high}
+        ]
     return []
 
 
@@ -124,8 +139,13 @@ def _check_etag(station: ServiceStation, expected: str | None) -> None:
     if not expected:
         raise Refused(428, "if_match_required", field="If-Match", detail=_("需要 If-Match（上次读取的 ETag）"))
     if expected != etag_of(station):
-        raise Refused(412, "stale_version", field="If-Match", detail=_("该服务站已被他人修改，请重新读取后再保存"),
-                      etag=etag_of(station))
+        raise Refused(
+            412,
+            "stale_version",
+            field="If-Match",
+            detail=_("该服务站已被他人修改，请重新读取后再保存"),
+            etag=etag_of(station),
+        )
 
 
 @transaction.atomic

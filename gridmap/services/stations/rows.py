@@ -3,6 +3,7 @@
 A station's community is the one named in 社区代码 (the point must lie in it) or else the community whose
 boundary covers the point. A station with the same name in the same community is updated, not duplicated.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,8 @@ from django.contrib.gis.geos import Point
 
 from geodata.validation import GeometryRejected
 from gridmap.models import Community, ServiceStation
-from gridmap.services.layers.rows import Rows, boolean, column, number_text, text
 from gridmap.rules.fields import station_radius_ok
+from gridmap.services.layers.rows import Rows, boolean, column, number_text, text
 
 NAME = ("名称", "name")
 KIND = ("类型", "kind")
@@ -33,8 +34,7 @@ def _point(geom) -> shapely.Point:
         geom = geom.geoms[0]
     x, y = geom.x, geom.y
     if not (-180 <= x <= 180 and -90 <= y <= 90):
-        raise GeometryRejected("looks_projected" if abs(x) > 1000 or abs(y) > 1000 else "out_of_range",
-                               location=(x, y))
+        raise GeometryRejected("looks_projected" if abs(x) > 1000 or abs(y) > 1000 else "out_of_range", location=(x, y))
     return shapely.Point(x, y)
 
 
@@ -49,9 +49,18 @@ def _radius(value, rows: Rows, i: int, default: int) -> int | None:
 
 
 def check_stations(frame, rows: Rows, locked: dict, *, default_radius: int, kinds: dict):
-    cols = {key: column(frame, *names) for key, names in
-            (("name", NAME), ("kind", KIND), ("radius", RADIUS), ("hours", HOURS), ("services", SERVICES),
-             ("community", COMMUNITY), ("active", ACTIVE))}
+    cols = {
+        key: column(frame, *names)
+        for key, names in (
+            ("name", NAME),
+            ("kind", KIND),
+            ("radius", RADIUS),
+            ("hours", HOURS),
+            ("services", SERVICES),
+            ("community", COMMUNITY),
+            ("active", ACTIVE),
+        )
+    }
     if cols["name"] is None:
         rows.error(1, "name", "column_missing", "名称/name")
         return [], lambda: (0, 0)
@@ -62,7 +71,7 @@ def check_stations(frame, rows: Rows, locked: dict, *, default_radius: int, kind
     accepted, preview, seen = [], [], {}
     for record, geom in zip(frame.to_dict("records"), frame.geometry.values):
         i = int(record["_row"])
-        get = lambda key: record.get(cols[key]) if cols[key] is not None else None  # noqa: E731
+        get = lambda key, record=record: record.get(cols[key]) if cols[key] is not None else None  # noqa: E731
         name = text(get("name"), rows, i, "name", max_length=100, required=True)
         hours = text(get("hours"), rows, i, "opening_hours", max_length=100)
         services = text(get("services"), rows, i, "services", max_length=500)
@@ -98,11 +107,26 @@ def check_stations(frame, rows: Rows, locked: dict, *, default_radius: int, kind
             rows.error(i, "name", "duplicate_name", f"row {seen[key]}")
             continue
         seen[key] = i
-        fields = dict(name=name, kind=kind, radius_m=radius, opening_hours=hours, services=services,
-                      active=active, community=community, location=Point(point.x, point.y, srid=4326))
+        fields = dict(
+            name=name,
+            kind=kind,
+            radius_m=radius,
+            opening_hours=hours,
+            services=services,
+            active=active,
+            community=community,
+            location=Point(point.x, point.y, srid=4326),
+        )
         accepted.append((key, fields))
-        preview.append({"row": i, "name": name, "community": code, "action": "update" if key in stored else "create",
-                        "geometry": json.loads(shapely.to_geojson(point))})
+        preview.append(
+            {
+                "row": i,
+                "name": name,
+                "community": code,
+                "action": "update" if key in stored else "create",
+                "geometry": json.loads(shapely.to_geojson(point)),
+            }
+        )
 
     def write():
         new, changed = [], []
@@ -114,7 +138,9 @@ def check_stations(frame, rows: Rows, locked: dict, *, default_radius: int, kind
             else:
                 new.append(ServiceStation(**fields))
         ServiceStation.objects.bulk_create(new)
-        ServiceStation.objects.bulk_update(changed, ["kind", "radius_m", "opening_hours", "services", "active",
-                                                     "location"])
+        ServiceStation.objects.bulk_update(
+            changed, ["kind", "radius_m", "opening_hours", "services", "active", "location"]
+        )
         return len(new), len(changed)
+
     return preview, write
