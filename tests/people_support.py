@@ -8,10 +8,8 @@ from gridmap import policy
 from gridmap.models import AssignmentRole, Grid, GridAssignment, Household
 
 
-def post(client, url: str, data: dict | None = None, method: str = "post", *, if_match: str | None = None):
-    """A JSON write; ``if_match`` is the object's ETag (gridmap/api/etags.py), as the pages send it."""
-    headers = {"If-Match": if_match} if if_match is not None else {}
-    return getattr(client, method)(url, data=json.dumps(data or {}), content_type="application/json", headers=headers)
+def post(client, url: str, data: dict | None = None, method: str = "post"):
+    return getattr(client, method)(url, data=json.dumps(data or {}), content_type="application/json")
 
 
 def leader_grid(user) -> Grid:

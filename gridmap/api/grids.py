@@ -26,7 +26,7 @@ from gridmap.services.grids.shapes import EditRejected, check_grid_shape
 GEOJSON = "application/geo+json"
 
 
-def _body(request: HttpRequest) -> dict:
+def editor_body(request: HttpRequest) -> dict:
     if request.content_type != "application/json":
         raise EditRejected(415, "malformed_json", field="body", detail="Content-Type: application/json")
     try:
@@ -42,7 +42,7 @@ def _body(request: HttpRequest) -> dict:
     return data
 
 
-def _int(data: dict, key: str, *, required_status: int = 400) -> int:
+def editor_int(data: dict, key: str, *, required_status: int = 400) -> int:
     value = data.get(key)
     if value is None:
         raise EditRejected(
@@ -57,7 +57,7 @@ def _int(data: dict, key: str, *, required_status: int = 400) -> int:
 
 
 def _version(data: dict) -> int:
-    return _int(data, "version", required_status=428)
+    return editor_int(data, "version", required_status=428)
 
 
 def endpoint(view):
@@ -80,13 +80,13 @@ def endpoint(view):
 @require_POST
 @endpoint
 def create(request: HttpRequest) -> HttpResponse:
-    data = _body(request)
+    data = editor_body(request)
     name = data.get("name")
     if name is not None and (not isinstance(name, str) or not 0 < len(name.strip()) <= 100 or "\x00" in name):
         raise EditRejected(400, "bad_value", field="name")
     grid = grid_editing.create_draft_grid(
         request.user,
-        _int(data, "community"),
+        editor_int(data, "community"),
         data.get("geometry"),
         name=name.strip() if name else None,
         clip=data.get("clip") is True,
@@ -98,8 +98,8 @@ def create(request: HttpRequest) -> HttpResponse:
 @endpoint
 def check(request: HttpRequest) -> HttpResponse:
     """Dry run of the validator for a drawn shape: the stored shape and its household count, or the refusal."""
-    data = _body(request)
-    community_id, grid_id = _int(data, "community"), data.get("grid")
+    data = editor_body(request)
+    community_id, grid_id = editor_int(data, "community"), data.get("grid")
     community = policy.grid_edit_communities_for(request.user).select_related("street").filter(pk=community_id).first()
     if community is None:
         raise EditRejected(404, "not_found", field="community")
@@ -118,7 +118,7 @@ def check(request: HttpRequest) -> HttpResponse:
 @require_POST
 @endpoint
 def boundary(request: HttpRequest, pk: int) -> HttpResponse:
-    data = _body(request)
+    data = editor_body(request)
     return _reply(
         grid_editing.save_grid_boundary(
             request.user, pk, data.get("geometry"), _version(data), clip=data.get("clip") is True
@@ -129,14 +129,14 @@ def boundary(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @endpoint
 def split(request: HttpRequest, pk: int) -> HttpResponse:
-    data = _body(request)
+    data = editor_body(request)
     return _reply(grid_editing.split_grid(request.user, pk, data.get("line"), _version(data)))
 
 
 @require_POST
 @endpoint
 def merge(request: HttpRequest) -> HttpResponse:
-    data = _body(request)
+    data = editor_body(request)
     grids, versions = data.get("grids"), data.get("versions")
     if (
         not isinstance(grids, list)
@@ -155,13 +155,13 @@ def merge(request: HttpRequest) -> HttpResponse:
 @require_POST
 @endpoint
 def retire(request: HttpRequest, pk: int) -> HttpResponse:
-    return _reply(grid_editing.retire_grid(request.user, pk, _version(_body(request))))
+    return _reply(grid_editing.retire_grid(request.user, pk, _version(editor_body(request))))
 
 
 @require_POST
 @endpoint
 def discard(request: HttpRequest, pk: int) -> HttpResponse:
-    return _reply(grid_editing.discard_draft(request.user, pk, _version(_body(request))))
+    return _reply(grid_editing.discard_draft(request.user, pk, _version(editor_body(request))))
 
 
 @require_GET
@@ -179,13 +179,13 @@ def diff(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 @require_POST
 @endpoint
 def restore(request: HttpRequest, pk: int, number: int) -> HttpResponse:
-    return _reply(grid_editing.restore_version(request.user, pk, number, _version(_body(request))))
+    return _reply(grid_editing.restore_version(request.user, pk, number, _version(editor_body(request))))
 
 
 @require_POST
 @endpoint
 def publish(request: HttpRequest, pk: int) -> HttpResponse:
-    data = _body(request)
+    data = editor_body(request)
     override, reason = data.get("override_reason"), data.get("reason", "")
     if (override is not None and not isinstance(override, str)) or not isinstance(reason, str):
         raise EditRejected(400, "bad_value", field="override_reason")
@@ -205,7 +205,7 @@ def community_topology(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @endpoint
 def fix_sliver(request: HttpRequest, pk: int) -> HttpResponse:
-    point = _body(request).get("point")
+    point = editor_body(request).get("point")
     if (
         not isinstance(point, list)
         or len(point) != 2

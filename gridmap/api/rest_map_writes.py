@@ -21,8 +21,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from gridmap import policy
-from gridmap.api.grids import _body as editor_body
-from gridmap.api.grids import _int as editor_int
+from gridmap.api.grids import editor_body, editor_int
 from gridmap.models import Grid
 from gridmap.models.stations import StationKind
 from gridmap.services.grids import editing as grid_editing
