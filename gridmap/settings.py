@@ -187,6 +187,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "gridmap.api.jsonapi.drf_exception_handler",  # the one error shape (api/jsonapi.py)
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "GridMap API",

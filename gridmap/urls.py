@@ -1,3 +1,6 @@
+"""The URL patterns: pages, the read layers, and the one write API (every write a page makes lives under
+/api/v1/, beside the REST viewsets of gridmap/api/routes.py). URL names are what templates and scripts use."""
+
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -25,43 +28,43 @@ urlpatterns = [
     path("api/layers/links.geojson", layers.links, name="layer-links"),
     path("api/layers/stations.geojson", layers.stations, name="layer-stations"),
     # Grid editor (issue #4): drafts, publishing, topology, history.
-    path("api/grids/", grids.create, name="grid-create"),
-    path("api/grids/check", grids.check, name="grid-check"),
-    path("api/grids/merge", grids.merge, name="grid-merge"),
-    path("api/grids/<int:pk>/boundary", grids.boundary, name="grid-boundary"),
-    path("api/grids/<int:pk>/split", grids.split, name="grid-split"),
-    path("api/grids/<int:pk>/retire", grids.retire, name="grid-retire"),
-    path("api/grids/<int:pk>/discard", grids.discard, name="grid-discard"),
+    path("api/v1/grids/drafts", grids.create, name="grid-create"),
+    path("api/v1/grids/check", grids.check, name="grid-check"),
+    path("api/v1/grids/merge", grids.merge, name="grid-merge"),
+    path("api/v1/grids/<int:pk>/boundary", grids.boundary, name="grid-boundary"),
+    path("api/v1/grids/<int:pk>/split", grids.split, name="grid-split"),
+    path("api/v1/grids/<int:pk>/retire", grids.retire, name="grid-retire"),
+    path("api/v1/grids/<int:pk>/discard", grids.discard, name="grid-discard"),
     path("api/grids/<int:pk>/history", grids.history, name="grid-history"),
     path("api/grids/<int:pk>/versions/<int:number>/diff", grids.diff, name="grid-diff"),
-    path("api/grids/<int:pk>/versions/<int:number>/restore", grids.restore, name="grid-restore"),
+    path("api/v1/grids/<int:pk>/versions/<int:number>/restore", grids.restore, name="grid-restore"),
     path("api/communities/<int:pk>/grids.geojson", grids.editor_grids, name="editor-grids"),
-    path("api/communities/<int:pk>/publish", grids.publish, name="community-publish"),
-    path("api/communities/<int:pk>/grid-import", grids.grid_import, name="community-grid-import"),
+    path("api/v1/communities/<int:pk>/publish", grids.publish, name="community-publish"),
+    path("api/v1/communities/<int:pk>/grid-import", grids.grid_import, name="community-grid-import"),
     path("api/communities/<int:pk>/topology", grids.community_topology, name="community-topology"),
-    path("api/communities/<int:pk>/topology/fix-sliver", grids.fix_sliver, name="community-fix-sliver"),
+    path("api/v1/communities/<int:pk>/topology/fix-sliver", grids.fix_sliver, name="community-fix-sliver"),
     path("api/streets/<int:pk>/topology", grids.street_topology, name="street-topology"),
     # People, central households and the grid leader's view (issue #5); rows in tests/access_matrix.py.
     path("staffing/", people.staffing_map, name="staffing-map"),
     path("my-grid/", people.my_grid, name="my-grid"),
     path("my-grid/households/<int:household>/", people.my_grid, name="my-grid-household"),
     path("api/layers/staffing.geojson", people_api.staffing_geojson, name="layer-staffing"),
-    path("api/grids/<int:pk>/staff", people_api.grid_staff, name="grid-staff"),
+    path("api/v1/grids/<int:pk>/staff", people_api.grid_staff, name="grid-staff"),
     path("api/grids/<int:pk>/households.json", households.grid_households, name="grid-households"),
-    path("api/assignments/<int:pk>/end", people_api.end_assignment, name="assignment-end"),
-    path("api/members/", people_api.members, name="members"),
-    path("api/members/import", people_api.import_members, name="members-import"),
+    path("api/v1/assignments/<int:pk>/end", people_api.end_assignment, name="assignment-end"),
+    path("api/v1/member-registry", people_api.members, name="members"),
+    path("api/v1/member-registry/import", people_api.import_members, name="members-import"),
     path("members/", member_views.members_page, name="members-page"),
     path("members/template.xlsx", member_views.members_template, name="members-template"),
-    path("api/households/<int:pk>", households.household, name="household"),
-    path("api/households/<int:pk>/move", households.move, name="household-move"),
-    path("api/households/<int:pk>/reveal", households.reveal, name="household-reveal"),
-    path("api/households/<int:pk>/visits", households.visits, name="household-visits"),
-    path("api/households/<int:pk>/help-pairs", households.help_pairs, name="household-help-pairs"),
-    path("api/help-pairs/<int:pk>/end", households.end_help_pair, name="help-pair-end"),
-    path("api/households/<int:pk>/central", central.central_household, name="central-household"),
-    path("api/households/<int:pk>/central/suggestions", central.suggestions, name="central-suggestions"),
-    path("api/households/<int:pk>/central/links", central.links, name="central-links"),
+    path("api/v1/households/<int:pk>/card", households.household, name="household"),
+    path("api/v1/households/<int:pk>/move", households.move, name="household-move"),
+    path("api/v1/households/<int:pk>/reveal", households.reveal, name="household-reveal"),
+    path("api/v1/households/<int:pk>/visits", households.visits, name="household-visits"),
+    path("api/v1/households/<int:pk>/help-pairs", households.help_pairs, name="household-help-pairs"),
+    path("api/v1/help-pairs/<int:pk>/end", households.end_help_pair, name="help-pair-end"),
+    path("api/v1/households/<int:pk>/central", central.central_household, name="central-household"),
+    path("api/v1/households/<int:pk>/central/suggestions", central.suggestions, name="central-suggestions"),
+    path("api/v1/households/<int:pk>/central/links", central.links, name="central-links"),
     # Planner dashboard (issue #6): aggregates only; rows in tests/access_matrix.py.
     path("planner/", planning_views.planner_dashboard, name="planner-dashboard"),
     path("planner/report.html", planning_views.planner_report, name="planner-report"),
@@ -70,17 +73,17 @@ urlpatterns = [
     # Geodata in and out (issue #7): exports of every layer, imports of streets, communities and stations.
     path("data/", exchange_views.data_exchange, name="data-exchange"),
     path("api/exports/<slug:layer>.<slug:fmt>", exchange.export, name="export"),
-    path("api/imports/<slug:layer>", exchange.import_layer, name="layer-import"),
+    path("api/v1/imports/<slug:layer>", exchange.import_layer, name="layer-import"),
     # Household import (issue #7): upload, dry-run preview, background progress, commit; rows in tests/access_matrix.py.
     path("households/import/", household_import_views.import_page, name="household-import-page"),
     path("households/import-template.xlsx", household_import_views.import_template, name="household-import-template"),
-    path("api/household-imports/", household_import_api.upload, name="household-import-upload"),
-    path("api/household-imports/<int:pk>", household_import_api.job_status, name="household-import-status"),
-    path("api/household-imports/<int:pk>/commit", household_import_api.commit, name="household-import-commit"),
+    path("api/v1/household-imports/", household_import_api.upload, name="household-import-upload"),
+    path("api/v1/household-imports/<int:pk>", household_import_api.job_status, name="household-import-status"),
+    path("api/v1/household-imports/<int:pk>/commit", household_import_api.commit, name="household-import-commit"),
     path("api/planner/areas.json", scenarios_api.areas, name="planner-areas"),
     path("api/planner/selection.json", scenarios_api.selection, name="planner-selection"),
     path("api/planner/what-if.json", scenarios_api.what_if, name="planner-what-if"),
-    path("api/planner/proposals.json", scenarios_api.proposals, name="planner-proposals"),
+    path("api/v1/planner/proposals", scenarios_api.proposals, name="planner-proposals"),
     path("api/planner/proposals/<int:pk>.json", scenarios_api.proposal, name="planner-proposal"),
     path("planner/ledger.xlsx", planner_export_views.ledger, name="planner-ledger"),
     path("planner/grids.geojson", planner_export_views.geo_file, {"fmt": "geojson"}, name="planner-geojson"),
@@ -97,4 +100,6 @@ urlpatterns = [
 
 # A lost database connection answers 503 with Retry-After instead of 500 (gridmap/views/errors.py).
 handler500 = "gridmap.views.errors.server_error"
+handler404 = "gridmap.views.errors.not_found"  # JSON under /api/ and /ogc/: the one error shape
+handler403 = "gridmap.views.errors.forbidden"
 handler400 = "gridmap.views.errors.bad_request"  # too many files/fields, body over the cap: with a reason

@@ -58,7 +58,7 @@ def download(client: Client, layer: str, fmt: str, **post):
 
 
 def upload(client: Client, layer: str, data: bytes, name: str = "upload.bin", **fields):
-    return client.post(f"/api/imports/{layer}", {"file": SimpleUploadedFile(name, data), **fields})
+    return client.post(f"/api/v1/imports/{layer}", {"file": SimpleUploadedFile(name, data), **fields})
 
 
 def zipped(entries: dict[str, bytes], *, compression=zipfile.ZIP_DEFLATED) -> bytes:

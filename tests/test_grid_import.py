@@ -32,7 +32,7 @@ def east(small_street, django_user_model):
 
 
 def upload(c: Client, community, data: bytes, name: str, **fields):
-    return c.post(f"/api/communities/{community.pk}/grid-import", {"file": _named(data, name), **fields})
+    return c.post(f"/api/v1/communities/{community.pk}/grid-import", {"file": _named(data, name), **fields})
 
 
 def _named(data: bytes, name: str):

@@ -85,7 +85,7 @@ def test_the_one_click_fix_gives_a_sliver_to_the_neighbour_with_the_longest_shar
     (gap,) = report["gaps"]
     assert gap["sliver"] is True and report["slivers"] == 1
     response = admin.post(
-        f"/api/communities/{east.pk}/topology/fix-sliver",
+        f"/api/v1/communities/{east.pk}/topology/fix-sliver",
         json.dumps({"point": gap["label"]}),
         content_type="application/json",
     )

@@ -37,19 +37,21 @@ def _grid_member(leader) -> Member:
 def test_a_leader_pairs_a_household_with_a_member_and_a_unit_and_the_card_lists_both(client_for, leader, own):
     client = client_for("grid_leader")
     member = _grid_member(leader)
-    response = post(client, f"/api/households/{own.pk}/help-pairs", {"member": member.pk, "start_date": "2026-03-01"})
+    response = post(
+        client, f"/api/v1/households/{own.pk}/help-pairs", {"member": member.pk, "start_date": "2026-03-01"}
+    )
     assert response.status_code == 201 and response.json()["member"] == member.pk
     assert (
         post(
-            client, f"/api/households/{own.pk}/help-pairs", {"unit": "区税务局", "start_date": "2026-03-02"}
+            client, f"/api/v1/households/{own.pk}/help-pairs", {"unit": "区税务局", "start_date": "2026-03-02"}
         ).status_code
         == 201
     )
-    pairs = client.get(f"/api/households/{own.pk}").json()["help_pairs"]
+    pairs = client.get(f"/api/v1/households/{own.pk}/card").json()["help_pairs"]
     assert {(p["member"], p["unit"]) for p in pairs} >= {(member.name, ""), (None, "区税务局")}
     ended = next(p for p in pairs if p["unit"] == "区税务局")
-    assert post(client, f"/api/help-pairs/{ended['id']}/end", {"end_date": "2026-04-01"}).status_code == 200
-    listed = client.get(f"/api/households/{own.pk}").json()["help_pairs"]
+    assert post(client, f"/api/v1/help-pairs/{ended['id']}/end", {"end_date": "2026-04-01"}).status_code == 200
+    listed = client.get(f"/api/v1/households/{own.pk}/card").json()["help_pairs"]
     assert all(p["id"] != ended["id"] for p in listed)  # the card lists current pairs only
 
 
@@ -58,13 +60,13 @@ def test_a_member_outside_the_leaders_scope_is_404_and_grid_workers_may_not_pair
     before = HelpPair.objects.count()
     response = post(
         client_for("grid_leader"),
-        f"/api/households/{own.pk}/help-pairs",
+        f"/api/v1/households/{own.pk}/help-pairs",
         {"member": stranger.pk, "start_date": "2026-03-01"},
     )
     assert response.status_code == 404 and response.json()["field"] == "member"
     response = post(
         client_for("grid_worker"),
-        f"/api/households/{own.pk}/help-pairs",
+        f"/api/v1/households/{own.pk}/help-pairs",
         {"unit": "区人民医院", "start_date": "2026-03-01"},
     )
     assert response.status_code == 403

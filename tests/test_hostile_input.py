@@ -35,7 +35,7 @@ def own_household(user_for, role: str = "grid_leader") -> Household:
 def test_101_files_in_one_upload_are_refused_with_a_reason(client_for):  # (b) 35
     client, before = client_for("community_staff"), counts()
     files = {f"file{i}": io.BytesIO(b"x") for i in range(101)}
-    response = client.post("/api/members/import", files, HTTP_ACCEPT="application/json")
+    response = client.post("/api/v1/member-registry/import", files, HTTP_ACCEPT="application/json")
     assert response.status_code == 400 and response.json()["code"] == "too_many_files"
     assert counts() == before
 
@@ -46,9 +46,9 @@ def test_a_body_over_the_cap_is_413_on_every_kind_of_endpoint(client_for, user_f
     before, big = counts(), json.dumps({"note": "x" * 20_000, "visited_on": "2026-01-01"})
     etag = client.get(f"/api/v1/households/{household.pk}/")["ETag"]
     for method, url, extra in [
-        ("post", f"/api/households/{household.pk}/visits", {}),  # page API
+        ("post", f"/api/v1/households/{household.pk}/visits", {}),  # page API
         ("patch", f"/api/v1/households/{household.pk}/", {"HTTP_IF_MATCH": etag}),  # DRF
-        ("post", "/api/grids/", {}),
+        ("post", "/api/v1/grids/drafts", {}),
     ]:  # grid editor
         response = getattr(client, method)(url, big, content_type="application/json", **extra)
         assert response.status_code == 413 and response.json()["code"] == "too_large", url
@@ -117,10 +117,10 @@ def test_malformed_json_in_a_rest_patch_is_400(client_for, user_for):  # (b) 41
 @pytest.mark.parametrize(
     ("method", "url"),
     [
-        ("get", f"/api/households/{HUGE}"),
-        ("post", f"/api/households/{HUGE}/reveal"),
-        ("post", f"/api/households/{HUGE}/visits"),
-        ("post", f"/api/grids/{HUGE}/boundary"),
+        ("get", f"/api/v1/households/{HUGE}/card"),
+        ("post", f"/api/v1/households/{HUGE}/reveal"),
+        ("post", f"/api/v1/households/{HUGE}/visits"),
+        ("post", f"/api/v1/grids/{HUGE}/boundary"),
         ("get", f"/api/grids/{HUGE}/households.json"),
         ("get", f"/api/grids/{HUGE}/history"),
         ("get", f"/api/v1/grids/{HUGE}/"),
@@ -150,8 +150,8 @@ def test_a_session_post_without_the_csrf_token_is_403(user_for):  # (b) 50
     client.force_login(leader)
     household, before = own_household(user_for), counts()
     for url, body in [
-        (f"/api/households/{household.pk}/reveal", {"reason": "核对"}),
-        (f"/api/households/{household.pk}/visits", {"visited_on": "2026-01-01"}),
+        (f"/api/v1/households/{household.pk}/reveal", {"reason": "核对"}),
+        (f"/api/v1/households/{household.pk}/visits", {"visited_on": "2026-01-01"}),
     ]:
         assert client.post(url, json.dumps(body), content_type="application/json").status_code == 403, url
     etag = client.get(f"/api/v1/households/{household.pk}/")["ETag"]

@@ -148,14 +148,14 @@ def test_a_large_upload_runs_in_the_background_and_reports_its_progress(committe
     client.force_login(_admin())
     file = io.BytesIO(big_file)
     file.name = "kill-background.csv"
-    response = client.post("/api/household-imports/", {"file": file, "source_crs": "WGS84"})
+    response = client.post("/api/v1/household-imports/", {"file": file, "source_crs": "WGS84"})
     assert response.status_code == 202 and response.json()["status"] in ("queued", "running")
     job = response.json()["id"]
 
     def follow() -> tuple[dict, list[int]]:
         seen, deadline = [], time.monotonic() + 180
         while time.monotonic() < deadline:
-            data = client.get(f"/api/household-imports/{job}").json()
+            data = client.get(f"/api/v1/household-imports/{job}").json()
             seen.append(data["progress"])
             if data["status"] not in ("queued", "running"):
                 return data, seen
@@ -166,6 +166,6 @@ def test_a_large_upload_runs_in_the_background_and_reports_its_progress(committe
     assert preview["status"] == "previewed" and preview["counts"]["new"] == N and len(preview["points"]) == 5_000
     assert seen == sorted(seen) and any(0 < p < 100 for p in seen)  # progress only moves forward
     before = Household.objects.count()
-    assert client.post(f"/api/household-imports/{job}/commit").status_code == 202
+    assert client.post(f"/api/v1/household-imports/{job}/commit").status_code == 202
     done, _ = follow()
     assert done["status"] == "done" and Household.objects.count() == before + N

@@ -343,9 +343,9 @@ def test_formula_names_are_stored_verbatim_and_exported_neutralised(small_people
 
 def test_an_upload_that_is_not_multipart_is_415_and_a_missing_file_400(small_people):
     client = small_people["system_admin"]
-    assert client.post("/api/imports/communities", data="{}", content_type="application/json").status_code == 415
-    assert client.post("/api/imports/communities").status_code == 400
-    assert client.post("/api/imports/grids-of-mars").status_code == 404
+    assert client.post("/api/v1/imports/communities", data="{}", content_type="application/json").status_code == 415
+    assert client.post("/api/v1/imports/communities").status_code == 400
+    assert client.post("/api/v1/imports/grids-of-mars").status_code == 404
 
 
 def test_communities_are_imported_from_kml(small_people, new_street, tmp_path):

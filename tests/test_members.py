@@ -51,19 +51,19 @@ def test_search_by_name_initials_and_phone_digits(client_for, community):
     Member.objects.create(name="诸葛亮", phone="13911112222", community=community)
     client = client_for("community_staff")
     for q in ("诸葛", "zgl", "ZG", "2222"):
-        names = [m["name"] for m in client.get("/api/members/", {"q": q}).json()["results"]]
+        names = [m["name"] for m in client.get("/api/v1/member-registry", {"q": q}).json()["results"]]
         assert "诸葛亮" in names, q
-    body = client.get("/api/members/", {"q": "zgl"}).content.decode()
+    body = client.get("/api/v1/member-registry", {"q": "zgl"}).content.decode()
     assert "13911112222" not in body and "139****2222" in body
-    assert client.get("/api/members/", {"q": "13911112222"}).json()["code"] == "phone_in_url"
-    assert client_for("planner").get("/api/members/").status_code == 403
+    assert client.get("/api/v1/member-registry", {"q": "13911112222"}).json()["code"] == "phone_in_url"
+    assert client_for("planner").get("/api/v1/member-registry").status_code == 403
 
 
 def test_an_xlsx_import_adds_every_row(client_for, community):
     upload = _xlsx(
         [["赵六", "13700001234", "是", "区税务局", community.code], ["钱七", None, "否", None, community.name]]
     )
-    response = client_for("community_staff").post("/api/members/import", {"file": upload})
+    response = client_for("community_staff").post("/api/v1/member-registry/import", {"file": upload})
     assert response.status_code == 201 and response.json() == {"imported": 2}
     member = Member.objects.get(name="赵六")
     assert member.pinyin_initials == "zl" and member.is_party_member and member.employer == "区税务局"
@@ -80,7 +80,7 @@ def test_one_bad_row_refuses_the_whole_file_with_row_errors(client_for, communit
             ["孙八", "13700001234", "否", "", community.code],
         ]
     )
-    response = client_for("community_staff").post("/api/members/import", {"file": upload})
+    response = client_for("community_staff").post("/api/v1/member-registry/import", {"file": upload})
     assert response.status_code == 400
     errors = response.json()["errors"]
     assert {(e["row"], e["column"]) for e in errors} >= {
@@ -96,14 +96,14 @@ def test_one_bad_row_refuses_the_whole_file_with_row_errors(client_for, communit
 def test_not_an_xlsx_is_400(client_for):
     upload = io.BytesIO(b"<html>not a workbook</html>")
     upload.name = "x.xlsx"
-    response = client_for("community_staff").post("/api/members/import", {"file": upload})
+    response = client_for("community_staff").post("/api/v1/member-registry/import", {"file": upload})
     assert response.status_code == 400 and response.json()["code"] == "not_xlsx"
-    assert client_for("grid_leader").post("/api/members/import", {"file": _xlsx([])}).status_code == 403
+    assert client_for("grid_leader").post("/api/v1/member-registry/import", {"file": _xlsx([])}).status_code == 403
 
 
 def test_a_formula_cell_is_imported_as_its_text_like_every_other_import(client_for, community):
     # The member import used to read formula results (data_only=True) where the other imports keep the text.
     upload = _xlsx([["孙八", None, "否", '=CONCAT("某","单位")', community.code]])
-    response = client_for("community_staff").post("/api/members/import", {"file": upload})
+    response = client_for("community_staff").post("/api/v1/member-registry/import", {"file": upload})
     assert response.status_code == 201
     assert Member.objects.get(name="孙八").employer == '=CONCAT("某","单位")'

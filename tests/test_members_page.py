@@ -59,7 +59,7 @@ def _upload(client, book) -> object:
     book.save(buffer)
     buffer.seek(0)
     buffer.name = "members.xlsx"
-    return client.post("/api/members/import", {"file": buffer})
+    return client.post("/api/v1/member-registry/import", {"file": buffer})
 
 
 def test_a_filled_template_imports_every_row(client_for):

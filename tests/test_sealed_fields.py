@@ -114,7 +114,7 @@ def test_edit_seals_and_reveal_opens_the_new_values(client_for, user_for):
     client = client_for("grid_leader")
     response = post(
         client,
-        f"/api/households/{household.pk}",
+        f"/api/v1/households/{household.pk}/card",
         {"phone": "13700001111", "id_number": "11010519491231002x"},
         method="patch",
     )
@@ -128,10 +128,12 @@ def test_edit_seals_and_reveal_opens_the_new_values(client_for, user_for):
     assert bytes(row["phone_digest"]) == sf.digest("phone", "13700001111")
     assert row["id_number_masked"] == "110105********002X"  # normalised to upper case before sealing
     assert bytes(row["id_number_digest"]) == sf.digest("id_number", "11010519491231002X")
-    revealed = post(client, f"/api/households/{household.pk}/reveal", {"reason": "核对电话"}).json()
+    revealed = post(client, f"/api/v1/households/{household.pk}/reveal", {"reason": "核对电话"}).json()
     assert (revealed["phone"], revealed["id_number"]) == ("13700001111", "11010519491231002X")
     # a bad value is refused before anything is sealed or saved
-    assert post(client, f"/api/households/{household.pk}", {"phone": "12345"}, method="patch").status_code == 400
+    assert (
+        post(client, f"/api/v1/households/{household.pk}/card", {"phone": "12345"}, method="patch").status_code == 400
+    )
     assert Household.objects.get(pk=household.pk).phone_masked == "137****1111"
 
 
@@ -139,11 +141,11 @@ def test_a_wrong_key_gives_a_clear_503_and_an_audit_row_not_a_500(client_for, us
     household = household_in(leader_grid(user_for("grid_leader")), phone_sealed__isnull=False)
     client = client_for("grid_leader")
     settings.GRIDMAP_DATA_KEY = KEY_B  # not the key the demo data was sealed with
-    response = post(client, f"/api/households/{household.pk}/reveal", {"reason": "核对电话"})
+    response = post(client, f"/api/v1/households/{household.pk}/reveal", {"reason": "核对电话"})
     assert response.status_code == 503
     assert response.json()["code"] == "data_key_error" and "密钥" in response.json()["detail"]
     assert AuditEvent.objects.get(action="reveal", object_id=str(household.pk)).result == "failed"
-    assert client.get(f"/api/households/{household.pk}").status_code == 200  # masked card still works
+    assert client.get(f"/api/v1/households/{household.pk}/card").status_code == 200  # masked card still works
 
 
 def test_key_rotation_honours_the_key_id(settings):

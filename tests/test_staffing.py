@@ -29,7 +29,9 @@ def test_assigning_a_leader_turns_a_leaderless_grid_staffed(client_for, user_for
     grid = leaderless_grid(user_for("street_admin"))
     assert _staffing(client, grid.pk)["staffing"] == "no_leader"
     response = post(
-        client, f"/api/grids/{grid.pk}/staff", {"member": free_member.pk, "role": "leader", "start_date": "2026-03-01"}
+        client,
+        f"/api/v1/grids/{grid.pk}/staff",
+        {"member": free_member.pk, "role": "leader", "start_date": "2026-03-01"},
     )
     assert response.status_code == 201, response.json()
     assert [a["member"]["id"] for a in response.json()["active"] if a["role"] == "leader"] == [free_member.pk]
@@ -44,7 +46,7 @@ def test_a_second_leader_is_409_unless_replacing_and_history_is_kept(client_for,
         .filter(role=AssignmentRole.LEADER, grid__in=policy.grids_for(user_for("street_admin")))
         .first()
     )
-    url = f"/api/grids/{current.grid_id}/staff"
+    url = f"/api/v1/grids/{current.grid_id}/staff"
     data = {"member": free_member.pk, "role": "leader", "start_date": "2026-03-01"}
     response = post(client, url, data)
     assert response.status_code == 409
@@ -58,7 +60,7 @@ def test_a_second_leader_is_409_unless_replacing_and_history_is_kept(client_for,
 
 def test_roles_decide_who_may_assign_what(client_for, user_for, free_member):
     grid = policy.grids_for(user_for("community_staff")).published().first()
-    url = f"/api/grids/{grid.pk}/staff"
+    url = f"/api/v1/grids/{grid.pk}/staff"
     data = {"member": free_member.pk, "start_date": "2026-03-01"}
     assert post(client_for("community_staff"), url, {**data, "role": "leader"}).status_code == 403
     assert post(client_for("community_staff"), url, {**data, "role": "volunteer"}).status_code == 201
@@ -75,10 +77,10 @@ def test_out_of_scope_grid_or_member_is_404(client_for, small_street, free_membe
     outsider = Member.objects.create(name="外街道", community=next(iter(small_street["communities"].values())))
     client = client_for("street_admin")
     data = {"member": free_member.pk, "role": "fulltime", "start_date": "2026-03-01"}
-    assert post(client, f"/api/grids/{grid.pk}/staff", data).status_code == 404
-    assert client.get(f"/api/grids/{grid.pk}/staff").status_code == 404
+    assert post(client, f"/api/v1/grids/{grid.pk}/staff", data).status_code == 404
+    assert client.get(f"/api/v1/grids/{grid.pk}/staff").status_code == 404
     inside = GridAssignment.objects.active().first().grid_id
-    assert post(client, f"/api/grids/{inside}/staff", {**data, "member": outsider.pk}).status_code == 404
+    assert post(client, f"/api/v1/grids/{inside}/staff", {**data, "member": outsider.pk}).status_code == 404
 
 
 def test_ending_an_assignment_keeps_it_as_history(client_for, user_for):
@@ -88,11 +90,11 @@ def test_ending_an_assignment_keeps_it_as_history(client_for, user_for):
         .filter(role=AssignmentRole.FULLTIME, grid__in=policy.grids_for(user_for("street_admin")))
         .first()
     )
-    assert post(client, f"/api/assignments/{assignment.pk}/end", {"end_date": "2000-01-01"}).status_code == 400
-    response = post(client, f"/api/assignments/{assignment.pk}/end", {"end_date": "2026-06-30"})
+    assert post(client, f"/api/v1/assignments/{assignment.pk}/end", {"end_date": "2000-01-01"}).status_code == 400
+    response = post(client, f"/api/v1/assignments/{assignment.pk}/end", {"end_date": "2026-06-30"})
     assert response.status_code == 200
-    assert post(client, f"/api/assignments/{assignment.pk}/end", {"end_date": "2026-06-30"}).status_code == 409
-    staff = client.get(f"/api/grids/{assignment.grid_id}/staff").json()
+    assert post(client, f"/api/v1/assignments/{assignment.pk}/end", {"end_date": "2026-06-30"}).status_code == 409
+    staff = client.get(f"/api/v1/grids/{assignment.grid_id}/staff").json()
     assert any(a["id"] == assignment.pk for a in staff["history"])
 
 

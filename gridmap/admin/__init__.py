@@ -103,7 +103,8 @@ class GridAdminForm(forms.ModelForm):
     def clean(self):
         import shapely
 
-        from gridmap.services.grids.shapes import EditRejected, check_grid_shape
+        from gridmap.services.grids.shapes import check_grid_shape
+        from gridmap.services.refused import Refused
 
         data = super().clean()
         boundary, community = data.get("boundary"), data.get("community")
@@ -115,7 +116,7 @@ class GridAdminForm(forms.ModelForm):
                     exclude=[self.instance.pk] if self.instance.pk else [],
                     field="boundary",
                 )
-            except EditRejected as exc:
+            except Refused as exc:
                 self.add_error("boundary", exc.message)
         return data
 

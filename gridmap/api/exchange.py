@@ -1,19 +1,18 @@
 """Export and import endpoints for geodata (issue #7). Thin: parse, call one service, answer.
 
 ``GET /api/exports/<layer>.<fmt>`` streams a masked export; ``POST`` to the same URL with a ``reason``
-exports full personal data (resident roles only, audited). ``POST /api/imports/<layer>`` takes a
-multipart ``file`` (+ ``dry_run``=1 by default, ``source_crs``, ``encoding``) for streets, communities
-or stations. Every refusal is a 4xx JSON body ``{"code", "field", "detail"}``.
+exports full personal data (resident roles only, audited; it changes no object). ``POST
+/api/v1/imports/<layer>`` takes a multipart ``file`` (+ ``dry_run``=1 by default, ``source_crs``,
+``encoding``) for streets, communities or stations: rows are created or updated by code, so no If-Match.
+Every refusal is the one JSON error body (api/jsonapi.py).
 """
 
 from __future__ import annotations
 
-from django.core.exceptions import RequestDataTooBig
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.views.decorators.http import require_http_methods, require_POST
 
 from geodata.io import MAX_BYTES
-from gridmap.api.jsonapi import endpoint, reply
+from gridmap.api.jsonapi import endpoint, reply, upload
 from gridmap.services.layers import exports
 from gridmap.services.layers import importing as layer_import
 from gridmap.services.layers.rows import refused
@@ -21,8 +20,7 @@ from gridmap.services.layers.rows import refused
 ENCODINGS = ("UTF-8", "GBK", "GB18030", "BIG5")
 
 
-@require_http_methods(["GET", "POST"])
-@endpoint()
+@endpoint(reads=("POST",))
 def export(request: HttpRequest, layer: str, fmt: str) -> HttpResponse:
     full = request.method == "POST"  # full values only by POST: the reason never sits in a URL or a log line
     result = exports.export_layer(
@@ -34,32 +32,22 @@ def export(request: HttpRequest, layer: str, fmt: str) -> HttpResponse:
     return response
 
 
-@require_POST
-@endpoint()
+@endpoint(creates=("POST",), get=False)
 def import_layer(request: HttpRequest, layer: str) -> HttpResponse:
     layer_import.check_rights(request.user, layer)  # who may, before anything of the upload is read
-    if not request.content_type.startswith("multipart/form-data"):
-        raise refused(415, "unsupported_media_type", "body", "multipart/form-data")
-    try:
-        upload = request.FILES.get("file")
-    except RequestDataTooBig:
-        raise refused(413, "too_large", "file") from None
-    if upload is None:
-        raise refused(400, "required", "file")
-    if upload.size > MAX_BYTES:
-        raise refused(413, "too_large", "file")
+    found = upload(request, MAX_BYTES)
     encoding = (request.POST.get("encoding") or "").strip().upper() or None
     if encoding and encoding not in ENCODINGS:
         raise refused(400, "unknown_encoding", "encoding", encoding[:20])
     result = layer_import.import_layer(
         request.user,
         layer,
-        upload.read(),
+        found.read(),
         dry_run=request.POST.get("dry_run", "1") not in ("0", "false"),
         source_crs=(request.POST.get("source_crs") or "").strip() or None,
         encoding=encoding,
         request=request,
-        filename=upload.name or "",
+        filename=found.name or "",
     )
     status = 400 if result["error_count"] else (200 if result["dry_run"] else 201)
     return reply(result, status)

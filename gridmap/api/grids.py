@@ -1,111 +1,70 @@
-"""JSON endpoints of the grid editor. Thin: parse the body safely, call one service, answer.
+"""JSON endpoints of the grid editor (/api/v1/grids/…, /api/v1/communities/…). Thin: parse the body with
+the one parser, check the one concurrency rule, call one service, answer.
 
-Every refusal is a 4xx JSON body ``{"code", "field", "detail", …}`` (401 anonymous, 400 bad input,
-403 no right, 404 out of scope, 409 overlap / stale version / unclean topology, 413 too large,
-415 not JSON, 428 no version); never a 500 for anything the client sent.
+Writes to an existing grid name its ETag ``"<version>"`` in ``If-Match`` (a merge names both grids, in
+the order of ``grids``); publishing and fixing a sliver name the community's ETag (the ``etag`` of the
+editor's grid layer). Missing → 428, stale → 412 with the current grid. Every refusal is the one JSON
+error body (api/jsonapi.py); never a 500 for anything the client sent.
 """
 
 from __future__ import annotations
 
 import json
-from functools import wraps
 
-from django.core.exceptions import RequestDataTooBig
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
 
-from geodata.validation import GeometryRejected, load_json
 from gridmap import policy
-from gridmap.api.jsonapi import reply as _reply
+from gridmap.api import etags
+from gridmap.api.jsonapi import body, endpoint, grid_version, if_match, int_field, precondition, reply, upload
+from gridmap.models import Community
 from gridmap.queries import grid_topology
 from gridmap.services.grids import editing as grid_editing
 from gridmap.services.grids import publishing as grid_publishing
-from gridmap.services.grids.shapes import EditRejected, check_grid_shape
+from gridmap.services.grids.shapes import check_grid_shape
+from gridmap.services.refused import Refused
 
 GEOJSON = "application/geo+json"
+GRID_FILE_ENCODINGS = ("UTF-8", "GBK", "GB18030")
 
 
-def editor_body(request: HttpRequest) -> dict:
-    if request.content_type != "application/json":
-        raise EditRejected(415, "malformed_json", field="body", detail="Content-Type: application/json")
-    try:
-        raw = request.body
-    except RequestDataTooBig:
-        raise EditRejected(413, "too_large", field="body") from None
-    try:
-        data = load_json(raw, field="body")
-    except GeometryRejected as exc:
-        raise EditRejected.from_geometry(exc, "body") from None
-    if not isinstance(data, dict):
-        raise EditRejected(400, "not_an_object", field="body")
-    return data
+def _version(request: HttpRequest) -> int:
+    """The grid version named by ``If-Match``; the service compares it under the community lock (412)."""
+    return grid_version(if_match(request)[0])
 
 
-def editor_int(data: dict, key: str, *, required_status: int = 400) -> int:
-    value = data.get(key)
-    if value is None:
-        raise EditRejected(
-            required_status,
-            "version_required" if key == "version" else "bad_value",
-            field=key,
-            detail=_("缺少 %(field)s") % {"field": key},
-        )
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
-        raise EditRejected(400, "bad_value", field=key, detail=_("应为整数"))
-    return value
-
-
-def _version(data: dict) -> int:
-    return editor_int(data, "version", required_status=428)
-
-
-def endpoint(view):
-    """Login required (401 JSON, not a redirect) and EditRejected → its JSON answer."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return _reply({"code": "login_required", "detail": _("需要登录")}, 401)
-        if policy.role_of(request.user) is None:
-            return _reply({"code": "forbidden", "detail": _("账号没有角色")}, 403)
-        try:
-            return view(request, *args, **kwargs)
-        except EditRejected as exc:
-            return _reply(exc.as_json(), exc.status)
-
-    return wrapped
-
-
-@require_POST
-@endpoint
-def create(request: HttpRequest) -> HttpResponse:
-    data = editor_body(request)
+def _name(data: dict) -> str | None:
     name = data.get("name")
     if name is not None and (not isinstance(name, str) or not 0 < len(name.strip()) <= 100 or "\x00" in name):
-        raise EditRejected(400, "bad_value", field="name")
+        raise Refused(400, "bad_value", field="name")
+    return name.strip() if name else None
+
+
+@endpoint(creates=("POST",), get=False)
+def create(request: HttpRequest) -> HttpResponse:
+    data = body(request)
     grid = grid_editing.create_draft_grid(
         request.user,
-        editor_int(data, "community"),
+        int_field(data, "community"),
         data.get("geometry"),
-        name=name.strip() if name else None,
+        name=_name(data),
         clip=data.get("clip") is True,
     )
-    return _reply(grid, 201)
+    return reply(grid, 201)
 
 
-@require_POST
-@endpoint
+@endpoint(reads=("POST",), get=False)
 def check(request: HttpRequest) -> HttpResponse:
     """Dry run of the validator for a drawn shape: the stored shape and its household count, or the refusal."""
-    data = editor_body(request)
-    community_id, grid_id = editor_int(data, "community"), data.get("grid")
+    data = body(request)
+    community_id, grid_id = int_field(data, "community"), data.get("grid")
     community = policy.grid_edit_communities_for(request.user).select_related("street").filter(pk=community_id).first()
     if community is None:
-        raise EditRejected(404, "not_found", field="community")
+        raise Refused(404, "not_found", field="community")
     exclude = [grid_id] if isinstance(grid_id, int) and not isinstance(grid_id, bool) else []
     shape, fit = check_grid_shape(data.get("geometry"), community, exclude=exclude, clip=data.get("clip") is True)
-    return _reply(
+    return reply(
         {
             "ok": True,
             "households": grid_editing.households_in(shape),
@@ -115,126 +74,134 @@ def check(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
-@endpoint
+@endpoint(guards=("POST",), get=False)
 def boundary(request: HttpRequest, pk: int) -> HttpResponse:
-    data = editor_body(request)
-    return _reply(
-        grid_editing.save_grid_boundary(
-            request.user, pk, data.get("geometry"), _version(data), clip=data.get("clip") is True
-        )
+    version = _version(request)
+    data = body(request)
+    return reply(
+        grid_editing.save_grid_boundary(request.user, pk, data.get("geometry"), version, clip=data.get("clip") is True)
     )
 
 
-@require_POST
-@endpoint
+@endpoint(guards=("POST",), get=False)
 def split(request: HttpRequest, pk: int) -> HttpResponse:
-    data = editor_body(request)
-    return _reply(grid_editing.split_grid(request.user, pk, data.get("line"), _version(data)))
+    version = _version(request)
+    return reply(grid_editing.split_grid(request.user, pk, body(request).get("line"), version))
 
 
-@require_POST
-@endpoint
+@endpoint(guards=("POST",), get=False)
 def merge(request: HttpRequest) -> HttpResponse:
-    data = editor_body(request)
-    grids, versions = data.get("grids"), data.get("versions")
+    """{grids: [a, b]} with ``If-Match: "<version of a>", "<version of b>"``."""
+    tags = if_match(request)
+    grids = body(request).get("grids")
     if (
         not isinstance(grids, list)
         or len(grids) != 2
-        or not all(isinstance(g, int) for g in grids)
-        or not isinstance(versions, dict)
+        or not all(isinstance(g, int) and not isinstance(g, bool) for g in grids)
     ):
-        raise EditRejected(400, "bad_value", field="grids")
-    try:
-        parsed = {int(k): int(v) for k, v in versions.items()}
-    except (TypeError, ValueError):
-        raise EditRejected(400, "bad_value", field="versions") from None
-    return _reply(grid_editing.merge_grids(request.user, grids, parsed))
+        raise Refused(400, "bad_value", field="grids")
+    if len(tags) != 2:
+        raise Refused(
+            428,
+            "precondition_required",
+            field="If-Match",
+            detail=_("合并需要两个网格的 ETag，按 grids 的顺序，以逗号分隔"),
+        )
+    versions = {grid: grid_version(tag) for grid, tag in zip(grids, tags, strict=True)}
+    return reply(grid_editing.merge_grids(request.user, grids, versions))
 
 
-@require_POST
-@endpoint
+@endpoint(guards=("POST",), get=False)
 def retire(request: HttpRequest, pk: int) -> HttpResponse:
-    return _reply(grid_editing.retire_grid(request.user, pk, _version(editor_body(request))))
+    return reply(grid_editing.retire_grid(request.user, pk, _version(request)))
 
 
-@require_POST
-@endpoint
+@endpoint(guards=("POST",), get=False)
 def discard(request: HttpRequest, pk: int) -> HttpResponse:
-    return _reply(grid_editing.discard_draft(request.user, pk, _version(editor_body(request))))
+    return reply(grid_editing.discard_draft(request.user, pk, _version(request)))
 
 
-@require_GET
-@endpoint
+@endpoint()
 def history(request: HttpRequest, pk: int) -> HttpResponse:
-    return _reply({"versions": grid_publishing.history(request.user, pk)})
+    return reply({"versions": grid_publishing.history(request.user, pk)})
 
 
-@require_GET
-@endpoint
+@endpoint()
 def diff(request: HttpRequest, pk: int, number: int) -> HttpResponse:
-    return _reply(grid_publishing.diff(request.user, pk, number))
+    return reply(grid_publishing.diff(request.user, pk, number))
 
 
-@require_POST
-@endpoint
+@endpoint(guards=("POST",), get=False)
 def restore(request: HttpRequest, pk: int, number: int) -> HttpResponse:
-    return _reply(grid_editing.restore_version(request.user, pk, number, _version(editor_body(request))))
+    return reply(grid_editing.restore_version(request.user, pk, number, _version(request)))
 
 
-@require_POST
-@endpoint
+def _community_precondition(request: HttpRequest, pk: int, *, publish: bool = False) -> None:
+    """Rights first (403/404), then the community locked and its ETag compared: 412 when its grids changed."""
+    grid_editing.check_rights(request.user, pk, publish=publish)
+    Community.objects.select_for_update().filter(pk=pk).first()
+    precondition(request, etags.community(pk))
+
+
+@endpoint(guards=("POST",), get=False)
+@transaction.atomic
 def publish(request: HttpRequest, pk: int) -> HttpResponse:
-    data = editor_body(request)
+    _community_precondition(request, pk, publish=True)
+    data = body(request)
     override, reason = data.get("override_reason"), data.get("reason", "")
     if (override is not None and not isinstance(override, str)) or not isinstance(reason, str):
-        raise EditRejected(400, "bad_value", field="override_reason")
-    return _reply(grid_publishing.publish_community(request.user, pk, override_reason=override, reason=reason))
+        raise Refused(400, "bad_value", field="override_reason")
+    result = grid_publishing.publish_community(request.user, pk, override_reason=override, reason=reason)
+    return reply(result, etag=etags.community(pk))
 
 
-@require_GET
-@endpoint
+@endpoint()
 def community_topology(request: HttpRequest, pk: int) -> HttpResponse:
     community = policy.communities_for(request.user).filter(pk=pk).first()
     if community is None:
-        raise EditRejected(404, "not_found")
+        raise Refused(404, "not_found")
     report = grid_topology.community_report(community, households=policy.sees_residents(request.user))
-    return _reply(report)
+    return reply(report)
 
 
-@require_POST
-@endpoint
+@endpoint(guards=("POST",), get=False)
+@transaction.atomic
 def fix_sliver(request: HttpRequest, pk: int) -> HttpResponse:
-    point = editor_body(request).get("point")
+    _community_precondition(request, pk)
+    point = body(request).get("point")
     if (
         not isinstance(point, list)
         or len(point) != 2
         or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in point)
     ):
-        raise EditRejected(400, "bad_value", field="point")
-    return _reply(grid_publishing.fix_sliver(request.user, pk, (float(point[0]), float(point[1]))))
+        raise Refused(400, "bad_value", field="point")
+    result = grid_publishing.fix_sliver(request.user, pk, (float(point[0]), float(point[1])))
+    return reply(result, etag=etags.community(pk))
 
 
-@require_GET
-@endpoint
+@endpoint()
 def street_topology(request: HttpRequest, pk: int) -> HttpResponse:
     street = policy.streets_for(request.user).filter(pk=pk).first()
     if street is None:
-        raise EditRejected(404, "not_found")
+        raise Refused(404, "not_found")
     report = grid_topology.street_report(street, policy.communities_for(request.user))
     if not policy.sees_residents(request.user):
         report["gap_households"] = {"count": report["gap_households"]["count"], "rows": []}
-    return _reply(report)
+    return reply(report)
 
 
-@require_GET
-@endpoint
+@endpoint()
 def editor_grids(request: HttpRequest, pk: int) -> HttpResponse:
+    """The community's working grids, each with ``properties.etag``; the collection's ``etag`` is the
+    community's (for publishing and fixing slivers)."""
     if not policy.communities_for(request.user).filter(pk=pk).exists():
-        raise EditRejected(404, "not_found")
+        raise Refused(404, "not_found")
     layer = grid_topology.editor_grids_layer(policy.grids_for(request.user).filter(community_id=pk))
-    response = HttpResponse(layer, content_type=GEOJSON)
+    etag = etags.community(pk)
+    # The layer is JSON text built by PostGIS; the collection's own ETag goes in front of its members.
+    response = HttpResponse('{"etag": ' + json.dumps(etag) + ", " + layer.lstrip()[1:], content_type=GEOJSON)
     response["Cache-Control"] = "private, no-store"
+    response["ETag"] = etag
     return response
 
 
@@ -247,35 +214,25 @@ def community_choices(user) -> list[dict]:
     ]
 
 
-@require_POST
-@endpoint
+@endpoint(creates=("POST",), get=False)
 def grid_import(request: HttpRequest, pk: int) -> HttpResponse:
     """Multipart ``file`` (+ ``dry_run``=1 by default, ``source_crs``, ``encoding``): preview or create drafts."""
     from geodata.io import MAX_BYTES
     from gridmap.services.grids.file_import import import_grids
 
     grid_editing.check_rights(request.user, pk)  # who may, before anything of the upload is read
-    if not request.content_type.startswith("multipart/form-data"):
-        raise EditRejected(415, "malformed_json", field="body", detail="multipart/form-data")
-    try:
-        upload = request.FILES.get("file")
-    except RequestDataTooBig:
-        raise EditRejected(413, "too_large", field="file") from None
-    if upload is None:
-        raise EditRejected(400, "no_features", field="file")
-    if upload.size > MAX_BYTES:
-        raise EditRejected(413, "too_large", field="file")
+    found = upload(request, MAX_BYTES)
     dry_run = request.POST.get("dry_run", "1") not in ("0", "false")
     encoding = request.POST.get("encoding") or None
-    if encoding and encoding.upper() not in ("UTF-8", "GBK", "GB18030"):
-        raise EditRejected(400, "bad_value", field="encoding")
+    if encoding and encoding.upper() not in GRID_FILE_ENCODINGS:
+        raise Refused(400, "bad_value", field="encoding")
     result = import_grids(
         request.user,
         pk,
-        upload.read(),
+        found.read(),
         dry_run=dry_run,
         source_crs=request.POST.get("source_crs") or None,
         encoding=encoding,
     )
     status = 400 if result["errors"] else (200 if result["dry_run"] else 201)
-    return _reply(result, status)
+    return reply(result, status)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
 
 from gridmap import policy
+from gridmap.api.jsonapi import endpoint
 from gridmap.queries import layers
 from gridmap.queries.grid_page_cache import cached_households_layer
+from gridmap.services.refused import Refused
 
 GEOJSON = "application/geo+json"
 
@@ -32,18 +33,12 @@ def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
 
 
 def _layer_view(build, *, residents: bool = False):
-    @require_GET
+    @endpoint(residents=residents)
     def view(request: HttpRequest) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return JsonResponse({"detail": _("需要登录")}, status=401)
-        if policy.role_of(request.user) is None:
-            return JsonResponse({"detail": _("账号没有角色")}, status=403)
-        if residents and not policy.sees_residents(request.user):
-            return JsonResponse({"detail": _("此角色只能查看汇总数据")}, status=403)
         try:
             bbox = parse_bbox(request.GET.get("bbox"))
         except ValueError as exc:
-            return JsonResponse({"field": "bbox", "detail": str(exc)}, status=400)
+            raise Refused(400, "bad_value", field="bbox", detail=str(exc)) from None
         response = HttpResponse(build(request.user, bbox), content_type=GEOJSON)
         response["Cache-Control"] = "private, no-store"
         return response

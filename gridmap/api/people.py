@@ -1,13 +1,15 @@
-"""Staff of grids and the member registry. Thin: parse, call one service or query, answer JSON."""
+"""Staff of grids and the member registry (/api/v1/…). Thin: parse, call one service or query, answer JSON.
+Ending an assignment names its ETag (``etag`` of its staff row) in ``If-Match``; the rest are creates."""
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridmap import policy
-from gridmap.api.jsonapi import body, date_field, endpoint, int_field, reply
+from gridmap.api import etags
+from gridmap.api.jsonapi import body, date_field, endpoint, int_field, locked, reply, upload
 from gridmap.models import AssignmentRole
 from gridmap.queries.staffing import staffing_layer
 from gridmap.services.people import members as member_service
@@ -15,10 +17,10 @@ from gridmap.services.people import staffing
 from gridmap.services.refused import Refused, not_found
 
 PAGE_SIZE = 50
+MEMBER_FILE_MAX_BYTES = 5 * 1024 * 1024
 _LONG_DIGITS = 7  # a full phone number does not belong in a URL (it ends up in logs): search by part
 
 
-@require_GET
 @endpoint()
 def staffing_geojson(request: HttpRequest) -> HttpResponse:
     # Staff names and counts only, no resident data: planners may see it as an aggregate of their streets.
@@ -27,8 +29,7 @@ def staffing_geojson(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_http_methods(["GET", "POST"])
-@endpoint()
+@endpoint(creates=("POST",))
 def grid_staff(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: active staff and history of a grid. POST {member, role, start_date, replace_leader}: assign."""
     if request.method == "POST":
@@ -47,6 +48,8 @@ def grid_staff(request: HttpRequest, pk: int) -> HttpResponse:
     if grid is None:
         raise not_found("grid")
     staff = staffing.grid_staff(grid)
+    for row in (*staff["active"], *staff["history"]):
+        row["etag"] = etags.dated(row["start_date"], row["end_date"])
     staff.update(
         grid={"id": grid.pk, "code": grid.code, "name": grid.name},
         assignable_roles=[
@@ -56,12 +59,22 @@ def grid_staff(request: HttpRequest, pk: int) -> HttpResponse:
     return reply(staff, 201 if request.method == "POST" else 200)
 
 
-@require_POST
-@endpoint()
+@endpoint(guards=("POST",), get=False)
+@transaction.atomic
 def end_assignment(request: HttpRequest, pk: int) -> HttpResponse:
+    locked(
+        request,
+        policy.assignments_for(request.user),
+        pk,
+        field="assignment",
+        etag=etags.assignment,
+        state=lambda a: {"current": {"id": a.pk, "end_date": a.end_date.isoformat() if a.end_date else None}},
+    )
     data = body(request)
     assignment = staffing.end_assignment(pk, date_field(data, "end_date"), request.user)
-    return reply({"id": assignment.pk, "end_date": assignment.end_date.isoformat()})
+    return reply(
+        {"id": assignment.pk, "end_date": assignment.end_date.isoformat(), "etag": etags.assignment(assignment)}
+    )
 
 
 def _member_json(member) -> dict:
@@ -73,11 +86,11 @@ def _member_json(member) -> dict:
         "is_party_member": member.is_party_member,
         "employer": member.employer,
         "community_id": member.community_id,
+        "etag": etags.member(member),
     }
 
 
-@require_http_methods(["GET", "POST"])
-@endpoint()
+@endpoint(creates=("POST",))
 def members(request: HttpRequest) -> HttpResponse:
     """GET ?q=&unassigned=1&page=: search the members in scope. POST: register one member."""
     if request.method == "POST":
@@ -101,15 +114,10 @@ def members(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
-@endpoint()
+@endpoint(creates=("POST",), get=False)
 def import_members(request: HttpRequest) -> HttpResponse:
     """multipart upload ``file`` (XLSX): all rows or none, with a row error report."""
     if not policy.member_communities_for(request.user).exists():
         raise Refused(403, "forbidden", detail=_("无权导入人员"))
-    upload = request.FILES.get("file")
-    if upload is None:
-        raise Refused(400, "required", field="file", detail=_("请选择 XLSX 文件"))
-    if upload.size > 5 * 1024 * 1024:
-        raise Refused(413, "too_large", field="file", detail=_("文件过大"))
-    return reply(member_service.import_members(request.user, upload.read(), upload.name or ""), 201)
+    found = upload(request, MEMBER_FILE_MAX_BYTES)
+    return reply(member_service.import_members(request.user, found.read(), found.name or ""), 201)

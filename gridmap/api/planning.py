@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
 
 from gridmap import policy
 from gridmap.api.jsonapi import endpoint, reply
@@ -31,7 +30,6 @@ def choice(request: HttpRequest, name: str, allowed, default: str) -> str:
     return value
 
 
-@require_GET
 @endpoint()
 def metrics(request: HttpRequest) -> HttpResponse:
     """?metric=&scheme=: every published grid in scope with the metric, its class, a legend and reasons."""
@@ -44,7 +42,6 @@ def metrics(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
 @endpoint()
 def heat(request: HttpRequest) -> HttpResponse:
     """?layer=households|uncovered|vulnerable_uncovered: [lat, lon, count] per non-empty cell."""

@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend, OrderingFilter
@@ -25,6 +27,7 @@ from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from gridmap import policy
+from gridmap.api import etags
 from gridmap.api.layers import parse_bbox
 from gridmap.api.rest_map_writes import GridWrites, StationWrites
 from gridmap.api.rest_writes import HouseholdWrites
@@ -38,6 +41,7 @@ from gridmap.models import (
     Street,
 )
 from gridmap.models.households import TAG_FIELDS
+from gridmap.services.stations.editing import etag_of as station_etag
 
 PAGE_SIZE, PAGE_SIZE_MAX = 100, 1000
 
@@ -159,6 +163,18 @@ class GeoViewSet(viewsets.ReadOnlyModelViewSet):
 # -- serializers: explicit field lists; everything but the documented writable fields is read-only ----
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class ETag(serializers.ReadOnlyField):
+    """``etag``: the exact ``If-Match`` string of the next write to this object (api/etags.py)."""
+
+    def __init__(self, etag_of, **kwargs):
+        self.etag_of = etag_of
+        super().__init__(source="*", **kwargs)
+
+    def to_representation(self, value):
+        return self.etag_of(value)
+
+
 class StreetSerializer(GeoFeatureModelSerializer):
     boundary = GeometryField(precision=6, read_only=True)  # ~10 cm, RFC 7946's advice
 
@@ -179,21 +195,23 @@ class CommunitySerializer(GeoFeatureModelSerializer):
 
 class GridSerializer(GeoFeatureModelSerializer):
     boundary = GeometryField(precision=6, read_only=True)
+    etag = ETag(etags.grid)
 
     class Meta:
         model = Grid
         geo_field = "boundary"
-        fields = ["id", "code", "name", "status", "version", "community", "updated_at"]
+        fields = ["id", "code", "name", "status", "version", "community", "updated_at", "etag"]
         read_only_fields = fields
 
 
 class StationSerializer(GeoFeatureModelSerializer):
     location = GeometryField(precision=6, read_only=True)
+    etag = ETag(station_etag)
 
     class Meta:
         model = ServiceStation
         geo_field = "location"
-        fields = ["id", "name", "kind", "radius_m", "community", "opening_hours", "services", "active"]
+        fields = ["id", "name", "kind", "radius_m", "community", "opening_hours", "services", "active", "etag"]
 
 
 class HouseholdSerializer(GeoFeatureModelSerializer):
@@ -203,6 +221,8 @@ class HouseholdSerializer(GeoFeatureModelSerializer):
     # Masked like the map layers and exports (policy.mask_name = SQL gridmap_masked_name); the full name only
     # through the page's audited reveal, never in a list of up to a thousand rows.
     head_name = serializers.SerializerMethodField()
+
+    etag = ETag(etags.household)
 
     def get_head_name(self, household) -> str:
         return policy.mask_name(household.head_name)
@@ -222,6 +242,7 @@ class HouseholdSerializer(GeoFeatureModelSerializer):
             "grid",
             "community",
             "updated_at",
+            "etag",
         ]
         read_only_fields = fields
 
@@ -229,16 +250,20 @@ class HouseholdSerializer(GeoFeatureModelSerializer):
 class MemberSerializer(serializers.ModelSerializer):
     phone = Masked(source="phone_masked")
 
+    etag = ETag(etags.member)
+
     class Meta:
         model = Member
-        fields = ["id", "name", "phone", "is_party_member", "employer", "community"]
+        fields = ["id", "name", "phone", "is_party_member", "employer", "community", "etag"]
         read_only_fields = fields
 
 
 class AssignmentSerializer(serializers.ModelSerializer):
+    etag = ETag(etags.assignment)
+
     class Meta:
         model = GridAssignment
-        fields = ["id", "member", "grid", "role", "start_date", "end_date"]
+        fields = ["id", "member", "grid", "role", "start_date", "end_date", "etag"]
         read_only_fields = fields
 
 
@@ -285,7 +310,7 @@ class GridViewSet(GridWrites, GeoViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         response = super().retrieve(request, *args, **kwargs)
-        response["ETag"] = f'"{response.data["properties"]["version"]}"'
+        response["ETag"] = response.data["properties"]["etag"]
         return response
 
 

@@ -3,9 +3,9 @@
 Grids: ``POST /api/v1/grids/`` draws a draft grid, ``PATCH /api/v1/grids/{id}/`` reshapes it (a pending
 edit of a published grid), ``DELETE`` retires it (a draft at once, a published grid when its community is
 next published; codes are never reused). The body is read by the grid editor's parser (size and depth
-caps) and every shape goes through ``services.grid_shapes.check_grid_shape``, the one validator.
-Concurrency: ``If-Match: "<version>"`` (the ETag of GET), missing → 428, stale → 409 with the current
-grid, as in the editor.
+caps) and every shape goes through ``services.grids.shapes.check_grid_shape``, the one validator.
+Concurrency, the one rule (api/jsonapi.py): ``If-Match: "<version>"`` (the ETag of GET), missing → 428,
+stale → 412 with the current grid, as in the editor.
 
 Stations: ``POST``/``PATCH``/``DELETE /api/v1/stations/…`` through ``services.stations`` (street admins in
 their street); ``If-Match`` with the ETag of GET, missing → 428, stale → 412.
@@ -21,11 +21,11 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from gridmap import policy
-from gridmap.api.grids import editor_body, editor_int
+from gridmap.api.jsonapi import body as editor_body
+from gridmap.api.jsonapi import grid_version, if_match, int_field
 from gridmap.models import Grid
 from gridmap.models.stations import StationKind
 from gridmap.services.grids import editing as grid_editing
-from gridmap.services.grids.shapes import EditRejected
 from gridmap.services.refused import Refused
 from gridmap.services.stations import editing as station_service
 
@@ -36,10 +36,6 @@ IF_MATCH = OpenApiParameter(
     required=True,
     description="The ETag of the object as last read",
 )
-
-
-def _refusal(exc: EditRejected | Refused) -> Response:
-    return Response(exc.as_json(), status=exc.status)
 
 
 class GridCreate(serializers.Serializer):
@@ -57,23 +53,17 @@ class GridPatch(serializers.Serializer):
 
 
 def _grid_version(request) -> int:
-    raw = request.headers.get("If-Match")
-    if not raw:
-        raise EditRejected(428, "version_required", field="If-Match", detail=_("需要 If-Match（上次读取的 ETag）"))
-    value = raw.strip().removeprefix("W/").strip('"')
-    if not value.isascii() or not value.isdigit() or int(value) >= 2**31:
-        raise EditRejected(400, "bad_value", field="If-Match", detail=_('应为网格的 ETag，例如 "3"'))
-    return int(value)
+    return grid_version(if_match(request)[0])
 
 
 def _editable_grid(user, pk) -> int:
     """The grid id when the user may edit it: 404 out of scope, 403 without the right (before If-Match is
     looked at, so a refusal never depends on the header)."""
     if not str(pk).isascii() or not str(pk).isdigit() or int(pk) >= 2**63:
-        raise EditRejected(404, "not_found")
+        raise Refused(404, "not_found")
     community_id = policy.grids_for(user).filter(pk=int(pk)).values_list("community_id", flat=True).first()
     if community_id is None:
-        raise EditRejected(404, "not_found")
+        raise Refused(404, "not_found")
     grid_editing.check_rights(user, community_id)
     return int(pk)
 
@@ -91,41 +81,35 @@ class GridWrites:
 
     @extend_schema(request=GridCreate, responses={201: OpenApiResponse(description="The new draft grid (Feature)")})
     def create(self, request, *args, **kwargs):
-        try:
-            data = editor_body(request._request)
-            unknown = sorted(set(data) - {"community", "name", "geometry", "clip"})
-            if unknown:
-                raise EditRejected(400, "unknown_field", field=unknown[0])
-            name = data.get("name")
-            if name is not None and (not isinstance(name, str) or not 0 < len(name.strip()) <= 100 or "\x00" in name):
-                raise EditRejected(400, "bad_value", field="name")
-            result = grid_editing.create_draft_grid(
-                request.user,
-                editor_int(data, "community"),
-                data.get("geometry"),
-                name=name.strip() if name else None,
-                clip=data.get("clip") is True,
-            )
-        except EditRejected as exc:
-            return _refusal(exc)
+        data = editor_body(request._request)
+        unknown = sorted(set(data) - {"community", "name", "geometry", "clip"})
+        if unknown:
+            raise Refused(400, "unknown_field", field=unknown[0])
+        name = data.get("name")
+        if name is not None and (not isinstance(name, str) or not 0 < len(name.strip()) <= 100 or "\x00" in name):
+            raise Refused(400, "bad_value", field="name")
+        result = grid_editing.create_draft_grid(
+            request.user,
+            int_field(data, "community"),
+            data.get("geometry"),
+            name=name.strip() if name else None,
+            clip=data.get("clip") is True,
+        )
         return self._reply(result, 201)
 
     @extend_schema(request=GridPatch, parameters=[IF_MATCH])
     def partial_update(self, request, pk=None, *args, **kwargs):
-        try:
-            grid_id = _editable_grid(request.user, pk)
-            version = _grid_version(request)
-            data = editor_body(request._request)
-            unknown = sorted(set(data) - {"geometry", "clip"})
-            if unknown:
-                raise EditRejected(400, "unknown_field", field=unknown[0], detail=_("只能修改 geometry"))
-            if "geometry" not in data:
-                raise EditRejected(400, "required", field="geometry")
-            result = grid_editing.save_grid_boundary(
-                request.user, grid_id, data["geometry"], version, clip=data.get("clip") is True
-            )
-        except EditRejected as exc:
-            return _refusal(exc)
+        grid_id = _editable_grid(request.user, pk)
+        version = _grid_version(request)
+        data = editor_body(request._request)
+        unknown = sorted(set(data) - {"geometry", "clip"})
+        if unknown:
+            raise Refused(400, "unknown_field", field=unknown[0], detail=_("只能修改 geometry"))
+        if "geometry" not in data:
+            raise Refused(400, "required", field="geometry")
+        result = grid_editing.save_grid_boundary(
+            request.user, grid_id, data["geometry"], version, clip=data.get("clip") is True
+        )
         return self._reply(result)
 
     @extend_schema(
@@ -134,11 +118,8 @@ class GridWrites:
         responses={200: OpenApiResponse(description="The retired grid, or the grid marked for retirement")},
     )
     def destroy(self, request, pk=None, *args, **kwargs):
-        try:
-            grid_id = _editable_grid(request.user, pk)
-            result = grid_editing.retire_grid(request.user, grid_id, _grid_version(request))
-        except EditRejected as exc:
-            return _refusal(exc)
+        grid_id = _editable_grid(request.user, pk)
+        result = grid_editing.retire_grid(request.user, grid_id, _grid_version(request))
         return self._reply(result)
 
 
@@ -170,33 +151,19 @@ class StationWrites:
         return response
 
     def _data(self, request) -> dict:
-        try:
-            return editor_body(request._request)
-        except EditRejected as exc:
-            raise Refused(exc.status, exc.code, field=exc.field or "body", detail=exc.message) from None
+        return editor_body(request._request)
 
     @extend_schema(request=StationBody, responses={201: OpenApiResponse(description="The new station (Feature)")})
     def create(self, request, *args, **kwargs):
-        try:
-            station = station_service.create_station(request.user, self._data(request))
-        except Refused as exc:
-            return _refusal(exc)
+        station = station_service.create_station(request.user, self._data(request))
         return self._reply(station, 201)
 
     @extend_schema(request=StationBody(partial=True), parameters=[IF_MATCH])
     def partial_update(self, request, pk=None, *args, **kwargs):
-        try:
-            station = station_service.update_station(
-                request.user, pk, self._data(request), request.headers.get("If-Match")
-            )
-        except Refused as exc:
-            return _refusal(exc)
+        station = station_service.update_station(request.user, pk, self._data(request), request.headers.get("If-Match"))
         return self._reply(station)
 
     @extend_schema(request=None, parameters=[IF_MATCH], responses={204: OpenApiResponse(description="Removed")})
     def destroy(self, request, pk=None, *args, **kwargs):
-        try:
-            station_service.delete_station(request.user, pk, request.headers.get("If-Match"))
-        except Refused as exc:
-            return _refusal(exc)
+        station_service.delete_station(request.user, pk, request.headers.get("If-Match"))
         return Response(status=204)

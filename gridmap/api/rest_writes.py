@@ -6,7 +6,8 @@ assignment) and/or ``location`` as a GeoJSON Point; a location change goes throu
 ``household_care.move_household`` (grid checks on both ends, then ``rehome_households``). The row is
 locked while the ETag is compared, so of two writers holding the same ETag exactly one wins; the other
 gets 412 (and 428 without If-Match). The ETag is the household's ``updated_at`` in microseconds, which
-every write moves.
+every write moves (api/etags.py). The one concurrency rule of api/jsonapi.py; refusals reach DRF's
+exception handler, which answers the one error shape.
 """
 
 from __future__ import annotations
@@ -21,14 +22,14 @@ from rest_framework.response import Response
 
 from geodata.validation import GeometryRejected, validate_point
 from gridmap import policy
+from gridmap.api import etags
+from gridmap.api.jsonapi import check_etag, if_match
 from gridmap.models import ResidentType
 from gridmap.models.households import TAG_FIELDS
 from gridmap.services.households import care as care
 from gridmap.services.refused import Refused
 
-
-def etag_of(household) -> str:
-    return f'"{int(household.updated_at.timestamp() * 1_000_000)}"'
+etag_of = etags.household
 
 
 class PointBody(serializers.Serializer):
@@ -85,15 +86,9 @@ class HouseholdWrites:
     )
     def partial_update(self, request, pk=None):
         data = request.data
-        try:
-            if not isinstance(data, dict):
-                raise Refused(400, "not_an_object", field="body")
-            expected = request.headers.get("If-Match")
-            if not expected:
-                raise Refused(428, "if_match_required", field="If-Match", detail=_("需要 If-Match（上次读取的 ETag）"))
-            household = self._write(request.user, pk, dict(data), expected)
-        except Refused as exc:
-            return Response(exc.as_json(), status=exc.status)
+        if not isinstance(data, dict):
+            raise Refused(400, "not_an_object", field="body")
+        household = self._write(request.user, pk, dict(data), if_match(request)[0])
         response = Response(self.get_serializer(household).data)
         response["ETag"] = etag_of(household)
         return response
@@ -105,14 +100,7 @@ class HouseholdWrites:
         household = policy.households_for(user).select_for_update().filter(pk=int(pk)).first()
         if household is None:
             raise Refused(404, "not_found", field="household")
-        if expected != etag_of(household):
-            raise Refused(
-                412,
-                "stale_version",
-                field="If-Match",
-                detail=_("该住户已被他人修改，请重新读取后再保存"),
-                etag=etag_of(household),
-            )
+        check_etag(expected, etag_of(household), detail=_("该住户已被他人修改，请重新读取后再保存"))
         location = data.pop("location", None)
         if not data and location is None:
             raise Refused(400, "empty", field="body", detail=_("没有要修改的字段"))

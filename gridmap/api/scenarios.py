@@ -9,7 +9,6 @@ import json
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridmap import policy
 from gridmap.api.jsonapi import body, endpoint, reply
@@ -34,7 +33,6 @@ def _suppressed(rows: list[dict], planner: bool) -> list[dict]:
     return rows
 
 
-@require_GET
 @endpoint()
 def areas(request: HttpRequest) -> HttpResponse:
     """?level=community|street: the coverage figures summed per area of the published grids in scope."""
@@ -77,8 +75,7 @@ def _selection_grids(request: HttpRequest, data: dict):
     return chosen
 
 
-@require_POST
-@endpoint()
+@endpoint(reads=("POST",), get=False)
 def selection(request: HttpRequest) -> HttpResponse:
     """{"grids": [ids]} or {"polygon": GeoJSON}: the figures of that selection of published grids in scope."""
     check_dashboard(request)
@@ -88,8 +85,7 @@ def selection(request: HttpRequest) -> HttpResponse:
     return reply(row)
 
 
-@require_POST
-@endpoint()
+@endpoint(reads=("POST",), get=False)
 def what_if(request: HttpRequest) -> HttpResponse:
     """{"stations": [{"station": id|null, "lon", "lat", "radius_m"}]}: before/after, nothing saved."""
     check_dashboard(request)
@@ -108,8 +104,7 @@ def _summary(proposal) -> dict:
     }
 
 
-@require_http_methods(["GET", "POST"])
-@endpoint()
+@endpoint(creates=("POST",))
 def proposals(request: HttpRequest) -> HttpResponse:
     """GET: the proposals of the streets in scope. POST {"name", "street"?, "stations"}: save one (audited)."""
     check_dashboard(request)
@@ -136,7 +131,6 @@ def proposals(request: HttpRequest) -> HttpResponse:
     return reply(_summary(proposal), 201)
 
 
-@require_GET
 @endpoint()
 def proposal(request: HttpRequest, pk: int) -> HttpResponse:
     """One proposal of a street in scope with its what-if figures recomputed against today's data."""

@@ -30,6 +30,7 @@ SELECT CASE WHEN EXISTS (SELECT 1 FROM g) THEN json_build_object(
         'address', h.address, 'head_name', {_MASKED_NAME.format(t="h")}, 'residents', h.residents,
         'resident_type', h.resident_type, 'tags', {_TAGS},
         'central', ch.id IS NOT NULL, 'linked_to', lc.household_id,
+        'etag', '"' || (extract(epoch FROM h.updated_at) * 1000000)::bigint || '"',  -- api/etags.household
         'vulnerable', h.vulnerable)
         ORDER BY h.address, h.id), '[]'::json)
       FROM hh h

@@ -161,6 +161,7 @@ def editor_grids_layer(grids: QuerySet[Grid]) -> str:
         'geometry', ST_AsGeoJSON(gridmap_working_shape(g.boundary, g.draft_boundary), 7)::json,
         'properties', json_build_object(
             'code', g.code, 'name', g.name, 'status', g.status, 'version', g.version,
+            'etag', '"' || g.version || '"',  -- the If-Match of a write to this grid (api/etags.py)
             'pending', gridmap_grid_pending(g.status, g.draft_boundary, g.retire_on_publish),
             'retire_on_publish', g.retire_on_publish,
             'published_geometry', CASE WHEN g.draft_boundary IS NOT NULL

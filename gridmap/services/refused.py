@@ -1,28 +1,73 @@
-"""The one exception the people/household services raise when they refuse: an HTTP status, a stable
-machine code, the field at fault and a readable reason. The API layer turns it into a 4xx JSON body."""
+"""The one exception every service and endpoint raises when it refuses: an HTTP status, a stable machine
+code, the field at fault and a readable reason (from the catalogue, gridmap/services/reasons.py, unless
+the raiser words it). The API layer turns it into the one JSON error body ``{"code", "field", "detail",
+…extra}``; the admin and the imports show ``detail``.
+"""
 
 from __future__ import annotations
 
+import json
+
+import shapely
+
+from geodata.validation import GeometryRejected
+from gridmap.services.reasons import known, reason
+
 
 class Refused(Exception):
-    def __init__(self, status: int, code: str, *, field: str = "", detail: str = "", **extra):
-        super().__init__(detail or code)
-        self.status, self.code, self.field, self.detail, self.extra = status, code, field, str(detail), extra
+    """A refusal. ``detail`` is the readable reason (the catalogue's text for ``code`` when not given);
+    ``location`` (lon, lat) is appended to it and sent as ``location``; ``extra`` carries JSON-ready
+    details (overlap polygons as GeoJSON, the current state of a stale object, …)."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        *,
+        field: str | None = "",
+        detail: str = "",
+        location: tuple[float, float] | None = None,
+        **extra,
+    ):
+        self.status, self.code, self.field, self.location, self.extra = status, code, field or "", location, extra
+        self.detail = str(detail) if detail else reason(code, location=location)
+        super().__init__(self.detail or code)
+
+    @property
+    def message(self) -> str:
+        return self.detail
 
     def as_json(self) -> dict:
-        return {"code": self.code, "field": self.field, "detail": self.detail, **self.extra}
+        body = {"code": self.code, "field": self.field, "detail": self.detail, **self.extra}
+        if self.location:
+            body["location"] = list(self.location)
+        return body
 
     @classmethod
-    def from_geometry(cls, exc, field: str | None = None) -> Refused:
-        """A geometry refusal (geodata.validation.GeometryRejected) with the shape gate's reason table (a
-        translated message and the location), so a point or a shape names the same reason on every path."""
-        from gridmap.services.grids.shapes import EditRejected  # the reason table lives with the shape gate
-
-        body = EditRejected.from_geometry(exc, field).as_json()
-        code, where, detail = body.pop("code"), body.pop("field"), body.pop("detail")
-        return cls(413 if exc.too_large else 400, code, field=where or "", detail=detail, **body)
+    def from_geometry(cls, exc: GeometryRejected, field: str | None = None) -> Refused:
+        """A refusal of the geometry validator (geodata/validation.py), with its reason translated. A GEOS
+        validity reason the catalogue does not know becomes ``invalid_geometry`` carrying GEOS's words."""
+        status = 413 if exc.too_large else 409 if exc.code == "overlaps_siblings" else 400
+        extra = {k: (_geojson(v) if hasattr(v, "geom_type") else v) for k, v in exc.extra.items() if k != "overlaps"}
+        if "overlaps" in exc.extra:
+            extra["overlaps"] = [{**o, "geometry": _geojson(o["geometry"])} for o in exc.extra["overlaps"]]
+        code, note = exc.code, exc.detail
+        if not known(code):
+            code, note, extra["geos_reason"] = "invalid_geometry", exc.code.replace("_", " "), exc.code
+        return cls(
+            status,
+            code,
+            field=field or exc.field,
+            location=exc.location,
+            detail=reason(code, note=note, location=exc.location),
+            **extra,
+        )
 
 
 def not_found(field: str = "id") -> Refused:
     # One answer for "does not exist" and "not yours": out-of-scope objects must not reveal themselves.
     return Refused(404, "not_found", field=field)
+
+
+def _geojson(geom: shapely.Geometry) -> dict | None:
+    return None if geom.is_empty else json.loads(shapely.to_geojson(geom))

@@ -3,6 +3,9 @@ server restarting, a backend terminated, the network between app and database do
 bug: the client gets 503 with a clear message and ``Retry-After``, and the next request reconnects
 (``CONN_HEALTH_CHECKS``), so the app recovers without a restart. Anything else stays a plain 500.
 
+JSON paths answer the one error shape ``{"code", "field", "detail"}`` (api/jsonapi.py), also for an
+unknown URL (``handler404``) and a refused permission (``handler403``), which are HTML pages elsewhere.
+
 ``bad_request`` (``handler400``) names the reason when Django itself refuses a request before any view
 runs: too many files or fields in one form, or a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413).
 
@@ -50,7 +53,7 @@ def _wants_json(request: HttpRequest) -> bool:
 def _answer(request: HttpRequest, status: int, code: str, detail: str) -> HttpResponse:
     if _wants_json(request):
         response = JsonResponse(
-            {"code": code, "detail": detail}, status=status, json_dumps_params={"ensure_ascii": False}
+            {"code": code, "field": "", "detail": detail}, status=status, json_dumps_params={"ensure_ascii": False}
         )
     else:
         response = HttpResponse(
@@ -79,3 +82,21 @@ def bad_request(request: HttpRequest, exception: BaseException | None = None) ->
     if isinstance(exception, TooManyFieldsSent):
         return _answer(request, 400, "too_many_fields", _("表单字段过多"))
     return _answer(request, 400, "bad_request", _("请求无效"))
+
+
+def not_found(request: HttpRequest, exception: BaseException | None = None) -> HttpResponse:
+    """``handler404``: the one JSON shape under /api/ and /ogc/, Django's page elsewhere."""
+    if _wants_json(request):
+        return _answer(request, 404, "not_found", _("不存在或不在您的管辖范围内"))
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def forbidden(request: HttpRequest, exception: BaseException | None = None) -> HttpResponse:
+    """``handler403``: the one JSON shape under /api/ and /ogc/, Django's page elsewhere."""
+    if _wants_json(request):
+        return _answer(request, 403, "forbidden", _("无权执行此操作"))
+    from django.views.defaults import permission_denied
+
+    return permission_denied(request, exception)

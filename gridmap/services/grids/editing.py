@@ -3,7 +3,7 @@
 Every function is one transaction that first locks the community row: edits of one community are
 serialised, so two people cannot both pass the sibling-overlap check with overlapping shapes, nor take
 the same new grid code. A grid's ``version`` is the optimistic lock across page loads: a write is
-``UPDATE … WHERE id = %s AND version = %s`` and a stale version gets a 409 that names who saved first,
+``UPDATE … WHERE id = %s AND version = %s`` and a stale version gets a 412 that names who saved first,
 with the current shape, while the caller's shape stays in the editor (nothing is lost).
 
 A draft grid keeps its shape in ``boundary``; an edit of a published grid goes to ``draft_boundary`` and
@@ -27,7 +27,9 @@ from geodata.validation import GeometryRejected, validate_line, validate_shape
 from gridmap import policy
 from gridmap.models import Community, Grid, GridStatus, GridVersion, Household
 from gridmap.services.grids.codes import next_grid_codes
-from gridmap.services.grids.shapes import EditRejected, check_grid_shape, to_geos
+from gridmap.services.grids.shapes import check_grid_shape, to_geos
+from gridmap.services.reasons import reason
+from gridmap.services.refused import Refused
 
 
 def check_rights(user, community_id: int, *, publish: bool = False) -> None:
@@ -35,8 +37,8 @@ def check_rights(user, community_id: int, *, publish: bool = False) -> None:
     allowed = policy.grid_publish_communities_for(user) if publish else policy.grid_edit_communities_for(user)
     if not allowed.filter(pk=community_id).exists():
         if policy.communities_for(user).filter(pk=community_id).exists():
-            raise EditRejected(403, "forbidden")
-        raise EditRejected(404, "not_found")
+            raise Refused(403, "forbidden")
+        raise Refused(404, "not_found")
 
 
 def lock_community(user, community_id: int, *, publish: bool = False) -> Community:
@@ -53,11 +55,11 @@ def editable_grid(user, grid_id: int) -> tuple[Grid, Community]:
     """The grid (read after its community is locked) and the locked community; 404/403/409 otherwise."""
     community_id = policy.grids_for(user).filter(pk=grid_id).values_list("community_id", flat=True).first()
     if community_id is None:
-        raise EditRejected(404, "not_found")
+        raise Refused(404, "not_found")
     community = lock_community(user, community_id)
     grid = Grid.objects.get(pk=grid_id)
     if grid.status == GridStatus.RETIRED:
-        raise EditRejected(409, "retired")
+        raise Refused(409, "retired")
     return grid, community
 
 
@@ -77,13 +79,14 @@ def summary(grid: Grid) -> dict:
         "name": grid.name,
         "status": grid.status,
         "version": grid.version,
+        "etag": f'"{grid.version}"',  # the If-Match of the next write (api/etags.py)
         "retire_on_publish": grid.retire_on_publish,
         "households": households_in(shape),
         "geometry": json.loads(shape.geojson),
     }
 
 
-def stale(grid_id: int, expected: int) -> EditRejected:
+def stale(grid_id: int, expected: int) -> Refused:
     grid = Grid.objects.select_related("updated_by").get(pk=grid_id)
     who = (grid.updated_by.get_full_name() or grid.updated_by.username) if grid.updated_by else _("其他用户")
     detail = _(
@@ -95,7 +98,15 @@ def stale(grid_id: int, expected: int) -> EditRejected:
         "now": grid.version,
         "when": date_format(timezone.localtime(grid.updated_at), "DATETIME_FORMAT"),
     }
-    return EditRejected(409, "stale_version", field="version", detail=detail, extra={"current": summary(grid)})
+    # The one concurrency rule (api/jsonapi.py): a stale If-Match is 412, with the grid as it is now.
+    return Refused(
+        412,
+        "precondition_failed",
+        field="If-Match",
+        detail=reason("stale_version", note=detail),
+        etag=f'"{grid.version}"',
+        current=summary(grid),
+    )
 
 
 def _write(grid: Grid, expected_version: int, user, shape: GEOSGeometry | None = None, **fields) -> Grid:
@@ -162,7 +173,7 @@ def split_grid(user, grid_id: int, line: object, expected_version: int) -> list[
         pieces.sort(key=lambda p: -p.area)
         keep, other = (to_geos(validate_shape(p, field="line")) for p in pieces)
     except GeometryRejected as exc:
-        raise EditRejected.from_geometry(exc, "line") from None
+        raise Refused.from_geometry(exc, "line") from None
     grid = _write(grid, expected_version, user, keep)
     new = new_drafts(community, [other], user, [None])[0]
     return [summary(grid), summary(new)]
@@ -173,22 +184,22 @@ def merge_grids(user, grid_ids: list[int], versions: dict[int, int]) -> dict:
     """Merge two adjacent grids of one community: the lower code keeps the union, the other is retired
     (at once if it is a draft, on publishing if it is published)."""
     if len(set(grid_ids)) != 2:
-        raise EditRejected(400, "not_adjacent", field="grids")
+        raise Refused(400, "not_adjacent", field="grids")
     first, community = editable_grid(user, min(grid_ids))
     second = policy.grids_for(user).filter(pk=max(grid_ids), community=community).first()
     if second is None or second.status == GridStatus.RETIRED:
-        raise EditRejected(404, "not_found", field="grids")
+        raise Refused(404, "not_found", field="grids")
     keep, drop = sorted([first, second], key=lambda g: g.code)
     for grid in (keep, drop):
         if grid.version != versions.get(grid.pk):
             raise stale(grid.pk, versions.get(grid.pk) or 0)
     a, b = working_shape(keep), working_shape(drop)
     if a.boundary.intersection(b.boundary).length == 0:
-        raise EditRejected(400, "not_adjacent", field="grids")
+        raise Refused(400, "not_adjacent", field="grids")
     try:
         union = to_geos(validate_shape(shapely.union_all([a, b]), field="grids"))
     except GeometryRejected as exc:
-        raise EditRejected.from_geometry(exc, "grids") from None
+        raise Refused.from_geometry(exc, "grids") from None
     if drop.status == GridStatus.DRAFT:
         _write(drop, versions[drop.pk], user, status=GridStatus.RETIRED)
     else:
@@ -210,7 +221,7 @@ def discard_draft(user, grid_id: int, expected_version: int) -> dict:
     """Drop the pending edit of a published grid (its published shape stays)."""
     grid, _community = editable_grid(user, grid_id)
     if grid.status == GridStatus.DRAFT:
-        raise EditRejected(400, "nothing_to_publish")
+        raise Refused(400, "nothing_to_publish")
     return summary(_write(grid, expected_version, user, draft_boundary=None, retire_on_publish=False))
 
 
@@ -221,7 +232,7 @@ def restore_version(user, grid_id: int, number: int, expected_version: int) -> d
     grid, community = editable_grid(user, grid_id)
     version = GridVersion.objects.filter(grid=grid, number=number).first()
     if version is None:
-        raise EditRejected(404, "not_found", field="number")
+        raise Refused(404, "not_found", field="number")
     if grid.version != expected_version:
         raise stale(grid.pk, expected_version)
     shape, _fit = check_grid_shape(shapely.from_wkb(bytes(version.boundary.wkb)), community, exclude=[grid.pk])

@@ -17,7 +17,8 @@ from geodata.grid_fit import fit_grid
 from geodata.io import read_polygon_file
 from geodata.validation import GeometryRejected, check_near, validate_shape
 from gridmap.services.grids.editing import lock_community, new_drafts, summary
-from gridmap.services.grids.shapes import EditRejected, to_geos, working_siblings
+from gridmap.services.grids.shapes import to_geos, working_siblings
+from gridmap.services.refused import Refused
 
 MAX_ERRORS = 1000
 NAME_COLUMNS = ("name", "名称", "NAME", "Name", "网格名称")
@@ -37,7 +38,7 @@ def import_grids(
     try:
         frame = read_polygon_file(data, source_crs=source_crs, encoding=encoding)
     except GeometryRejected as exc:
-        raise EditRejected.from_geometry(exc) from None
+        raise Refused.from_geometry(exc) from None
     names = next((frame[c] for c in NAME_COLUMNS if c in frame.columns), None)
     parent = shapely.from_wkb(bytes(community.boundary.wkb))
     siblings = working_siblings(community)
@@ -49,7 +50,7 @@ def import_grids(
             check_near(shape, community.street.boundary.extent)
             fit = fit_grid(shape, parent, siblings)
         except GeometryRejected as exc:
-            error = EditRejected.from_geometry(exc, "geometry")
+            error = Refused.from_geometry(exc, "geometry")
             errors.append({"row": i, **error.as_json()})
             rows.append(
                 {

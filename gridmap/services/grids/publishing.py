@@ -20,7 +20,8 @@ from gridmap.rules.sql import literal
 from gridmap.services import audit
 from gridmap.services.grids.editing import editable_grid, lock_community, summary
 from gridmap.services.grids.rehoming import rehome_households
-from gridmap.services.grids.shapes import EditRejected, check_grid_shape
+from gridmap.services.grids.shapes import check_grid_shape
+from gridmap.services.refused import Refused
 
 PUBLISHED, RETIRED = literal(GridStatus.PUBLISHED), literal(GridStatus.RETIRED)
 
@@ -68,10 +69,10 @@ def publish_community(user, community_id: int, *, override_reason: str | None = 
     community = lock_community(user, community_id, publish=True)
     override_reason = (override_reason or "").strip()
     if len(override_reason) > 400:
-        raise EditRejected(400, "reason_required", field="override_reason")
+        raise Refused(400, "reason_required", field="override_reason")
     report = grid_topology.community_report(community, households=False)
     if not report["clean"] and not override_reason:
-        raise EditRejected(409, "topology_not_clean", field="override_reason", extra={"report": report})
+        raise Refused(409, "topology_not_clean", field="override_reason", report=report)
     note = reason.strip()[:90]
     if override_reason and not report["clean"]:
         note = (note + " " if note else "") + _("强制发布：%(reason)s") % {"reason": override_reason}
@@ -92,7 +93,7 @@ def publish_community(user, community_id: int, *, override_reason: str | None = 
         cursor.execute(_APPLY, [user.pk, community.pk])
         ids = [row[0] for row in cursor.fetchall()]
         if not ids:
-            raise EditRejected(400, "nothing_to_publish")
+            raise Refused(400, "nothing_to_publish")
         cursor.execute(_VERSIONS, [note[:500], user.pk, ids])
     rehomed = rehome_households(household_ids=moved) if moved else 0
     audit.record(
@@ -118,10 +119,10 @@ def fix_sliver(user, community_id: int, point: tuple[float, float]) -> dict:
         if gap["sliver"] and shape.buffer(1e-7).covers(where):
             break
     else:
-        raise EditRejected(400, "not_found", field="point")
+        raise Refused(400, "not_found", field="point")
     neighbour = grid_topology.longest_shared_edge(shape, grids)
     if neighbour is None:
-        raise EditRejected(400, "not_adjacent", field="point")
+        raise Refused(400, "not_adjacent", field="point")
     grid, _community = editable_grid(user, neighbour)
     target = shapely.union_all([shapely.from_wkb(bytes((grid.draft_boundary or grid.boundary).wkb)), shape])
     geos, _fit = check_grid_shape(target, community, exclude=[grid.pk])
@@ -136,7 +137,7 @@ def fix_sliver(user, community_id: int, point: tuple[float, float]) -> dict:
 def history(user, grid_id: int) -> list[dict]:
     grid = policy.grids_for(user).filter(pk=grid_id).first()
     if grid is None:
-        raise EditRejected(404, "not_found")
+        raise Refused(404, "not_found")
     return [
         {
             "number": v.number,
@@ -164,7 +165,7 @@ def diff(user, grid_id: int, number: int) -> dict:
     grid = policy.grids_for(user).filter(pk=grid_id).first()
     new = GridVersion.objects.filter(grid_id=grid_id, number=number).first() if grid else None
     if new is None:
-        raise EditRejected(404, "not_found")
+        raise Refused(404, "not_found")
     old = GridVersion.objects.filter(grid_id=grid_id, number__lt=number).order_by("-number").first()
     before = old.boundary if old else new.boundary.__class__(srid=4326)
     rows = []

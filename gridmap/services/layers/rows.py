@@ -12,13 +12,12 @@ import math
 
 import geopandas as gpd
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from geodata.io import read_features
 from geodata.tables import is_table, read_table
 from geodata.validation import GeometryRejected
 from gridmap.rules.fields import hidden_refusal
-from gridmap.services.grids.shapes import REASONS as SHAPE_REASONS
+from gridmap.services.reasons import reason
 from gridmap.services.refused import Refused
 
 MAX_ERRORS = 1000
@@ -31,38 +30,9 @@ FAMILIES = {
     "MultiLineString": "line",
 }
 
-REASONS = {
-    "nul_byte": gettext_lazy("含有 NUL 字符"),
-    "control_character": gettext_lazy("含有控制字符"),
-    "bidi_control": gettext_lazy("含有零宽或双向控制字符"),
-    "too_long": gettext_lazy("内容过长"),
-    "required": gettext_lazy("必填"),
-    "code_format": gettext_lazy("代码格式不正确"),
-    "code_village_part": gettext_lazy("社区代码的村级部分应为 001–399"),
-    "street_not_in_scope": gettext_lazy("所属街道不存在或不在您的管辖范围内"),
-    "community_not_in_scope": gettext_lazy("社区不存在或不在您的管辖范围内"),
-    "outside_scope": gettext_lazy("位置不在您管辖的任何社区内"),
-    "outside_street": gettext_lazy("超出所属街道边界"),
-    "duplicate_code": gettext_lazy("文件中代码重复"),
-    "duplicate_name": gettext_lazy("文件中同一社区的名称重复"),
-    "children_outside": gettext_lazy("修改后的边界不再包含其下属区域"),
-    "bad_kind": gettext_lazy("类型无法识别"),
-    "bad_number": gettext_lazy("应为 1 到 20000 之间的整数"),
-    "bad_boolean": gettext_lazy("应为 是/否"),
-    "mixed_geometry_types": gettext_lazy("文件中混有不同类型的几何"),
-    "encoding_required": gettext_lazy("Shapefile 没有 .cpg 且不是 UTF-8 编码（可能是 GBK），请指定编码"),
-    "unknown_encoding": gettext_lazy("无法识别的编码"),
-    "encoding_mismatch": gettext_lazy("文件内容与所指定的编码不符"),
-    "column_missing": gettext_lazy("缺少必需的列"),
-    "unknown_layer": gettext_lazy("不支持的图层"),
-    "forbidden": gettext_lazy("无权执行此操作"),
-    "unsupported_media_type": gettext_lazy("请以 multipart/form-data 上传文件"),
-}
-
 
 def message(code: str, detail: str = "") -> str:
-    text = str(REASONS.get(code) or SHAPE_REASONS.get(code) or code)
-    return f"{text}（{detail}）" if detail else text
+    return reason(code, note=detail)
 
 
 def refused(status: int, code: str, field: str = "", detail: str = "") -> Refused:

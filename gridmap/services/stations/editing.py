@@ -137,11 +137,11 @@ def _locked(user, pk) -> ServiceStation:
 
 def _check_etag(station: ServiceStation, expected: str | None) -> None:
     if not expected:
-        raise Refused(428, "if_match_required", field="If-Match", detail=_("需要 If-Match（上次读取的 ETag）"))
-    if expected != etag_of(station):
+        raise Refused(428, "precondition_required", field="If-Match")  # the one rule: api/jsonapi.py
+    if expected.strip().removeprefix("W/") != etag_of(station):
         raise Refused(
             412,
-            "stale_version",
+            "precondition_failed",
             field="If-Match",
             detail=_("该服务站已被他人修改，请重新读取后再保存"),
             etag=etag_of(station),
