@@ -47,7 +47,7 @@ def test_every_role_gets_the_map_page_with_only_local_assets(client_for, role):
     body = client_for(role).get("/map/").content.decode()
     assert 'id="map-root"' in body
     assert not EXTERNAL.search(body), EXTERNAL.search(body)
-    assert ("data-households" in body) == (role != "planner")
+    assert ('"layer-households":' in body) == (role != "planner")  # the URL only for roles that see residents
 
 
 def test_static_assets_are_served_by_the_app(client, db):

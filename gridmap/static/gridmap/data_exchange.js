@@ -1,18 +1,9 @@
 /* Data exchange page: preview an import (dry run), then import it. The server decides everything
- * (POST /api/imports/<layer>); the page lists each row's action or its error (row, field, reason). */
+ * (POST to the layer-import URL); the page lists each row's action or its error (row, field, reason). */
 (function () {
   "use strict";
-  var gettext = window.gettext || function (s) { return s; };
-  var interpolate = window.interpolate || function (fmt, obj) {
-    return fmt.replace(/%\((\w+)\)s/g, function (_, k) { return obj[k]; });
-  };
+  var esc = GM.esc, gettext = GM.gettext, interpolate = GM.interpolate;
   function $(id) { return document.getElementById(id); }
-  function esc(s) {
-    return String(s).replace(/[&<>"']/g, function (c) {
-      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;"}[c];
-    });
-  }
-  function csrf() { var el = document.querySelector("input[name=csrfmiddlewaretoken]"); return el ? el.value : ""; }
   function say(text, kind) { var m = $("import-msg"); m.textContent = text; m.className = "msg " + (kind || ""); }
 
   function send(dryRun) {
@@ -24,25 +15,24 @@
     form.append("source_crs", $("import-crs-text").value.trim() || $("import-crs").value);
     form.append("encoding", $("import-encoding").value);
     say(gettext("正在处理……"));
-    fetch("/api/imports/" + encodeURIComponent($("import-layer").value), {method: "POST", credentials: "same-origin",
-      headers: {"X-CSRFToken": csrf(), Accept: "application/json"}, body: form})
-      .then(function (r) { return r.json().then(function (d) { return {ok: r.ok, data: d}; }); })
-      .then(function (res) { show(res.ok, res.data); })
-      .catch(function () { say(gettext("请求失败"), "error"); });
+    // quiet: a refused file answers with its rows and errors, listed below; other refusals go to GM.showRefusal.
+    GM.api(GM.url("layer-import", $("import-layer").value), {method: "POST", body: form, quiet: true})
+      .then(function (d) { show(true, d); }, function (d) { show(false, d); });
   }
 
   function show(ok, d) {
     var body = $("import-rows").querySelector("tbody");
-    if (!d.rows) {
+    if (!d || !d.rows) {
       $("import-rows").hidden = true;
       $("import-run").disabled = true;
-      return say((d.field ? d.field + "：" : "") + (d.detail || d.code), "error");
+      GM.showRefusal(d);
+      return say(GM.refusalText(d), "error");
     }
     var lines = d.rows.map(function (row) {
-      return "<tr><td>" + row.row + "</td><td>" + esc(row.code || row.name || "") + " " + esc(row.name || "") +
+      return "<tr><td>" + esc(row.row) + "</td><td>" + esc(row.code || row.name || "") + " " + esc(row.name || "") +
         "</td><td>" + esc(row.action === "update" ? gettext("更新") : gettext("新建")) + "</td></tr>";
     }).concat(d.errors.map(function (e) {
-      return "<tr class=\"error\"><td>" + e.row + "</td><td>" + esc(e.field) + "</td><td>" + esc(e.detail) + "</td></tr>";
+      return "<tr class=\"error\"><td>" + esc(e.row) + "</td><td>" + esc(e.field) + "</td><td>" + esc(e.detail) + "</td></tr>";
     }));
     body.innerHTML = lines.join("");
     $("import-rows").hidden = false;

@@ -1,29 +1,21 @@
 /* Grid editor: Leaflet-Geoman on a django-leaflet map. Draw, reshape (snapping to neighbours and the
  * community boundary), split with a line, merge two grids, retire, publish, topology and history.
- * Every write goes to /api/grids/…; the server's validator decides, this page only shows its answer.
+ * Every write goes to the grid API (URLs by name, core.js) with the grid's If-Match; the server's validator decides, this page only shows its answer.
  * Household counts while drawing are computed here from the loaded dots, so they follow the mouse. */
 (function () {
   "use strict";
-  var gettext = window.gettext || function (s) { return s; };
-  var interpolate = window.interpolate || function (fmt, obj) {
-    return fmt.replace(/%\((\w+)\)s/g, function (_, k) { return obj[k]; });
-  };
+  var esc = GM.esc, gettext = GM.gettext, interpolate = GM.interpolate;
   var S = {map: null, community: null, grids: null, gridLayers: {}, selected: null, mergeWith: null,
            mode: null, working: null, points: [], band: null, outline: null, marks: null, dots: null};
 
-  function esc(v) {
-    return String(v === null || v === undefined ? "" : v).replace(/[&<>"']/g, function (c) {
-      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
-    });
-  }
   function $(id) { return document.getElementById(id); }
-  function csrf() { var i = document.querySelector("[name=csrfmiddlewaretoken]"); return i ? i.value : ""; }
 
-  function api(method, url, body) {
-    return fetch(url, {method: method, credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf(), Accept: "application/json"},
-      body: body === undefined ? undefined : JSON.stringify(body)})
-      .then(function (r) { return r.json().then(function (d) { return {ok: r.ok, status: r.status, data: d}; }); });
+  /* A write on the grid API: POST the body with the If-Match of the grids it changes (a list for a merge).
+   * args: the URL's ids (none, one, or an array). */
+  function post(name, args, body, grids) {
+    var tags = (grids || []).map(function (g) { return GM.etagOf(S.gridLayers[g].feature.properties); });
+    return GM.api(GM.url.apply(null, [name].concat(args === null ? [] : args)),
+                  {method: "POST", body: body, ifMatch: tags.filter(Boolean).join(", ") || undefined});
   }
 
   function say(text, kind) {
@@ -58,9 +50,21 @@
   }
   function showLive(n) {
     var ok = n >= S.band.min && n <= S.band.max;
-    $("live-count").innerHTML = interpolate(gettext("当前图形内 %(n)s 户，目标 %(min)s–%(max)s 户"),
-      {n: "<strong id=\"live-n\">" + n + "</strong>", min: S.band.min, max: S.band.max}, true) +
-      (ok ? "" : " <span class=\"warn\">" + gettext("超出目标范围") + "</span>");
+    var box = $("live-count"), strong = document.createElement("strong");
+    var parts = interpolate(gettext("当前图形内 %(n)s 户，目标 %(min)s–%(max)s 户"),
+                            {n: "\u0001", min: S.band.min, max: S.band.max}, true).split("\u0001");
+    strong.id = "live-n";
+    strong.textContent = n;
+    box.textContent = parts[0];
+    box.appendChild(strong);
+    box.appendChild(document.createTextNode(parts[1] || ""));
+    if (!ok) {
+      var warn = document.createElement("span");
+      warn.className = "warn";
+      warn.textContent = gettext("超出目标范围");
+      box.appendChild(document.createTextNode(" "));
+      box.appendChild(warn);
+    }
   }
 
   function geometryOf(layer) {
@@ -80,12 +84,9 @@
   function loadCommunity(id) {
     S.community = S.communities.filter(function (c) { return c.id === id; })[0];
     $("publish").hidden = !S.community.publish;
-    return Promise.all([
-      fetch("/api/communities/" + id + "/grids.geojson", {credentials: "same-origin"}).then(function (r) { return r.json(); }),
-      api("GET", "/api/communities/" + id + "/topology")
-    ]).then(function (res) {
+    return Promise.all([GM.api(GM.url("editor-grids", id)), GM.api(GM.url("community-topology", id))]).then(function (res) {
       drawGrids(res[0]);
-      drawTopology(res[1].data);
+      drawTopology(res[1]);
       $("map-root").dataset.loaded = "true";
       $("map-status").textContent = interpolate(gettext("已加载 %(n)s 个网格"), {n: res[0].features.length}, true);
     });
@@ -112,10 +113,10 @@
       var p = f.properties;
       var status = p.retire_on_publish ? gettext("待撤销") : (p.status === "draft" ? gettext("草稿") :
         (p.pending ? gettext("已修改待发布") : gettext("已发布")));
-      return "<li data-id=\"" + f.id + "\" data-code=\"" + esc(p.code) + "\"><span class=\"swatch\" style=\"--c:" +
-        bandColour(p.households) + "\"></span><strong>" + esc(p.name) + "</strong> <small>" + esc(p.code) +
-        "</small><br><span class=\"hh\">" + interpolate(gettext("%(n)s 户"), {n: p.households}, true) +
-        "</span> · " + status + " · v" + p.version + "</li>";
+      return "<li data-id=\"" + esc(f.id) + "\" data-code=\"" + esc(p.code) + "\"><span class=\"swatch\" style=\"--c:" +
+        esc(bandColour(p.households)) + "\"></span><strong>" + esc(p.name) + "</strong> <small>" + esc(p.code) +
+        "</small><br><span class=\"hh\">" + esc(interpolate(gettext("%(n)s 户"), {n: p.households}, true)) +
+        "</span> · " + esc(status) + " · v" + esc(p.version) + "</li>";
     }).join("");
     Array.prototype.forEach.call(list.children, function (li) {
       li.addEventListener("click", function (e) { pick(Number(li.dataset.id), e.shiftKey); });
@@ -161,15 +162,17 @@
     return loadCommunity(S.community.id).then(function () { say(okText, "ok"); });
   }
 
-  function refused(res) {
-    var d = res.data || {};
-    say(d.detail || (gettext("保存失败") + " " + res.status), "error");
+  /* After GM.api showed the refusal in #editor-message: where it is on the map; 412 (the grid changed
+   * meanwhile) reads the community again, so the next try starts from the current version. */
+  function refused(d) {
+    d = d || {};
     S.marks.clearLayers();
     if (d.geometry) { L.geoJSON(d.geometry, {style: {color: "#c62828", weight: 2, fillOpacity: 0.6, className: "overlap-area"}}).addTo(S.marks); }
     if (d.location) { L.circleMarker([d.location[1], d.location[0]], {radius: 8, color: "#c62828"}).addTo(S.marks); }
     if (d.code === "stale_version" && d.current) {  // show theirs beside ours; ours stays editable
       L.geoJSON(d.current.geometry, {style: {color: "#ff6f00", weight: 2, dashArray: "2 4", fill: false}}).addTo(S.marks);
     }
+    if (d.status === 412 && S.community && !S.mode) { loadCommunity(S.community.id); }
   }
 
   function startDraw() {
@@ -196,16 +199,14 @@
     var clip = $("clip").checked;
     var geometry = geometryOf(S.working);
     var req = S.mode === "edit"
-      ? api("POST", "/api/grids/" + S.selected + "/boundary",
-            {geometry: geometry, version: S.gridLayers[S.selected].feature.properties.version, clip: clip})
-      : api("POST", "/api/grids/", {community: S.community.id, geometry: geometry, clip: clip});
-    req.then(function (res) {
-      if (!res.ok) { return refused(res); }
+      ? post("grid-boundary", S.selected,
+             {geometry: geometry, version: S.gridLayers[S.selected].feature.properties.version, clip: clip}, [S.selected])
+      : post("grid-create", null, {community: S.community.id, geometry: geometry, clip: clip});
+    req.then(function (grid) {
       if (S.working && S.working.pm) { S.working.pm.disable(); }
-      S.selected = res.data.id;
-      finish(res, interpolate(gettext("已保存 %(name)s（%(n)s 户），发布后生效"),
-                              {name: res.data.name, n: res.data.households}, true));
-    });
+      S.selected = grid.id;
+      finish(grid, interpolate(gettext("已保存 %(name)s（%(n)s 户），发布后生效"), {name: grid.name, n: grid.households}, true));
+    }, refused);
   }
 
   function startSplit() {
@@ -226,22 +227,20 @@
     var versions = {};
     versions[S.selected] = S.gridLayers[S.selected].feature.properties.version;
     versions[other] = S.gridLayers[other].feature.properties.version;
-    api("POST", "/api/grids/merge", {grids: [S.selected, other], versions: versions}).then(function (res) {
+    post("grid-merge", null, {grids: [S.selected, other], versions: versions}, [S.selected, other]).then(function (grid) {
       S.mode = null;
-      if (!res.ok) { S.mergeWith = null; setButtons(); return refused(res); }
-      S.selected = res.data.id;
-      finish(res, interpolate(gettext("已合并为 %(name)s（%(n)s 户）"), {name: res.data.name, n: res.data.households}, true));
-    });
+      S.selected = grid.id;
+      finish(grid, interpolate(gettext("已合并为 %(name)s（%(n)s 户）"), {name: grid.name, n: grid.households}, true));
+    }, function (err) { S.mode = null; S.mergeWith = null; setButtons(); refused(err); });
   }
 
   function retire() {
     if (!window.confirm(gettext("确定撤销此网格？已发布的网格在发布后撤销，代码不再使用。"))) { return; }
     var p = S.gridLayers[S.selected].feature.properties;
-    api("POST", "/api/grids/" + S.selected + "/retire", {version: p.version}).then(function (res) {
-      if (!res.ok) { return refused(res); }
+    post("grid-retire", S.selected, {version: p.version}, [S.selected]).then(function (res) {
       S.selected = null;
       finish(res, gettext("已撤销"));
-    });
+    }, refused);
   }
 
   function cancel() {
@@ -257,19 +256,21 @@
   function drawTopology(r) {
     S.issues.clearLayers();
     if (!r || !r.gaps) { return; }
-    $("topology-summary").innerHTML = interpolate(gettext("覆盖率 %(pct)s%，缝隙 %(gaps)s 处（细缝 %(slivers)s），重叠 %(overlaps)s 处"),
-      {pct: r.coverage_pct, gaps: r.gaps.length, slivers: r.slivers, overlaps: r.overlaps.length}, true) +
+    $("topology-summary").innerHTML = esc(interpolate(
+      gettext("覆盖率 %(pct)s%，缝隙 %(gaps)s 处（细缝 %(slivers)s），重叠 %(overlaps)s 处"),
+      {pct: r.coverage_pct, gaps: r.gaps.length, slivers: r.slivers, overlaps: r.overlaps.length}, true)) +
       (r.gap_households && r.gap_households.count ? "<br><span class=\"warn\">" +
-       interpolate(gettext("%(n)s 户在缝隙中，不属于任何网格"), {n: r.gap_households.count}, true) + "</span>" : "");
+       esc(interpolate(gettext("%(n)s 户在缝隙中，不属于任何网格"), {n: r.gap_households.count}, true)) + "</span>" : "");
     var items = [];
     r.gaps.forEach(function (g, i) {
       L.geoJSON(g.geometry, {style: {color: "#ef6c00", weight: 1, dashArray: "3 3", fillColor: "#ffb74d", fillOpacity: 0.55, className: "gap-area"}}).addTo(S.issues);
-      items.push("<li>" + interpolate(gettext("缝隙 %(a)s 平方米"), {a: g.area_m2}, true) +
-        (g.sliver ? " <button type=\"button\" class=\"fix\" data-i=\"" + i + "\">" + gettext("并入相邻网格") + "</button>" : "") + "</li>");
+      items.push("<li>" + esc(interpolate(gettext("缝隙 %(a)s 平方米"), {a: g.area_m2}, true)) +
+        (g.sliver ? " <button type=\"button\" class=\"fix\" data-i=\"" + esc(i) + "\">" + gettext("并入相邻网格") + "</button>" : "") + "</li>");
     });
     r.overlaps.forEach(function (o) {
       L.geoJSON(o.geometry, {style: {color: "#6a1b9a", weight: 1, fillColor: "#6a1b9a", fillOpacity: 0.5}}).addTo(S.issues);
-      items.push("<li>" + interpolate(gettext("重叠 %(a)s 平方米：%(g)s"), {a: o.area_m2, g: o.grids.join(" / ")}, true) + "</li>");
+      items.push("<li>" + esc(interpolate(gettext("重叠 %(a)s 平方米：%(g)s"), {a: o.area_m2, g: o.grids.join(" / ")}, true)) +
+                 "</li>");
     });
     (r.gap_households ? r.gap_households.rows : []).forEach(function (h) {
       L.circleMarker([h.lat, h.lon], {radius: 5, color: "#c62828", fillOpacity: 1}).bindTooltip(esc(h.address)).addTo(S.issues);
@@ -277,55 +278,52 @@
     $("topology-list").innerHTML = items.join("");
     Array.prototype.forEach.call(document.querySelectorAll("#topology-list .fix"), function (b) {
       b.addEventListener("click", function () {
-        api("POST", "/api/communities/" + S.community.id + "/topology/fix-sliver", {point: r.gaps[b.dataset.i].label})
-          .then(function (res) { return res.ok ? finish(res, gettext("细缝已并入相邻网格")) : refused(res); });
+        post("community-fix-sliver", S.community.id, {point: r.gaps[b.dataset.i].label})
+          .then(function (res) { return finish(res, gettext("细缝已并入相邻网格")); }, refused);
       });
     });
   }
 
   function loadHistory(id) {
-    api("GET", "/api/grids/" + id + "/history").then(function (res) {
-      $("history").hidden = !res.ok;
-      if (!res.ok) { return; }
-      $("history-list").innerHTML = res.data.versions.map(function (v) {
-        return "<li>v" + v.number + " · " + esc(v.created_by || "—") + " · " + esc(v.created_at.slice(0, 16).replace("T", " ")) +
-          (v.reason ? " · " + esc(v.reason) : "") + " <button type=\"button\" data-n=\"" + v.number + "\" class=\"diff\">" +
-          gettext("对比") + "</button> <button type=\"button\" data-n=\"" + v.number + "\" class=\"restore\">" + gettext("恢复") + "</button></li>";
+    GM.api(GM.url("grid-history", id), {quiet: true}).then(function (data) {
+      $("history").hidden = false;
+      $("history-list").innerHTML = data.versions.map(function (v) {
+        return "<li>v" + esc(v.number) + " · " + esc(v.created_by || "—") + " · " + esc(v.created_at.slice(0, 16).replace("T", " ")) +
+          (v.reason ? " · " + esc(v.reason) : "") + " <button type=\"button\" data-n=\"" + esc(v.number) + "\" class=\"diff\">" +
+          gettext("对比") + "</button> <button type=\"button\" data-n=\"" + esc(v.number) + "\" class=\"restore\">" + gettext("恢复") + "</button></li>";
       }).join("") || "<li>" + gettext("尚无发布记录") + "</li>";
       Array.prototype.forEach.call(document.querySelectorAll("#history-list .diff"), function (b) {
         b.addEventListener("click", function () { showDiff(id, b.dataset.n); });
       });
       Array.prototype.forEach.call(document.querySelectorAll("#history-list .restore"), function (b) {
         b.addEventListener("click", function () {
-          api("POST", "/api/grids/" + id + "/versions/" + b.dataset.n + "/restore",
-              {version: S.gridLayers[id].feature.properties.version})
-            .then(function (res) { return res.ok ? finish(res, gettext("已恢复为草稿，发布后生效")) : refused(res); });
+          post("grid-restore", [id, b.dataset.n], {version: S.gridLayers[id].feature.properties.version}, [id])
+            .then(function (res) { return finish(res, gettext("已恢复为草稿，发布后生效")); }, refused);
         });
       });
-    });
+    }, function () { $("history").hidden = true; });
   }
 
   function showDiff(id, n) {
-    api("GET", "/api/grids/" + id + "/versions/" + n + "/diff").then(function (res) {
-      if (!res.ok) { return refused(res); }
+    GM.api(GM.url("grid-diff", id, n)).then(function (d) {
       S.marks.clearLayers();
-      var d = res.data;
       if (d.old) { L.geoJSON(d.old.geometry, {style: {color: "#757575", weight: 2, dashArray: "4 4", fill: false}}).addTo(S.marks); }
       L.geoJSON(d.new.geometry, {style: {color: "#1565c0", weight: 3, fill: false}}).addTo(S.marks);
-      $("diff").innerHTML = "<p>" + interpolate(gettext("v%(n)s 与上一版相比，%(k)s 户改变了网格"), {n: n, k: d.households.length}, true) +
+      $("diff").innerHTML = "<p>" + esc(interpolate(gettext("v%(n)s 与上一版相比，%(k)s 户改变了网格"),
+                                                    {n: n, k: d.households.length}, true)) +
         "</p><ul>" + d.households.map(function (h) {
           return "<li>" + esc(h.address) + " " + esc(h.head_name) + " · " + (h.change === "joined" ? gettext("划入") : gettext("划出")) + "</li>";
         }).join("") + "</ul>";
-    });
+    }, refused);
   }
 
   function publish() {
-    api("POST", "/api/communities/" + S.community.id + "/publish",
-        {reason: $("publish-reason").value, override_reason: $("override-reason").value || null})
+    GM.api(GM.url("community-publish", S.community.id),
+           {method: "POST", ifMatch: S.community.etag,
+            body: {reason: $("publish-reason").value, override_reason: $("override-reason").value || null}})
       .then(function (res) {
-        if (!res.ok) { refused(res); if (res.data.report) { drawTopology(res.data.report); } return; }
-        finish(res, interpolate(gettext("已发布 %(n)s 个网格，%(k)s 户重新归属"), {n: res.data.published, k: res.data.rehomed}, true));
-      });
+        finish(res, interpolate(gettext("已发布 %(n)s 个网格，%(k)s 户重新归属"), {n: res.published, k: res.rehomed}, true));
+      }, function (err) { refused(err); if (err.report) { drawTopology(err.report); } });
   }
 
   function init(map) {
@@ -340,7 +338,7 @@
     var canvas = L.canvas({padding: 0.3});
     var select = $("community");
     select.innerHTML = S.communities.map(function (c) {
-      return "<option value=\"" + c.id + "\">" + esc(c.name) + "（" + esc(c.code) + "）</option>";
+      return "<option value=\"" + esc(c.id) + "\">" + esc(c.name) + "（" + esc(c.code) + "）</option>";
     }).join("");
     map.on("pm:drawstart", function (e) {
       if (S.mode !== "draw") { return; }
@@ -351,12 +349,11 @@
         var line = e.layer.toGeoJSON().geometry;
         map.removeLayer(e.layer);
         var p = S.gridLayers[S.selected].feature.properties;
-        return api("POST", "/api/grids/" + S.selected + "/split", {line: line, version: p.version}).then(function (res) {
+        return post("grid-split", S.selected, {line: line, version: p.version}, [S.selected]).then(function (parts) {
           S.mode = null;
-          if (!res.ok) { setButtons(); return refused(res); }
-          finish(res, interpolate(gettext("已分割为 %(a)s（%(na)s 户）和 %(b)s（%(nb)s 户）"),
-            {a: res.data[0].name, na: res.data[0].households, b: res.data[1].name, nb: res.data[1].households}, true));
-        });
+          finish(parts, interpolate(gettext("已分割为 %(a)s（%(na)s 户）和 %(b)s（%(nb)s 户）"),
+            {a: parts[0].name, na: parts[0].households, b: parts[1].name, nb: parts[1].households}, true));
+        }, function (err) { S.mode = null; setButtons(); refused(err); });
       }
       S.working = e.layer;
       S.mode = "draw-done";
@@ -375,13 +372,10 @@
     $("tool-cancel").onclick = cancel;
     $("publish-button").onclick = publish;
     if (window.GridImport) {  // grid_import.js: the file import panel
-      window.GridImport.bind(S, {$: $, say: say, refused: refused, finish: finish, csrf: csrf, esc: esc});
+      window.GridImport.bind(S, {$: $, say: say, refused: refused, finish: finish});
     }
     select.onchange = function () { S.selected = null; loadCommunity(Number(select.value)).then(fit); };
-    Promise.all([
-      fetch(root.dataset.communities, {credentials: "same-origin"}).then(function (r) { return r.json(); }),
-      fetch(root.dataset.households, {credentials: "same-origin"}).then(function (r) { return r.json(); })
-    ]).then(function (res) {
+    Promise.all([GM.api(GM.url("layer-communities")), GM.api(GM.url("layer-households"))]).then(function (res) {
       S.outline = L.geoJSON(res[0], {style: {color: "#283593", weight: 3, fill: false, dashArray: "6 4"},
                                      pmIgnore: false, snapIgnore: false, interactive: false}).addTo(map);
       S.dots = L.layerGroup(res[1].features.map(function (f) {
@@ -392,7 +386,7 @@
       })).addTo(map);
       return loadCommunity(S.communities[0].id);
     }).then(fit).catch(function (err) {
-      $("map-status").textContent = gettext("地图数据加载失败") + "：" + err.message;
+      $("map-status").textContent = gettext("地图数据加载失败") + "：" + (err.message || GM.refusalText(err));
     });
   }
 

@@ -3,14 +3,11 @@
  * No inline handlers (CSP); strings through Django's JavaScript catalogue. */
 (function () {
   "use strict";
-  var P = window.GridPeople, esc = P.esc, gettext = P.gettext;
-  var interpolate = window.interpolate || function (f, o) { return f.replace(/%\((\w+)\)s/g, function (_, k) { return o[k]; }); };
+  var esc = GM.esc, gettext = GM.gettext, interpolate = GM.interpolate;
   var root = document.getElementById("import-root");
   var state = {map: null, layer: null, job: null, timer: null};
   var STAGES = {start: gettext("开始"), read: gettext("读取文件"), validate: gettext("逐行校验"),
                 check: gettext("数据库核对"), write: gettext("写入住户"), done: gettext("完成")};
-
-  function url(template, id) { return template.replace(/0(\/[a-z]*)?$/, String(id) + "$1"); }
 
   function setMsg(text, ok) {
     var el = document.getElementById("import-msg");
@@ -64,17 +61,16 @@
 
   function poll(id) {
     clearTimeout(state.timer);
-    P.api("GET", url(root.dataset.status, id)).then(function (r) {
-      if (!r.ok) { setMsg(P.refusal(r), false); return; }
-      if (!showJob(r.data)) { state.timer = setTimeout(function () { poll(id); }, 1000); }
-    });
+    GM.api(GM.url("household-import-status", id)).then(function (job) {
+      if (!showJob(job)) { state.timer = setTimeout(function () { poll(id); }, 1000); }
+    }, function (err) { setMsg(GM.refusalText(err), false); });
   }
 
-  function answer(r) {
-    return r.json().catch(function () { return {}; }).then(function (data) {
-      if (data && data.id) { state.job = data.id; if (!showJob(data)) { poll(data.id); } return; }
-      setMsg(P.refusal({status: r.status, data: data}), false);
-    });
+  /* Upload and commit answer with the job, refused files too (their errors by row); other refusals are shown. */
+  function answer(data) {
+    if (data && data.id) { state.job = data.id; if (!showJob(data)) { poll(data.id); } return; }
+    GM.showRefusal(data);
+    setMsg(GM.refusalText(data), false);
   }
 
   function onUpload(e) {
@@ -85,16 +81,14 @@
     data.append("file", file);
     data.append("source_crs", document.getElementById("import-crs").value);
     setMsg(gettext("正在上传…"), true);
-    fetch(root.dataset.upload, {method: "POST", body: data, credentials: "same-origin",
-      headers: {"X-CSRFToken": document.querySelector("input[name=csrfmiddlewaretoken]").value}}).then(answer);
+    GM.api(GM.url("household-import-upload"), {method: "POST", body: data, quiet: true}).then(answer, answer);
   }
 
   function onCommit() {
     if (!state.job) { return; }
     document.getElementById("import-commit").hidden = true;
     setMsg(gettext("正在导入…"), true);
-    fetch(url(root.dataset.commit, state.job), {method: "POST", credentials: "same-origin",
-      headers: {"X-CSRFToken": document.querySelector("input[name=csrfmiddlewaretoken]").value}}).then(answer);
+    GM.api(GM.url("household-import-commit", state.job), {method: "POST", quiet: true}).then(answer, answer);
   }
 
   // The published grids the user may see, outlined behind the preview points: where the file's rows
@@ -102,14 +96,13 @@
   function init(map) {
     state.map = map;
     if (!root) { return; }
-    fetch(root.dataset.grids, {credentials: "same-origin"}).then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (grids) {
+    GM.api(GM.url("layer-grids"), {quiet: true}).then(function (grids) {
         if (!grids || !grids.features || !grids.features.length) { return; }
         var outlines = L.geoJSON(grids, {style: {color: "#b71c1c", weight: 1, fillOpacity: 0.04}, interactive: false})
           .addTo(map);
         outlines.bringToBack();
         if (!state.layer) { map.fitBounds(outlines.getBounds(), {animate: false}); }
-      });
+      }, function () { /* the outlines are a backdrop: the import works without them */ });
   }
 
   window.HouseholdImport = {init: init};

@@ -1,9 +1,8 @@
-/* The member registry page: search (name, 拼音首字母, phone digits) through /api/members/, register one
+/* The member registry page: search (name, 拼音首字母, phone digits) through the members API, register one
  * member, and the all-or-nothing XLSX import with its row error report. No inline handlers (CSP). */
 (function () {
   "use strict";
-  var P = window.GridPeople, esc = P.esc, gettext = P.gettext;
-  var interpolate = window.interpolate || function (f, o) { return f.replace(/%\((\w+)\)s/g, function (_, k) { return o[k]; }); };
+  var esc = GM.esc, gettext = GM.gettext, interpolate = GM.interpolate;
   var root = document.getElementById("members-root");
   if (!root) { return; }
   var state = {page: 1, q: "", timer: null, communities: {}, seq: 0};
@@ -21,12 +20,11 @@
     status.textContent = gettext("正在搜索…");
     status.classList.remove("error");
     var seq = ++state.seq;
-    P.api("GET", root.dataset.api + "?" + params.toString()).then(function (r) {
+    GM.api(GM.url("members") + "?" + params.toString()).then(function (data) {
       if (seq !== state.seq) { return; }  // a later search has been sent: this answer is stale
-      if (!r.ok) { status.textContent = P.refusal(r); status.classList.add("error"); return; }
-      var rows = r.data.results;
+      var rows = data.results;
       document.getElementById("member-rows").innerHTML = rows.map(function (m) {
-        return "<tr data-member=\"" + m.id + "\"><td>" + esc(m.name) + "</td><td>" + esc(m.initials) + "</td><td>" +
+        return "<tr data-member=\"" + esc(m.id) + "\"><td>" + esc(m.name) + "</td><td>" + esc(m.initials) + "</td><td>" +
           esc(m.phone || "—") + "</td><td>" + (m.is_party_member ? gettext("是") : gettext("否")) + "</td><td>" +
           esc(m.employer || "—") + "</td><td>" + esc(state.communities[m.community_id] || "—") + "</td></tr>";
       }).join("");
@@ -34,8 +32,12 @@
         {page: state.page, n: rows.length}, true) : gettext("没有找到人员");
       document.getElementById("member-page").textContent = String(state.page);
       document.getElementById("member-prev").disabled = state.page <= 1;
-      document.getElementById("member-next").disabled = !r.data.has_more;
+      document.getElementById("member-next").disabled = !data.has_more;
       root.dataset.searched = state.q;
+    }, function (err) {
+      if (seq !== state.seq) { return; }
+      status.textContent = GM.refusalText(err);
+      status.classList.add("error");
     });
   }
 
@@ -50,13 +52,12 @@
     var f = e.target;
     var body = {name: f.name.value.trim(), phone: f.phone.value.trim(), is_party_member: f.is_party_member.checked,
                 employer: f.employer.value.trim(), community: Number(f.community.value)};
-    P.api("POST", root.dataset.api, body).then(function (r) {
-      if (!r.ok) { setMsg("add-msg", P.refusal(r), false); return; }
-      setMsg("add-msg", interpolate(gettext("已登记：%(name)s"), {name: r.data.name}, true), true);
+    GM.api(GM.url("members"), {method: "POST", body: body}).then(function (data) {
+      setMsg("add-msg", interpolate(gettext("已登记：%(name)s"), {name: data.name}, true), true);
       f.reset();
-      document.getElementById("member-q").value = r.data.name;
+      document.getElementById("member-q").value = data.name;
       search(1);
-    });
+    }, function (err) { setMsg("add-msg", GM.refusalText(err), false); });
   }
 
   function onImport(e) {
@@ -68,19 +69,13 @@
     var data = new FormData();
     data.append("file", file);
     setMsg("import-msg", gettext("正在导入…"), true);
-    fetch(root.dataset.import, {method: "POST", body: data, credentials: "same-origin",
-                                headers: {"Accept": "application/json", "X-CSRFToken": document.querySelector(
-                                  "input[name=csrfmiddlewaretoken]").value}})
-      .then(function (r) { return r.json().catch(function () { return {}; }).then(function (d) { return {ok: r.ok, status: r.status, data: d}; }); })
-      .then(function (r) {
-        if (r.ok) {
-          setMsg("import-msg", interpolate(gettext("已导入 %(n)s 人"), {n: r.data.imported}, true), true);
-          search(1);
-          return;
-        }
-        var errors = r.data.errors || [];
+    GM.api(GM.url("members-import"), {method: "POST", body: data}).then(function (reply) {
+      setMsg("import-msg", interpolate(gettext("已导入 %(n)s 人"), {n: reply.imported}, true), true);
+      search(1);
+    }, function (err) {
+        var errors = err.errors || [];
         setMsg("import-msg", errors.length ? interpolate(gettext("文件有 %(n)s 处错误，未导入任何行"), {n: errors.length}, true)
-          : P.refusal(r), false);
+          : GM.refusalText(err), false);
         if (errors.length) {
           table.querySelector("tbody").innerHTML = errors.map(function (x) {
             return "<tr><td>" + esc(x.row) + "</td><td>" + esc(x.column) + "</td><td>" + esc(x.detail || x.code) + "</td></tr>";

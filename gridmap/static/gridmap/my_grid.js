@@ -3,8 +3,7 @@
  * moving the point inside the grid, and the visit log. */
 (function () {
   "use strict";
-  var P = window.GridPeople, esc = P.esc, gettext = P.gettext;
-  var interpolate = window.interpolate || function (f, o) { return f.replace(/%\((\w+)\)s/g, function (_, k) { return o[k]; }); };
+  var P = window.GridPeople, esc = GM.esc, gettext = GM.gettext, interpolate = GM.interpolate;
   var state = {households: [], markers: {}, map: null, colour: "tag", moving: null, card: null};
   var root;
 
@@ -24,9 +23,9 @@
     return h.tags.indexOf(filter) >= 0;
   }
 
-  function chips(tags) {
+  function chipsHtml(tags) {
     return tags.map(function (t) {
-      return P.TAGS[t] ? "<span class=\"chip\" style=\"--c:" + P.TAGS[t][1] + "\">" + esc(P.TAGS[t][0]) + "</span>" : "";
+      return P.TAGS[t] ? "<span class=\"chip\" style=\"--c:" + esc(P.TAGS[t][1]) + "\">" + esc(P.TAGS[t][0]) + "</span>" : "";
     }).join("");
   }
 
@@ -37,9 +36,9 @@
     document.getElementById("hh-count").textContent = interpolate(gettext("显示 %(n)s / %(total)s 户"),
       {n: shown.length, total: state.households.length}, true);
     document.getElementById("hh-list").innerHTML = shown.slice(0, 300).map(function (h) {
-      return "<li><button type=\"button\" class=\"hh-item\" data-id=\"" + h.id + "\"><span class=\"addr\">" +
+      return "<li><button type=\"button\" class=\"hh-item\" data-id=\"" + esc(h.id) + "\"><span class=\"addr\">" +
         esc(h.address) + "</span> <span class=\"muted\">" + esc(h.head_name) + "</span> " +
-        (h.central ? "<span class=\"chip central\">" + gettext("中心户") + "</span>" : "") + chips(h.tags) +
+        (h.central ? "<span class=\"chip central\">" + gettext("中心户") + "</span>" : "") + chipsHtml(h.tags) +
         "</button></li>";
     }).join("");
     Object.keys(state.markers).forEach(function (id) {
@@ -60,11 +59,11 @@
         "<dt>" + gettext("电话") + "</dt><dd class=\"pii-phone\">" + esc(c.phone) + "</dd>" +
         "<dt>" + gettext("身份证号") + "</dt><dd class=\"pii-id\">" + esc(c.id_number) + "</dd>" +
         "<dt>" + gettext("人数") + "</dt><dd>" + esc(c.residents) + "</dd>" +
-        "<dt>" + gettext("标签") + "</dt><dd>" + (chips(tags) || "—") + "</dd>" +
+        "<dt>" + gettext("标签") + "</dt><dd>" + (chipsHtml(tags) || "—") + "</dd>" +
         "<dt>" + gettext("党员中心户") + "</dt><dd>" + (c.central ? gettext("是") : (c.linked_to
-          ? interpolate(gettext("已联系：%(a)s"), {a: esc(c.linked_to.address)}, true) : gettext("未联系"))) + "</dd>" +
+          ? esc(interpolate(gettext("已联系：%(a)s"), {a: c.linked_to.address}, true)) : gettext("未联系"))) + "</dd>" +
         "<dt>" + gettext("最近服务站") + "</dt><dd>" + (c.station ? esc(c.station.name) + " · " +
-          interpolate(gettext("%(m)s 米"), {m: Math.round(c.station.distance_m)}, true) +
+          esc(interpolate(gettext("%(m)s 米"), {m: Math.round(c.station.distance_m)}, true)) +
           (c.station.within_radius ? "" : " <span class=\"warn\">" + gettext("超出服务半径") + "</span>") : "—") + "</dd>" +
         "<dt>" + gettext("帮扶") + "</dt><dd>" + (c.help_pairs.map(function (p) { return esc(p.member || p.unit); })
           .join("、") || "—") + "</dd></dl>",
@@ -80,17 +79,17 @@
         "<label>" + gettext("人数") + "<input name=\"residents\" type=\"number\" min=\"1\" max=\"99\" value=\"" + esc(c.residents) + "\"></label>" +
         "<label>" + gettext("新电话（留空不改）") + "<input name=\"phone\" inputmode=\"tel\" maxlength=\"11\"></label>" +
         "<fieldset><legend>" + gettext("标签") + "</legend>" + Object.keys(P.TAGS).map(function (k) {
-          return "<label class=\"check\"><input type=\"checkbox\" name=\"" + k + "\"" + (c.tags[k] ? " checked" : "") +
+          return "<label class=\"check\"><input type=\"checkbox\" name=\"" + esc(k) + "\"" + (c.tags[k] ? " checked" : "") +
             ">" + esc(tagLabel(k)) + "</label>";
         }).join("") + "</fieldset><button type=\"submit\">" + gettext("保存") + "</button></form>",
       "<p class=\"card-msg\" role=\"status\"></p>",
       "<h3>" + gettext("走访记录") + "</h3><form class=\"visit-form\"><input name=\"visited_on\" type=\"date\" required " +
-        "value=\"" + new Date().toISOString().slice(0, 10) + "\"><input name=\"note\" required maxlength=\"2000\" placeholder=\"" +
+        "value=\"" + esc(new Date().toISOString().slice(0, 10)) + "\"><input name=\"note\" required maxlength=\"2000\" placeholder=\"" +
         gettext("走访情况") + "\"><button type=\"submit\">" + gettext("记录") + "</button></form>" +
         "<ul class=\"visits\">" + c.visits.map(function (v) {
           return "<li><b>" + esc(v.visited_on) + "</b> " + esc(v.visitor) + "：" + esc(v.note) + "</li>";
         }).join("") + "</ul>",
-      window.GridHelpPairs.html(c, root.dataset.canPair === "1")
+      window.GridHelpPairs.pairsHtml(c, root.dataset.canPair === "1")
     ];
     return rows.join("");
   }
@@ -101,19 +100,27 @@
   }
 
   function openCard(id) {
-    P.api("GET", "/api/households/" + id).then(function (r) {
+    GM.api(GM.url("household", id)).then(function (data) {
       var card = document.getElementById("hh-card");
-      if (!r.ok) { card.hidden = false; card.innerHTML = "<p class=\"error\">" + esc(P.refusal(r)) + "</p>"; return; }
-      state.card = r.data;
-      card.innerHTML = cardHtml(r.data);
+      state.card = data;
+      card.innerHTML = cardHtml(data);
       window.GridHelpPairs.afterRender(card);
       card.hidden = false;
       card.dataset.id = id;
+      card.dataset.etag = data.etag || "";
       history.replaceState(null, "", root.dataset.pageUrl + "households/" + id + "/");
       var m = state.markers[id];
       if (m) { m.setStyle({weight: 4, color: "#000"}); m.bringToFront(); }
       card.scrollIntoView({behavior: "smooth", block: "start"});
-    });
+    }, function () { document.getElementById("hh-card").hidden = true; });
+  }
+
+  /* A refused write on the open household: 412 means someone else changed it, so the card is read again. */
+  function refusedOn(id) {
+    return function (err) {
+      message(GM.refusalText(err), true);
+      if (err && err.status === 412) { openCard(id); }
+    };
   }
 
   function closeCard() {
@@ -135,35 +142,33 @@
     e.preventDefault();
     var form = e.target, id = document.getElementById("hh-card").dataset.id;
     if (form.classList.contains("reveal-form")) {
-      P.api("POST", "/api/households/" + id + "/reveal", {reason: form.reason.value}).then(function (r) {
-        if (!r.ok) { message(P.refusal(r), true); return; }
-        document.querySelector("#hh-card .pii-phone").textContent = r.data.phone || "—";
-        document.querySelector("#hh-card .pii-id").textContent = r.data.id_number || "—";
+      GM.api(GM.url("household-reveal", id), {method: "POST", body: {reason: form.reason.value}}).then(function (data) {
+        document.querySelector("#hh-card .pii-phone").textContent = data.phone || "—";
+        document.querySelector("#hh-card .pii-id").textContent = data.id_number || "—";
         form.hidden = true;
         message(gettext("已显示完整信息，本次查看已记录"));
-      });
+      }, function (err) { message(GM.refusalText(err), true); });
     } else if (form.classList.contains("edit-form")) {
       var body = {address: form.address.value, residents: Number(form.residents.value)};
       if (form.phone.value.trim()) { body.phone = form.phone.value.trim(); }
       Object.keys(P.TAGS).forEach(function (k) { body[k] = form[k].checked; });
-      P.api("PATCH", "/api/households/" + id, body).then(function (r) {
-        if (!r.ok) { message(P.refusal(r), true); return; }
-        reload(function () { openCard(id); });
-      });
+      GM.api(GM.url("household", id), {method: "PATCH", body: body, ifMatch: GM.etagOf(state.card)})
+        .then(function () { reload(function () { openCard(id); }); }, refusedOn(id));
     } else if (form.classList.contains("visit-form")) {
-      P.api("POST", "/api/households/" + id + "/visits", {visited_on: form.visited_on.value, note: form.note.value})
-        .then(function (r) { if (!r.ok) { message(P.refusal(r), true); return; } openCard(id); });
+      GM.api(GM.url("household-visits", id), {method: "POST", ifMatch: GM.etagOf(state.card),
+                                              body: {visited_on: form.visited_on.value, note: form.note.value}})
+        .then(function () { openCard(id); }, refusedOn(id));
     }
   }
 
   function onMapClick(e) {
     if (!state.moving) { return; }
     var id = state.moving;
-    P.api("POST", "/api/households/" + id + "/move", {lon: e.latlng.lng, lat: e.latlng.lat}).then(function (r) {
-      if (!r.ok) { message(P.refusal(r), true); return; }
+    GM.api(GM.url("household-move", id), {method: "POST", body: {lon: e.latlng.lng, lat: e.latlng.lat},
+                                          ifMatch: GM.etagOf(state.card)}).then(function () {
       state.moving = null;
       reload(function () { openCard(id); });
-    });
+    }, refusedOn(id));
   }
 
   var layers = null;
@@ -202,16 +207,18 @@
 
   function reload(then) {
     var status = document.getElementById("map-status");
-    P.api("GET", "/api/grids/" + root.dataset.grid + "/households.json").then(function (r) {
-      if (!r.ok) { status.textContent = gettext("地图数据加载失败") + "：" + P.refusal(r); status.classList.add("error"); return; }
-      state.households = r.data.households;
-      var grid = draw(r.data);
+    GM.api(GM.url("grid-households", root.dataset.grid)).then(function (data) {
+      state.households = data.households;
+      var grid = draw(data);
       if (!root.dataset.loaded) { state.map.fitBounds(grid.getBounds(), {padding: [8, 8]}); }
       renderList();
       root.dataset.loaded = "true";
       status.textContent = interpolate(gettext("已加载 %(n)s 户"), {n: state.households.length}, true);
       status.classList.add("done");
       if (then) { then(); }
+    }, function (err) {
+      status.textContent = gettext("地图数据加载失败") + "：" + GM.refusalText(err);
+      status.classList.add("error");
     });
   }
 
@@ -229,7 +236,7 @@
     var card = document.getElementById("hh-card");
     card.addEventListener("click", onCardClick);
     card.addEventListener("submit", onCardSubmit);
-    window.GridHelpPairs.bind(card, openCard);
+    window.GridHelpPairs.bind(card, openCard, refusedOn);
     var select = document.getElementById("grid-select");
     if (select) { select.addEventListener("change", function () { window.location = root.dataset.pageUrl + "?grid=" + select.value; }); }
     reload(function () { if (root.dataset.household) { openCard(Number(root.dataset.household)); } });

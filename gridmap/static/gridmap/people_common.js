@@ -1,34 +1,8 @@
-/* Helpers shared by the grid leader's view and the staffing map: escaping, JSON requests with the CSRF
- * token, tag names. Strings go through Django's JavaScript catalogue (gettext). */
+/* Household tags shared by the grid leader's view and the staffing map: their names and colours.
+ * Escaping, requests and translations are in core.js (GM). */
 (function () {
   "use strict";
-  var gettext = window.gettext || function (s) { return s; };
-
-  function esc(value) {
-    return String(value === null || value === undefined ? "" : value).replace(/[&<>"']/g, function (c) {
-      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
-    });
-  }
-
-  function csrf() {
-    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
-    return input ? input.value : "";
-  }
-
-  /* fetch JSON; resolves {ok, status, data} so callers can show a refusal's reason. */
-  function api(method, url, body) {
-    var options = {method: method, credentials: "same-origin",
-                   headers: {"Accept": "application/json", "X-CSRFToken": csrf()}};
-    if (body !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-    return fetch(url, options).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (data) {
-        return {ok: r.ok, status: r.status, data: data};
-      });
-    });
-  }
+  var gettext = GM.gettext;
 
   var TAGS = {
     is_party_member: [gettext("党员户"), "#c62828"], elderly_alone: [gettext("独居老人"), "#ef6c00"],
@@ -44,10 +18,5 @@
     return tags.indexOf("is_party_member") >= 0 ? TAGS.is_party_member[1] : "#78909c";
   }
 
-  function refusal(result) {
-    var d = result.data || {};
-    return (d.detail || d.code || result.status) + (d.field ? " (" + d.field + ")" : "");
-  }
-
-  window.GridPeople = {esc: esc, api: api, TAGS: TAGS, tagColour: tagColour, refusal: refusal, gettext: gettext};
+  window.GridPeople = {TAGS: TAGS, tagColour: tagColour};
 })();

@@ -3,33 +3,13 @@
  * Aggregates only: no endpoint used here returns a household. Strings through Django's JS catalogue. */
 (function () {
   "use strict";
-  var gettext = window.gettext || function (s) { return s; };
-  var interpolate = window.interpolate || function (fmt, obj) {
-    return fmt.replace(/%\((\w+)\)s/g, function (_, k) { return obj[k]; });
-  };
+  var esc = GM.esc, gettext = GM.gettext, interpolate = GM.interpolate, fmt = GM.fmt;
   // Sequential, light = good, dark = bad; six steps so a "<5" class fits in front of five classes.
   var RAMP = ["#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603"];
   var BAND = ["#e69f00", "#009e73", "#d55e00"];
   var NO_DATA = "#cfd8dc";
 
-  function esc(value) {
-    return String(value === null || value === undefined ? "" : value).replace(/[&<>"']/g, function (c) {
-      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
-    });
-  }
-
-  function getJSON(url) {
-    return fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}}).then(function (r) {
-      if (!r.ok) { throw new Error(url + " → " + r.status); }
-      return r.json();
-    });
-  }
-
-  function fmt(value, unit) {
-    if (value === null || value === undefined) { return "—"; }
-    if (typeof value === "number" && !Number.isInteger(value)) { value = value.toFixed(1); }
-    return value + (unit ? " " + unit : "");
-  }
+  function getJSON(url) { return GM.api(url); }
 
   function colours(table) {
     if (table.metric === "size_band") { return BAND; }
@@ -51,7 +31,7 @@
 
   Dashboard.prototype.load = function () {
     var self = this;
-    return Promise.all([getJSON(this.root.dataset.gridsUrl), getJSON(this.root.dataset.stationsUrl)])
+    return Promise.all([getJSON(GM.url("layer-grids")), getJSON(GM.url("layer-stations"))])
       .then(function (res) {
         self.grids = L.geoJSON(res[0], {
           style: {color: "#37474f", weight: 1, fillColor: NO_DATA, fillOpacity: 0.75},
@@ -84,7 +64,7 @@
     var self = this;
     var metric = document.getElementById("metric").value;
     var scheme = document.getElementById("scheme").value;
-    var url = this.root.dataset.metricsUrl + "?metric=" + encodeURIComponent(metric) +
+    var url = GM.url("planner-metrics") + "?metric=" + encodeURIComponent(metric) +
       "&scheme=" + encodeURIComponent(scheme);
     this.root.dataset.loaded = "false";
     return getJSON(url).then(function (table) {
@@ -118,7 +98,7 @@
       var div = L.DomUtil.create("div", "legend");
       div.id = "legend";
       var items = table.legend.map(function (entry) {
-        return "<div class=\"legend-class\"><span class=\"key swatch\" style=\"--c:" + palette[entry["class"]] +
+        return "<div class=\"legend-class\"><span class=\"key swatch\" style=\"--c:" + esc(palette[entry["class"]]) +
           "\"></span>" + esc(entry.label) + "</div>";
       });
       items.push("<div><span class=\"key swatch nodata\"></span>" + esc(gettext("无数据")) + "</div>");
@@ -137,7 +117,7 @@
     var body = document.getElementById("ranking");
     var prefix = this.prefix || "";   // drill-down: only the grids of one street or community
     body.innerHTML = table.grids.filter(function (g) { return g.code.indexOf(prefix) === 0; }).map(function (g, i) {
-      return "<tr data-grid=\"" + g.grid_id + "\"><td>" + (i + 1) + "</td><td>" + esc(g.name) + "<br><small>" +
+      return "<tr data-grid=\"" + esc(g.grid_id) + "\"><td>" + esc(i + 1) + "</td><td>" + esc(g.name) + "<br><small>" +
         esc(g.code) + "</small></td><td class=\"num\">" + esc(fmt(g.value, table.unit)) + "</td><td>" +
         g.problems.map(function (p) { return "<span class=\"problem\" title=\"" + esc(p.text) + "\">" +
           esc(p.text) + "</span>"; }).join("") + "</td></tr>";
@@ -178,7 +158,7 @@
     var which = document.getElementById("heat").value;
     if (this.heat) { this.map.removeLayer(this.heat); this.heat = null; }
     if (!which) { return Promise.resolve(); }
-    return getJSON(this.root.dataset.heatUrl + "?layer=" + encodeURIComponent(which)).then(function (data) {
+    return getJSON(GM.url("planner-heat") + "?layer=" + encodeURIComponent(which)).then(function (data) {
       if (!L.heatLayer || !data.points.length) { return; }
       self.heat = L.heatLayer(data.points, {radius: 30, blur: 20, max: data.max || 1, minOpacity: 0.3}).addTo(self.map);
       if (data.suppressed_cells) {
@@ -192,7 +172,7 @@
     var root = document.getElementById("planner-root");
     var dash = new Dashboard(map, root);
     var fail = function (err) {
-      dash.status.textContent = gettext("地图数据加载失败") + "：" + err.message;
+      dash.status.textContent = gettext("地图数据加载失败") + "：" + (err.message || GM.refusalText(err));
       dash.status.classList.add("error");
     };
     window.GridPlanner.dashboard = dash;

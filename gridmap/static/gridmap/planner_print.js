@@ -2,17 +2,12 @@
  * dashboard's colours), station rings, a legend beside the map, a metric scale bar. Aggregates only. */
 (function () {
   "use strict";
-  var gettext = window.gettext || function (s) { return s; };
+  var gettext = GM.gettext;
   var RAMP = ["#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603"];
   var BAND = ["#e69f00", "#009e73", "#d55e00"];
   var NO_DATA = "#cfd8dc";
 
-  function getJSON(url) {
-    return fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}}).then(function (r) {
-      if (!r.ok) { throw new Error(url + " → " + r.status); }
-      return r.json();
-    });
-  }
+  function getJSON(url) { return GM.api(url); }
 
   function palette(table) {
     if (table.metric === "size_band") { return BAND; }
@@ -40,8 +35,8 @@
     // The metric scale bar comes from LEAFLET_CONFIG["SCALE"] (django-leaflet adds it to every map).
     document.getElementById("print-button").addEventListener("click", function () { window.print(); });
     var metric = root.dataset.metric;
-    Promise.all([getJSON(root.dataset.gridsUrl), getJSON(root.dataset.stationsUrl),
-                 getJSON(root.dataset.metricsUrl + "?metric=" + encodeURIComponent(metric))]).then(function (res) {
+    Promise.all([getJSON(GM.url("layer-grids")), getJSON(GM.url("layer-stations")),
+                 getJSON(GM.url("planner-metrics") + "?metric=" + encodeURIComponent(metric))]).then(function (res) {
       var table = res[2];
       var colours = palette(table);
       var classOf = {};
@@ -66,7 +61,7 @@
       legend.appendChild(legendRow(null, gettext("服务站及服务半径"), true));
       root.dataset.ready = "true";
     }).catch(function (err) {
-      document.getElementById("print-legend").textContent = gettext("地图数据加载失败") + "：" + err.message;
+      document.getElementById("print-legend").textContent = gettext("地图数据加载失败") + "：" + (err.message || GM.refusalText(err));
     });
   }
 

@@ -4,43 +4,14 @@
  * Aggregates only: every answer used here is counts per grid or per cell. Starts on "planner:ready". */
 (function () {
   "use strict";
-  var gettext = window.gettext || function (s) { return s; };
-  var interpolate = window.interpolate || function (fmt, obj) {
-    return fmt.replace(/%\((\w+)\)s/g, function (_, k) { return obj[k]; });
-  };
+  var esc = GM.esc, gettext = GM.gettext, interpolate = GM.interpolate, fmt = GM.fmt;
 
-  function esc(value) {
-    return String(value === null || value === undefined ? "" : value).replace(/[&<>"']/g, function (c) {
-      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
-    });
-  }
-
-  function api(method, url, body) {
-    var token = document.querySelector("input[name=csrfmiddlewaretoken]");
-    var options = {method: method, credentials: "same-origin",
-                   headers: {"Accept": "application/json", "X-CSRFToken": token ? token.value : ""}};
-    if (body !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-    return fetch(url, options).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (data) {
-        if (!r.ok) {
-          var err = new Error((data.field ? data.field + "：" : "") + (data.detail || data.code || r.status));
-          err.status = r.status;
-          throw err;
-        }
-        return data;
-      });
-    });
-  }
+  /* GM.api: GET without a body, otherwise POST; rejects with the server's refusal (already shown by core). */
+  function call(method, url, body) { return GM.api(url, {method: method, body: body}); }
+  function reason(err) { return err instanceof Error ? err.message : GM.refusalText(err); }
 
   function pct(part, whole) { return whole ? 100 * part / whole : null; }
   function fmtPct(value) { return value === null || value === undefined ? "—" : value.toFixed(2) + "%"; }
-  function fmt(value) {
-    if (value === null || value === undefined) { return "—"; }
-    return typeof value === "number" && !Number.isInteger(value) ? value.toFixed(1) : String(value);
-  }
 
   function Scenarios(dash) {
     this.dash = dash;
@@ -55,8 +26,8 @@
 
   /* -- drill-down ------------------------------------------------------------------------------------ */
   Scenarios.prototype.loadAreas = function () {
-    var self = this, url = this.root.dataset.areasUrl;
-    return Promise.all([api("GET", url + "?level=street"), api("GET", url + "?level=community")]).then(function (r) {
+    var self = this, url = GM.url("planner-areas");
+    return Promise.all([call("GET", url + "?level=street"), call("GET", url + "?level=community")]).then(function (r) {
       self.streets = r[0].areas;
       self.communities = r[1].areas;
       self.showLevel(null, null);
@@ -135,13 +106,13 @@
         s.grid_ids.forEach(function (id) {
           if (self.dash.byGrid[id]) { self.selection[id] = true; self.dash.byGrid[id].setStyle({weight: 3, color: "#1565c0"}); }
         });
-      }).catch(function (err) { document.getElementById("selection-result").textContent = err.message; });
+      }).catch(function (err) { document.getElementById("selection-result").textContent = reason(err); });
     });
   };
 
   Scenarios.prototype.showSelection = function (body) {
     var box = document.getElementById("selection-result");
-    return api("POST", this.root.dataset.selectionUrl, body).then(function (s) {
+    return call("POST", GM.url("planner-selection"), body).then(function (s) {
       box.innerHTML = '<p class="selection-fig" id="selection-figures" data-households="' + esc(s.households) + '">' +
         esc(interpolate(gettext("已选 %(g)s 个网格：%(h)s 户，覆盖率 %(c)s%，联系率 %(l)s%，未覆盖困难户 %(v)s"),
           {g: s.grids, h: s.households, c: fmt(s.covered_pct), l: fmt(s.linked_pct), v: fmt(s.vulnerable_uncovered)},
@@ -190,7 +161,7 @@
   Scenarios.prototype.startMove = function () {
     var self = this;
     document.getElementById("whatif-move").classList.add("active");
-    return api("GET", this.root.dataset.stationsUrl).then(function (fc) {
+    return call("GET", GM.url("layer-stations")).then(function (fc) {
       (fc.features || []).forEach(function (f) {
         if (self.changes.some(function (c) { return c.station === f.id; })) { return; }
         var c = f.geometry.coordinates;
@@ -222,14 +193,14 @@
     var self = this, stations = this.payload();
     if (!stations.length) { return Promise.resolve(); }
     this.result.dataset.state = "busy";
-    return api("POST", this.root.dataset.whatIfUrl, {stations: stations}).then(function (data) {
+    return call("POST", GM.url("planner-what-if"), {stations: stations}).then(function (data) {
       self.render(data, stations);
     }).catch(function (err) { self.fail(err); });
   };
 
   Scenarios.prototype.fail = function (err) {
     this.result.dataset.state = "error";
-    this.result.innerHTML = '<p class="error">' + esc(err.message) + "</p>";
+    this.result.innerHTML = '<p class="error">' + esc(reason(err)) + "</p>";
   };
 
   Scenarios.prototype.render = function (data, stations) {
@@ -246,7 +217,7 @@
     r.dataset.stations = JSON.stringify(stations);
     r.innerHTML = '<div class="whatif-figures">' +
       "<span>" + esc(gettext("服务站覆盖率")) + '</span><span><span id="whatif-before">' + esc(fmtPct(before)) +
-      '</span> → <span id="whatif-after" class="' + (data.net >= 0 ? "up" : "down") + '">' + esc(fmtPct(after)) +
+      '</span> → <span id="whatif-after" class="' + esc(data.net >= 0 ? "up" : "down") + '">' + esc(fmtPct(after)) +
       "</span></span><span>" + esc(gettext("新增覆盖")) + '</span><span id="whatif-gained" class="up">+' +
       esc(data.gained) + " " + esc(gettext("户")) + "</span><span>" + esc(gettext("失去覆盖")) +
       '</span><span id="whatif-lost" class="down">−' + esc(data.lost) + " " + esc(gettext("户")) + "</span><span>" +
@@ -271,7 +242,7 @@
   /* -- proposals ------------------------------------------------------------------------------------- */
   Scenarios.prototype.listProposals = function () {
     var self = this;
-    return api("GET", this.root.dataset.proposalsUrl).then(function (data) {
+    return call("GET", GM.url("planner-proposals")).then(function (data) {
       var list = document.getElementById("proposal-list");
       list.innerHTML = data.proposals.map(function (p) {
         return '<li><a data-id="' + esc(p.id) + '">' + esc(p.name) + "</a> <small>" + esc(p.author) + " · " +
@@ -289,7 +260,7 @@
     var body = {name: name, stations: this.payload()};
     if (this.street) { body.street = this.street.code; }
     else if (this.streets && this.streets.length === 1) { body.street = this.streets[0].code; }
-    return api("POST", this.root.dataset.proposalsUrl, body).then(function () {
+    return call("POST", GM.url("planner-proposals"), body).then(function () {
       document.getElementById("proposal-name").value = "";
       return self.listProposals();
     }).catch(function (err) { self.fail(err); });
@@ -297,8 +268,7 @@
 
   Scenarios.prototype.open = function (id) {
     var self = this;
-    var url = this.root.dataset.proposalsUrl.replace(/proposals\.json$/, "proposals/" + id + ".json");
-    return api("GET", url).then(function (p) {
+    return call("GET", GM.url("planner-proposal", id)).then(function (p) {
       self.clear();
       p.what_if.stations.forEach(function (s) { self.place({station: s.station, lon: s.lon, lat: s.lat, radius_m: s.radius_m}); });
       self.render(p.what_if, self.payload());

@@ -3,8 +3,7 @@
  * central households of the grid: designate, accept the suggested nearest households, link by clicking. */
 (function () {
   "use strict";
-  var P = window.GridPeople, esc = P.esc, gettext = P.gettext;
-  var interpolate = window.interpolate || function (f, o) { return f.replace(/%\((\w+)\)s/g, function (_, k) { return o[k]; }); };
+  var esc = GM.esc, gettext = GM.gettext, interpolate = GM.interpolate;
   var COLOURS = {no_leader: "#c62828", no_fulltime: "#ef6c00", overloaded: "#f9a825", staffed: "#2e7d32"};
   var LABELS = {no_leader: gettext("未配网格长"), no_fulltime: gettext("无专职网格员"),
                 overloaded: gettext("专职网格员负担过重"), staffed: gettext("配备齐全"),
@@ -18,9 +17,9 @@
   }
 
   function loadGrids(then) {
-    return P.api("GET", "/api/layers/staffing.geojson").then(function (r) {
+    return GM.api(GM.url("layer-staffing")).then(function (data) {
       if (S.grids) { S.map.removeLayer(S.grids); }
-      S.grids = L.geoJSON(r.data, {
+      S.grids = L.geoJSON(data, {
         style: gridStyle,
         onEachFeature: function (f, layer) {
           layer.on("click", function () { selectGrid(f.id); });
@@ -28,7 +27,7 @@
         }
       }).addTo(S.map);
       S.grids.bringToBack();
-      if (then) { then(r.data); }
+      if (then) { then(data); }
     });
   }
 
@@ -46,30 +45,27 @@
     S.central = null;
     S.linking = false;
     S.grids.setStyle(gridStyle);
-    Promise.all([P.api("GET", "/api/grids/" + id + "/staff"), P.api("GET", "/api/grids/" + id + "/households.json")])
-      .then(function (res) {
-        renderPanel(res[0].data);
-        if (res[1].ok) { S.data = res[1].data; drawHouseholds(); renderCentral(); }
-      });
+    GM.api(GM.url("grid-staff", id)).then(renderPanel).then(function () { return GM.api(GM.url("grid-households", id)); })
+      .then(function (data) { S.data = data; drawHouseholds(); renderCentral(); }, function () { /* shown by GM.api */ });
   }
 
   function renderPanel(staff) {
     var f = feature(S.gridId), p = f.properties;
-    var warnings = (p.warnings || []).map(function (w) { return "<li>" + esc(LABELS[w] || w) + "</li>"; }).join("");
-    var roles = staff.assignable_roles.map(function (r) { return "<option value=\"" + r.value + "\">" + esc(r.label) + "</option>"; }).join("");
+    var warningsHtml = (p.warnings || []).map(function (w) { return "<li>" + esc(LABELS[w] || w) + "</li>"; }).join("");
+    var rolesHtml = staff.assignable_roles.map(function (r) { return "<option value=\"" + esc(r.value) + "\">" + esc(r.label) + "</option>"; }).join("");
     panel.innerHTML =
       "<h2>" + esc(p.name) + " <small class=\"muted\">" + esc(p.code) + "</small></h2>" +
-      "<p>" + interpolate(gettext("%(h)s 户 · 专职网格员 %(f)s 人"), {h: p.households, f: p.fulltime}, true) +
-      (p.per_fulltime ? " · " + interpolate(gettext("每人 %(n)s 户"), {n: p.per_fulltime}, true) : "") + "</p>" +
-      "<p class=\"staff-status\" data-status=\"" + p.staffing + "\"><span class=\"staffing-legend\"><span class=\"key\" style=\"--c:" +
-      COLOURS[p.staffing] + "\"></span></span>" + esc(LABELS[p.staffing]) + "</p>" +
-      (warnings ? "<ul class=\"warnings\">" + warnings + "</ul>" : "") +
+      "<p>" + esc(interpolate(gettext("%(h)s 户 · 专职网格员 %(f)s 人"), {h: p.households, f: p.fulltime}, true)) +
+      (p.per_fulltime ? " · " + esc(interpolate(gettext("每人 %(n)s 户"), {n: p.per_fulltime}, true)) : "") + "</p>" +
+      "<p class=\"staff-status\" data-status=\"" + esc(p.staffing) + "\"><span class=\"staffing-legend\"><span class=\"key\" style=\"--c:" +
+      esc(COLOURS[p.staffing]) + "\"></span></span>" + esc(LABELS[p.staffing]) + "</p>" +
+      (warningsHtml ? "<ul class=\"warnings\">" + warningsHtml + "</ul>" : "") +
       "<h3>" + gettext("在任人员") + "</h3><ul id=\"staff-drop\" class=\"staff\">" + staff.active.map(function (a) {
         return "<li><span>" + esc(a.role_label) + "：" + esc(a.member.name) + " <small class=\"muted\">" + esc(a.start_date) +
-          "</small></span><button type=\"button\" data-end=\"" + a.id + "\">" + gettext("结束") + "</button></li>";
+          "</small></span><button type=\"button\" data-end=\"" + esc(a.id) + "\" data-etag=\"" + esc(a.etag) + "\">" + gettext("结束") + "</button></li>";
       }).join("") + "<li class=\"muted\">" + gettext("把下方人员拖到这里即可分配") + "</li></ul>" +
-      "<h3>" + gettext("分配人员") + "</h3><div class=\"assign\"><select id=\"assign-role\">" + roles + "</select> " +
-      "<input id=\"assign-date\" type=\"date\" value=\"" + new Date().toISOString().slice(0, 10) + "\"> " +
+      "<h3>" + gettext("分配人员") + "</h3><div class=\"assign\"><select id=\"assign-role\">" + rolesHtml + "</select> " +
+      "<input id=\"assign-date\" type=\"date\" value=\"" + esc(new Date().toISOString().slice(0, 10)) + "\"> " +
       "<label><input id=\"assign-replace\" type=\"checkbox\"> " + gettext("替换现任网格长") + "</label><br>" +
       "<input id=\"member-q\" type=\"search\" placeholder=\"" + gettext("姓名、拼音首字母或电话后几位") + "\"> " +
       "<label><input id=\"member-free\" type=\"checkbox\" checked> " + gettext("仅未分配") + "</label></div>" +
@@ -88,36 +84,51 @@
   function searchMembers() {
     var q = document.getElementById("member-q").value.trim();
     var free = document.getElementById("member-free").checked ? "&unassigned=1" : "";
-    P.api("GET", "/api/members/?q=" + encodeURIComponent(q) + free).then(function (r) {
+    GM.api(GM.url("members") + "?q=" + encodeURIComponent(q) + free).then(function (data) {
       var list = document.getElementById("member-list");
-      if (!r.ok) { list.innerHTML = "<li class=\"error\">" + esc(P.refusal(r)) + "</li>"; return; }
-      list.innerHTML = r.data.results.map(function (m) {
-        return "<li class=\"member\" draggable=\"true\" data-member=\"" + m.id + "\"><span>" + esc(m.name) +
+      list.innerHTML = data.results.map(function (m) {
+        return "<li class=\"member\" draggable=\"true\" data-member=\"" + esc(m.id) + "\"><span>" + esc(m.name) +
           (m.is_party_member ? " <span class=\"chip\" style=\"--c:#c62828\">" + gettext("党员") + "</span>" : "") +
-          " <small class=\"muted\">" + esc(m.phone) + "</small></span><button type=\"button\" data-assign=\"" + m.id + "\">" +
+          " <small class=\"muted\">" + esc(m.phone) + "</small></span><button type=\"button\" data-assign=\"" + esc(m.id) + "\">" +
           gettext("分配") + "</button></li>";
       }).join("") || "<li class=\"muted\">" + gettext("没有符合条件的人员") + "</li>";
-    });
+    }, function () { document.getElementById("member-list").textContent = ""; });
   }
 
   function assign(memberId) {
     var body = {member: memberId, role: document.getElementById("assign-role").value,
                 start_date: document.getElementById("assign-date").value,
                 replace_leader: document.getElementById("assign-replace").checked};
-    P.api("POST", "/api/grids/" + S.gridId + "/staff", body).then(function (r) {
-      if (!r.ok) { msg(P.refusal(r), true); return; }
+    GM.api(GM.url("grid-staff", S.gridId), {method: "POST", body: body}).then(function () {
       var id = S.gridId;
       loadGrids(function () { selectGrid(id); });
-    });
+    }, refused);
   }
 
-  function endAssignment(id) {
-    P.api("POST", "/api/assignments/" + id + "/end", {end_date: document.getElementById("assign-date").value})
-      .then(function (r) {
-        if (!r.ok) { msg(P.refusal(r), true); return; }
+  function endAssignment(id, etag) {
+    GM.api(GM.url("assignment-end", id), {method: "POST", ifMatch: etag,
+                                          body: {end_date: document.getElementById("assign-date").value}})
+      .then(function () {
         var grid = S.gridId;
         loadGrids(function () { selectGrid(grid); });
-      });
+      }, refused);
+  }
+
+  /* A refused write: the reason in the panel too; 412 (changed by someone else) reads the grid again. */
+  function refused(err) {
+    msg(GM.refusalText(err), true);
+    if (err && err.status === 412 && S.gridId) { var grid = S.gridId; loadGrids(function () { selectGrid(grid); }); }
+  }
+
+  function household(id) {
+    var found = null;
+    (S.data ? S.data.households : []).forEach(function (h) { if (h.id === id) { found = h; } });
+    return found;
+  }
+
+  function link(ids) {
+    GM.api(GM.url("central-links", S.central), {method: "POST", body: {household_ids: ids},
+                                                ifMatch: GM.etagOf(household(S.central))}).then(afterLinks, refused);
   }
 
   /* Households of the selected grid, central households and their link lines. */
@@ -146,13 +157,13 @@
 
   function householdClicked(h) {
     if (S.linking && S.central && h.id !== S.central) {
-      P.api("POST", "/api/households/" + S.central + "/central/links", {household_ids: [h.id]}).then(afterLinks);
+      link([h.id]);
       return;
     }
     if (h.central) { S.central = h.id; S.linking = false; drawHouseholds(); renderCentral(); return; }
     if (root.dataset.canCentral === "1" && h.tags.indexOf("is_party_member") >= 0 && !h.linked_to) {
       L.popup().setLatLng([h.lat, h.lon]).setContent("<div class=\"popup\"><b>" + esc(h.address) + "</b><br>" +
-        "<button type=\"button\" class=\"designate\" data-id=\"" + h.id + "\">" + gettext("设为党员中心户") + "</button></div>")
+        "<button type=\"button\" class=\"designate\" data-id=\"" + esc(h.id) + "\">" + gettext("设为党员中心户") + "</button></div>")
         .openOn(S.map);
     } else {
       L.popup().setLatLng([h.lat, h.lon]).setContent(esc(h.address)).openOn(S.map);
@@ -160,14 +171,13 @@
   }
 
   function reloadHouseholds(then) {
-    P.api("GET", "/api/grids/" + S.gridId + "/households.json").then(function (r) {
-      S.data = r.data; drawHouseholds(); renderCentral(); if (then) { then(); }
-    });
+    GM.api(GM.url("grid-households", S.gridId)).then(function (data) {
+      S.data = data; drawHouseholds(); renderCentral(); if (then) { then(); }
+    }, function () { /* shown by GM.api */ });
   }
 
-  function afterLinks(r) {
-    if (!r.ok) { msg(P.refusal(r), true); return; }
-    S.lastStatus = r.data;
+  function afterLinks(data) {
+    S.lastStatus = data;
     reloadHouseholds();
   }
 
@@ -186,7 +196,7 @@
       if (n < 5) { warn.push(gettext("联系户不足")); }
       if (long[h.id]) { warn.push(interpolate(gettext("%(n)s 条联系线过长"), {n: long[h.id]}, true)); }
       return "<li" + (h.id === S.central ? " class=\"selected\"" : "") + "><button type=\"button\" class=\"link\" data-central=\"" +
-        h.id + "\" style=\"color:#b71c1c\">" + esc(h.address) + "</button><span>" + n + " " + gettext("户") +
+        esc(h.id) + "\" style=\"color:#b71c1c\">" + esc(h.address) + "</button><span>" + esc(n) + " " + gettext("户") +
         (warn.length ? " <span class=\"warn\">" + esc(warn.join("、")) + "</span>" : "") + "</span></li>";
     }).join("") + "</ul>";
     if (S.central) {
@@ -198,34 +208,32 @@
   }
 
   function suggest() {
-    P.api("GET", "/api/households/" + S.central + "/central/suggestions").then(function (r) {
+    GM.api(GM.url("central-suggestions", S.central)).then(function (data) {
       var box = document.getElementById("suggestion");
-      if (!r.ok) { box.textContent = P.refusal(r); return; }
-      var ids = r.data.suggestions.map(function (s) { return s.household_id; });
+      var ids = data.suggestions.map(function (s) { return s.household_id; });
       var byId = {};
       S.data.households.forEach(function (h) { byId[h.id] = h; });
       var c = byId[S.central];
-      r.data.suggestions.forEach(function (s) {
+      data.suggestions.forEach(function (s) {
         var h = byId[s.household_id];
         if (h) { L.polyline([[c.lat, c.lon], [h.lat, h.lon]], {color: "#1565c0", dashArray: "4 4", weight: 2,
                                                               className: "suggestion-line", interactive: false}).addTo(S.hh); }
       });
-      box.innerHTML = ids.length ? "<p>" + interpolate(gettext("建议联系最近的 %(n)s 户（最远 %(m)s 米）"),
-        {n: ids.length, m: Math.round(r.data.suggestions[ids.length - 1].distance_m)}, true) + "</p><button type=\"button\" id=\"accept\" data-ids=\"" +
-        ids.join(",") + "\">" + gettext("接受建议") + "</button>" : "<p class=\"muted\">" + gettext("已满或没有可联系的住户") + "</p>";
+      box.innerHTML = ids.length ? "<p>" + esc(interpolate(gettext("建议联系最近的 %(n)s 户（最远 %(m)s 米）"),
+        {n: ids.length, m: Math.round(data.suggestions[ids.length - 1].distance_m)}, true)) +
+        "</p><button type=\"button\" id=\"accept\" data-ids=\"" + esc(ids.join(",")) + "\">" + gettext("接受建议") + "</button>" : "<p class=\"muted\">" + gettext("已满或没有可联系的住户") + "</p>";
     });
   }
 
   function onPanelClick(e) {
     var t = e.target;
     if (t.dataset.assign) { assign(Number(t.dataset.assign)); }
-    if (t.dataset.end) { endAssignment(Number(t.dataset.end)); }
+    if (t.dataset.end) { endAssignment(Number(t.dataset.end), t.dataset.etag); }
     if (t.dataset.central) { S.central = Number(t.dataset.central); S.linking = false; drawHouseholds(); renderCentral(); }
     if (t.id === "suggest") { suggest(); }
     if (t.id === "link-mode") { S.linking = !S.linking; renderCentral(); }
     if (t.id === "accept") {
-      P.api("POST", "/api/households/" + S.central + "/central/links",
-            {household_ids: t.dataset.ids.split(",").map(Number)}).then(afterLinks);
+      link(t.dataset.ids.split(",").map(Number));
     }
   }
 
@@ -255,12 +263,11 @@
       if (!b) { return; }
       b.addEventListener("click", function () {
         var id = Number(b.dataset.id);
-        P.api("POST", "/api/households/" + id + "/central").then(function (r) {
-          map.closePopup();
-          if (!r.ok) { msg(P.refusal(r), true); return; }
+        map.closePopup();
+        GM.api(GM.url("central-household", id), {method: "POST", ifMatch: GM.etagOf(household(id))}).then(function () {
           S.central = id;
           reloadHouseholds();
-        });
+        }, refused);
       });
     });
     var status = document.getElementById("map-status");
@@ -278,7 +285,7 @@
     legend.onAdd = function () {
       var div = L.DomUtil.create("div", "legend staffing-legend");
       div.innerHTML = Object.keys(COLOURS).map(function (k) {
-        return "<div><span class=\"key\" style=\"--c:" + COLOURS[k] + "\"></span>" + esc(LABELS[k]) + "</div>";
+        return "<div><span class=\"key\" style=\"--c:" + esc(COLOURS[k]) + "\"></span>" + esc(LABELS[k]) + "</div>";
       }).join("");
       return div;
     };

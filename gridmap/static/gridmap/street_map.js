@@ -2,24 +2,10 @@
  * Strings go through Django's JavaScript catalogue (gettext), so the page follows the UI language. */
 (function () {
   "use strict";
-  var gettext = window.gettext || function (s) { return s; };
-  var interpolate = window.interpolate || function (fmt, obj) {
-    return fmt.replace(/%\((\w+)\)s/g, function (_, k) { return obj[k]; });
-  };
-
-  function esc(value) {
-    return String(value === null || value === undefined ? "" : value).replace(/[&<>"']/g, function (c) {
-      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
-    });
-  }
-
-  function fetchLayer(url) {
-    return fetch(url, {credentials: "same-origin", headers: {Accept: "application/geo+json"}})
-      .then(function (r) {
-        if (!r.ok) { throw new Error(url + " → " + r.status); }
-        return r.json();
-      });
-  }
+  var esc = GM.esc, gettext = GM.gettext, interpolate = GM.interpolate;
+  // The layers by URL name; the template renders households and links only for roles that may see residents.
+  var LAYERS = {communities: "layer-communities", grids: "layer-grids", stations: "layer-stations",
+                households: "layer-households", links: "layer-links"};
 
   function bandColour(count, min, max) {
     if (count < min) { return "#e69f00"; }
@@ -33,7 +19,7 @@
       gettext("网格代码") + "：" + esc(p.code),
       gettext("所属社区") + "：" + esc(p.community),
       gettext("住户数") + "：" + esc(p.households) + (p.households < band.min || p.households > band.max
-        ? " <span class=\"warn\">" + interpolate(gettext("超出 %(min)s–%(max)s 户"), band, true) + "</span>" : ""),
+        ? " <span class=\"warn\">" + esc(interpolate(gettext("超出 %(min)s–%(max)s 户"), band, true)) + "</span>" : ""),
       gettext("网格长") + "：" + (p.leader ? esc(p.leader) : "<span class=\"warn\">" + gettext("未配备") + "</span>"),
       gettext("专职网格员") + "：" + (p.workers.length ? p.workers.map(esc).join("、")
         : "<span class=\"warn\">" + gettext("未配备") + "</span>"),
@@ -65,7 +51,7 @@
       // A <details> box: open on a desktop, folded on a phone so the map stays visible.
       div.innerHTML = "<details" + (window.innerWidth < 700 ? "" : " open") + "><summary>" + gettext("图例") +
         "</summary>" + items.map(function (i) {
-          return "<div><span class=\"key " + i[0] + "\" style=\"--c:" + i[1] + "\"></span>" + esc(i[2]) + "</div>";
+          return "<div><span class=\"key " + esc(i[0]) + "\" style=\"--c:" + esc(i[1]) + "\"></span>" + esc(i[2]) + "</div>";
         }).join("") + "</details>";
       L.DomEvent.disableClickPropagation(div);
       return div;
@@ -79,11 +65,9 @@
     var band = {min: Number(root.dataset.bandMin), max: Number(root.dataset.bandMax)};
     var control = L.control.layers(null, null, {collapsed: window.innerWidth < 700}).addTo(map);
     var labels = L.layerGroup();
-    var wanted = {communities: root.dataset.communities, grids: root.dataset.grids,
-                  stations: root.dataset.stations, households: root.dataset.households, links: root.dataset.links};
-    var names = Object.keys(wanted).filter(function (k) { return wanted[k]; });
+    var names = Object.keys(LAYERS).filter(function (k) { return GM.hasUrl(LAYERS[k]); });
 
-    Promise.all(names.map(function (k) { return fetchLayer(wanted[k]); })).then(function (results) {
+    Promise.all(names.map(function (k) { return GM.api(GM.url(LAYERS[k])); })).then(function (results) {
       var data = {};
       names.forEach(function (k, i) { data[k] = results[i]; });
 
@@ -167,7 +151,7 @@
       status.textContent = interpolate(gettext("已加载 %(grids)s 个网格"), {grids: data.grids.features.length}, true);
       status.classList.add("done");
     }).catch(function (err) {
-      status.textContent = gettext("地图数据加载失败") + "：" + err.message;
+      status.textContent = gettext("地图数据加载失败") + "：" + (err.message || GM.refusalText(err));
       status.classList.add("error");
     });
   }
