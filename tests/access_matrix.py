@@ -144,7 +144,7 @@ RULES: list[Rule] = [
     R("community-grid-import", "post", "other", (401, 400, 404, 404, 404, 404, 404), multipart=True),
     R("community-topology", "get", "own", (401, 200, 200, 200, 200, 200, 200)),
     R("community-topology", "get", "other", (401, 200, 404, 404, 404, 404, 404)),
-    R("community-fix-sliver", "post", "own", (401, 400, 400, 400, 400, 400, 400), _EMPTY),
+    R("community-fix-sliver", "post", "own", (401, 400, 400, 400, 403, 403, 403), _EMPTY),
     R("street-topology", "get", "own", (401, 200, 200, 200, 200, 200, 200)),
     R("street-topology", "get", "other", (401, 200, 404, 404, 404, 404, 404)),
     # Staff of grids and the member registry (issue #5)

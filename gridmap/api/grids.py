@@ -29,9 +29,15 @@ GEOJSON = "application/geo+json"
 GRID_FILE_ENCODINGS = ("UTF-8", "GBK", "GB18030")
 
 
-def _version(request: HttpRequest) -> int:
-    """The grid version named by ``If-Match``; the service compares it under the community lock (412)."""
-    return grid_version(if_match(request)[0])
+def grid_if_match(request: HttpRequest, pk) -> tuple[int, int]:
+    """The grid id and the version its ``If-Match`` names, after the rights (404/403, so no refusal depends
+    on the header); 428 without it. The service compares the version under the community lock (412)."""
+    grid_id = grid_editing.check_grid_rights(request.user, pk)
+    return grid_id, grid_version(if_match(request)[0])
+
+
+def _version(request: HttpRequest, pk: int) -> int:
+    return grid_if_match(request, pk)[1]
 
 
 def _name(data: dict) -> str | None:
@@ -76,7 +82,7 @@ def check(request: HttpRequest) -> HttpResponse:
 
 @endpoint(guards=("POST",), get=False)
 def boundary(request: HttpRequest, pk: int) -> HttpResponse:
-    version = _version(request)
+    version = _version(request, pk)
     data = body(request)
     return reply(
         grid_editing.save_grid_boundary(request.user, pk, data.get("geometry"), version, clip=data.get("clip") is True)
@@ -85,14 +91,13 @@ def boundary(request: HttpRequest, pk: int) -> HttpResponse:
 
 @endpoint(guards=("POST",), get=False)
 def split(request: HttpRequest, pk: int) -> HttpResponse:
-    version = _version(request)
+    version = _version(request, pk)
     return reply(grid_editing.split_grid(request.user, pk, body(request).get("line"), version))
 
 
 @endpoint(guards=("POST",), get=False)
 def merge(request: HttpRequest) -> HttpResponse:
     """{grids: [a, b]} with ``If-Match: "<version of a>", "<version of b>"``."""
-    tags = if_match(request)
     grids = body(request).get("grids")
     if (
         not isinstance(grids, list)
@@ -100,6 +105,9 @@ def merge(request: HttpRequest) -> HttpResponse:
         or not all(isinstance(g, int) and not isinstance(g, bool) for g in grids)
     ):
         raise Refused(400, "bad_value", field="grids")
+    for grid in grids:
+        grid_editing.check_grid_rights(request.user, grid)
+    tags = if_match(request)
     if len(tags) != 2:
         raise Refused(
             428,
@@ -113,12 +121,12 @@ def merge(request: HttpRequest) -> HttpResponse:
 
 @endpoint(guards=("POST",), get=False)
 def retire(request: HttpRequest, pk: int) -> HttpResponse:
-    return reply(grid_editing.retire_grid(request.user, pk, _version(request)))
+    return reply(grid_editing.retire_grid(request.user, pk, _version(request, pk)))
 
 
 @endpoint(guards=("POST",), get=False)
 def discard(request: HttpRequest, pk: int) -> HttpResponse:
-    return reply(grid_editing.discard_draft(request.user, pk, _version(request)))
+    return reply(grid_editing.discard_draft(request.user, pk, _version(request, pk)))
 
 
 @endpoint()
@@ -133,7 +141,7 @@ def diff(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 
 @endpoint(guards=("POST",), get=False)
 def restore(request: HttpRequest, pk: int, number: int) -> HttpResponse:
-    return reply(grid_editing.restore_version(request.user, pk, number, _version(request)))
+    return reply(grid_editing.restore_version(request.user, pk, number, _version(request, pk)))
 
 
 def _community_precondition(request: HttpRequest, pk: int, *, publish: bool = False) -> None:

@@ -146,8 +146,9 @@ def endpoint(
     get: bool = True,
 ):
     """401 for anonymous users, 403 for accounts without a role (or, with ``residents``, for planners,
-    who get aggregates only), 428 for a method in ``guards`` (a write to an existing object) sent without
-    ``If-Match``, and ``Refused`` → its JSON answer. ``creates`` and ``guards`` name the write methods,
+    who get aggregates only), and ``Refused`` → its JSON answer. ``creates`` and ``guards`` name the write
+    methods (``guards``: writes to an existing object, which the view holds to the concurrency rule with
+    :func:`precondition` or :func:`locked` *after* scope and rights, so 403/404 never depend on the header),
     ``reads`` the POSTs that change nothing (a computation, an audited export); those and GET (unless
     ``get`` is false) are the methods allowed, any other is 405 with ``Allow``;
     tests/test_write_api_rules.py walks the URL patterns and holds every view to what it declares."""
@@ -175,8 +176,6 @@ def endpoint(
                     raise Refused(403, "forbidden", detail=_("账号没有角色"))
                 if residents and not policy.sees_residents(request.user):
                     raise Refused(403, "forbidden", detail=_("此角色只能查看汇总数据"))
-                if request.method in guards:
-                    if_match(request)
                 return view(request, *args, **kwargs)
             except Refused as exc:
                 return refusal(exc)

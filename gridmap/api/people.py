@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from gridmap import policy
 from gridmap.api import etags
-from gridmap.api.jsonapi import body, date_field, endpoint, int_field, locked, reply, upload
+from gridmap.api.jsonapi import body, date_field, endpoint, int_field, precondition, reply, upload
 from gridmap.models import AssignmentRole
 from gridmap.queries.staffing import staffing_layer
 from gridmap.services.people import members as member_service
@@ -62,13 +62,11 @@ def grid_staff(request: HttpRequest, pk: int) -> HttpResponse:
 @endpoint(guards=("POST",), get=False)
 @transaction.atomic
 def end_assignment(request: HttpRequest, pk: int) -> HttpResponse:
-    locked(
+    found = staffing.assignment_to_end(request.user, pk)  # 404 / 403 first, row-locked
+    precondition(
         request,
-        policy.assignments_for(request.user),
-        pk,
-        field="assignment",
-        etag=etags.assignment,
-        state=lambda a: {"current": {"id": a.pk, "end_date": a.end_date.isoformat() if a.end_date else None}},
+        etags.assignment(found),
+        {"current": {"id": found.pk, "end_date": found.end_date.isoformat() if found.end_date else None}},
     )
     data = body(request)
     assignment = staffing.end_assignment(pk, date_field(data, "end_date"), request.user)

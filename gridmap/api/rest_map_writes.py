@@ -20,9 +20,9 @@ from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from gridmap import policy
+from gridmap.api.grids import grid_if_match
 from gridmap.api.jsonapi import body as editor_body
-from gridmap.api.jsonapi import grid_version, if_match, int_field
+from gridmap.api.jsonapi import int_field
 from gridmap.models import Grid
 from gridmap.models.stations import StationKind
 from gridmap.services.grids import editing as grid_editing
@@ -50,22 +50,6 @@ class GridCreate(serializers.Serializer):
 class GridPatch(serializers.Serializer):
     geometry = serializers.JSONField(help_text="GeoJSON Polygon or MultiPolygon, EPSG:4326")
     clip = serializers.BooleanField(required=False)
-
-
-def _grid_version(request) -> int:
-    return grid_version(if_match(request)[0])
-
-
-def _editable_grid(user, pk) -> int:
-    """The grid id when the user may edit it: 404 out of scope, 403 without the right (before If-Match is
-    looked at, so a refusal never depends on the header)."""
-    if not str(pk).isascii() or not str(pk).isdigit() or int(pk) >= 2**63:
-        raise Refused(404, "not_found")
-    community_id = policy.grids_for(user).filter(pk=int(pk)).values_list("community_id", flat=True).first()
-    if community_id is None:
-        raise Refused(404, "not_found")
-    grid_editing.check_rights(user, community_id)
-    return int(pk)
 
 
 class GridWrites:
@@ -99,8 +83,7 @@ class GridWrites:
 
     @extend_schema(request=GridPatch, parameters=[IF_MATCH])
     def partial_update(self, request, pk=None, *args, **kwargs):
-        grid_id = _editable_grid(request.user, pk)
-        version = _grid_version(request)
+        grid_id, version = grid_if_match(request, pk)
         data = editor_body(request._request)
         unknown = sorted(set(data) - {"geometry", "clip"})
         if unknown:
@@ -118,8 +101,8 @@ class GridWrites:
         responses={200: OpenApiResponse(description="The retired grid, or the grid marked for retirement")},
     )
     def destroy(self, request, pk=None, *args, **kwargs):
-        grid_id = _editable_grid(request.user, pk)
-        result = grid_editing.retire_grid(request.user, grid_id, _grid_version(request))
+        grid_id, version = grid_if_match(request, pk)
+        result = grid_editing.retire_grid(request.user, grid_id, version)
         return self._reply(result)
 
 

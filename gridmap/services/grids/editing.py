@@ -41,6 +41,18 @@ def check_rights(user, community_id: int, *, publish: bool = False) -> None:
         raise Refused(404, "not_found")
 
 
+def check_grid_rights(user, grid_id) -> int:
+    """The grid's id when ``user`` may edit it: 404 out of scope (or not an id), 403 without the right.
+    The API checks this before the concurrency rule, so a refusal never depends on If-Match."""
+    if not str(grid_id).isascii() or not str(grid_id).isdigit() or int(grid_id) >= 2**63:
+        raise Refused(404, "not_found")
+    community_id = policy.grids_for(user).filter(pk=int(grid_id)).values_list("community_id", flat=True).first()
+    if community_id is None:
+        raise Refused(404, "not_found")
+    check_rights(user, community_id)
+    return int(grid_id)
+
+
 def lock_community(user, community_id: int, *, publish: bool = False) -> Community:
     """The community, row-locked, after :func:`check_rights`."""
     check_rights(user, community_id, publish=publish)

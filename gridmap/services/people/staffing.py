@@ -68,9 +68,9 @@ def assign_member(
     return assignment
 
 
-@transaction.atomic
-def end_assignment(assignment_id: int, end: dt.date, user) -> GridAssignment:
-    """End an active assignment on ``end`` (kept as history). 404 out of scope, 409 already ended."""
+def assignment_to_end(user, assignment_id: int) -> GridAssignment:
+    """The assignment ``user`` may end, row-locked (inside a transaction): 404 out of scope, 403 for a role
+    he may not assign. The API checks this before the concurrency rule."""
     assignment = (
         policy.assignments_for(user)
         .filter(grid__in=policy.staff_grids_for(user))
@@ -82,6 +82,13 @@ def end_assignment(assignment_id: int, end: dt.date, user) -> GridAssignment:
         raise not_found("assignment")
     if assignment.role not in policy.assignable_roles(user):
         raise Refused(403, "role_not_assignable", field="role", detail=_("无权结束此角色"))
+    return assignment
+
+
+@transaction.atomic
+def end_assignment(assignment_id: int, end: dt.date, user) -> GridAssignment:
+    """End an active assignment on ``end`` (kept as history). 404 out of scope, 409 already ended."""
+    assignment = assignment_to_end(user, assignment_id)
     if assignment.end_date is not None:
         raise Refused(409, "already_ended", field="end_date", detail=_("该任职已结束"))
     if end < assignment.start_date:
