@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from gridmap.models import CentralHousehold, CentralLink, Household
-from tests.people_support import leader_grid, post
+from tests.people_support import etag, leader_grid, post
 
 
 @pytest.fixture
@@ -60,10 +60,20 @@ def test_suggestions_are_the_nearest_unlinked_households_of_the_grid(client_for,
         )
         assert abs(cursor.fetchone()[0] - distances[-1]) < 0.1
 
-    response = post(client, f"/api/v1/households/{party_household.pk}/central/links", {"household_ids": ids})
+    response = post(
+        client,
+        f"/api/v1/households/{party_household.pk}/central/links",
+        {"household_ids": ids},
+        if_match=etag("central", party_household.pk),
+    )
     assert response.status_code == 201 and response.json()["links"] == 10
     assert client.get(f"/api/v1/households/{party_household.pk}/central/suggestions").json()["suggestions"] == []
-    again = post(client, f"/api/v1/households/{party_household.pk}/central/links", {"household_ids": ids[:1]})
+    again = post(
+        client,
+        f"/api/v1/households/{party_household.pk}/central/links",
+        {"household_ids": ids[:1]},
+        if_match=etag("central", party_household.pk),
+    )
     assert again.status_code == 409 and again.json()["ids"] == ids[:1]
     page = client.get(f"/api/grids/{grid.pk}/households.json").json()
     assert sum(1 for c, h, d in page["links"] if c == party_household.pk) == 10
@@ -79,7 +89,12 @@ def test_overload_and_long_links_are_warnings_not_refusals(client_for, grid, par
         .exclude(pk=party_household.pk)
         .values_list("pk", flat=True)[:3]
     )
-    response = post(client, f"/api/v1/households/{party_household.pk}/central/links", {"household_ids": ids})
+    response = post(
+        client,
+        f"/api/v1/households/{party_household.pk}/central/links",
+        {"household_ids": ids},
+        if_match=etag("central", party_household.pk),
+    )
     assert response.status_code == 201
     codes = {w["code"] for w in response.json()["warnings"]}
     assert {"overloaded", "long_links"} <= codes
@@ -93,11 +108,21 @@ def test_links_outside_scope_are_404_and_bad_lists_400(client_for, grid, party_h
         if "a" in small_street["households"]
         else next(iter(small_street["households"].values())).pk
     )
-    response = post(client, f"/api/v1/households/{party_household.pk}/central/links", {"household_ids": [outside]})
+    response = post(
+        client,
+        f"/api/v1/households/{party_household.pk}/central/links",
+        {"household_ids": [outside]},
+        if_match=etag("central", party_household.pk),
+    )
     assert response.status_code == 404 and response.json()["ids"] == [outside]
     for bad in ([], "1", [True], [-1], list(range(1, 200))):
         assert (
-            post(client, f"/api/v1/households/{party_household.pk}/central/links", {"household_ids": bad}).status_code
+            post(
+                client,
+                f"/api/v1/households/{party_household.pk}/central/links",
+                {"household_ids": bad},
+                if_match=etag("central", party_household.pk),
+            ).status_code
             == 400
         )
 
@@ -109,7 +134,18 @@ def test_retiring_a_central_household_frees_its_links(client_for, grid, party_ho
         s["household_id"]
         for s in client.get(f"/api/v1/households/{party_household.pk}/central/suggestions").json()["suggestions"]
     ]
-    post(client, f"/api/v1/households/{party_household.pk}/central/links", {"household_ids": ids})
-    assert client.delete(f"/api/v1/households/{party_household.pk}/central").json()["removed_links"] == 10
+    post(
+        client,
+        f"/api/v1/households/{party_household.pk}/central/links",
+        {"household_ids": ids},
+        if_match=etag("central", party_household.pk),
+    )
+    assert (
+        client.delete(
+            f"/api/v1/households/{party_household.pk}/central",
+            headers={"If-Match": etag("central", party_household.pk)},
+        ).json()["removed_links"]
+        == 10
+    )
     assert not CentralHousehold.objects.get(household=party_household).active
     assert not CentralLink.objects.filter(household_id__in=ids).exists()

@@ -9,7 +9,7 @@ import pytest
 
 from gridmap import policy
 from gridmap.models import GridAssignment, HelpPair, Member
-from tests.people_support import household_in, leader_grid, post
+from tests.people_support import etag, household_in, leader_grid, post
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -50,7 +50,15 @@ def test_a_leader_pairs_a_household_with_a_member_and_a_unit_and_the_card_lists_
     pairs = client.get(f"/api/v1/households/{own.pk}/card").json()["help_pairs"]
     assert {(p["member"], p["unit"]) for p in pairs} >= {(member.name, ""), (None, "区税务局")}
     ended = next(p for p in pairs if p["unit"] == "区税务局")
-    assert post(client, f"/api/v1/help-pairs/{ended['id']}/end", {"end_date": "2026-04-01"}).status_code == 200
+    assert (
+        post(
+            client,
+            f"/api/v1/help-pairs/{ended['id']}/end",
+            {"end_date": "2026-04-01"},
+            if_match=etag("help_pair", ended["id"]),
+        ).status_code
+        == 200
+    )
     listed = client.get(f"/api/v1/households/{own.pk}/card").json()["help_pairs"]
     assert all(p["id"] != ended["id"] for p in listed)  # the card lists current pairs only
 

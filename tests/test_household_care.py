@@ -8,7 +8,7 @@ import pytest
 
 from gridmap.models import AuditEvent, Household, Visit
 from gridmap.storage import sealed_fields
-from tests.people_support import household_in, leader_grid, other_grid_in_community, post
+from tests.people_support import etag, household_in, leader_grid, other_grid_in_community, post
 
 UNMASKED = re.compile(r"(?<!\d)(\d{17}[\dXx]|1[3-9]\d{9})(?!\d)")
 
@@ -66,11 +66,24 @@ def test_reveal_needs_a_reason_and_writes_an_audit_row(client_for, leader, own):
 def test_a_leader_edits_details_but_not_the_grid(client_for, own):
     client = client_for("grid_leader")
     url = f"/api/v1/households/{own.pk}/card"
-    assert post(client, url, {"grid": 1}, "patch").json()["field"] == "grid"
-    assert post(client, url, {"phone": "12345"}, "patch").json()["code"] == "bad_phone"
-    assert post(client, url, {"id_number": "110105194912310021"}, "patch").json()["code"] == "bad_id_number"
-    assert post(client, url, {"address": "x\x00"}, "patch").status_code == 400
-    response = post(client, url, {"address": "幸福路 8 号", "residents": 3, "elderly_alone": True}, "patch")
+    assert post(client, url, {"grid": 1}, "patch", if_match=etag("household", own.pk)).json()["field"] == "grid"
+    assert (
+        post(client, url, {"phone": "12345"}, "patch", if_match=etag("household", own.pk)).json()["code"] == "bad_phone"
+    )
+    assert (
+        post(client, url, {"id_number": "110105194912310021"}, "patch", if_match=etag("household", own.pk)).json()[
+            "code"
+        ]
+        == "bad_id_number"
+    )
+    assert post(client, url, {"address": "x\x00"}, "patch", if_match=etag("household", own.pk)).status_code == 400
+    response = post(
+        client,
+        url,
+        {"address": "幸福路 8 号", "residents": 3, "elderly_alone": True},
+        "patch",
+        if_match=etag("household", own.pk),
+    )
     assert response.status_code == 200 and response.json()["tags"]["elderly_alone"] is True
     own.refresh_from_db()
     assert own.address == "幸福路 8 号" and own.residents == 3
@@ -82,17 +95,37 @@ def test_a_leader_moves_a_point_inside_his_grid_only(client_for, leader, own):
     grid = leader_grid(leader)
     inside = grid.boundary.point_on_surface
     client = client_for("grid_leader")
-    response = post(client, f"/api/v1/households/{own.pk}/move", {"lon": inside.x, "lat": inside.y})
+    response = post(
+        client,
+        f"/api/v1/households/{own.pk}/move",
+        {"lon": inside.x, "lat": inside.y},
+        if_match=etag("household", own.pk),
+    )
     assert response.status_code == 200, response.json()
     own.refresh_from_db()
     assert own.grid_id == grid.pk and own.location.distance(Point(inside.x, inside.y)) < 1e-6
     outside = other_grid_in_community(grid).boundary.point_on_surface
-    response = post(client, f"/api/v1/households/{own.pk}/move", {"lon": outside.x, "lat": outside.y})
+    response = post(
+        client,
+        f"/api/v1/households/{own.pk}/move",
+        {"lon": outside.x, "lat": outside.y},
+        if_match=etag("household", own.pk),
+    )
     assert response.status_code == 403 and response.json()["code"] == "outside_own_grid"
     own.refresh_from_db()
     assert own.grid_id == grid.pk
-    assert post(client, f"/api/v1/households/{own.pk}/move", {"lon": 200, "lat": 0}).status_code == 400
-    assert post(client, f"/api/v1/households/{own.pk}/move", {"lon": "x", "lat": 0}).status_code == 400
+    assert (
+        post(
+            client, f"/api/v1/households/{own.pk}/move", {"lon": 200, "lat": 0}, if_match=etag("household", own.pk)
+        ).status_code
+        == 400
+    )
+    assert (
+        post(
+            client, f"/api/v1/households/{own.pk}/move", {"lon": "x", "lat": 0}, if_match=etag("household", own.pk)
+        ).status_code
+        == 400
+    )
 
 
 def test_a_leader_logs_visits(client_for, own):
@@ -118,8 +151,18 @@ def test_a_help_pair_links_a_household_with_a_unit(client_for, own):
     card = client.get(f"/api/v1/households/{own.pk}/card").json()
     assert any(p["unit"] == "区人民医院" for p in card["help_pairs"])
     pair = response.json()["id"]
-    assert post(client, f"/api/v1/help-pairs/{pair}/end", {"end_date": "2026-02-01"}).status_code == 200
-    assert post(client, f"/api/v1/help-pairs/{pair}/end", {"end_date": "2026-02-01"}).status_code == 409
+    assert (
+        post(
+            client, f"/api/v1/help-pairs/{pair}/end", {"end_date": "2026-02-01"}, if_match=etag("help_pair", pair)
+        ).status_code
+        == 200
+    )
+    assert (
+        post(
+            client, f"/api/v1/help-pairs/{pair}/end", {"end_date": "2026-02-01"}, if_match=etag("help_pair", pair)
+        ).status_code
+        == 409
+    )
 
 
 def test_the_grid_page_data_holds_only_the_leaders_households(client_for, leader):

@@ -15,7 +15,7 @@ from gridmap.apps import data_key_check
 from gridmap.models import AuditEvent, Household, Member
 from gridmap.services.people import members as member_service
 from gridmap.storage import sealed_fields as sf
-from tests.people_support import household_in, leader_grid, post
+from tests.people_support import etag, household_in, leader_grid, post
 
 ID_RE, PHONE_RE = re.compile(r"\d{17}[\dXx]"), re.compile(r"1[3-9]\d{9}")
 KEY_A = base64.b64encode(b"A" * 32).decode()
@@ -117,6 +117,7 @@ def test_edit_seals_and_reveal_opens_the_new_values(client_for, user_for):
         f"/api/v1/households/{household.pk}/card",
         {"phone": "13700001111", "id_number": "11010519491231002x"},
         method="patch",
+        if_match=etag("household", household.pk),
     )
     assert response.status_code == 200, response.content
     row = (
@@ -132,7 +133,14 @@ def test_edit_seals_and_reveal_opens_the_new_values(client_for, user_for):
     assert (revealed["phone"], revealed["id_number"]) == ("13700001111", "11010519491231002X")
     # a bad value is refused before anything is sealed or saved
     assert (
-        post(client, f"/api/v1/households/{household.pk}/card", {"phone": "12345"}, method="patch").status_code == 400
+        post(
+            client,
+            f"/api/v1/households/{household.pk}/card",
+            {"phone": "12345"},
+            method="patch",
+            if_match=etag("household", household.pk),
+        ).status_code
+        == 400
     )
     assert Household.objects.get(pk=household.pk).phone_masked == "137****1111"
 

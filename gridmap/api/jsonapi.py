@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from geodata.validation import GeometryRejected, load_json
 from gridmap import policy
+from gridmap.services import audit
 from gridmap.services.reasons import reason
 from gridmap.services.refused import Refused
 
@@ -89,9 +90,8 @@ def int_field(data: dict, key: str) -> int:
     return value
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy rewrites it.
-    return request.META.get("REMOTE_ADDR") or None
+# One client-address rule for the API and the audit trail (REMOTE_ADDR only): services/audit.client_address.
+client_ip = audit.client_address
 
 
 # -- the one concurrency rule ---------------------------------------------------------------------------
