@@ -9,6 +9,7 @@ import pytest
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
 from django.test import Client
 
+from gridmap.api import etags
 from gridmap.models import Grid, GridStatus, Household, Profile, Role
 from gridmap.services.grids.rehoming import rehome_households
 
@@ -88,6 +89,7 @@ def test_the_one_click_fix_gives_a_sliver_to_the_neighbour_with_the_longest_shar
         f"/api/v1/communities/{east.pk}/topology/fix-sliver",
         json.dumps({"point": gap["label"]}),
         content_type="application/json",
+        headers={"If-Match": etags.community(east.pk)},  # the community as the editor read it
     )
     assert response.status_code == 200 and response.json()["code"] == "110105001001002"
     assert admin.get(f"/api/communities/{east.pk}/topology").json()["clean"] is True

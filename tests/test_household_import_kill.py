@@ -166,6 +166,7 @@ def test_a_large_upload_runs_in_the_background_and_reports_its_progress(committe
     assert preview["status"] == "previewed" and preview["counts"]["new"] == N and len(preview["points"]) == 5_000
     assert seen == sorted(seen) and any(0 < p < 100 for p in seen)  # progress only moves forward
     before = Household.objects.count()
-    assert client.post(f"/api/v1/household-imports/{job}/commit").status_code == 202
+    committed = client.post(f"/api/v1/household-imports/{job}/commit", headers={"If-Match": preview["etag"]})
+    assert committed.status_code == 202
     done, _ = follow()
     assert done["status"] == "done" and Household.objects.count() == before + N

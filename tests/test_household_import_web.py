@@ -24,6 +24,12 @@ def commit_url(pk: int) -> str:
     return reverse("household-import-commit", kwargs={"pk": pk})
 
 
+def commit(client, pk: int):
+    """Commit the job as the upload page does: with the ETag of the job status it last read."""
+    etag = client.get(status_url(pk))["ETag"]
+    return client.post(commit_url(pk), headers={"If-Match": etag})
+
+
 def upload(client, data: bytes, name: str = "households.csv", crs: str = "WGS84"):
     file = io.BytesIO(data)
     file.name = name
@@ -53,7 +59,7 @@ def test_a_preview_counts_and_maps_the_file_then_commit_imports_it(client_for, u
     assert preview["status"] == "previewed" and preview["errors"] == []
     assert preview["counts"]["rows"] == 3 and preview["counts"]["new"] == 3 and preview["counts"]["in_grid"] == 3
     assert len(preview["points"]) == 3 and checksum() == before
-    response = client.post(commit_url(preview["id"]))
+    response = commit(client, preview["id"])
     assert response.status_code == 201 and response.json()["status"] == "done"
     assert Household.objects.filter(external_id__startswith="W-", address__startswith="和平街").count() == 3
     assert AuditEvent.objects.filter(action="import", object_type="household", object_id=str(preview["id"])).exists()
@@ -72,7 +78,7 @@ def test_a_bad_row_is_answered_400_with_row_column_and_reason(client_for, user_f
     assert (body["errors"][0]["row"], body["errors"][0]["column"]) == (3, "电话") and "手机" in body["errors"][0][
         "reason"
     ]
-    assert client.post(commit_url(body["id"])).status_code == 409 and checksum() == before
+    assert commit(client, body["id"]).status_code == 409 and checksum() == before
 
 
 def test_a_point_outside_the_community_of_its_staff_is_refused(client_for, user_for):
@@ -124,12 +130,12 @@ def test_the_same_file_twice_updates_and_remembers_its_hash(client_for, user_for
     client, user = client_for("street_admin"), user_for("street_admin")
     data = csv_bytes(good_rows(user, 3, prefix="R"))
     first = upload(client, data).json()
-    assert client.post(commit_url(first["id"])).status_code == 201
+    assert commit(client, first["id"]).status_code == 201
     count = Household.objects.count()
     second = upload(client, data).json()
     assert second["counts"]["new"] == 0 and second["counts"]["updated"] == 3
     assert second["imported_before"] is not None
-    assert client.post(commit_url(second["id"])).status_code == 201
+    assert commit(client, second["id"]).status_code == 201
     assert Household.objects.count() == count and Household.objects.filter(external_id__startswith="R-").count() == 3
     assert ImportJob.objects.get(pk=first["id"]).sha256 == ImportJob.objects.get(pk=second["id"]).sha256
 
@@ -177,4 +183,4 @@ def test_an_uncommitted_preview_loses_its_file_after_a_day(client_for, user_for)
     ImportJob.objects.filter(pk=old["id"]).update(finished_at=timezone.now() - dt.timedelta(hours=25))
     fresh = upload(client, csv_bytes(good_rows(user, prefix="N"))).json()
     assert ImportJob.objects.get(pk=old["id"]).data is None and ImportJob.objects.get(pk=fresh["id"]).data
-    assert client.post(commit_url(old["id"])).status_code == 409
+    assert commit(client, old["id"]).status_code == 409

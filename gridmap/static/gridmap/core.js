@@ -60,7 +60,7 @@
 
   /* Generic texts for refusals without a detail, by the server's code. */
   var CODE_TEXT = {
-    stale_version: "数据已被他人修改，已重新加载，请核对后再试",
+    precondition_failed: "数据已被他人修改，已重新加载，请核对后再试",
     precondition_required: "缺少版本信息（If-Match），请刷新页面后再试",
     forbidden: "没有权限执行此操作", not_found: "对象不存在或已被删除", invalid: "输入不正确",
     network: "网络连接失败，请稍后再试"

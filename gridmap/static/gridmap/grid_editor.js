@@ -169,7 +169,7 @@
     S.marks.clearLayers();
     if (d.geometry) { L.geoJSON(d.geometry, {style: {color: "#c62828", weight: 2, fillOpacity: 0.6, className: "overlap-area"}}).addTo(S.marks); }
     if (d.location) { L.circleMarker([d.location[1], d.location[0]], {radius: 8, color: "#c62828"}).addTo(S.marks); }
-    if (d.code === "stale_version" && d.current) {  // show theirs beside ours; ours stays editable
+    if (d.code === "precondition_failed" && d.current) {  // show theirs beside ours; ours stays editable
       L.geoJSON(d.current.geometry, {style: {color: "#ff6f00", weight: 2, dashArray: "2 4", fill: false}}).addTo(S.marks);
     }
     if (d.status === 412 && S.community && !S.mode) { loadCommunity(S.community.id); }
