@@ -114,16 +114,17 @@ def test_an_unknown_geos_reason_is_shown_translated_with_geos_words(monkeypatch)
     from django.utils import translation
 
     from geodata.validation import GeometryRejected, validate_geojson
-    from gridmap.services.grids.shapes import EditRejected
+    from gridmap.services.refused import Refused
 
     monkeypatch.setattr(shapely, "is_valid_reason", lambda geom: "Holes are nested[116.40 39.90]")
     square = {"type": "Polygon", "coordinates": [[[116.4, 39.9], [116.41, 39.9], [116.41, 39.91], [116.4, 39.9]]]}
-    with pytest.raises(GeometryRejected) as refused:
+    with pytest.raises(GeometryRejected) as rejected:
         validate_geojson(square)
-    edit = EditRejected.from_geometry(refused.value)
-    assert edit.code == "holes_are_nested"
     with translation.override("zh-hans"):
-        assert edit.message.startswith("几何无效（Holes are nested）")
+        refused = Refused.from_geometry(rejected.value)
+        assert (refused.code, refused.extra["geos_reason"]) == ("invalid_geometry", "holes_are_nested")
+        assert refused.message.startswith("几何无效") and refused.message.endswith("（Holes are nested）")
     with translation.override("en"):
-        assert edit.message.startswith("Invalid geometry (Holes are nested)")
-        assert "holes_are_nested" not in edit.as_json()["detail"]
+        refused = Refused.from_geometry(rejected.value)
+        assert refused.message.startswith("Invalid geometry at 116.400000 39.900000")
+        assert "holes_are_nested" not in refused.as_json()["detail"] and "geos" not in refused.as_json()

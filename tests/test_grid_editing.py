@@ -441,7 +441,7 @@ def test_an_unknown_geos_reason_is_shown_translated_with_its_words_and_place(str
     body = {"community": street["communities"][EAST].pk, "geometry": box(116.401, 39.901, 116.402, 39.902)}
     got, refused = post(client(street["users"][Role.STREET_ADMIN]), "/api/v1/grids/check", body)
     assert (got, refused["code"], refused["geos_reason"]) == (400, "invalid_geometry", "holes_are_nested")
-    assert refused["detail"] == "几何无效，位置 116.401500 39.901500（holes are nested）"
+    assert refused["detail"] == "几何无效，位置 116.401500 39.901500（Holes are nested）"
     english = client(street["users"][Role.STREET_ADMIN])
     english.cookies["django_language"] = "en"
     response = english.post(

@@ -48,12 +48,14 @@ class Refused(Exception):
         """A refusal of the geometry validator (geodata/validation.py), with its reason translated. A GEOS
         validity reason the catalogue does not know becomes ``invalid_geometry`` carrying GEOS's words."""
         status = 413 if exc.too_large else 409 if exc.code == "overlaps_siblings" else 400
-        extra = {k: (_geojson(v) if hasattr(v, "geom_type") else v) for k, v in exc.extra.items() if k != "overlaps"}
+        skip = ("overlaps", "geos")
+        extra = {k: (_geojson(v) if hasattr(v, "geom_type") else v) for k, v in exc.extra.items() if k not in skip}
         if "overlaps" in exc.extra:
             extra["overlaps"] = [{**o, "geometry": _geojson(o["geometry"])} for o in exc.extra["overlaps"]]
         code, note = exc.code, exc.detail
-        if not known(code):
-            code, note, extra["geos_reason"] = "invalid_geometry", exc.code.replace("_", " "), exc.code
+        if not known(code):  # a newer GEOS's words (geodata carries them as extra["geos"])
+            note = exc.extra.get("geos") or exc.code.replace("_", " ")
+            code, extra["geos_reason"] = "invalid_geometry", exc.code
         return cls(
             status,
             code,
