@@ -196,6 +196,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The JSON endpoints of the pages join the schema from what they declare (api/schema.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "gridmap.api.schema.page_api_paths"],
 }
 
 # Domain defaults a street office may change; they produce warnings, never refusals.

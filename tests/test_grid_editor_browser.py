@@ -20,8 +20,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 TO_PIXEL = """([lon, lat]) => { const m = GridEditor.state.map; const p = m.latLngToContainerPoint([lat, lon]);
   const r = m.getContainer().getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; }"""
-API = """async ([url, body]) => { const r = await fetch(url, {method: "POST", credentials: "same-origin",
-  headers: {"Content-Type": "application/json",
+API = """async ([url, body, etag]) => { const r = await fetch(url, {method: "POST", credentials: "same-origin",
+  headers: {"Content-Type": "application/json", "If-Match": etag,
             "X-CSRFToken": document.querySelector("[name=csrfmiddlewaretoken]").value},
   body: JSON.stringify(body)}); return [r.status, await r.json()]; }"""
 
@@ -100,8 +100,9 @@ def wait_text(page, text: str, selector: str = "#editor-message") -> str:
     return page.inner_text(selector)
 
 
-def post(page, url: str, body: dict) -> tuple[int, dict]:
-    return tuple(page.evaluate(API, [url, body]))
+def post(page, url: str, grid) -> tuple[int, dict]:
+    """A grid write from the page, as the editor sends it: If-Match names the grid's version."""
+    return tuple(page.evaluate(API, [url, {}, f'"{grid.version}"']))
 
 
 def test_splitting_then_merging_gives_the_grid_back_with_the_same_households(browser, live_app):
@@ -131,7 +132,7 @@ def test_splitting_then_merging_gives_the_grid_back_with_the_same_households(bro
     new.refresh_from_db()
     assert new.status == "retired"
     grid.refresh_from_db()
-    assert post(page, f"/api/grids/{grid.pk}/discard", {"version": grid.version})[0] == 200
+    assert post(page, f"/api/v1/grids/{grid.pk}/discard", grid)[0] == 200
     assert view.outside == []
     view.context.close()
 
@@ -146,7 +147,7 @@ def test_drawing_a_grid_shows_the_live_count_saves_it_and_refuses_an_overlap(bro
     split_across(page, host)  # make room: cut a piece off a grid and retire that draft piece
     piece = Grid.objects.filter(community=host.community, status="draft").order_by("-code").first()
     piece.refresh_from_db()
-    status, _ = post(page, f"/api/grids/{piece.pk}/retire", {"version": piece.version})
+    status, _ = post(page, f"/api/v1/grids/{piece.pk}/retire", piece)
     assert status == 200
     page.select_option("#community", str(host.community_id))  # reload the community
     page.wait_for_function("(code) => !document.querySelector(`#grid-list li[data-code='${code}']`)", arg=piece.code)
@@ -199,8 +200,8 @@ def test_drawing_a_grid_shows_the_live_count_saves_it_and_refuses_an_overlap(bro
     page.click("#tool-cancel")
     created.refresh_from_db()
     host.refresh_from_db()
-    assert post(page, f"/api/grids/{created.pk}/retire", {"version": created.version})[0] == 200
-    assert post(page, f"/api/grids/{host.pk}/discard", {"version": host.version})[0] == 200
+    assert post(page, f"/api/v1/grids/{created.pk}/retire", created)[0] == 200
+    assert post(page, f"/api/v1/grids/{host.pk}/discard", host)[0] == 200
     assert view.outside == []
     view.context.close()
 
@@ -222,7 +223,7 @@ def test_a_second_user_saving_a_stale_version_gets_the_conflict_message(browser,
     ARTIFACTS.mkdir(exist_ok=True)
     second.page.screenshot(path=str(ARTIFACTS / "grid_editor_conflict.png"))
     grid.refresh_from_db()
-    assert post(first.page, f"/api/grids/{grid.pk}/discard", {"version": grid.version})[0] == 200
+    assert post(first.page, f"/api/v1/grids/{grid.pk}/discard", grid)[0] == 200
     assert first.outside == [] and second.outside == []
     first.context.close()
     second.context.close()

@@ -14,8 +14,7 @@ their street); ``If-Match`` with the ETag of GET, missing → 428, stale → 412
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -23,19 +22,12 @@ from rest_framework.response import Response
 from gridmap.api.grids import grid_if_match
 from gridmap.api.jsonapi import body as editor_body
 from gridmap.api.jsonapi import int_field
+from gridmap.api.schema import IF_MATCH, PRECONDITION
 from gridmap.models import Grid
 from gridmap.models.stations import StationKind
 from gridmap.services.grids import editing as grid_editing
 from gridmap.services.refused import Refused
 from gridmap.services.stations import editing as station_service
-
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=True,
-    description="The ETag of the object as last read",
-)
 
 
 class GridCreate(serializers.Serializer):
@@ -81,7 +73,11 @@ class GridWrites:
         )
         return self._reply(result, 201)
 
-    @extend_schema(request=GridPatch, parameters=[IF_MATCH])
+    @extend_schema(
+        request=GridPatch,
+        parameters=[IF_MATCH],
+        responses={200: OpenApiResponse(description="The grid"), **PRECONDITION},
+    )
     def partial_update(self, request, pk=None, *args, **kwargs):
         grid_id, version = grid_if_match(request, pk)
         data = editor_body(request._request)
@@ -98,7 +94,10 @@ class GridWrites:
     @extend_schema(
         request=None,
         parameters=[IF_MATCH],
-        responses={200: OpenApiResponse(description="The retired grid, or the grid marked for retirement")},
+        responses={
+            200: OpenApiResponse(description="The retired grid, or the grid marked for retirement"),
+            **PRECONDITION,
+        },
     )
     def destroy(self, request, pk=None, *args, **kwargs):
         grid_id, version = grid_if_match(request, pk)
@@ -141,12 +140,18 @@ class StationWrites:
         station = station_service.create_station(request.user, self._data(request))
         return self._reply(station, 201)
 
-    @extend_schema(request=StationBody(partial=True), parameters=[IF_MATCH])
+    @extend_schema(
+        request=StationBody(partial=True),
+        parameters=[IF_MATCH],
+        responses={200: OpenApiResponse(description="The station"), **PRECONDITION},
+    )
     def partial_update(self, request, pk=None, *args, **kwargs):
         station = station_service.update_station(request.user, pk, self._data(request), request.headers.get("If-Match"))
         return self._reply(station)
 
-    @extend_schema(request=None, parameters=[IF_MATCH], responses={204: OpenApiResponse(description="Removed")})
+    @extend_schema(
+        request=None, parameters=[IF_MATCH], responses={204: OpenApiResponse(description="Removed"), **PRECONDITION}
+    )
     def destroy(self, request, pk=None, *args, **kwargs):
         station_service.delete_station(request.user, pk, request.headers.get("If-Match"))
         return Response(status=204)

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -24,6 +23,7 @@ from geodata.validation import GeometryRejected, validate_point
 from gridmap import policy
 from gridmap.api import etags
 from gridmap.api.jsonapi import check_etag, if_match
+from gridmap.api.schema import IF_MATCH, PRECONDITION
 from gridmap.models import ResidentType
 from gridmap.models.households import TAG_FIELDS
 from gridmap.services.households import care as care
@@ -74,15 +74,8 @@ class HouseholdWrites:
 
     @extend_schema(
         request=HouseholdPatch,
-        parameters=[
-            OpenApiParameter(
-                "If-Match",
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                required=True,
-                description="The ETag of the household as last read",
-            )
-        ],
+        parameters=[IF_MATCH],
+        responses={200: OpenApiResponse(description="The household"), **PRECONDITION},
     )
     def partial_update(self, request, pk=None):
         data = request.data

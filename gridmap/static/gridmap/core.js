@@ -90,7 +90,7 @@
   function refusalText(body) {
     var b = body || {};
     var text = b.detail || (b.code && CODE_TEXT[b.code] ? gettext(CODE_TEXT[b.code]) : "") ||
-      interpolate(gettext("操作未完成（%(status)s）"), {status: b.status || b.code || "?"}, true);
+      interpolate(gettext("操作未完成（%(status)s）"), {status: b.http || b.code || "?"}, true);
     return b.field ? interpolate(gettext("%(text)s（字段：%(field)s）"), {text: text, field: b.field}, true) : text;
   }
 
@@ -110,7 +110,7 @@
 
   /* fetch JSON. opts: method (GET), body (sent as JSON unless FormData), ifMatch (the object's etag),
    * quiet (do not show the refusal). Resolves with the parsed reply; on any non-2xx shows the refusal and
-   * rejects with the server's body plus its status, so callers can react (412: reload the object). */
+   * rejects with the server's body plus its HTTP status as "http", so callers can react (412: reload the object). */
   function api(target, opts) {
     var o = opts || {};
     var headers = {"Accept": "application/json", "X-CSRFToken": csrf()};
@@ -130,11 +130,11 @@
         try { data = text ? JSON.parse(text) : null; } catch (e) { data = r.ok ? text : {detail: ""}; }
         if (r.ok) { return data; }
         var body = data && typeof data === "object" ? data : {};
-        body.status = r.status;
+        body.http = r.status;  // not "status": a refused import job has its own status field
         return refuse(body);
       });
     }, function (err) {
-      return refuse({code: "network", status: 0, detail: gettext(CODE_TEXT.network) + " (" + err.message + ")"});
+      return refuse({code: "network", http: 0, detail: gettext(CODE_TEXT.network) + " (" + err.message + ")"});
     });
   }
 

@@ -172,7 +172,7 @@
     if (d.code === "precondition_failed" && d.current) {  // show theirs beside ours; ours stays editable
       L.geoJSON(d.current.geometry, {style: {color: "#ff6f00", weight: 2, dashArray: "2 4", fill: false}}).addTo(S.marks);
     }
-    if (d.status === 412 && S.community && !S.mode) { loadCommunity(S.community.id); }
+    if (d.http === 412 && S.community && !S.mode) { loadCommunity(S.community.id); }
   }
 
   function startDraw() {

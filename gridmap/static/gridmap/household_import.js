@@ -28,6 +28,7 @@
   }
 
   function showJob(job) {
+    state.etag = job.etag;  // the commit names the preview it confirms (If-Match)
     var bar = document.getElementById("import-progress");
     bar.hidden = false;
     bar.value = job.progress;
@@ -88,7 +89,7 @@
     if (!state.job) { return; }
     document.getElementById("import-commit").hidden = true;
     setMsg(gettext("正在导入…"), true);
-    GM.api(GM.url("household-import-commit", state.job), {method: "POST", quiet: true}).then(answer, answer);
+    GM.api(GM.url("household-import-commit", state.job), {method: "POST", ifMatch: state.etag, quiet: true}).then(answer, answer);
   }
 
   // The published grids the user may see, outlined behind the preview points: where the file's rows

@@ -119,7 +119,7 @@
   function refusedOn(id) {
     return function (err) {
       message(GM.refusalText(err), true);
-      if (err && err.status === 412) { openCard(id); }
+      if (err && err.http === 412) { openCard(id); }
     };
   }
 

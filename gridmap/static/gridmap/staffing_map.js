@@ -117,18 +117,21 @@
   /* A refused write: the reason in the panel too; 412 (changed by someone else) reads the grid again. */
   function refused(err) {
     msg(GM.refusalText(err), true);
-    if (err && err.status === 412 && S.gridId) { var grid = S.gridId; loadGrids(function () { selectGrid(grid); }); }
-  }
-
-  function household(id) {
-    var found = null;
-    (S.data ? S.data.households : []).forEach(function (h) { if (h.id === id) { found = h; } });
-    return found;
+    if (err && err.http === 412 && S.gridId) { var grid = S.gridId; loadGrids(function () { selectGrid(grid); }); }
   }
 
   function link(ids) {
     GM.api(GM.url("central-links", S.central), {method: "POST", body: {household_ids: ids},
-                                                ifMatch: GM.etagOf(household(S.central))}).then(afterLinks, refused);
+                                                ifMatch: S.centralEtag}).then(afterLinks, refused);
+  }
+
+  /* Select a central household; its state (links, warnings) is read for the ETag its link writes name. */
+  function selectCentral(id) {
+    S.central = id; S.linking = false; S.centralEtag = undefined;
+    drawHouseholds(); renderCentral();
+    GM.api(GM.url("central-household", id), {quiet: true}).then(function (status) {
+      if (S.central === id) { S.centralEtag = status.etag; }
+    }, function () { /* a link write without the ETag is refused (428) and says so */ });
   }
 
   /* Households of the selected grid, central households and their link lines. */
@@ -160,7 +163,7 @@
       link([h.id]);
       return;
     }
-    if (h.central) { S.central = h.id; S.linking = false; drawHouseholds(); renderCentral(); return; }
+    if (h.central) { selectCentral(h.id); return; }
     if (root.dataset.canCentral === "1" && h.tags.indexOf("is_party_member") >= 0 && !h.linked_to) {
       L.popup().setLatLng([h.lat, h.lon]).setContent("<div class=\"popup\"><b>" + esc(h.address) + "</b><br>" +
         "<button type=\"button\" class=\"designate\" data-id=\"" + esc(h.id) + "\">" + gettext("设为党员中心户") + "</button></div>")
@@ -178,6 +181,7 @@
 
   function afterLinks(data) {
     S.lastStatus = data;
+    S.centralEtag = data.etag;
     reloadHouseholds();
   }
 
@@ -229,7 +233,7 @@
     var t = e.target;
     if (t.dataset.assign) { assign(Number(t.dataset.assign)); }
     if (t.dataset.end) { endAssignment(Number(t.dataset.end), t.dataset.etag); }
-    if (t.dataset.central) { S.central = Number(t.dataset.central); S.linking = false; drawHouseholds(); renderCentral(); }
+    if (t.dataset.central) { selectCentral(Number(t.dataset.central)); }
     if (t.id === "suggest") { suggest(); }
     if (t.id === "link-mode") { S.linking = !S.linking; renderCentral(); }
     if (t.id === "accept") {
@@ -264,8 +268,9 @@
       b.addEventListener("click", function () {
         var id = Number(b.dataset.id);
         map.closePopup();
-        GM.api(GM.url("central-household", id), {method: "POST", ifMatch: GM.etagOf(household(id))}).then(function () {
+        GM.api(GM.url("central-household", id), {method: "POST"}).then(function (status) {
           S.central = id;
+          S.centralEtag = status.etag;
           reloadHouseholds();
         }, refused);
       });
