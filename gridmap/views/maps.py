@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from gridmap import policy
 
@@ -22,6 +23,7 @@ def street_map(request: HttpRequest) -> HttpResponse:
     return render(request, "gridmap/street_map.html", context, status=200 if profile else 403)
 
 
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness and database check for the compose healthcheck and load balancers."""
     with connection.cursor() as cursor:
