@@ -298,15 +298,16 @@ def run_web_upload(results: Results, street_admin, *, repeat: int) -> None:
     def web():
         file = io.BytesIO(data)
         file.name = "households.csv"
-        preview = client.post("/api/household-imports/", {"file": file, "source_crs": "WGS84"})
+        preview = client.post("/api/v1/household-imports/", {"file": file, "source_crs": "WGS84"})
         assert preview.status_code == 200, preview.content[:300]
-        done = client.post(f"/api/household-imports/{preview.json()['id']}/commit")
+        job = preview.json()
+        done = client.post(f"/api/v1/household-imports/{job['id']}/commit", headers={"If-Match": job["etag"]})
         assert done.status_code == 201 and done.json()["counts"]["new"] == len(frame), done.content[:300]
 
     results.add(
         Row(
             work,
-            "project: POST /api/household-imports/ (dry-run preview) + POST …/commit",
+            "project: POST /api/v1/household-imports/ (dry-run preview) + POST …/commit",
             "project",
             len(frame),
             *measure(web, repeat=repeat, setup=rollback.setup, teardown=rollback.teardown),

@@ -56,7 +56,7 @@ def personas(app, django_db_blocker) -> list[Persona]:
     return out
 
 
-def test_twenty_concurrent_saves_of_one_grid_give_one_200_nineteen_409_and_nothing_lost(app, django_db_blocker):
+def test_twenty_concurrent_saves_of_one_grid_give_one_200_nineteen_412_and_nothing_lost(app, django_db_blocker):
     from gridmap.models import Grid
 
     grid = Grid.objects.published().order_by("code")[0]

@@ -120,7 +120,7 @@ class VirtualUser:
         self._get(kind, name, f"/api/v1/households/?grid={self.persona.grid}&page_size=50&page={page}")
 
     def household_detail(self, kind, name):
-        self._get(kind, name, f"/api/households/{self._household()}")
+        self._get(kind, name, f"/api/v1/households/{self._household()}/card")
 
     def grid_card(self, kind, name):
         self._get(kind, name, f"/api/v1/grids/{self.persona.grid}/")
@@ -131,7 +131,7 @@ class VirtualUser:
             kind,
             name,
             lambda: self.http.post(
-                f"{self.base}/api/households/{pk}/reveal",
+                f"{self.base}/api/v1/households/{pk}/reveal",
                 json={"reason": "压测：核对联系方式"},
                 timeout=TIMEOUT_SECONDS,
             ),
@@ -170,7 +170,7 @@ class VirtualUser:
             kind,
             name,
             lambda: self.http.post(
-                f"{self.base}/api/households/{pk}/visits",
+                f"{self.base}/api/v1/households/{pk}/visits",
                 timeout=TIMEOUT_SECONDS,
                 json={"visited_on": dt.date.today().isoformat(), "note": "压测走访"},
             ),

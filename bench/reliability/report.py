@@ -72,7 +72,7 @@ def markdown(out: dict) -> str:
             conflicts = sum(x["conflict"] for x in r["rounds_detail"])
             lines += [
                 f"{r['rounds']} rounds × {r['writers']} concurrent saves of one grid with the same version: "
-                f"{ok} × 200, {conflicts} × 409, other statuses "
+                f"{ok} × 200, {conflicts} × 412, other statuses "
                 f"{sum(len(x['other']) for x in r['rounds_detail'])}; exactly one winner every round: "
                 f"**{r['all_rounds_1_ok']}**; stored draft = winner's shape every round: "
                 f"**{r['all_winners_stored']}**; lost updates: **{r['lost_updates']}**.",

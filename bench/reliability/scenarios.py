@@ -145,7 +145,7 @@ def concurrent_edits(
     base: str, grid_id: int, username: str, *, writers: int = 20, rounds: int = 1, password: str = PASSWORD
 ) -> dict:
     """``writers`` sessions save a different shape of one grid with the same version at the same instant
-    (a barrier), ``rounds`` times. Per round: exactly one 200, the rest 409, version + 1, and the stored
+    (a barrier), ``rounds`` times. Per round: exactly one 200, the rest 412, version + 1, and the stored
     draft is the winner's shape (told apart by area: each writer shrinks the grid by its own factor).
     Each round ends by discarding the draft, so the grid is left as it was."""
     from gridmap.models import Grid
@@ -163,12 +163,11 @@ def concurrent_edits(
         barrier, statuses = threading.Barrier(writers), [0] * writers
 
         def save(i: int) -> None:
-            body = {"geometry": shapely.geometry.mapping(shapes[i]), "version": version}
+            body, tag = {"geometry": shapely.geometry.mapping(shapes[i])}, {"If-Match": f'"{version}"'}
             barrier.wait()
             try:
-                statuses[i] = (
-                    sessions[i].post(f"{base}/api/grids/{grid_id}/boundary", json=body, timeout=60).status_code
-                )
+                url = f"{base}/api/v1/grids/{grid_id}/boundary"
+                statuses[i] = sessions[i].post(url, json=body, headers=tag, timeout=60).status_code
             except requests.RequestException:
                 statuses[i] = 0
 
@@ -184,13 +183,15 @@ def concurrent_edits(
         rounds_out.append(
             {
                 "ok": len(winners),
-                "conflict": statuses.count(409),
-                "other": [s for s in statuses if s not in (200, 409)],
+                "conflict": statuses.count(412),
+                "other": [s for s in statuses if s not in (200, 412)],
                 "version_bumps": grid.version - version,
                 "stored_is_winners": winners == matches and len(winners) == 1,
             }
         )
-        discard = sessions[0].post(f"{base}/api/grids/{grid_id}/discard", json={"version": grid.version}, timeout=30)
+        discard = sessions[0].post(
+            f"{base}/api/v1/grids/{grid_id}/discard", json={}, headers={"If-Match": f'"{grid.version}"'}, timeout=30
+        )
         if discard.status_code != 200:
             raise RuntimeError(f"could not discard the draft: {discard.status_code} {discard.text[:200]}")
     lost = sum(r["ok"] - r["version_bumps"] for r in rounds_out) + sum(r["ok"] != 1 for r in rounds_out)
