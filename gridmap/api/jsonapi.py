@@ -15,6 +15,7 @@ from functools import wraps
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.translation import gettext as _
 
 from geodata.validation import GeometryRejected, load_json
@@ -137,6 +138,18 @@ def locked(request: HttpRequest, queryset, pk: int, *, field: str, etag, state=N
     return obj
 
 
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
+
+
+def _check_csrf(request: HttpRequest) -> None:
+    """Django's CSRF check for a session write (as DRF's SessionAuthentication runs it), answered as the one
+    JSON refusal instead of the HTML failure page. These endpoints know sessions only: always checked."""
+    check = CsrfViewMiddleware(lambda r: None)
+    check.process_request(request)
+    if check.process_view(request, None, (), {}) is not None:
+        raise Refused(403, "csrf_failed", field="X-CSRFToken", detail=_("安全校验失败（CSRF），请刷新页面后重试"))
+
+
 def endpoint(
     *,
     residents: bool = False,
@@ -172,6 +185,8 @@ def endpoint(
             try:
                 if not request.user.is_authenticated:
                     raise Refused(401, "login_required")
+                if request.method not in SAFE_METHODS:
+                    _check_csrf(request)
                 if policy.role_of(request.user) is None:
                     raise Refused(403, "forbidden", detail=_("账号没有角色"))
                 if residents and not policy.sees_residents(request.user):
@@ -180,6 +195,8 @@ def endpoint(
             except Refused as exc:
                 return refusal(exc)
 
+        # The CSRF check runs inside (after the 405 and the 401), so every answer is the one JSON shape.
+        wrapped.csrf_exempt = True
         wrapped.creates, wrapped.guards, wrapped.reads = frozenset(creates), frozenset(guards), frozenset(reads)
         wrapped.allowed = frozenset(allowed)
         return wrapped

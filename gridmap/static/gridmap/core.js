@@ -58,13 +58,19 @@
     return m ? decodeURIComponent(m[1]) : "";
   }
 
-  /* Generic texts for refusals without a detail, by the server's code. */
-  var CODE_TEXT = {
-    precondition_failed: "数据已被他人修改，已重新加载，请核对后再试",
-    precondition_required: "缺少版本信息（If-Match），请刷新页面后再试",
-    forbidden: "没有权限执行此操作", not_found: "对象不存在或已被删除", invalid: "输入不正确",
-    network: "网络连接失败，请稍后再试"
-  };
+  /* Generic texts for refusals without a detail, by the server's code (literal gettext calls, so the
+   * message extraction finds them). */
+  function codeText(code) {
+    switch (code) {
+      case "precondition_failed": return gettext("数据已被他人修改，已重新加载，请核对后再试");
+      case "precondition_required": return gettext("缺少版本信息（If-Match），请刷新页面后再试");
+      case "forbidden": return gettext("没有权限执行此操作");
+      case "not_found": return gettext("对象不存在或已被删除");
+      case "invalid": return gettext("输入不正确");
+      case "network": return gettext("网络连接失败，请稍后再试");
+      default: return "";
+    }
+  }
 
   /* The page's refusal place: an element marked data-gm-refusal in the template, or a banner fixed at the top. */
   function refusalBox() {
@@ -89,7 +95,7 @@
   /* The server's refusal ({code, field, detail, ...}) as one sentence naming the field. */
   function refusalText(body) {
     var b = body || {};
-    var text = b.detail || (b.code && CODE_TEXT[b.code] ? gettext(CODE_TEXT[b.code]) : "") ||
+    var text = b.detail || codeText(b.code) ||
       interpolate(gettext("操作未完成（%(status)s）"), {status: b.http || b.code || "?"}, true);
     return b.field ? interpolate(gettext("%(text)s（字段：%(field)s）"), {text: text, field: b.field}, true) : text;
   }
@@ -134,7 +140,7 @@
         return refuse(body);
       });
     }, function (err) {
-      return refuse({code: "network", http: 0, detail: gettext(CODE_TEXT.network) + " (" + err.message + ")"});
+      return refuse({code: "network", http: 0, detail: codeText("network") + " (" + err.message + ")"});
     });
   }
 
