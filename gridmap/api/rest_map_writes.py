@@ -13,15 +13,16 @@ their street); ``If-Match`` with the ETag of GET, missing → 428, stale → 412
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from gridmap.api.grids import grid_if_match
+from gridmap.api.grids import grid_if_match, grid_name
 from gridmap.api.jsonapi import body as editor_body
-from gridmap.api.jsonapi import int_field
+from gridmap.api.jsonapi import check_etag, if_match, int_field
 from gridmap.api.schema import IF_MATCH, PRECONDITION
 from gridmap.models import Grid
 from gridmap.models.stations import StationKind
@@ -61,14 +62,12 @@ class GridWrites:
         unknown = sorted(set(data) - {"community", "name", "geometry", "clip"})
         if unknown:
             raise Refused(400, "unknown_field", field=unknown[0])
-        name = data.get("name")
-        if name is not None and (not isinstance(name, str) or not 0 < len(name.strip()) <= 100 or "\x00" in name):
-            raise Refused(400, "bad_value", field="name")
+        name = grid_name(data)  # before the community, as it was: a bad name is named first
         result = grid_editing.create_draft_grid(
             request.user,
             int_field(data, "community"),
             data.get("geometry"),
-            name=name.strip() if name else None,
+            name=name,
             clip=data.get("clip") is True,
         )
         return self._reply(result, 201)
@@ -132,6 +131,16 @@ class StationWrites:
         response["ETag"] = station_service.etag_of(station)
         return response
 
+    def _held(self, request, pk):
+        """The station, row-locked after scope and rights (404/403), then the one concurrency rule."""
+        station = station_service.station_to_edit(request.user, pk)
+        check_etag(
+            if_match(request)[0],
+            station_service.etag_of(station),
+            detail=_("该服务站已被他人修改，请重新读取后再保存"),
+        )
+        return station
+
     def _data(self, request) -> dict:
         return editor_body(request._request)
 
@@ -145,13 +154,16 @@ class StationWrites:
         parameters=[IF_MATCH],
         responses={200: OpenApiResponse(description="The station"), **PRECONDITION},
     )
+    @transaction.atomic
     def partial_update(self, request, pk=None, *args, **kwargs):
-        station = station_service.update_station(request.user, pk, self._data(request), request.headers.get("If-Match"))
+        data = self._data(request)  # a malformed body is refused first, as before
+        station = station_service.update_station(request.user, self._held(request, pk), data)
         return self._reply(station)
 
     @extend_schema(
         request=None, parameters=[IF_MATCH], responses={204: OpenApiResponse(description="Removed"), **PRECONDITION}
     )
+    @transaction.atomic
     def destroy(self, request, pk=None, *args, **kwargs):
-        station_service.delete_station(request.user, pk, request.headers.get("If-Match"))
+        station_service.delete_station(self._held(request, pk))
         return Response(status=204)

@@ -5,8 +5,9 @@ Rules (docs/domain.md, "Things on the map"): a point inside one of the user's co
 community follows from its location, lowest code on a shared edge); a service radius in geodesic metres,
 default STATION_RADIUS_M (500); radii outside the life-circle references (5-minute walk 300 m to
 15-minute 1000 m) are accepted with a warning, as configurable numbers must be, and only radii outside
-1..MAX_RADIUS_M are refused. Optimistic concurrency: the ETag is a digest of the row's contents; the row
-is locked while it is compared, so of two writers holding the same ETag exactly one wins.
+1..MAX_RADIUS_M are refused. Optimistic concurrency: the ETag is a digest of the row's contents
+(:func:`etag_of`); the API compares it by the one rule of api/jsonapi.py while :func:`station_to_edit`
+holds the row lock, so of two writers holding the same ETag exactly one wins.
 """
 
 from __future__ import annotations
@@ -123,7 +124,10 @@ def create_station(user, data: dict) -> ServiceStation:
     return ServiceStation.objects.create(**clean)
 
 
-def _locked(user, pk) -> ServiceStation:
+def station_to_edit(user, pk) -> ServiceStation:
+    """The station ``user`` may change, row-locked (call inside a transaction): 404 out of scope, 403
+    without the right. The API compares the ETag (:func:`etag_of`) after this, by the one concurrency rule
+    (api/jsonapi.py), so a refusal for scope or rights never depends on If-Match."""
     if not str(pk).isdigit() or int(pk) >= 2**63:
         raise not_found("station")
     station = policy.stations_for(user).select_for_update(of=("self",)).filter(pk=int(pk)).first()
@@ -135,23 +139,8 @@ def _locked(user, pk) -> ServiceStation:
     return station
 
 
-def _check_etag(station: ServiceStation, expected: str | None) -> None:
-    if not expected:
-        raise Refused(428, "precondition_required", field="If-Match")  # the one rule: api/jsonapi.py
-    if expected.strip().removeprefix("W/") != etag_of(station):
-        raise Refused(
-            412,
-            "precondition_failed",
-            field="If-Match",
-            detail=_("该服务站已被他人修改，请重新读取后再保存"),
-            etag=etag_of(station),
-        )
-
-
-@transaction.atomic
-def update_station(user, pk, data: dict, expected: str | None) -> ServiceStation:
-    station = _locked(user, pk)
-    _check_etag(station, expected)
+def update_station(user, station: ServiceStation, data: dict) -> ServiceStation:
+    """Change the station held by :func:`station_to_edit` (in the same transaction)."""
     clean = _clean(data, creating=False)
     if not clean:
         raise Refused(400, "empty", field="body", detail=_("没有要修改的字段"))
@@ -163,8 +152,6 @@ def update_station(user, pk, data: dict, expected: str | None) -> ServiceStation
     return station
 
 
-@transaction.atomic
-def delete_station(user, pk, expected: str | None) -> None:
-    station = _locked(user, pk)
-    _check_etag(station, expected)
+def delete_station(station: ServiceStation) -> None:
+    """Remove the station held by :func:`station_to_edit` (in the same transaction)."""
     station.delete()
