@@ -18,20 +18,12 @@ import re
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
+
+from gridmap.api.schema import json_endpoints, routes
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 FORM_POSTS = {"login", "logout", "set_language"}  # Django's own forms, not the data API
-
-
-def _patterns(resolver: URLResolver = None, prefix: str = ""):
-    for pattern in (resolver or get_resolver()).url_patterns:
-        route = prefix + str(pattern.pattern)
-        if isinstance(pattern, URLResolver):
-            if not route.startswith("admin/"):  # the admin: tests/test_admin_scoping.py
-                yield from _patterns(pattern, route)
-        elif isinstance(pattern, URLPattern):
-            yield route.lstrip("^").rstrip("$"), pattern
 
 
 def _writes(view) -> set[str]:
@@ -42,19 +34,19 @@ def _writes(view) -> set[str]:
     return set()
 
 
-JSON_ENDPOINTS = [(route, p) for route, p in _patterns() if hasattr(p.callback, "allowed")]
+JSON_ENDPOINTS = json_endpoints()
 
 
 def test_every_write_lives_in_api_v1():
-    outside = sorted(route for route, p in _patterns() if _writes(p.callback) and not route.startswith("api/v1/"))
+    outside = sorted(route for route, p in routes() if _writes(p.callback) and not route.startswith("api/v1/"))
     assert outside == []
-    assert len([1 for _, p in _patterns() if _writes(p.callback)]) >= 25  # the walk found the writes
+    assert len([1 for _, p in routes() if _writes(p.callback)]) >= 25  # the walk found the writes
 
 
 def test_no_other_view_takes_a_post(db):
     """A view that is neither a JSON endpoint nor DRF takes no POST, except Django's own forms."""
     client = Client()
-    for route, pattern in _patterns():
+    for route, pattern in routes():
         view = pattern.callback
         if hasattr(view, "allowed") or hasattr(view, "cls") or pattern.name in FORM_POSTS:
             continue

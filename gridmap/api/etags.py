@@ -71,5 +71,10 @@ def community(community_id: int) -> str:
     return f'"{_digest(*rows)}"'
 
 
+def job_state(job_id: int, status: str) -> str:
+    """An import job's ETag from its id and status (the status JSON carries both)."""
+    return f'"{job_id}-{status}"'
+
+
 def import_job(job) -> str:
-    return f'"{job.pk}-{job.status}"'
+    return job_state(job.pk, job.status)

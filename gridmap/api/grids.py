@@ -40,7 +40,8 @@ def _version(request: HttpRequest, pk: int) -> int:
     return grid_if_match(request, pk)[1]
 
 
-def _name(data: dict) -> str | None:
+def grid_name(data: dict) -> str | None:
+    """The optional ``name`` of a new grid: 1..100 characters without NUL, stripped; 400 otherwise."""
     name = data.get("name")
     if name is not None and (not isinstance(name, str) or not 0 < len(name.strip()) <= 100 or "\x00" in name):
         raise Refused(400, "bad_value", field="name")
@@ -54,7 +55,7 @@ def create(request: HttpRequest) -> HttpResponse:
         request.user,
         int_field(data, "community"),
         data.get("geometry"),
-        name=_name(data),
+        name=grid_name(data),
         clip=data.get("clip") is True,
     )
     return reply(grid, 201)

@@ -23,7 +23,7 @@ from gridmap.services.households import import_jobs as jobs
 
 def _status(user, pk: int) -> dict:
     data = jobs.status(user, pk)
-    return {**data, "etag": f'"{data["id"]}-{data["status"]}"'}  # = etags.import_job of the row
+    return {**data, "etag": etags.job_state(data["id"], data["status"])}
 
 
 def _answer(user, job) -> HttpResponse:

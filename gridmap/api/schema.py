@@ -41,13 +41,20 @@ _REFUSED = {
 }
 
 
-def _endpoints(resolver: URLResolver | None = None, prefix: str = ""):
+def routes(resolver: URLResolver | None = None, prefix: str = ""):
+    """(route, pattern) of every URL pattern but the admin's, the route as written (``api/v1/grids/<int:pk>/…``)."""
     for pattern in (resolver or get_resolver()).url_patterns:
         route = prefix + str(pattern.pattern)
         if isinstance(pattern, URLResolver):
-            yield from _endpoints(pattern, route)
-        elif isinstance(pattern, URLPattern) and hasattr(pattern.callback, "allowed"):
-            yield route, pattern
+            if not route.startswith("admin/"):
+                yield from routes(pattern, route)
+        elif isinstance(pattern, URLPattern):
+            yield route.lstrip("^").rstrip("$"), pattern
+
+
+def json_endpoints():
+    """The routes served by api/jsonapi.endpoint (they carry what they declare)."""
+    return [(route, pattern) for route, pattern in routes() if hasattr(pattern.callback, "allowed")]
 
 
 def _operation(view, method: str, name: str, params: list[dict]) -> dict:
@@ -72,7 +79,7 @@ def _operation(view, method: str, name: str, params: list[dict]) -> dict:
 def page_api_paths(result, generator, request, public):
     """drf-spectacular postprocessing hook: add the JSON endpoints and the one refusal shape."""
     result.setdefault("components", {}).setdefault("schemas", {})["Refusal"] = _REFUSAL
-    for route, pattern in _endpoints():
+    for route, pattern in json_endpoints():
         path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
         params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                   for name in re.findall(r"<(?:\w+:)?(\w+)>", route)]  # fmt: skip
