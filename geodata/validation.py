@@ -300,13 +300,14 @@ def validate_point(data: object, *, field: str = "location") -> tuple[float, flo
         data = data.get("geometry")
     if isinstance(data, Mapping) and "type" not in data and {"lon", "lat"} <= set(data):
         # the bare pair names the coordinate at fault: "lon", or "stations[0].lat" under field="stations[0]"
-        for key, bound in (("lon", 180), ("lat", 90)):
-            value, where = data[key], f"{field}.{key}" if field else key
+        for key in ("lon", "lat"):
+            value = data[key]
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                raise GeometryRejected("not_a_number", field=where, detail=str(value)[:40])
-            if abs(value) > bound:
-                raise GeometryRejected("out_of_range", field=where, location=(data["lon"], data["lat"]))
-        return (float(data["lon"]), float(data["lat"]))
+                raise GeometryRejected("not_a_number", field=f"{field}.{key}" if field else key, detail=str(value)[:40])
+        lon, lat = data["lon"], data["lat"]
+        key = "lon" if abs(lon) > 180 else "lat"
+        _check_range(lon, lat, f"{field}.{key}" if field else key)  # the GeoJSON rule: metres are named so
+        return (float(lon), float(lat))
     if not isinstance(data, Mapping) or data.get("type") != "Point":
         raise GeometryRejected("not_a_point", field=field)
     _check_crs(data.get("crs"), field)

@@ -37,6 +37,15 @@ def test_the_id_check_digit_is_the_same_in_both_forms():
     assert list(vector) == [True, False, True, False, False]
 
 
+PHONES = ["13812345678", "19912345678", "12812345678", "1381234567", "138123456789", "1381234567x", "１３８12345678"]
+
+
+def test_the_phone_rule_is_the_same_in_both_forms():
+    vector = fields.phones_valid(np.array(PHONES))
+    assert list(vector) == [fields.phone_valid(value) for value in PHONES]
+    assert list(vector) == [True, True, False, False, False, False, False]
+
+
 def test_hidden_characters_are_the_same_in_both_forms():
     values = np.array(TEXTS)
     assert list(fields.rows_with_hidden(values, TEXTS)) == [bool(fields.hidden_character(t)) for t in TEXTS]

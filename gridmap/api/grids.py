@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from gridmap import policy
 from gridmap.api import etags
+from gridmap.api.bodies import GridBoundary, GridCreate, validated
 from gridmap.api.jsonapi import body, endpoint, grid_version, if_match, int_field, precondition, reply, upload
 from gridmap.models import Community
 from gridmap.queries import grid_topology
@@ -40,23 +41,11 @@ def _version(request: HttpRequest, pk: int) -> int:
     return grid_if_match(request, pk)[1]
 
 
-def grid_name(data: dict) -> str | None:
-    """The optional ``name`` of a new grid: 1..100 characters without NUL, stripped; 400 otherwise."""
-    name = data.get("name")
-    if name is not None and (not isinstance(name, str) or not 0 < len(name.strip()) <= 100 or "\x00" in name):
-        raise Refused(400, "bad_value", field="name")
-    return name.strip() if name else None
-
-
 @endpoint(creates=("POST",), get=False)
 def create(request: HttpRequest) -> HttpResponse:
-    data = body(request)
+    data = validated(GridCreate, body(request))
     grid = grid_editing.create_draft_grid(
-        request.user,
-        int_field(data, "community"),
-        data.get("geometry"),
-        name=grid_name(data),
-        clip=data.get("clip") is True,
+        request.user, data["community"], data["geometry"], name=data.get("name"), clip=data["clip"]
     )
     return reply(grid, 201)
 
@@ -84,10 +73,8 @@ def check(request: HttpRequest) -> HttpResponse:
 @endpoint(guards=("POST",), get=False)
 def boundary(request: HttpRequest, pk: int) -> HttpResponse:
     version = _version(request, pk)
-    data = body(request)
-    return reply(
-        grid_editing.save_grid_boundary(request.user, pk, data.get("geometry"), version, clip=data.get("clip") is True)
-    )
+    data = validated(GridBoundary, body(request))
+    return reply(grid_editing.save_grid_boundary(request.user, pk, data["geometry"], version, clip=data["clip"]))
 
 
 @endpoint(guards=("POST",), get=False)

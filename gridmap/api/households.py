@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 
 from gridmap import policy
 from gridmap.api import etags
+from gridmap.api.bodies import HouseholdChanges, HouseholdMove, validated
 from gridmap.api.jsonapi import body, client_ip, date_field, endpoint, locked, reply
 from gridmap.queries.grid_households import household_card
 from gridmap.queries.grid_page_cache import cached_grid_page
@@ -62,7 +63,7 @@ def household(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the card (phone and ID number masked). PATCH: edit details (not the location: see move)."""
     if request.method == "PATCH":
         _locked_household(request, pk)
-        item = care.update_household(request.user, pk, body(request))
+        item = care.update_household(request.user, pk, validated(HouseholdChanges, body(request), partial=True))
     else:
         item = care.in_scope(request.user, pk)
     data = card(request.user, item)
@@ -73,7 +74,7 @@ def household(request: HttpRequest, pk: int) -> HttpResponse:
 @transaction.atomic
 def move(request: HttpRequest, pk: int) -> HttpResponse:
     _locked_household(request, pk)
-    item = care.move_household(request.user, pk, body(request))
+    item = care.move_household(request.user, pk, validated(HouseholdMove, body(request))["location"])
     data = card(request.user, item)
     return reply(data, etag=data["etag"])
 

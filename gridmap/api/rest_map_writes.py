@@ -3,7 +3,7 @@
 Grids: ``POST /api/v1/grids/`` draws a draft grid, ``PATCH /api/v1/grids/{id}/`` reshapes it (a pending
 edit of a published grid), ``DELETE`` retires it (a draft at once, a published grid when its community is
 next published; codes are never reused). The body is read by the grid editor's parser (size and depth
-caps) and every shape goes through ``services.grids.shapes.check_grid_shape``, the one validator.
+caps) and validated by api/bodies.py, the serializers the pages use too; every shape goes through ``services.grids.shapes.check_grid_shape``, the one validator.
 Concurrency, the one rule (api/jsonapi.py): ``If-Match: "<version>"`` (the ETag of GET), missing → 428,
 stale → 412 with the current grid, as in the editor.
 
@@ -16,33 +16,17 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from gridmap.api.grids import grid_if_match, grid_name
+from gridmap.api.bodies import GridBoundary, GridCreate, StationBody, validated
+from gridmap.api.grids import grid_if_match
 from gridmap.api.jsonapi import body as editor_body
-from gridmap.api.jsonapi import check_etag, if_match, int_field
+from gridmap.api.jsonapi import check_etag, if_match
 from gridmap.api.schema import IF_MATCH, PRECONDITION
 from gridmap.models import Grid
-from gridmap.models.stations import StationKind
 from gridmap.services.grids import editing as grid_editing
-from gridmap.services.refused import Refused
 from gridmap.services.stations import editing as station_service
-
-
-class GridCreate(serializers.Serializer):
-    """Documents the body; the services validate it."""
-
-    community = serializers.IntegerField()
-    name = serializers.CharField(required=False, max_length=100)
-    geometry = serializers.JSONField(help_text="GeoJSON Polygon or MultiPolygon, EPSG:4326")
-    clip = serializers.BooleanField(required=False, help_text="cut overlaps with sibling grids off")
-
-
-class GridPatch(serializers.Serializer):
-    geometry = serializers.JSONField(help_text="GeoJSON Polygon or MultiPolygon, EPSG:4326")
-    clip = serializers.BooleanField(required=False)
 
 
 class GridWrites:
@@ -58,36 +42,21 @@ class GridWrites:
 
     @extend_schema(request=GridCreate, responses={201: OpenApiResponse(description="The new draft grid (Feature)")})
     def create(self, request, *args, **kwargs):
-        data = editor_body(request._request)
-        unknown = sorted(set(data) - {"community", "name", "geometry", "clip"})
-        if unknown:
-            raise Refused(400, "unknown_field", field=unknown[0])
-        name = grid_name(data)  # before the community, as it was: a bad name is named first
+        data = validated(GridCreate, editor_body(request._request))
         result = grid_editing.create_draft_grid(
-            request.user,
-            int_field(data, "community"),
-            data.get("geometry"),
-            name=name,
-            clip=data.get("clip") is True,
+            request.user, data["community"], data["geometry"], name=data.get("name"), clip=data["clip"]
         )
         return self._reply(result, 201)
 
     @extend_schema(
-        request=GridPatch,
+        request=GridBoundary,
         parameters=[IF_MATCH],
         responses={200: OpenApiResponse(description="The grid"), **PRECONDITION},
     )
     def partial_update(self, request, pk=None, *args, **kwargs):
         grid_id, version = grid_if_match(request, pk)
-        data = editor_body(request._request)
-        unknown = sorted(set(data) - {"geometry", "clip"})
-        if unknown:
-            raise Refused(400, "unknown_field", field=unknown[0], detail=_("只能修改 geometry"))
-        if "geometry" not in data:
-            raise Refused(400, "required", field="geometry")
-        result = grid_editing.save_grid_boundary(
-            request.user, grid_id, data["geometry"], version, clip=data.get("clip") is True
-        )
+        data = validated(GridBoundary, editor_body(request._request))
+        result = grid_editing.save_grid_boundary(request.user, grid_id, data["geometry"], version, clip=data["clip"])
         return self._reply(result)
 
     @extend_schema(
@@ -102,16 +71,6 @@ class GridWrites:
         grid_id, version = grid_if_match(request, pk)
         result = grid_editing.retire_grid(request.user, grid_id, version)
         return self._reply(result)
-
-
-class StationBody(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    kind = serializers.ChoiceField(required=False, choices=StationKind.choices)
-    radius_m = serializers.IntegerField(required=False, min_value=1, max_value=station_service.MAX_RADIUS_M)
-    opening_hours = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    services = serializers.CharField(required=False, allow_blank=True, max_length=500)
-    active = serializers.BooleanField(required=False)
-    location = serializers.JSONField(help_text="GeoJSON Point, EPSG:4326")
 
 
 class StationWrites:
@@ -141,12 +100,11 @@ class StationWrites:
         )
         return station
 
-    def _data(self, request) -> dict:
-        return editor_body(request._request)
-
     @extend_schema(request=StationBody, responses={201: OpenApiResponse(description="The new station (Feature)")})
     def create(self, request, *args, **kwargs):
-        station = station_service.create_station(request.user, self._data(request))
+        data = editor_body(request._request)  # a malformed body first, then the rights, then the fields
+        station_service.may_edit(request.user)
+        station = station_service.create_station(request.user, validated(StationBody, data))
         return self._reply(station, 201)
 
     @extend_schema(
@@ -156,8 +114,9 @@ class StationWrites:
     )
     @transaction.atomic
     def partial_update(self, request, pk=None, *args, **kwargs):
-        data = self._data(request)  # a malformed body is refused first, as before
-        station = station_service.update_station(request.user, self._held(request, pk), data)
+        data = editor_body(request._request)  # a malformed body first, then rights, scope and If-Match
+        station = self._held(request, pk)
+        station = station_service.update_station(request.user, station, validated(StationBody, data, partial=True))
         return self._reply(station)
 
     @extend_schema(

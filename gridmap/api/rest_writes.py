@@ -1,8 +1,8 @@
 """Writes of the REST API, through the same services as the pages, with optimistic concurrency.
 
 Households: ``PATCH /api/v1/households/{id}/`` with ``If-Match: <ETag of the last GET>``. The body may
-carry the editable details (services.household_care.EDITABLE; anything else is refused, no mass
-assignment) and/or ``location`` as a GeoJSON Point; a location change goes through
+carry the editable details (api/bodies.HouseholdPatch, the page's serializer plus ``location``; anything
+else is refused, no mass assignment) and/or ``location`` as a GeoJSON Point; a location change goes through
 ``household_care.move_household`` (grid checks on both ends, then ``rehome_households``). The row is
 locked while the ETag is compared, so of two writers holding the same ETag exactly one wins; the other
 gets 412 (and 428 without If-Match). The ETag is the household's ``updated_at`` in microseconds, which
@@ -15,51 +15,18 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from geodata.validation import GeometryRejected, validate_point
 from gridmap import policy
 from gridmap.api import etags
+from gridmap.api.bodies import HouseholdPatch, validated
 from gridmap.api.jsonapi import check_etag, if_match
 from gridmap.api.schema import IF_MATCH, PRECONDITION
-from gridmap.models import ResidentType
-from gridmap.models.households import TAG_FIELDS
 from gridmap.services.households import care as care
 from gridmap.services.refused import Refused
 
 etag_of = etags.household
-
-
-class PointBody(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["Point"])
-    coordinates = serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2)
-
-
-class HouseholdPatch(serializers.Serializer):
-    """Documents the body; the service validates it (one validator for pages and API)."""
-
-    address = serializers.CharField(required=False, max_length=200)
-    head_name = serializers.CharField(required=False, max_length=50)
-    phone = serializers.CharField(required=False, allow_blank=True, max_length=11)
-    id_number = serializers.CharField(required=False, allow_blank=True, max_length=18)
-    residents = serializers.IntegerField(required=False, min_value=1, max_value=99)
-    resident_type = serializers.ChoiceField(required=False, choices=ResidentType.choices)
-    location = PointBody(required=False)
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields.update({tag: serializers.BooleanField(required=False) for tag in TAG_FIELDS})
-        return fields
-
-
-def _point(value) -> dict:
-    try:
-        lon, lat = validate_point(value, field="location")
-    except GeometryRejected as exc:
-        raise Refused.from_geometry(exc) from None
-    return {"lon": lon, "lat": lat}
 
 
 class HouseholdWrites:
@@ -78,10 +45,7 @@ class HouseholdWrites:
         responses={200: OpenApiResponse(description="The household"), **PRECONDITION},
     )
     def partial_update(self, request, pk=None):
-        data = request.data
-        if not isinstance(data, dict):
-            raise Refused(400, "not_an_object", field="body")
-        household = self._write(request.user, pk, dict(data), if_match(request)[0])
+        household = self._write(request.user, pk, request.data, if_match(request)[0])
         response = Response(self.get_serializer(household).data)
         response["ETag"] = etag_of(household)
         return response
@@ -94,11 +58,10 @@ class HouseholdWrites:
         if household is None:
             raise Refused(404, "not_found", field="household")
         check_etag(expected, etag_of(household), detail=_("该住户已被他人修改，请重新读取后再保存"))
-        location = data.pop("location", None)
-        if not data and location is None:
-            raise Refused(400, "empty", field="body", detail=_("没有要修改的字段"))
-        if data:
-            household = care.update_household(user, household.pk, data)
+        changes = validated(HouseholdPatch, data, partial=True)
+        location = changes.pop("location", None)
+        if changes:
+            household = care.update_household(user, household.pk, changes)
         if location is not None:
-            household = care.move_household(user, household.pk, _point(location))
+            household = care.move_household(user, household.pk, location)
         return household

@@ -3,7 +3,9 @@ bulk import needs it, a vectorised form over numpy arrays that gives the same an
 (tests/test_field_rules.py checks both on one table of cases).
 
 - station radius: 1..20,000 m, the database's check (models/stations.py uses these bounds too);
+- mobile phone numbers: 11 ASCII digits starting 13..19;
 - GB 11643 ID numbers: 17 digits and the ISO 7064 MOD 11-2 check character;
+- text: stripped, not empty unless allowed, at most so many characters, no hidden character;
 - hidden characters: C0 controls (tab, LF and CR aside), DEL, zero-width characters, bidi embeddings,
   overrides and isolates, the word joiner, BOM and lone surrogates. Invisible in a list, they make two names
   look equal or reverse how an address reads (docs/security.md), so every text field refuses them.
@@ -17,6 +19,7 @@ import numpy as np
 
 STATION_RADIUS_MIN_M, STATION_RADIUS_MAX_M = 1, 20_000
 
+PHONE = re.compile(r"^1[3-9][0-9]{9}$")  # a mainland mobile number
 ID_NUMBER = re.compile(r"^[0-9]{17}[0-9X]$")
 ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
 ID_CHECK = "10X98765432"
@@ -50,6 +53,20 @@ def station_radius_ok(value) -> bool:
     return (
         isinstance(value, int) and not isinstance(value, bool) and STATION_RADIUS_MIN_M <= value <= STATION_RADIUS_MAX_M
     )
+
+
+def phone_valid(value) -> bool:
+    """>>> phone_valid("13812345678"), phone_valid("12812345678"), phone_valid("１３８12345678")
+    (True, False, False)
+    """
+    return isinstance(value, str) and bool(PHONE.match(value)) and value.isascii()
+
+
+def phones_valid(phones: np.ndarray) -> np.ndarray:
+    """:func:`phone_valid` over an array of strings (no per-row Python): length, ASCII digits, then 1[3-9]."""
+    ok = np.strings.str_len(phones) == 11
+    ok &= np.strings.lstrip(phones, "0123456789") == ""  # nothing but ASCII digits
+    return ok & np.strings.startswith(phones, "1") & (np.strings.slice(phones, 1, 2) >= "3")
 
 
 def id_number_valid(value: str) -> bool:
@@ -88,6 +105,23 @@ def hidden_refusal(value: str) -> str:
     if char == "\x00":
         return "nul_byte"
     return "control_character" if ord(char) < 32 or char == "\x7f" else "bidi_control"
+
+
+def clean_text(value, limit: int, *, blank: bool = False) -> tuple[str, str]:
+    """``value`` stripped, with "" or the refusal code of the one text rule: ``bad_value`` (not text),
+    ``required`` (empty, unless ``blank``), ``too_long`` (over ``limit`` characters) or a hidden character's.
+
+    >>> clean_text(" 张三 ", 10), clean_text("", 10), clean_text(5, 10), clean_text("张\u202e三", 10)
+    (('张三', ''), ('', 'required'), ('', 'bad_value'), ('张\u202e三', 'bidi_control'))
+    """
+    if not isinstance(value, str):
+        return "", "bad_value"
+    value = value.strip()
+    if not value and not blank:
+        return value, "required"
+    if len(value) > limit:
+        return value, "too_long"
+    return value, hidden_refusal(value)
 
 
 def rows_with_hidden(values: np.ndarray, cells: list[str]) -> np.ndarray:

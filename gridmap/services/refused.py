@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 
 import shapely
+from django.utils.translation import gettext as _
 
 from geodata.validation import GeometryRejected
+from gridmap.rules.fields import clean_text
 from gridmap.services.reasons import known, reason
 
 
@@ -64,6 +66,16 @@ class Refused(Exception):
             detail=reason(code, note=note, location=exc.location),
             **extra,
         )
+
+
+def checked_text(value, field: str, limit: int, *, blank: bool = False) -> str:
+    """The one text rule (rules.fields.clean_text) for a service or a body field: the stripped text, or the
+    refusal naming ``field``."""
+    clean, code = clean_text(value, limit, blank=blank)
+    if code:
+        details = {"bad_value": _("应为文本"), "required": _("必填"), "too_long": _("最多 %(n)s 个字符") % {"n": limit}}
+        raise Refused(400, code, field=field, detail=details.get(code, ""))
+    return clean
 
 
 def not_found(field: str = "id") -> Refused:

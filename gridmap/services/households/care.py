@@ -4,35 +4,24 @@ masked personal data with a reason (audited), log visits, and pair vulnerable ho
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from geodata.validation import GeometryRejected, validate_point
 from gridmap import policy
 from gridmap.models import (
     AuditAction,
     HelpPair,
     Household,
-    ResidentType,
     Role,
     Visit,
 )
-from gridmap.models.households import TAG_FIELDS
-from gridmap.rules.fields import hidden_refusal, id_number_valid
 from gridmap.services import audit
 from gridmap.services.grids.rehoming import rehome_households
-from gridmap.services.refused import Refused, not_found
+from gridmap.services.refused import Refused, checked_text, not_found
 from gridmap.storage import sealed_fields
-
-PHONE = re.compile(r"^1[3-9][0-9]{9}$")
-# Fields a household edit may set. Location has its own service (grid check); grid and community follow
-# from the location and are never set by hand; anything else in the body is refused (mass assignment).
-TEXT_FIELDS = {"address": 200, "head_name": 50}
-EDITABLE = {*TEXT_FIELDS, "phone", "id_number", "residents", "resident_type", *TAG_FIELDS}
 
 
 def in_scope(user, household_id: int) -> Household:
@@ -42,61 +31,11 @@ def in_scope(user, household_id: int) -> Household:
     return household
 
 
-def _text(value, field: str, limit: int, *, required: bool = True) -> str:
-    if not isinstance(value, str):
-        raise Refused(400, "bad_value", field=field, detail=_("应为文本"))
-    value = value.strip()
-    if required and not value:
-        raise Refused(400, "required", field=field, detail=_("必填"))
-    if len(value) > limit:
-        raise Refused(400, "too_long", field=field, detail=_("最多 %(n)s 个字符") % {"n": limit})
-    refusal = hidden_refusal(value)
-    if refusal:
-        raise Refused(400, refusal, field=field)
-    return value
-
-
-def clean_changes(data: dict) -> dict:
-    """Validate an edit; 400 naming the field for anything wrong or not editable."""
-    changes = {}
-    for field, value in data.items():
-        if field == "version":
-            continue
-        if field not in EDITABLE:
-            raise Refused(400, "not_editable", field=field, detail=_("此字段不可修改"))
-        if field in TEXT_FIELDS:
-            changes[field] = _text(value, field, TEXT_FIELDS[field])
-        elif field == "phone":
-            value = _text(value, field, 11, required=False)
-            if value and not PHONE.match(value):
-                raise Refused(400, "bad_phone", field=field, detail=_("手机号应为 11 位，以 13–19 开头"))
-            changes[field] = value
-        elif field == "id_number":
-            value = _text(value, field, 18, required=False).upper()
-            if value and not id_number_valid(value):
-                raise Refused(400, "bad_id_number", field=field, detail=_("身份证号格式或校验位错误"))
-            changes[field] = value
-        elif field == "residents":
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 99:
-                raise Refused(400, "bad_value", field=field, detail=_("人数应为 1–99"))
-            changes[field] = value
-        elif field == "resident_type":
-            if value not in ResidentType.values:
-                raise Refused(400, "bad_value", field=field, detail=_("未知的居住类型"))
-            changes[field] = value
-        else:  # a tag
-            if not isinstance(value, bool):
-                raise Refused(400, "bad_value", field=field, detail=_("应为 true 或 false"))
-            changes[field] = value
-    if not changes:
-        raise Refused(400, "empty", field="body", detail=_("没有要修改的字段"))
-    return changes
-
-
 @transaction.atomic
-def update_household(user, household_id: int, data: dict) -> Household:
+def update_household(user, household_id: int, changes: dict) -> Household:
+    """Apply ``changes`` (validated by api/bodies.HouseholdChanges); phone and ID number are sealed into
+    their three columns each."""
     household = in_scope(user, household_id)
-    changes = clean_changes(data)  # validated first, then sealed: phone/ID number become their three columns
     for kind in ("phone", "id_number"):
         if kind in changes:
             changes.update(sealed_fields.columns(kind, changes.pop(kind)))
@@ -105,21 +44,12 @@ def update_household(user, household_id: int, data: dict) -> Household:
     return household
 
 
-def _point(data: dict) -> Point:
-    try:
-        lon, lat = validate_point({"lon": data.get("lon"), "lat": data.get("lat")}, field="")
-    except GeometryRejected as exc:
-        raise Refused.from_geometry(exc) from None
-    return Point(lon, lat, srid=4326)
-
-
 @transaction.atomic
-def move_household(user, household_id: int, data: dict) -> Household:
+def move_household(user, household_id: int, point: Point) -> Household:
     """Move a household's point. Checked server-side on both ends: the household must now be in a grid
     the user may move within, and the new point must be covered by the same grid for a grid leader or
     worker (by any grid of his scope for managers). The household is then re-homed set-based."""
     household = in_scope(user, household_id)
-    point = _point(data)
     allowed = policy.household_move_grids_for(user)
     if (
         household.grid_id is None
@@ -146,7 +76,7 @@ def reveal_personal_data(user, household_id: int, reason, ip: str | None) -> dic
     if not policy.may_reveal(user):
         raise Refused(403, "forbidden")
     household = in_scope(user, household_id)
-    reason = _text(reason if reason is not None else "", "reason", 500)
+    reason = checked_text(reason if reason is not None else "", "reason", 500)
     if len(reason) < 2:
         raise Refused(400, "reason_too_short", field="reason", detail=_("请填写查看原因"))
     try:
@@ -172,7 +102,7 @@ def record_visit(user, household_id: int, visited_on: dt.date, note) -> Visit:
     today = timezone.localdate()
     if visited_on > today or visited_on < today - dt.timedelta(days=3660):
         raise Refused(400, "bad_date", field="visited_on", detail=_("走访日期不能晚于今天"))
-    note = _text(note if note is not None else "", "note", 2000)
+    note = checked_text(note if note is not None else "", "note", 2000)
     member = getattr(user, "member", None)
     visitor = member.name if member else (user.get_full_name() or user.get_username())
     return Visit.objects.create(household=household, visited_on=visited_on, user=user, visitor=visitor[:50], note=note)
@@ -185,7 +115,7 @@ def create_help_pair(user, household_id: int, data: dict, start: dt.date) -> Hel
         raise Refused(403, "forbidden", detail=_("无权建立帮扶对子"))
     household = in_scope(user, household_id)
     member_id, unit = data.get("member"), data.get("unit") or ""
-    unit = _text(unit, "unit", 100, required=False)
+    unit = checked_text(unit, "unit", 100, blank=True)
     member = None
     if member_id is not None:
         if isinstance(member_id, bool) or not isinstance(member_id, int):

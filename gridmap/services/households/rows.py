@@ -15,7 +15,7 @@ import pandas as pd
 from django.utils.translation import gettext as _
 
 from geodata.crs import SOURCE_CRS, normalise_crs
-from gridmap.rules.fields import id_numbers_valid, rows_with_hidden
+from gridmap.rules.fields import id_numbers_valid, phones_valid, rows_with_hidden
 
 # canonical column -> accepted headers (Chinese first, as street offices write them)
 COLUMNS = {
@@ -149,13 +149,7 @@ def validate(frame: pd.DataFrame, headers: dict[str, str], first_row: int = 2) -
     for name, limit in MAX_LENGTH.items():
         errs.add(name, np.strings.str_len(text[name]) > limit, _("超过 {} 个字符").format(limit))
     phone = text["phone"]
-    mobile = (
-        (np.strings.str_len(phone) == 11)
-        & _digits_only(phone)
-        & np.strings.startswith(phone, "1")
-        & (np.strings.slice(phone, 1, 2) >= "3")
-    )
-    errs.add("phone", (phone != "") & ~mobile, _("不是 11 位手机号码（1[3-9] 开头）"))
+    errs.add("phone", (phone != "") & ~phones_valid(phone), _("不是 11 位手机号码（1[3-9] 开头）"))
     ids = np.strings.upper(text["id_number"])
     present = ids != ""
     shaped = (

@@ -15,10 +15,9 @@ from django.utils.translation import gettext as _
 
 from gridmap import policy
 from gridmap.models import AuditAction, Member
-from gridmap.rules.fields import hidden_character
+from gridmap.rules.fields import hidden_character, phone_valid
 from gridmap.rules.pinyin import pinyin_initials
 from gridmap.services import audit
-from gridmap.services.households.care import PHONE
 from gridmap.services.households.files import UnreadableFile, read_table
 from gridmap.services.refused import Refused
 from gridmap.storage import sealed_fields
@@ -83,7 +82,7 @@ def _clean_row(raw: dict, communities: dict[str, int], row: int, errors: list) -
     phone = str(raw.get("phone") or "").strip()
     if phone.endswith(".0"):  # Excel stores a number column as float
         phone = phone[:-2]
-    if phone and not PHONE.match(phone):
+    if phone and not phone_valid(phone):
         fail("电话", "bad_phone", _("手机号应为 11 位，以 13–19 开头"))
     party = _YES.get(str(raw.get("is_party_member") or "").strip().lower())
     if party is None:
