@@ -187,13 +187,20 @@ def _dbf_text(raw: bytes) -> bytes:
     return names.replace(b"\x00", b"") + raw[header_len:]
 
 
-def check_zip(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
-    """Refuse a zip before anything is extracted: too many entries, a bomb, unsafe names or symlinks."""
+def check_zip(
+    archive: zipfile.ZipFile,
+    *,
+    max_entries: int = MAX_ZIP_ENTRIES,
+    max_unzipped: int = MAX_UNZIPPED,
+    max_ratio: int = MAX_RATIO,
+) -> list[zipfile.ZipInfo]:
+    """Refuse a zip before anything is extracted: too many entries, a bomb, unsafe names or symlinks. The
+    limits are a layer archive's unless given (a workbook's: geodata/sheets.py)."""
     entries = archive.infolist()
-    if len(entries) > MAX_ZIP_ENTRIES:
+    if len(entries) > max_entries:
         raise GeometryRejected("zip_too_many_entries", field="file", detail=str(len(entries)))
     total = sum(e.file_size for e in entries)
-    if total > MAX_UNZIPPED or total > MAX_RATIO * max(1, sum(e.compress_size for e in entries)):
+    if total > max_unzipped or total > max_ratio * max(1, sum(e.compress_size for e in entries)):
         raise GeometryRejected("zip_bomb", field="file", too_large=True)
     for entry in entries:
         name = entry.filename

@@ -1,8 +1,8 @@
 """Read tables (CSV or XLSX with 经度/纬度, or a WKT column, and a 坐标系) into a GeoDataFrame in EPSG:4326.
 
-Every cell is kept as the text the user wrote (a formula such as ``=HYPERLINK(...)`` is the formula's
-text, never evaluated), so names round-trip verbatim; the ``'`` our exports put before such text
-(:func:`geodata.writers.neutralise`) is taken off again. The coordinate system is declared per row (a
+The cells are read by the one table reader (geodata/sheets.py): a formula such as ``=HYPERLINK(...)`` is
+the formula's text, never evaluated, and the ``'`` our exports put before such text
+(:func:`geodata.writers.neutralise`) is taken off again, so names round-trip verbatim. The coordinate system is declared per row (a
 坐标系 column) or for the whole file (``source_crs``); without either the table is refused, because
 GCJ-02/BD-09 offsets cannot be detected. Rows are numbered as a spreadsheet shows them (header = row 1).
 
@@ -15,19 +15,17 @@ Examples
 
 from __future__ import annotations
 
-import csv
 import io
 import zipfile
 
 import geopandas as gpd
 import numpy as np
-import openpyxl
 import shapely
 
 from geodata.crs import resolve_crs, to_wgs84
-from geodata.io import MAX_BYTES, check_zip
+from geodata.io import MAX_BYTES
+from geodata.sheets import UnreadableTable, read_cells
 from geodata.validation import GeometryRejected
-from geodata.writers import FORMULA_START
 
 MAX_ROWS = 5_000
 MAX_COLUMNS = 50
@@ -59,12 +57,20 @@ def read_table(data: bytes, *, source_crs: str | None = None) -> gpd.GeoDataFram
     """
     if len(data) > MAX_BYTES:
         raise GeometryRejected("too_large", field="file", too_large=True)
-    header, rows = _xlsx_rows(data) if data.startswith(b"PK\x03\x04") else _csv_rows(data)
-    if not rows:
+    try:
+        frame = read_cells(data).frame
+    except UnreadableTable as exc:
+        code = "no_features" if exc.code in ("no_rows", "empty_file") else exc.code
+        raise GeometryRejected(code, field="file", detail=exc.detail) from None
+    frame = frame.iloc[:, :MAX_COLUMNS]
+    filled = (frame.apply(lambda column: column.str.strip()) != "").any(axis=1).to_numpy()
+    if not filled.any():
         raise GeometryRejected("no_features", field="file")
-    if len(rows) > MAX_ROWS:
-        raise GeometryRejected("too_many_features", field="file", detail=f"{len(rows)} > {MAX_ROWS}")
-    rows = [[_restore(v) for v in row] for row in rows]
+    if filled.sum() > MAX_ROWS:
+        raise GeometryRejected("too_many_features", field="file", detail=f"{int(filled.sum())} > {MAX_ROWS}")
+    header = [str(h).strip() for h in frame.columns]
+    rows = frame[filled].to_numpy(dtype=object).tolist()
+    numbers = (np.flatnonzero(filled) + 2).tolist()  # spreadsheet rows: the header is row 1, blank rows count
     lookup = {h.strip().lower(): i for i, h in enumerate(header)}
     lon_i, lat_i, crs_i, wkt_i = (
         next((lookup[n.lower()] for n in names if n.lower() in lookup), None) for names in (LON, LAT, CRS, WKT)
@@ -79,37 +85,32 @@ def read_table(data: bytes, *, source_crs: str | None = None) -> gpd.GeoDataFram
         dtype=object,
     )
     if wkt_i is not None and (lon_i is None or lat_i is None):
-        geometries = _from_wkt(rows, wkt_i, header[wkt_i], systems, header[crs_i] if crs_i is not None else None)
+        geometries = _from_wkt(
+            rows, numbers, wkt_i, header[wkt_i], systems, header[crs_i] if crs_i is not None else None
+        )
         skip = (wkt_i,)
     else:
-        geometries = _points(rows, header, lon_i, lat_i, crs_i, systems)
+        geometries = _points(rows, numbers, header, lon_i, lat_i, crs_i, systems)
         skip = (lon_i, lat_i)
     columns = {h: [("" if r[i] is None else str(r[i])) for r in rows] for i, h in enumerate(header) if i not in skip}
-    columns["_row"] = list(range(2, len(rows) + 2))
+    columns["_row"] = numbers
     return gpd.GeoDataFrame(columns, geometry=geometries, crs=4326)
 
 
-def _restore(value):
-    """Undo an export's formula neutralisation: ``"'=SUM(1)"`` → ``"=SUM(1)"``."""
-    if isinstance(value, str) and value.startswith("'") and value[1:2] and value[1:].startswith(FORMULA_START):
-        return value[1:]
-    return value
-
-
-def _from_wkt(rows, wkt_i, name, systems, crs_name) -> np.ndarray:
+def _from_wkt(rows, numbers, wkt_i, name, systems, crs_name) -> np.ndarray:
     geometries = np.empty(len(rows), dtype=object)
     for n, row in enumerate(rows):
         try:
             geometries[n] = shapely.from_wkt(str(row[wkt_i] or ""))
         except shapely.errors.GEOSException:
-            raise GeometryRejected("bad_coordinates", field=name, detail=f"row {n + 2}") from None
+            raise GeometryRejected("bad_coordinates", field=name, detail=f"row {numbers[n]}") from None
         if geometries[n] is None or geometries[n].is_empty:
-            raise GeometryRejected("empty", field=name, detail=f"row {n + 2}")
+            raise GeometryRejected("empty", field=name, detail=f"row {numbers[n]}")
     for system in dict.fromkeys(systems):
         mask = systems == system
         if not system:
             raise GeometryRejected(
-                "crs_required", field=crs_name or "source_crs", detail=f"row {int(np.flatnonzero(mask)[0]) + 2}"
+                "crs_required", field=crs_name or "source_crs", detail=f"row {numbers[int(np.flatnonzero(mask)[0])]}"
             )
 
         def convert(coords: np.ndarray, system=system) -> np.ndarray:
@@ -122,7 +123,7 @@ def _from_wkt(rows, wkt_i, name, systems, crs_name) -> np.ndarray:
     return geometries
 
 
-def _points(rows, header, lon_i, lat_i, crs_i, systems) -> np.ndarray:
+def _points(rows, numbers, header, lon_i, lat_i, crs_i, systems) -> np.ndarray:
     for index, names in ((lon_i, LON), (lat_i, LAT)):
         if index is None:
             raise GeometryRejected("column_missing", field=names[0], detail=names[0])
@@ -132,16 +133,16 @@ def _points(rows, header, lon_i, lat_i, crs_i, systems) -> np.ndarray:
             try:
                 out[n] = float(str(row[index]).strip())
             except (TypeError, ValueError):
-                raise GeometryRejected("not_a_number", field=name, detail=f"row {n + 2}") from None
+                raise GeometryRejected("not_a_number", field=name, detail=f"row {numbers[n]}") from None
             if not np.isfinite(out[n]):
-                raise GeometryRejected("not_a_number", field=name, detail=f"row {n + 2}")
+                raise GeometryRejected("not_a_number", field=name, detail=f"row {numbers[n]}")
     for name in dict.fromkeys(systems):  # one conversion per declared system, vectorised
         mask = systems == name
         if not name:
             raise GeometryRejected(
                 "crs_required",
                 field=header[crs_i] if crs_i is not None else "source_crs",
-                detail=f"row {int(np.flatnonzero(mask)[0]) + 2}",
+                detail=f"row {numbers[int(np.flatnonzero(mask)[0])]}",
             )
         try:
             lon[mask], lat[mask] = to_wgs84(lon[mask], lat[mask], resolve_crs(name, lon[mask]))
@@ -149,53 +150,6 @@ def _points(rows, header, lon_i, lat_i, crs_i, systems) -> np.ndarray:
             raise GeometryRejected(
                 "unknown_crs",
                 field=header[crs_i] if crs_i is not None else "source_crs",
-                detail=f"row {int(np.flatnonzero(mask)[0]) + 2}: {str(exc)[:120]}",
+                detail=f"row {numbers[int(np.flatnonzero(mask)[0])]}: {str(exc)[:120]}",
             ) from None
     return shapely.points(lon, lat)
-
-
-def _csv_rows(data: bytes) -> tuple[list[str], list[list]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise GeometryRejected("encoding_required", field="file", detail="UTF-8 / GBK")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        table = [row for row in reader if any(cell.strip() for cell in row)]
-    except csv.Error as exc:
-        raise GeometryRejected("unreadable_file", field="file", detail=str(exc)[:120]) from None
-    return _split(table)
-
-
-def _xlsx_rows(data: bytes) -> tuple[list[str], list[list]]:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise GeometryRejected("unreadable_file", field="file", detail="zip") from None
-    check_zip(archive)
-    try:
-        # data_only=False: a cell holding "=HYPERLINK(...)" is read as that text, never its cached result.
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-        sheet = book.worksheets[0]
-        table = [
-            list(row)
-            for _, row in zip(range(MAX_ROWS + 2), sheet.iter_rows(values_only=True))
-            if any(v not in (None, "") for v in row)
-        ]
-        book.close()
-    except Exception as exc:  # openpyxl's errors on a corrupt workbook are the user's problem, not a 500
-        raise GeometryRejected("unreadable_file", field="file", detail=str(exc)[:120]) from None
-    return _split(table)
-
-
-def _split(table: list[list]) -> tuple[list[str], list[list]]:
-    if not table:
-        raise GeometryRejected("no_features", field="file")
-    header = [("" if h is None else str(h)).strip() for h in table[0]][:MAX_COLUMNS]
-    width = len(header)
-    rows = [list(row[:width]) + [None] * (width - len(row)) for row in table[1:]]
-    return header, rows
