@@ -83,7 +83,11 @@ def test_a_good_household_edit_is_saved_alike_by_the_page_and_rest(client_for, u
         ),
         ({"name": "", "location": {"type": "Point", "coordinates": [116.4, 39.9]}}, "required", "name"),
         ({"name": "站\u200b", "location": {"type": "Point", "coordinates": [116.4, 39.9]}}, "bidi_control", "name"),
-        ({"name": "站", "location": {"type": "Point", "coordinates": [12958000, 4825000]}}, "looks_projected", "location"),
+        (
+            {"name": "站", "location": {"type": "Point", "coordinates": [12958000, 4825000]}},
+            "looks_projected",
+            "location",
+        ),
         ({"name": "站", "location": {"type": "Polygon", "coordinates": []}}, "not_a_point", "location"),
         ({"name": "站"}, "required", "location"),
         ({"location": {"type": "Point", "coordinates": [116.4, 39.9]}}, "required", "name"),
