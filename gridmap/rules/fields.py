@@ -56,7 +56,9 @@ def station_radius_ok(value) -> bool:
 
 
 def phone_valid(value) -> bool:
-    """>>> phone_valid("13812345678"), phone_valid("12812345678"), phone_valid("１３８12345678")
+    """A mainland mobile number: 11 ASCII digits starting 13..19.
+
+    >>> phone_valid("13812345678"), phone_valid("12812345678"), phone_valid("１３８12345678")
     (True, False, False)
     """
     return isinstance(value, str) and bool(PHONE.match(value)) and value.isascii()
