@@ -116,3 +116,30 @@ def test_the_grid_leaders_phone_shows_markup_as_text(browser, live_app, markup_n
     page.wait_for_selector("#hh-card:not([hidden])", timeout=15_000)
     page.wait_for_timeout(500)
     _no_markup(view, "household card")
+
+
+def test_the_offline_planner_report_opened_from_disk_shows_markup_as_text(browser, live_app, markup_names, tmp_path):
+    """Trust finding 5: folium's tooltips set innerHTML, and a file opened from disk has no CSP."""
+    view = _open(browser, live_app, "guihua", viewport={"width": 1280, "height": 800})
+    answer = view.page.request.get(live_app + "/planner/report.html")
+    assert answer.status == 200
+    report = tmp_path / "report.html"
+    report.write_bytes(answer.body())
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
+    outside: list[str] = []
+    context.route("http*://**/*", lambda route: (outside.append(route.request.url), route.abort()))
+    page = context.new_page()
+    page.goto(report.as_uri())
+    page.wait_for_selector(".leaflet-overlay-pane path.leaflet-interactive", timeout=30_000)
+    shown = 0
+    for path in page.locator(".leaflet-overlay-pane path.leaflet-interactive").all()[:8]:
+        path.hover(force=True)
+        page.wait_for_timeout(150)
+        tooltip = page.locator(".leaflet-tooltip")
+        if tooltip.count() and MARKUP in tooltip.first.inner_text():
+            shown += 1
+        assert page.locator(PROBE).count() == 0
+    assert shown > 0  # the hovered grids' names are shown, as text
+    assert MARKUP in page.inner_text("#report-table")
+    assert page.locator(PROBE).count() == 0 and outside == []
+    context.close()

@@ -70,6 +70,25 @@ def test_twenty_concurrent_saves_of_one_grid_give_one_200_nineteen_412_and_nothi
     assert after.draft_boundary is None and after.boundary.equals_exact(before.boundary, 1e-9)
 
 
+def test_twenty_concurrent_household_edits_lose_nothing_on_the_page_api_and_rest(app, django_db_blocker):
+    """Trust finding 8: the grid leader's page API answered 20 x 200 and kept the last write; now it holds the
+    one concurrency rule as REST does."""
+    from django.contrib.auth import get_user_model
+
+    from gridmap import policy
+    from gridmap.models import Household
+
+    leader = get_user_model().objects.get(username="wanggezhang")
+    household = policy.households_for(leader).exclude(grid=None).order_by("pk")[0]
+    before = Household.objects.get(pk=household.pk).address
+    result = scenarios.concurrent_household_edits(app.base, household.pk, "wanggezhang", password=DEMO_PASSWORD)
+    for way in ("page", "rest"):
+        assert (result[way]["ok"], result[way]["conflict"], result[way]["other"]) == (1, 19, []), result
+        assert result[way]["stored_is_winners"], result
+    assert result["lost_updates"] == 0
+    assert Household.objects.get(pk=household.pk).address == before
+
+
 def test_a_short_mixed_load_has_no_server_errors_and_every_reveal_is_audited(app, personas):
     result = scenarios.mixed(app.base, personas, seconds=6, think=FAST_THINK, password=DEMO_PASSWORD)
     everything = result["summary"]["all"]

@@ -141,6 +141,54 @@ def _largest_part(shape: shapely.Geometry) -> shapely.Geometry:
     return max(shape.geoms, key=lambda g: g.area) if hasattr(shape, "geoms") else shape
 
 
+def concurrent_household_edits(
+    base: str, household_id: int, username: str, *, writers: int = 20, password: str = PASSWORD
+) -> dict:
+    """``writers`` sessions PATCH one household's address at the same instant (a barrier) through each way in
+    (the grid leader's page API and REST), all naming the ETag read before. Per way: exactly one 200, the rest
+    412, and the stored address is the winner's (no update silently overwritten). The address is restored."""
+    from gridmap.api import etags
+    from gridmap.models import Household
+
+    signed_in = sign_in(base, username, password)
+    sessions = [clone(signed_in) for _ in range(writers)]
+    original = Household.objects.get(pk=household_id).address
+    out = {}
+    for way, method, url in (
+        ("page", "patch", f"{base}/api/v1/households/{household_id}/card"),
+        ("rest", "patch", f"{base}/api/v1/households/{household_id}/"),
+    ):
+        tag = etags.household(Household.objects.get(pk=household_id))
+        barrier, statuses = threading.Barrier(writers), [0] * writers
+
+        def save(i: int, url=url, method=method, tag=tag, barrier=barrier, statuses=statuses) -> None:
+            barrier.wait()
+            try:
+                answer = getattr(sessions[i], method)(
+                    url, json={"address": f"并发路 {i} 号"}, headers={"If-Match": tag}, timeout=60
+                )
+                statuses[i] = answer.status_code
+            except requests.RequestException:
+                statuses[i] = 0
+
+        threads = [threading.Thread(target=save, args=(i,)) for i in range(writers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        winners = [i for i, s in enumerate(statuses) if s == 200]
+        stored = Household.objects.get(pk=household_id).address
+        out[way] = {
+            "ok": len(winners),
+            "conflict": statuses.count(412),
+            "other": [s for s in statuses if s not in (200, 412)],
+            "stored_is_winners": len(winners) == 1 and stored == f"并发路 {winners[0]} 号",
+        }
+    Household.objects.filter(pk=household_id).update(address=original)
+    out["lost_updates"] = sum(max(r["ok"] - 1, 0) + (not r["stored_is_winners"]) for r in out.values())
+    return out
+
+
 def concurrent_edits(
     base: str, grid_id: int, username: str, *, writers: int = 20, rounds: int = 1, password: str = PASSWORD
 ) -> dict:

@@ -76,10 +76,10 @@ def build_report(table: dict, grids_geojson: dict, stations_geojson: dict, heat_
             {
                 "type": "Feature",
                 "geometry": f["geometry"],
-                "properties": {
-                    "name": g["name"],
-                    "code": g["code"],
-                    "value": _fmt(g["value"], table["unit"]),
+                "properties": {  # folium's tooltip sets innerHTML: every text goes in escaped
+                    "name": html.escape(g["name"]),
+                    "code": html.escape(g["code"]),
+                    "value": html.escape(_fmt(g["value"], table["unit"])),
                     "fill": fill,
                 },
             }
@@ -92,7 +92,7 @@ def build_report(table: dict, grids_geojson: dict, stations_geojson: dict, heat_
         ).add_to(fmap)
     layer = folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
-        name=table["label"],
+        name=html.escape(table["label"]),
         style_function=lambda f: {
             "color": "#37474f",
             "weight": 1,
@@ -100,11 +100,12 @@ def build_report(table: dict, grids_geojson: dict, stations_geojson: dict, heat_
             "fillOpacity": 0.75,
         },
         tooltip=folium.GeoJsonTooltip(
-            fields=["name", "code", "value"], aliases=[_("网格"), _("网格代码"), table["label"]]
+            fields=["name", "code", "value"],
+            aliases=[html.escape(t) for t in (_("网格"), _("网格代码"), table["label"])],
         ),
     )
     layer.add_to(fmap)
-    stations = folium.FeatureGroup(name=_("服务站及服务半径"))
+    stations = folium.FeatureGroup(name=html.escape(_("服务站及服务半径")))
     for s in stations_geojson.get("features", []):
         lon, lat = s["geometry"]["coordinates"]
         folium.Circle(
@@ -122,7 +123,9 @@ def build_report(table: dict, grids_geojson: dict, stations_geojson: dict, heat_
     # Coordinates rounded to 6 decimals (10 cm): shorter files, and no float tail that reads like a phone number.
     heat_points = [[round(p[0], 6), round(p[1], 6), *p[2:]] for p in heat_points]
     if heat_points:
-        HeatMap(heat_points, name=_("未覆盖住户"), radius=30, blur=20, min_opacity=0.3, show=False).add_to(fmap)
+        HeatMap(heat_points, name=html.escape(_("未覆盖住户")), radius=30, blur=20, min_opacity=0.3, show=False).add_to(
+            fmap
+        )
     folium.LayerControl(collapsed=False).add_to(fmap)
     if features:
         fmap.fit_bounds([[round(v, 6) for v in corner] for corner in layer.get_bounds()])
