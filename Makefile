@@ -1,7 +1,9 @@
 # GridMap: `make run` sets everything up and serves the demo; `make test` runs the whole suite.
 # Both are idempotent. DATABASE_URL=postgis://user:pass@host:port/db points them at an existing PostGIS.
 SHELL := /bin/bash
-PY := .venv/bin/python
+# Every command runs with the install's secrets (written once by setup, outside the repository: .ci/secrets.sh).
+WITH_SECRETS := bash .ci/secrets.sh run
+PY := $(WITH_SECRETS) .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 SIZE ?= small
@@ -19,7 +21,8 @@ setup:
 run: setup
 	$(PY) manage.py load_demo
 	@echo "GridMap serves at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	.venv/bin/gunicorn gridmap.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
+	$(PY) manage.py check --database default
+	$(WITH_SECRETS) .venv/bin/gunicorn gridmap.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
 
 test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -86,3 +86,8 @@ if [ "$DATABASE_URL" = "$DEFAULT_URL" ] || [ "${GRIDMAP_PROVISION_DB:-0}" = 1 ];
   asroot -d "$DBNAME" -c "CREATE EXTENSION IF NOT EXISTS postgis"
 fi
 log "ready: PostgreSQL at $DBHOST:$DBPORT, database $DBNAME"
+
+# 6. The install's secrets (SECRET_KEY, data and index keys): random, written once, owner-only, outside the
+#    repository (.ci/secrets.sh); the Makefile passes them to every command.
+bash .ci/secrets.sh ensure
+log "secrets: $(bash .ci/secrets.sh path) (back it up with the database)"

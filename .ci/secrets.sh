@@ -38,9 +38,10 @@ PYEOF
     shift
     file="$(path)"
     if [ -r "$file" ]; then
-      while IFS='=' read -r name value; do
+      while IFS= read -r line; do  # NAME=value, the value taken whole (base64 ends in "=")
+        name="${line%%=*}"
         case "$name" in
-          SECRET_KEY|GRIDMAP_DATA_KEY|GRIDMAP_INDEX_KEY) [ -n "${!name:-}" ] || export "$name=$value" ;;
+          SECRET_KEY|GRIDMAP_DATA_KEY|GRIDMAP_INDEX_KEY) [ -n "${!name:-}" ] || export "$name=${line#*=}" ;;
         esac
       done < "$file"
     fi

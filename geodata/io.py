@@ -27,6 +27,7 @@ import io
 import stat
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
@@ -146,8 +147,14 @@ def _extract_shapefile(data: bytes, into: Path) -> Path:
         if needed not in parts:
             raise GeometryRejected("shapefile_part_missing", field="file", detail=needed)
     for suffix, entry in parts.items():  # fixed names: nothing of the archive's paths reaches the disk
-        with archive.open(entry) as source:
-            (into / f"upload{suffix}").write_bytes(source.read(MAX_UNZIPPED + 1)[:MAX_UNZIPPED])
+        try:  # never more than the entry declares (check_zip measured the declared sizes)
+            with archive.open(entry) as source:
+                content = source.read(entry.file_size + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:  # damaged or exotic
+            raise GeometryRejected("unreadable_file", field="file", detail=f"{entry.filename}: {exc}"[:120]) from None
+        if len(content) > entry.file_size:  # inflates past its declared size: a bomb that lies
+            raise GeometryRejected("zip_bomb", field="file", too_large=True, detail=entry.filename[:80])
+        (into / f"upload{suffix}").write_bytes(content)
     return into / "upload.shp"
 
 

@@ -102,13 +102,50 @@ def load_json(raw: str | bytes, *, limits: Limits = Limits(), field: str = "body
             if deepest > limits.max_depth:
                 raise GeometryRejected("too_deep", field=field, detail=f"> {limits.max_depth}")
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        data = json.loads(text, parse_constant=_refuse_constant)
     except RecursionError:
         raise GeometryRejected("too_deep", field=field) from None
     except ValueError as exc:
         if isinstance(exc, GeometryRejected):
             raise
         raise GeometryRejected("malformed_json", field=field, detail=str(exc)) from None
+    if _UNSTORABLE_ESCAPE.search(text):  # rare: only then walk the document to name the place
+        _refuse_unstorable(data, field)
+    return data
+
+
+# Text PostgreSQL cannot store and that no user types: NUL, and a UTF-16 surrogate without its partner (JSON
+# can spell both as \u escapes; a raw control character is already malformed JSON).
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable_text(value: str) -> str:
+    """The refusal code for text with NUL (``nul_byte``) or a lone surrogate (``lone_surrogate``); "" if fine.
+
+    >>> unstorable_text("a\x00b"), unstorable_text("a\ud800"), unstorable_text("a\U0001f600")
+    ('nul_byte', 'lone_surrogate', '')
+    """
+    found = _UNSTORABLE.search(value)
+    if not found:
+        return ""
+    return "nul_byte" if found.group() == "\x00" else "lone_surrogate"
+
+
+def _refuse_unstorable(data: object, field: str) -> None:
+    stack = [(data, field)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if unstorable_text(item):
+                raise GeometryRejected(unstorable_text(item), field=where)
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                if unstorable_text(key):
+                    raise GeometryRejected(unstorable_text(key), field=where)
+                stack.append((value, key))
+        elif isinstance(item, list):
+            stack.extend((value, where) for value in item)
 
 
 def validate_geojson(

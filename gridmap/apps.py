@@ -2,6 +2,8 @@ from django.apps import AppConfig
 from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
+DEMO_HOUSEHOLDS = 15_000  # the demo street (geodata.synth.demo_street)
+
 
 class GridMapConfig(AppConfig):
     name = "gridmap"
@@ -11,6 +13,8 @@ class GridMapConfig(AppConfig):
     def ready(self) -> None:
         point_folium_at_local_assets()
         checks.register(data_key_check)
+        checks.register(secret_key_check, checks.Tags.security)
+        checks.register(demo_data_check, checks.Tags.database)
 
 
 def data_key_check(app_configs=None, **kwargs):
@@ -29,6 +33,56 @@ def data_key_check(app_configs=None, **kwargs):
         if problem
         else []
     )
+
+
+# Secrets anyone can read: the development default this project once shipped, Django's template prefix and
+# placeholders. A SECRET_KEY signs sessions and, in demo mode without GRIDMAP_DATA_KEY, derives the data key.
+KNOWN_SECRETS = ("dev-only-insecure-key", "changeme", "change-me", "secret", "gridmap")
+
+
+def weak_secret(value: str) -> str:
+    """Why ``value`` is no secret ("" when it is one): known, Django's insecure template, or short/repetitive."""
+    if value.strip().lower() in KNOWN_SECRETS or value.startswith("django-insecure-"):
+        return "known"
+    if len(value) < 50 or len(set(value)) < 5:
+        return "weak"
+    return ""
+
+
+def secret_key_check(app_configs=None, **kwargs):
+    """gridmap.E102 outside demo mode (a warning, W102, in it): SECRET_KEY must be a long random secret."""
+    from django.conf import settings
+
+    problem = weak_secret(settings.SECRET_KEY)
+    if not problem:
+        return []
+    text = _("SECRET_KEY 是公开或过弱的值（%(why)s）") % {"why": problem}
+    hint = "`make setup` writes a random one to the secrets file (docs/operations.md, 'Secrets')"
+    if settings.DEMO_MODE or settings.DEBUG:
+        return [checks.Warning(text, hint=hint, id="gridmap.W102")]
+    return [checks.Error(text, hint=hint, id="gridmap.E102")]
+
+
+def demo_data_check(app_configs=None, databases=None, **kwargs):
+    """gridmap.W103 (with ``check --database default``, as `make run` runs it): a demo install, whose accounts
+    share a published password, holds more households than the demo dataset."""
+    from django.conf import settings
+
+    if not settings.DEMO_MODE or not databases:
+        return []
+    from gridmap.models import Household
+
+    count = Household.objects.count()
+    if count <= DEMO_HOUSEHOLDS:
+        return []
+    return [
+        checks.Warning(
+            _("演示模式的数据库中有 %(n)s 户，多于演示数据的 %(demo)s 户：演示账号的密码是公开的，请勿录入真实数据")
+            % {"n": count, "demo": DEMO_HOUSEHOLDS},
+            hint="run without DEMO_MODE, with your own accounts (docs/operations.md)",
+            id="gridmap.W103",
+        )
+    ]
 
 
 def point_folium_at_local_assets() -> None:

@@ -28,9 +28,11 @@ def envlist(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = envbool("DEBUG", "false")
-SECRET_KEY = env("SECRET_KEY", "dev-only-insecure-key" if DEBUG or envbool("DEMO_MODE", "false") else "")
+# No default, not even for a demo: `make setup` writes a random one to the install's secrets file (.ci/secrets.sh)
+# and the Makefile passes it in; the system check gridmap.E102 refuses a known or weak one.
+SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
-    raise RuntimeError("SECRET_KEY must be set (or DEBUG/DEMO_MODE for development)")
+    raise RuntimeError("SECRET_KEY is not set: `make setup` writes one to the secrets file (docs/operations.md)")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 DEMO_MODE = envbool("DEMO_MODE", "false")
@@ -63,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "gridmap.middleware.InputGate",
     "gridmap.middleware.absolute_session_limit",
     "gridmap.middleware.content_security_policy",
 ]
@@ -82,6 +85,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "gridmap.middleware.csp_nonce",
                 "gridmap.views.navigation.menu",
+                "gridmap.views.navigation.demo_mode",
             ]
         },
     }
@@ -188,6 +192,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "gridmap.api.jsonapi.drf_exception_handler",  # the one error shape (api/jsonapi.py)
+    "DEFAULT_PARSER_CLASSES": ["gridmap.api.jsonapi.BodyParser"],  # the one JSON parser: size, depth, NUL
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "GridMap API",

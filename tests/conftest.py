@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-os.environ.setdefault("DEMO_MODE", "true")
+os.environ.setdefault("DEMO_MODE", "true")  # tests/environment.py, loaded before the settings, sets the rest
 
 import pytest  # noqa: E402
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon  # noqa: E402

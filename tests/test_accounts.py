@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import subprocess
 import sys
 import time
@@ -120,7 +121,7 @@ def test_production_settings_pass_the_deploy_check():
 def test_demo_accounts_exist_only_in_demo_mode():
     env = {key: value for key, value in os.environ.items() if key != "DEMO_MODE"}
     env.update(
-        SECRET_KEY="y" * 60,
+        SECRET_KEY=secrets.token_urlsafe(50),
         DEMO_MODE="false",
         DATABASE_URL=os.environ.get("DATABASE_URL", ""),
         GRIDMAP_DATA_KEY="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",

@@ -130,11 +130,29 @@ def test_a_scoped_import_refuses_points_and_households_outside_the_scope(small_s
     assert import_households(csv_bytes([rows(3)[2]]), source_crs="WGS84").ok  # F-2 lives in the west community
     before = checksum()
     result = import_households(csv_bytes(rows(3)), source_crs="WGS84", communities=[east])
-    assert [(e.row, e.column, e.code) for e in result.errors] == [
-        (4, "外部编号", "out_of_scope"),
-        (4, "经度", "out_of_scope"),
-    ]
+    # the point outside the scope is refused; the external id held there is not looked at (no oracle, below)
+    assert [(e.row, e.column, e.code) for e in result.errors] == [(4, "经度", "out_of_scope")]
     assert checksum() == before
+
+
+def test_keys_held_outside_the_importers_scope_neither_clash_nor_tell(small_street):
+    """Trust finding 4: an importer learned which ID numbers and external ids another scope holds."""
+    east = small_street["communities"]["110105001001"].pk
+    assert import_households(csv_bytes([rows(3)[2]]), source_crs="WGS84").ok  # F-2, IDS[2], outside ``east``
+    theirs = Household.objects.get(external_id="F-2")
+    held = [*EAST, "东边新址", "赵六", "", IDS[2], 1, "F-2"]  # their ID number and external id, at his own point
+    unknown = [*EAST, "东边新址", "赵六", "", IDS[3], 1, "F-9"]
+    answers = [
+        import_households(csv_bytes([row]), source_crs="WGS84", communities=[east], dry_run=True)
+        for row in (held, unknown)
+    ]
+    assert [(a.ok, a.errors, a.imported, a.updated, a.status) for a in answers] == [
+        (True, [], 1, 0, answers[1].status)
+    ] * 2
+    result = import_households(csv_bytes([held]), source_crs="WGS84", communities=[east])
+    assert result.ok and (result.imported, result.updated) == (1, 0)
+    assert Household.objects.get(pk=theirs.pk).address == theirs.address and theirs.community_id != east
+    assert Household.objects.filter(external_id="F-2").count() == 2
 
 
 def test_a_dry_run_counts_everything_and_saves_nothing(small_street):

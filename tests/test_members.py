@@ -107,3 +107,19 @@ def test_a_formula_cell_is_imported_as_its_text_like_every_other_import(client_f
     response = client_for("community_staff").post("/api/v1/member-registry/import", {"file": upload})
     assert response.status_code == 201
     assert Member.objects.get(name="孙八").employer == '=CONCAT("某","单位")'
+
+
+def test_a_phone_registered_outside_the_importers_scope_neither_clashes_nor_tells(client_for, user_for, community):
+    """Trust finding 4: "该电话已登记" told a community worker which phones another scope holds."""
+    staff = user_for("community_staff")
+    elsewhere = Member.objects.exclude(pk__in=policy.members_for(staff)).exclude(phone_sealed=None).first()
+    mine = policy.members_for(staff).exclude(phone_sealed=None).first()
+    answers = []
+    for phone in (elsewhere.phone, "13700009876"):  # held in another scope, and held nowhere
+        upload = _xlsx([["赵六", phone, "是", "", community.code]])
+        answers.append(client_for("community_staff").post("/api/v1/member-registry/import", {"file": upload}))
+    assert [a.status_code for a in answers] == [201, 201] and answers[0].json() == answers[1].json()
+    clash = client_for("community_staff").post(
+        "/api/v1/member-registry/import", {"file": _xlsx([["孙八", mine.phone, "否", "", community.code]])}
+    )
+    assert clash.status_code == 400 and clash.json()["errors"][0]["code"] == "exists"  # in scope: still refused

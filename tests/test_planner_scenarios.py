@@ -174,13 +174,13 @@ def test_the_what_if_endpoint_answers_planners_with_aggregates_only(client_for, 
         "planner-what-if",
         {
             "stations": [
-                {"station": station.pk, "lon": station.location.x + 0.004, "lat": station.location.y, "radius_m": 800}
+                {"station": station.pk, "lon": station.location.x + 0.004, "lat": station.location.y, "radius_m": 1500}
             ]
         },
     )
     assert answer.status_code == 200, answer.content
     data = answer.json()
-    assert data["gained"] > 0 and set(data) >= {"grids", "cells", "lost", "net", "vulnerable_uncovered_change"}
+    assert data["gained"] >= 5 and set(data) >= {"grids", "cells", "lost", "net", "vulnerable_uncovered_change"}
     assert all(c[2] >= 5 for c in data["cells"])  # no thin cell for a planner
     assert all(
         set(g)
@@ -197,6 +197,7 @@ def test_the_what_if_endpoint_answers_planners_with_aggregates_only(client_for, 
             "covered_pct_after",
             "vulnerable_uncovered_before",
             "vulnerable_uncovered_after",
+            "suppressed",
         }
         for g in data["grids"]
     )
@@ -327,3 +328,20 @@ def test_the_report_of_a_few_grids_is_the_same_with_only_the_stations_in_reach(u
     some = grids.filter(pk__in=list(grids.order_by("code").values_list("pk", flat=True)[10:14]))
     assert grid_coverage(some, few=True) == grid_coverage(some)
     assert grid_coverage(grids, few=True) == grid_coverage(grids)
+
+
+def test_a_tiny_what_if_station_on_one_household_does_not_single_it_out_for_a_planner(client_for, user_for):
+    """Trust finding 9: a 1 m station on a household answered "gained: 1" to a planner."""
+    from gridmap.models import Household, ServiceStation
+
+    planner = user_for("planner")
+    ServiceStation.objects.update(active=False)  # nobody covered (rolled back after the test)
+    household = Household.objects.filter(grid__in=policy.grids_for(planner).published()).order_by("pk").first()
+    body = {"stations": [{"station": None, "lon": household.location.x, "lat": household.location.y, "radius_m": 1}]}
+    exact = _post(client_for("street_admin"), "planner-what-if", body).json()
+    assert 0 < exact["gained"] < 5  # the case: a change of 1-4 households, exact for the street admin
+    data = _post(client_for("planner"), "planner-what-if", body).json()
+    assert data["gained"] == "<5" and data["net"] is None and data["cells"] == []
+    for grid in data["grids"]:
+        assert grid["suppressed"] and grid["covered_after"] is None and grid["covered_pct_after"] is None
+        assert grid["gained"] == "<5"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -15,6 +14,7 @@ import pytest
 from geodata import sheets, tables
 from geodata.validation import GeometryRejected
 from gridmap.services.households import files
+from tests.household_files_support import zip_bomb
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,15 +25,6 @@ def _xlsx(rows: list[list]) -> bytes:
         book.active.append(row)
     out = io.BytesIO()
     book.save(out)
-    return out.getvalue()
-
-
-def _bomb() -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("xl/workbook.xml", "<workbook/>")
-        archive.writestr("xl/worksheets/sheet1.xml", "<" + "a" * 50_000_000 + ">")
     return out.getvalue()
 
 
@@ -61,7 +52,7 @@ def test_the_same_csv_reads_alike_in_utf8_gbk_and_utf16():
 
 
 def test_a_zip_bomb_is_refused_alike_before_anything_is_inflated():
-    data = _bomb()
+    data = zip_bomb()
     with pytest.raises(files.UnreadableFile) as household:
         files.read_table(data, "h.xlsx")
     with pytest.raises(GeometryRejected) as layer:

@@ -141,6 +141,25 @@ def _largest_part(shape: shapely.Geometry) -> shapely.Geometry:
     return max(shape.geoms, key=lambda g: g.area) if hasattr(shape, "geoms") else shape
 
 
+def _at_once(sessions: list, send) -> list[int]:
+    """``send(i, session)`` from every session at the same instant (a barrier); the HTTP statuses, 0 for none."""
+    barrier, statuses = threading.Barrier(len(sessions)), [0] * len(sessions)
+
+    def one(i: int) -> None:
+        barrier.wait()
+        try:
+            statuses[i] = send(i, sessions[i]).status_code
+        except requests.RequestException:
+            statuses[i] = 0
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(sessions))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return statuses
+
+
 def concurrent_household_edits(
     base: str, household_id: int, username: str, *, writers: int = 20, password: str = PASSWORD
 ) -> dict:
@@ -159,23 +178,12 @@ def concurrent_household_edits(
         ("rest", "patch", f"{base}/api/v1/households/{household_id}/"),
     ):
         tag = etags.household(Household.objects.get(pk=household_id))
-        barrier, statuses = threading.Barrier(writers), [0] * writers
-
-        def save(i: int, url=url, method=method, tag=tag, barrier=barrier, statuses=statuses) -> None:
-            barrier.wait()
-            try:
-                answer = getattr(sessions[i], method)(
-                    url, json={"address": f"并发路 {i} 号"}, headers={"If-Match": tag}, timeout=60
-                )
-                statuses[i] = answer.status_code
-            except requests.RequestException:
-                statuses[i] = 0
-
-        threads = [threading.Thread(target=save, args=(i,)) for i in range(writers)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        statuses = _at_once(
+            sessions,
+            lambda i, session, url=url, method=method, tag=tag: getattr(session, method)(
+                url, json={"address": f"并发路 {i} 号"}, headers={"If-Match": tag}, timeout=60
+            ),
+        )
         winners = [i for i, s in enumerate(statuses) if s == 200]
         stored = Household.objects.get(pk=household_id).address
         out[way] = {
@@ -208,22 +216,13 @@ def concurrent_edits(
             shapely.affinity.scale(original, 0.97 - 0.01 * i, 0.97 - 0.01 * i, origin="centroid")
             for i in range(writers)
         ]
-        barrier, statuses = threading.Barrier(writers), [0] * writers
-
-        def save(i: int) -> None:
-            body, tag = {"geometry": shapely.geometry.mapping(shapes[i])}, {"If-Match": f'"{version}"'}
-            barrier.wait()
-            try:
-                url = f"{base}/api/v1/grids/{grid_id}/boundary"
-                statuses[i] = sessions[i].post(url, json=body, headers=tag, timeout=60).status_code
-            except requests.RequestException:
-                statuses[i] = 0
-
-        threads = [threading.Thread(target=save, args=(i,)) for i in range(writers)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        url, tag = f"{base}/api/v1/grids/{grid_id}/boundary", {"If-Match": f'"{version}"'}
+        statuses = _at_once(
+            sessions,
+            lambda i, session, shapes=shapes, tag=tag: session.post(
+                url, json={"geometry": shapely.geometry.mapping(shapes[i])}, headers=tag, timeout=60
+            ),
+        )
         grid.refresh_from_db()
         winners = [i for i, s in enumerate(statuses) if s == 200]
         stored_area = _largest_part(_shape_of(grid)).area

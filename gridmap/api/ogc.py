@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 
 from gridmap import policy
 from gridmap.api.layers import parse_bbox
+from gridmap.planner.metrics import SENSITIVE_FIELDS, suppress
 from gridmap.queries import ogc as queries
 from gridmap.queries.coverage import grid_coverage
 
@@ -128,13 +129,17 @@ def _collection(name: str, user):
     return title, scope(user)
 
 
-def _with_metrics(features: list[dict], grids) -> list[dict]:
+def _with_metrics(features: list[dict], grids, user) -> list[dict]:
+    """The grids' metrics; for planners the sensitive counts as the dashboard shows them ("<5")."""
     if not features:
         return features
+    planner = policy.small_counts_suppressed(user)
     metrics = {row["grid_id"]: row for row in grid_coverage(grids.filter(pk__in=[f["id"] for f in features]))}
     for feature in features:
         row = metrics.get(feature["id"], {})
         feature["properties"].update({key: row.get(key) for key in GRID_METRICS})
+        for key in SENSITIVE_FIELDS:
+            feature["properties"][key] = suppress(feature["properties"][key], planner)
     return features
 
 
@@ -208,7 +213,7 @@ class Items(OgcView):
         bbox = _bbox(request)
         features, matched = queries.items(collection, scope, bbox=bbox, limit=limit, offset=offset)
         if collection == "grids":
-            features = _with_metrics(features, scope)
+            features = _with_metrics(features, scope, request.user)
         keep = urlencode({"bbox": request.GET["bbox"]}) if bbox is not None else ""
 
         def page(rel: str, at: int) -> dict:
@@ -239,7 +244,7 @@ class Item(OgcView):
         if not features:
             raise NotFound(_("没有这个要素"))
         if collection == "grids":
-            features = _with_metrics(features, scope)
+            features = _with_metrics(features, scope, request.user)
         feature = features[0]
         feature["links"] = [
             _link(request, "ogc-item", "self", GEOJSON, collection=collection, fid=fid),

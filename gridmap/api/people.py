@@ -100,9 +100,11 @@ def members(request: HttpRequest) -> HttpResponse:
     if sum(ch.isdigit() for ch in q) >= _LONG_DIGITS:
         raise Refused(400, "phone_in_url", field="q", detail=_("请只输入电话号码的后几位"))
     try:
-        page = max(int(request.GET.get("page", "1")), 1)
+        page = int(request.GET.get("page", "1"))
     except ValueError:
-        raise Refused(400, "bad_value", field="page", detail=_("应为正整数")) from None
+        page = 0
+    if not 1 <= page <= 100_000:  # an OFFSET past PostgreSQL's bigint would be a database error
+        raise Refused(400, "bad_value", field="page", detail=_("应为 1 到 100000 的整数"))
     scope = policy.members_for(request.user)
     if request.GET.get("unassigned") == "1":
         scope = staffing.unassigned_members(scope)

@@ -16,13 +16,12 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from gridmap.api.bodies import GridBoundary, GridCreate, StationBody, validated
 from gridmap.api.grids import grid_if_match
+from gridmap.api.jsonapi import BodyParser, check_etag, if_match
 from gridmap.api.jsonapi import body as editor_body
-from gridmap.api.jsonapi import check_etag, if_match
 from gridmap.api.schema import IF_MATCH, PRECONDITION
 from gridmap.models import Grid
 from gridmap.services.grids import editing as grid_editing
@@ -32,7 +31,7 @@ from gridmap.services.stations import editing as station_service
 class GridWrites:
     """Mixed into the grid viewset."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [BodyParser]
 
     def _reply(self, result: dict, status: int = 200) -> Response:
         grid = Grid.objects.get(pk=result["id"])
@@ -76,7 +75,7 @@ class GridWrites:
 class StationWrites:
     """Mixed into the station viewset: retrieve with an ETag, create, PATCH and DELETE with If-Match."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [BodyParser]
 
     def retrieve(self, request, *args, **kwargs):
         response = super().retrieve(request, *args, **kwargs)

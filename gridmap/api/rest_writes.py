@@ -15,13 +15,12 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from gridmap import policy
 from gridmap.api import etags
 from gridmap.api.bodies import HouseholdPatch, validated
-from gridmap.api.jsonapi import check_etag, if_match
+from gridmap.api.jsonapi import BodyParser, check_etag, if_match
 from gridmap.api.schema import IF_MATCH, PRECONDITION
 from gridmap.services.households import care as care
 from gridmap.services.refused import Refused
@@ -32,7 +31,7 @@ etag_of = etags.household
 class HouseholdWrites:
     """Mixed into the household viewset: retrieve with an ETag, PATCH with If-Match."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [BodyParser]
 
     def retrieve(self, request, *args, **kwargs):
         response = super().retrieve(request, *args, **kwargs)

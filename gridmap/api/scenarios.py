@@ -4,12 +4,12 @@ Aggregates only: no endpoint here returns a household."""
 
 from __future__ import annotations
 
-import json
-
-from django.contrib.gis.geos import GEOSException, GEOSGeometry
+import shapely
+from django.contrib.gis.geos import GEOSGeometry
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
+from geodata.validation import GeometryRejected, validate_geojson
 from gridmap import policy
 from gridmap.api.jsonapi import body, endpoint, reply
 from gridmap.api.planning import check_dashboard, choice  # the dashboard's role check and choice parser
@@ -45,18 +45,11 @@ def areas(request: HttpRequest) -> HttpResponse:
 def _selection_grids(request: HttpRequest, data: dict):
     grids = policy.grids_for(request.user).published()
     if "polygon" in data:
-        try:
-            polygon = data["polygon"]
-            shape = GEOSGeometry(json.dumps(polygon) if isinstance(polygon, dict) else str(polygon))
-        except (GEOSException, ValueError, TypeError):
-            raise Refused(400, "bad_geometry", field="polygon", detail=_("应为 GeoJSON 多边形")) from None
-        if shape.geom_type not in ("Polygon", "MultiPolygon") or not shape.valid:
-            raise Refused(
-                400,
-                "bad_geometry",
-                field="polygon",
-                detail=_("应为有效的多边形：%(reason)s") % {"reason": shape.valid_reason},
-            )
+        try:  # the one polygon validator: structure, ranges, validity, named reasons
+            polygon = validate_geojson(data["polygon"], field="polygon")
+        except GeometryRejected as exc:
+            raise Refused.from_geometry(exc, "polygon") from None
+        shape = GEOSGeometry(memoryview(shapely.to_wkb(polygon)))
         shape.srid = 4326
         return grids.filter(boundary__relate=(shape, "T********"))  # interiors overlap: a shared edge is not enough
     ids = data.get("grids")

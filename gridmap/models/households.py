@@ -153,7 +153,8 @@ class Household(models.Model):
         verbose_name_plural = _("住户")
         constraints = [
             models.CheckConstraint(condition=Q(residents__gte=1), name="household_residents_positive"),
-            models.UniqueConstraint(fields=["external_id"], name="household_external_id_unique"),
+            # Per community, not global: a key held in another scope must neither clash nor tell (no oracle).
+            models.UniqueConstraint(fields=["community", "external_id"], name="household_external_id_unique"),
             *sealed_constraints("household", "id_number", "phone"),
         ]
 

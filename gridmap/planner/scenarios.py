@@ -78,6 +78,18 @@ def parse_changes(items, stations: QuerySet) -> list[StationChange]:
     return changes
 
 
+def _isolating(count: int) -> bool:
+    """A change of 1..SMALL_COUNT_MIN-1 households: shown to a planner, it would single them out."""
+    return 0 < abs(count) < settings.SMALL_COUNT_MIN
+
+
+def _signed(change: int, planner: bool):
+    """A signed change as a planner may see it: "+<5" / "-<5" for 1-4 either way."""
+    if planner and _isolating(change):
+        return f"{'-' if change < 0 else '+'}<{settings.SMALL_COUNT_MIN}"
+    return change
+
+
 def what_if(grids: QuerySet, changes: list[StationChange], *, planner: bool) -> dict:
     """Before/after figures of the grids the changes touch, the totals of the change and where it lands."""
     delta = coverage_delta(grids, changes)
@@ -93,38 +105,39 @@ def what_if(grids: QuerySet, changes: list[StationChange], *, planner: bool) -> 
         d = per_grid[row["grid_id"]]
         covered = row["covered"] + d["gained"] - d["lost"]
         needy = row["vulnerable_uncovered"] - d["needy_gained"] + d["needy_lost"]
-        out_grids.append(
-            {
-                "grid_id": row["grid_id"],
-                "code": row["code"],
-                "name": row["name"],
-                "households": row["households"],
-                "covered_before": row["covered"],
-                "covered_after": covered,
-                "gained": d["gained"],
-                "lost": d["lost"],
-                "covered_pct_before": row["covered_pct"],
-                "covered_pct_after": ratio(covered, row["households"], 100.0),
-                "vulnerable_uncovered_before": suppress(row["vulnerable_uncovered"], planner),
-                "vulnerable_uncovered_after": suppress(needy, planner),
-            }
-        )
+        entry = {
+            "grid_id": row["grid_id"],
+            "code": row["code"],
+            "name": row["name"],
+            "households": row["households"],
+            "covered_before": row["covered"],
+            "covered_after": covered,
+            "gained": d["gained"],
+            "lost": d["lost"],
+            "covered_pct_before": row["covered_pct"],
+            "covered_pct_after": ratio(covered, row["households"], 100.0),
+            "vulnerable_uncovered_before": suppress(row["vulnerable_uncovered"], planner),
+            "vulnerable_uncovered_after": suppress(needy, planner),
+            "suppressed": False,
+        }
+        if planner and any(_isolating(d[k]) for k in d):  # before and after would tell 1-4 households apart
+            entry.update(covered_after=None, covered_pct_after=None, vulnerable_uncovered_after=None, suppressed=True)
+            entry.update(gained=suppress(d["gained"], True), lost=suppress(d["lost"], True))
+        out_grids.append(entry)
     floor = settings.SMALL_COUNT_MIN if planner else 1
     cells = [[round(lat, 6), round(lon, 6), n] for (lat, lon), n in sorted(per_cell.items()) if n >= floor]
     withheld = sum(1 for n in per_cell.values() if 0 < n < floor)
     gained = sum(d["gained"] for d in per_grid.values())
     lost = sum(d["lost"] for d in per_grid.values())
     needy_change = sum(d["needy_lost"] - d["needy_gained"] for d in per_grid.values())
-    if planner and 0 < abs(needy_change) < settings.SMALL_COUNT_MIN:
-        needy_change = f"{'-' if needy_change < 0 else '+'}<{settings.SMALL_COUNT_MIN}"
     return {
         "stations": [
             {"station": c.station_id, "lon": c.lon, "lat": c.lat, "radius_m": int(c.radius_m)} for c in changes
         ],
-        "gained": gained,
-        "lost": lost,
-        "net": gained - lost,
-        "vulnerable_uncovered_change": needy_change,
+        "gained": suppress(gained, planner),
+        "lost": suppress(lost, planner),
+        "net": _signed(gained - lost, planner) if not planner or not (_isolating(gained) or _isolating(lost)) else None,
+        "vulnerable_uncovered_change": _signed(needy_change, planner),
         "grids": out_grids,
         "cells": cells,
         "withheld_cells": withheld,

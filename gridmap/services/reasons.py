@@ -73,6 +73,7 @@ REASONS = {
     "crs_required": gettext_lazy("文件没有坐标系信息，请指定坐标系"),
     "not_found": gettext_lazy("不存在或不在您的管辖范围内"),
     "nul_byte": gettext_lazy("含有 NUL 字符"),
+    "lone_surrogate": gettext_lazy("含有无法保存的字符（不成对的 UTF-16 代理项）"),
     "control_character": gettext_lazy("含有控制字符"),
     "bidi_control": gettext_lazy("含有零宽或双向控制字符"),
     "too_long": gettext_lazy("内容过长"),

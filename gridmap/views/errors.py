@@ -41,7 +41,7 @@ def database_unavailable(exc: BaseException | None) -> bool:
 
 
 def _unavailable(request: HttpRequest) -> HttpResponse:
-    response = _answer(request, 503, "database_unavailable", _("数据库暂时不可用，请稍后重试"))
+    response = answer(request, 503, "database_unavailable", _("数据库暂时不可用，请稍后重试"))
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
@@ -50,15 +50,16 @@ def _wants_json(request: HttpRequest) -> bool:
     return request.path.startswith(_JSON_PREFIXES) or "json" in request.headers.get("Accept", "")
 
 
-def _answer(request: HttpRequest, status: int, code: str, detail: str) -> HttpResponse:
+def answer(request: HttpRequest, status: int, code: str, detail: str, *, field: str = "") -> HttpResponse:
+    """The one error shape for JSON paths, a plain page elsewhere; no template, no session, no database."""
     if _wants_json(request):
         response = JsonResponse(
-            {"code": code, "field": "", "detail": detail}, status=status, json_dumps_params={"ensure_ascii": False}
+            {"code": code, "field": field, "detail": detail}, status=status, json_dumps_params={"ensure_ascii": False}
         )
     else:
         response = HttpResponse(
             f'<!doctype html><html lang="zh-hans"><meta charset="utf-8"><title>{status}</title>'
-            f"<h1>{escape(detail)}</h1></html>",
+            f"<h1>{escape(detail)}</h1>{'<p>' + escape(field) + '</p>' if field else ''}</html>",
             status=status,
         )
     response["Cache-Control"] = "no-store"
@@ -68,7 +69,7 @@ def _answer(request: HttpRequest, status: int, code: str, detail: str) -> HttpRe
 def server_error(request: HttpRequest) -> HttpResponse:
     if database_unavailable(sys.exc_info()[1]):
         return _unavailable(request)
-    return _answer(request, 500, "server_error", _("服务器内部错误，已记录，请稍后重试"))
+    return answer(request, 500, "server_error", _("服务器内部错误，已记录，请稍后重试"))
 
 
 def bad_request(request: HttpRequest, exception: BaseException | None = None) -> HttpResponse:
@@ -76,18 +77,18 @@ def bad_request(request: HttpRequest, exception: BaseException | None = None) ->
     if database_unavailable(exception):
         return _unavailable(request)
     if isinstance(exception, RequestDataTooBig):
-        return _answer(request, 413, "too_large", _("请求内容超过大小上限"))
+        return answer(request, 413, "too_large", _("请求内容超过大小上限"))
     if isinstance(exception, TooManyFilesSent):
-        return _answer(request, 400, "too_many_files", _("一次上传的文件过多"))
+        return answer(request, 400, "too_many_files", _("一次上传的文件过多"))
     if isinstance(exception, TooManyFieldsSent):
-        return _answer(request, 400, "too_many_fields", _("表单字段过多"))
-    return _answer(request, 400, "bad_request", _("请求无效"))
+        return answer(request, 400, "too_many_fields", _("表单字段过多"))
+    return answer(request, 400, "bad_request", _("请求无效"))
 
 
 def not_found(request: HttpRequest, exception: BaseException | None = None) -> HttpResponse:
     """``handler404``: the one JSON shape under /api/ and /ogc/, Django's page elsewhere."""
     if _wants_json(request):
-        return _answer(request, 404, "not_found", _("不存在或不在您的管辖范围内"))
+        return answer(request, 404, "not_found", _("不存在或不在您的管辖范围内"))
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
@@ -96,7 +97,7 @@ def not_found(request: HttpRequest, exception: BaseException | None = None) -> H
 def forbidden(request: HttpRequest, exception: BaseException | None = None) -> HttpResponse:
     """``handler403``: the one JSON shape under /api/ and /ogc/, Django's page elsewhere."""
     if _wants_json(request):
-        return _answer(request, 403, "forbidden", _("无权执行此操作"))
+        return answer(request, 403, "forbidden", _("无权执行此操作"))
     from django.views.defaults import permission_denied
 
     return permission_denied(request, exception)

@@ -1,7 +1,8 @@
-"""Context processor: the menu of the signed-in user, from ``policy.navigation``."""
+"""Context processors: the menu of the signed-in user, from ``policy.navigation``; the demo-mode banner."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import reverse
 
 from gridmap import policy
@@ -15,3 +16,8 @@ def menu(request) -> dict:
     for item in items:
         item["current"] = request.path == item["url"]
     return {"menu": items}
+
+
+def demo_mode(request) -> dict:
+    """``demo_mode`` for base.html's banner: demo accounts share a published password, so no real data."""
+    return {"demo_mode": settings.DEMO_MODE}

@@ -33,14 +33,19 @@ from gridmap.services.households.slices import SlicePlan, SliceTotals
 from gridmap.storage import bulk
 
 # Re-import: the stored households that have one of the file's external ids (a hashed array probe).
+# Only households in the importer's scope are looked at (NULL: the system admin's, everywhere): whether a key
+# exists elsewhere must not change the answer (no existence oracle across scopes, docs/security.md).
 _EXISTING = """
-SELECT h.external_id, h.id, h.community_id FROM gridmap_household h WHERE h.external_id = ANY(%s)
+SELECT h.external_id, h.id, h.community_id FROM gridmap_household h
+ WHERE h.external_id = ANY(%s) AND (%s::bigint[] IS NULL OR h.community_id = ANY(%s::bigint[]))
 """
-# Why SQL: an ID number another household held before this import (not the one a row updates) is
-# refused; the file's blind indexes (gridmap.storage.sealed_fields) meet the stored ones in one hash join.
+# Why SQL: an ID number another household of the importer's scope held before this import (not the one a row
+# updates) is refused (one held elsewhere is not looked at, as above); the file's blind indexes
+# (gridmap.storage.sealed_fields) meet the stored ones in one hash join.
 _ID_CLASHES = """
 SELECT s.key FROM household_import_id s JOIN gridmap_household h ON h.id_number_digest = s.digest
  WHERE h.id <= %s AND h.external_id IS DISTINCT FROM s.external_id
+   AND (%s::bigint[] IS NULL OR h.community_id = ANY(%s::bigint[]))
  ORDER BY s.key LIMIT %s
 """
 # Re-import: the matched rows, staged in the household table's own shape, update their households.
@@ -164,7 +169,7 @@ def _load(
     """The import inside its transaction: raises _Refused with the row errors of a refused file."""
     n = len(frame)
     tell("check", 0.05)
-    matched = _Matches.find(cursor, frame, headers)
+    matched = _Matches.find(cursor, frame, headers, communities)
     grids, community_areas = home_areas(cursor)
     cursor.execute(
         "SELECT EXISTS (SELECT 1 FROM gridmap_household WHERE id_number_digest IS NOT NULL),"
@@ -174,7 +179,6 @@ def _load(
     large = not dry_run and bulk.worthwhile("gridmap_household", n - matched.count)
     plan = SlicePlan(frame, headers, crs, grids, community_areas, communities, matched.household, now)
     totals, updates = SliceTotals(n, headers, crs), []
-    totals.problems += matched.outside(communities, headers)
     with bulk.indexes_built_after("gridmap_household") if large else nullcontext():
         savepoint = transaction.savepoint()  # an aborted COPY fails the transaction: back to here, then check
         with CopyStream(connection.connection) as stream:  # PostgreSQL writes a slice while Python prepares the next
@@ -200,7 +204,7 @@ def _load(
         tell("check", 0.9)
         problems = totals.problems
         if digests_stored and "id_number" in headers:
-            problems += _id_clashes(cursor, totals, headers, last_id_before)
+            problems += _id_clashes(cursor, totals, headers, last_id_before, communities)
         stream.raise_refusal()  # the table refused a row no check above explains
         if problems:
             problems.sort(key=lambda e: (e.row, e.column))
@@ -232,7 +236,7 @@ class _Matches:
     count: int
 
     @classmethod
-    def find(cls, cursor, frame: pd.DataFrame, headers: dict[str, str]) -> _Matches:
+    def find(cls, cursor, frame: pd.DataFrame, headers: dict[str, str], communities: list[int] | None) -> _Matches:
         n = len(frame)
         household, community = np.zeros(n, dtype=np.int64), np.full(n, NONE, dtype=np.int64)
         if "external_id" not in headers:
@@ -241,7 +245,7 @@ class _Matches:
         if not cursor.fetchone()[0]:  # nothing to match (a first import): no million-element probe
             return cls(household, community, 0)
         external = frame[headers["external_id"]].astype(str).str.strip(BLANK)
-        cursor.execute(_EXISTING, [list(external[external != ""].unique())])
+        cursor.execute(_EXISTING, [list(external[external != ""].unique()), communities, communities])
         stored = pd.DataFrame(cursor.fetchall(), columns=["external_id", "id", "community"])
         if stored.empty:
             return cls(household, community, 0)
@@ -251,18 +255,10 @@ class _Matches:
         community[found] = stored["community"].fillna(NONE).to_numpy(dtype=np.int64)[position[found]]
         return cls(household, community, int(found.sum()))
 
-    def outside(self, communities: list[int] | None, headers: dict[str, str]) -> list[RowError]:
-        """Rows updating a household that lives outside the importing user's communities."""
-        if communities is None or not self.count:
-            return []
-        rows = np.flatnonzero((self.household != 0) & ~np.isin(self.community, communities))
-        return [
-            RowError(int(i) + 2, headers["external_id"], _("此外部编号属于您管辖范围以外的住户"), "out_of_scope")
-            for i in rows[:MAX_ERRORS]
-        ]
 
-
-def _id_clashes(cursor, slices: SliceTotals, headers: dict[str, str], last_id_before: int) -> list[RowError]:
+def _id_clashes(
+    cursor, slices: SliceTotals, headers: dict[str, str], last_id_before: int, communities: list[int] | None
+) -> list[RowError]:
     ids, external = slices.column("id_number"), slices.column("external_id")
     present = np.flatnonzero(ids != "")
     if not len(present):
@@ -276,7 +272,7 @@ def _id_clashes(cursor, slices: SliceTotals, headers: dict[str, str], last_id_be
     cursor.cursor.copy_expert(
         "COPY household_import_id FROM STDIN WITH (FORMAT binary)", bulk.binary_stream([bulk.binary_records(fields)])
     )
-    cursor.execute(_ID_CLASHES, [last_id_before, MAX_ERRORS])
+    cursor.execute(_ID_CLASHES, [last_id_before, communities, communities, MAX_ERRORS])
     clashes = [
         RowError(row, headers["id_number"], _("数据库中已有此身份证号（属于另一户）"), "exists")
         for (row,) in cursor.fetchall()

@@ -159,7 +159,8 @@ def import_members(user, data: bytes, filename: str = "") -> dict:
     digests = dict(zip(sealed_fields.digest_many("phone", phones), phones))  # exact match via the blind index
     existing = {
         digests[bytes(d)]
-        for d in Member.objects.filter(phone_digest__in=list(digests)).values_list("phone_digest", flat=True)
+        # only the importer's members: a phone registered in another scope must not tell (no existence oracle)
+        for d in policy.members_for(user).filter(phone_digest__in=list(digests)).values_list("phone_digest", flat=True)
     }
     errors += [
         {"row": n, "column": "电话", "code": "exists", "detail": _("该电话已登记")}

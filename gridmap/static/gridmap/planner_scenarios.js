@@ -207,7 +207,8 @@
     var grids = this.dash.table ? this.dash.table.grids : [];
     var households = 0, covered = 0;
     grids.forEach(function (g) { households += g.households; covered += g.covered; });
-    var before = pct(covered, households), after = pct(covered + data.net, households);
+    // A planner's answer withholds a change of fewer than 5 households (net null, counts "<5"): no "after".
+    var before = pct(covered, households), after = typeof data.net === "number" ? pct(covered + data.net, households) : null;
     var r = this.result;
     r.dataset.state = "done";
     r.dataset.gained = data.gained;
@@ -217,7 +218,8 @@
     r.dataset.stations = JSON.stringify(stations);
     r.innerHTML = '<div class="whatif-figures">' +
       "<span>" + esc(gettext("服务站覆盖率")) + '</span><span><span id="whatif-before">' + esc(fmtPct(before)) +
-      '</span> → <span id="whatif-after" class="' + esc(data.net >= 0 ? "up" : "down") + '">' + esc(fmtPct(after)) +
+      '</span> → <span id="whatif-after" class="' + esc(data.net === null || data.net >= 0 ? "up" : "down") + '">' +
+      esc(after === null ? interpolate(gettext("变化少于 %(min)s 户，不显示"), {min: data.suppressed_below}, true) : fmtPct(after)) +
       "</span></span><span>" + esc(gettext("新增覆盖")) + '</span><span id="whatif-gained" class="up">+' +
       esc(data.gained) + " " + esc(gettext("户")) + "</span><span>" + esc(gettext("失去覆盖")) +
       '</span><span id="whatif-lost" class="down">−' + esc(data.lost) + " " + esc(gettext("户")) + "</span><span>" +
@@ -225,7 +227,7 @@
       "</span></div>" + (data.grids.length ? '<table class="ranking"><thead><tr><th>' + esc(gettext("网格")) +
       "</th><th>" + esc(gettext("覆盖率")) + "</th></tr></thead><tbody>" + data.grids.map(function (g) {
         return "<tr><td>" + esc(g.name) + '</td><td class="num">' + esc(fmt(g.covered_pct_before)) + "% → " +
-          esc(fmt(g.covered_pct_after)) + "%</td></tr>";
+          (g.suppressed ? "—" : esc(fmt(g.covered_pct_after)) + "%") + "</td></tr>";
       }).join("") + "</tbody></table>" : "") + (data.withheld_cells ? '<p class="muted">' + esc(interpolate(
         gettext("%(n)s 个少于 %(min)s 户的单元格未显示"), {n: data.withheld_cells, min: data.suppressed_below}, true)) +
         "</p>" : "");
