@@ -91,3 +91,11 @@ log "ready: PostgreSQL at $DBHOST:$DBPORT, database $DBNAME"
 #    repository (.ci/secrets.sh); the Makefile passes them to every command.
 bash .ci/secrets.sh ensure
 log "secrets: $(bash .ci/secrets.sh path) (back it up with the database)"
+
+# 7. Migrate, then hand the audit trail to a role the app cannot become (.ci/audit-owner.sh), for a server we run
+#    ourselves (an external PostGIS: docs/operations.md, "The audit trail").
+if [ "$DATABASE_URL" = "$DEFAULT_URL" ] || [ "${GRIDMAP_PROVISION_DB:-0}" = 1 ]; then
+  DEMO_MODE="${DEMO_MODE:-true}" bash .ci/secrets.sh run .venv/bin/python manage.py migrate --noinput -v 0
+  DBPORT="$DBPORT" bash .ci/audit-owner.sh "$DBNAME" "$DBUSER"
+  log "audit trail: owned by gridmap_audit; $DBUSER may only read and append"
+fi

@@ -64,11 +64,23 @@ class Table:
     kind: str  # "csv" | "xlsx"
 
 
+def inflated_size(data: bytes) -> int:
+    """The bytes a table will be parsed from: a workbook's declared uncompressed size, a CSV's own length. An XLSX
+    of 2 MB can hold 180 MB of sheet XML; whether it is read in the request or in a job depends on this."""
+    if not is_workbook(data):
+        return len(data)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(entry.file_size for entry in archive.infolist())
+    except zipfile.BadZipFile:
+        return len(data)
+
+
 def is_workbook(data: bytes) -> bool:
     return data.startswith(b"PK\x03\x04")
 
 
-def read_cells(data: bytes, filename: str = "") -> Table:
+def read_cells(data: bytes, filename: str = "", *, max_inflated: int = MAX_UNZIPPED) -> Table:
     """Read ``data`` (CSV or XLSX, by its first bytes) into a :class:`Table`; raises UnreadableTable.
 
     >>> table = read_cells("经度,名称\\n116.4,'=A1\\n".encode("utf-8"))
@@ -78,6 +90,8 @@ def read_cells(data: bytes, filename: str = "") -> Table:
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         raise UnreadableTable("empty_file")
     if is_workbook(data):
+        if inflated_size(data) > max_inflated:  # before openpyxl inflates anything (shared strings included)
+            raise UnreadableTable("too_large", f"> {max_inflated // 1_000_000} MB")
         table = _read_xlsx(data)
     elif filename.lower().endswith((".xlsx", ".xlsm", ".xls")):
         raise UnreadableTable("not_xlsx")
@@ -131,7 +145,8 @@ def _read_csv(data: bytes) -> Table:
     raise UnreadableTable("bad_encoding")
 
 
-def _check_workbook(data: bytes) -> None:
+def check_workbook(data: bytes) -> None:
+    """The workbook's zip directory against the table limits (entries, sizes, ratio, names): UnreadableTable."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             check_zip(archive, max_entries=MAX_ENTRIES, max_unzipped=MAX_UNZIPPED, max_ratio=MAX_RATIO)
@@ -162,7 +177,7 @@ def cell_text(value) -> str:
 
 
 def _read_xlsx(data: bytes) -> Table:
-    _check_workbook(data)
+    check_workbook(data)
     from openpyxl import load_workbook
 
     try:

@@ -28,6 +28,7 @@ from geodata.sheets import UnreadableTable, read_cells
 from geodata.validation import GeometryRejected
 
 MAX_ROWS = 5_000
+MAX_INFLATED = 30_000_000  # 5,000 rows of 50 columns are a few MB of sheet XML; more is no layer table
 MAX_COLUMNS = 50
 LON = ("经度", "lon", "lng", "longitude", "x")
 LAT = ("纬度", "lat", "latitude", "y")
@@ -58,10 +59,10 @@ def read_table(data: bytes, *, source_crs: str | None = None) -> gpd.GeoDataFram
     if len(data) > MAX_BYTES:
         raise GeometryRejected("too_large", field="file", too_large=True)
     try:
-        frame = read_cells(data).frame
+        frame = read_cells(data, max_inflated=MAX_INFLATED).frame
     except UnreadableTable as exc:
         code = "no_features" if exc.code in ("no_rows", "empty_file") else exc.code
-        raise GeometryRejected(code, field="file", detail=exc.detail) from None
+        raise GeometryRejected(code, field="file", detail=exc.detail, too_large=code == "too_large") from None
     frame = frame.iloc[:, :MAX_COLUMNS]
     filled = (frame.apply(lambda column: column.str.strip()) != "").any(axis=1).to_numpy()
     if not filled.any():

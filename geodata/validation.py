@@ -123,7 +123,7 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 def unstorable_text(value: str) -> str:
     """The refusal code for text with NUL (``nul_byte``) or a lone surrogate (``lone_surrogate``); "" if fine.
 
-    >>> unstorable_text("a\x00b"), unstorable_text("a\ud800"), unstorable_text("a\U0001f600")
+    >>> unstorable_text("a" + chr(0)), unstorable_text("a" + chr(0xD800)), unstorable_text("a" + chr(0x1F600))
     ('nul_byte', 'lone_surrogate', '')
     """
     found = _UNSTORABLE.search(value)

@@ -233,6 +233,9 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 # Household import (issue #7): files up to this size run in the request, larger ones in a worker process.
 HOUSEHOLD_IMPORT_INLINE_BYTES = envint("HOUSEHOLD_IMPORT_INLINE_BYTES", 2 * 1024 * 1024)
 HOUSEHOLD_IMPORT_MAX_BYTES = envint("HOUSEHOLD_IMPORT_MAX_BYTES", 200 * 1024 * 1024)
+# The import worker's limits: address space (bytes) and CPU seconds; past them the job fails, the server lives.
+HOUSEHOLD_IMPORT_WORKER_MEMORY = envint("HOUSEHOLD_IMPORT_WORKER_MEMORY", 8 * 1024**3)
+HOUSEHOLD_IMPORT_WORKER_SECONDS = envint("HOUSEHOLD_IMPORT_WORKER_SECONDS", 1800)
 
 # Per-worker caches (nothing shared between gunicorn workers): "pages" holds masked grid pages and
 # household layers, fetched only while their revision counters are unchanged (queries/grid_page_cache.py).

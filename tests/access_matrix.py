@@ -175,7 +175,7 @@ RULES: list[Rule] = [
     R("household-visits", "post", "own", (401, 201, 201, 201, 201, 201, 403), _VISIT),
     R("household-help-pairs", "post", "own", (401, 201, 201, 201, 201, 403, 403), _PAIR),
     R("household-help-pairs", "post", "other", (401, 201, 404, 404, 404, 403, 403), _PAIR),
-    R("help-pair-end", "post", "own", (401, 200, 200, 200, 200, 200, 403), _END),
+    R("help-pair-end", "post", "own", (401, 200, 200, 200, 200, 403, 403), _END),  # ending needs the right to pair
     R("help-pair-end", "post", "other", (401, 200, 404, 404, 404, 404, 403), _END),
     # Central households and their links
     R("central-household", "get", "own", (401, 200, 200, 200, 403, 403, 403)),

@@ -67,6 +67,6 @@ def test_a_street_admin_is_offered_only_accounts_of_his_street(client_for, user_
 
     other = get_user_model().objects.create(username="other-street-admin", is_staff=True)
     Profile.objects.create(user=other, role=Role.STREET_ADMIN, street=small_street["street"])
-    form = client_for("street_admin").get(reverse("admin:gridmap_member_add")).content.decode()
+    form = client_for("street_admin").get(reverse("admin:gridmap_profile_add")).content.decode()
     assert f'<option value="{other.pk}">' not in form
     assert f'<option value="{user_for("community_staff").pk}">' in form  # his own street's account is offered

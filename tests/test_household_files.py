@@ -184,3 +184,14 @@ def test_the_command_shows_a_progress_bar_and_imports_xlsx(small_street, tmp_pat
     call_command("import_households", str(path), "--crs", "WGS84", stdout=out, stderr=err)
     assert "imported 2 households: 2 in a grid" in out.getvalue()
     assert "[" + "#" * 30 + "] 100% 完成" in err.getvalue() and "校验" in err.getvalue()
+
+
+def test_an_id_number_clash_is_found_also_between_rows_without_an_external_id(small_street):
+    """Trust finding 11: NULL is distinct from NULL, so two households without external ids never clashed."""
+    first = [[*EAST, "一号", "李四", "", IDS[1], 1, ""]]
+    assert import_households(csv_bytes(first), source_crs="WGS84").ok
+    before = checksum()
+    again = [[*EAST, "二号", "王五", "", IDS[1], 1, ""]]
+    result = import_households(csv_bytes(again), source_crs="WGS84")
+    assert [(e.row, e.column, e.code) for e in result.errors] == [(2, "身份证号", "exists")]
+    assert checksum() == before

@@ -18,6 +18,7 @@ from django.db import connection
 
 from gridmap.models import Household, ImportJob, ImportStatus
 from gridmap.services.households import import_jobs as jobs
+from gridmap.storage.sealed_fields import seal_upload
 from tests.household_files_support import csv_bytes
 
 N = 100_000  # large enough that each step of the worker lasts long enough to be hit (0.1-1 s)
@@ -74,7 +75,12 @@ def _admin():
 
 def _start_worker(data: bytes):
     job = ImportJob.objects.create(
-        user=_admin(), filename="kill-households.csv", sha256="k" * 64, source_crs="WGS84", dry_run=False, data=data
+        user=_admin(),
+        filename="kill-households.csv",
+        sha256="k" * 64,
+        source_crs="WGS84",
+        dry_run=False,
+        data=seal_upload(data),
     )
     return job, jobs.spawn_worker(job.pk)
 
@@ -97,7 +103,7 @@ def _retry_gives_exactly_n(data: bytes, before: tuple) -> None:
         sha256="k" * 64,
         source_crs="WGS84",
         dry_run=False,
-        data=data,
+        data=seal_upload(data),  # as import_jobs.start stores it
         status=ImportStatus.RUNNING,
     )
     jobs.run(retry.pk)

@@ -1,5 +1,11 @@
 """Django admin: LeafletGeoAdmin for every geometry model (local Leaflet, never the OpenLayers CDN),
-with every queryset scoped through the policy module for staff who are not superusers."""
+with every queryset scoped through the policy module for staff who are not superusers.
+
+The admin is no way around the services (issue #15): for a street admin every model whose writes have rules of
+their own (streets, communities and grids: the editor's validator and publish flow and the layer import;
+households: the home rule and the leader's page; stations; members: the registry) is read-only here; he changes
+them on the pages, through the same gate as everyone. Only the superuser writes here, through the same form
+validators where a model has one."""
 
 from __future__ import annotations
 
@@ -70,8 +76,9 @@ class ScopedMixin:
 
 
 class ReadOnlyScopedMixin(ScopedMixin):
-    """Rows written by a service of their own (publishing, staffing, central households, help pairs): a street
-    admin reads his street's rows here and changes them on the pages, through those services."""
+    """Rows written by a service of their own (areas and grids, households, stations, members, publishing,
+    staffing, central households, help pairs): a street admin reads his street's rows here and changes them on
+    the pages, through those services."""
 
     def has_change_permission(self, request, obj=None):
         return request.user.is_superuser
@@ -81,13 +88,13 @@ class ReadOnlyScopedMixin(ScopedMixin):
 
 
 @admin.register(models.Street)
-class StreetAdmin(ScopedMixin, LeafletGeoAdmin):
+class StreetAdmin(ReadOnlyScopedMixin, LeafletGeoAdmin):
     list_display = ("code", "name")
     search_fields = ("code", "name")
 
 
 @admin.register(models.Community)
-class CommunityAdmin(ScopedMixin, LeafletGeoAdmin):
+class CommunityAdmin(ReadOnlyScopedMixin, LeafletGeoAdmin):
     list_display = ("code", "name", "street", "kind")
     list_filter = ("kind",)
     search_fields = ("code", "name")
@@ -98,7 +105,7 @@ class GridAdminForm(forms.ModelForm):
 
     class Meta:
         model = models.Grid
-        exclude = ("version", "draft_boundary", "retire_on_publish", "updated_by")
+        exclude = ("status", "version", "draft_boundary", "retire_on_publish", "updated_by")
 
     def clean(self):
         import shapely
@@ -122,17 +129,18 @@ class GridAdminForm(forms.ModelForm):
 
 
 @admin.register(models.Grid)
-class GridAdmin(ScopedMixin, LeafletGeoAdmin):
+class GridAdmin(ReadOnlyScopedMixin, LeafletGeoAdmin):
     form = GridAdminForm
     list_display = ("code", "name", "community", "status", "version")
     list_filter = ("status", "community")
     search_fields = ("code", "name")
-    # Drafts, retirements and history belong to the grid editor's publish flow (services.grid_publishing).
-    readonly_fields = ("version", "draft_boundary", "retire_on_publish", "updated_by")
+    # Drafts, retirements and history belong to the grid editor's publish flow (services.grid_publishing):
+    # not even the superuser retires a grid here without a version, a publish and an audit row.
+    readonly_fields = ("status", "version", "draft_boundary", "retire_on_publish", "updated_by")
 
 
 @admin.register(models.Household)
-class HouseholdAdmin(ScopedMixin, LeafletGeoAdmin):
+class HouseholdAdmin(ReadOnlyScopedMixin, LeafletGeoAdmin):
     list_display = ("address", "grid", "residents", "resident_type")
     list_filter = ("resident_type", "elderly_alone", "disabled", "low_income", "hardship")
     search_fields = ("address",)
@@ -146,13 +154,13 @@ class HouseholdAdmin(ScopedMixin, LeafletGeoAdmin):
 
 
 @admin.register(models.ServiceStation)
-class ServiceStationAdmin(ScopedMixin, LeafletGeoAdmin):
+class ServiceStationAdmin(ReadOnlyScopedMixin, LeafletGeoAdmin):
     list_display = ("name", "kind", "radius_m", "community", "active")
     list_filter = ("kind", "active")
 
 
 @admin.register(models.Member)
-class MemberAdmin(ScopedMixin, admin.ModelAdmin):
+class MemberAdmin(ReadOnlyScopedMixin, admin.ModelAdmin):
     list_display = ("name", "is_party_member", "employer", "community")
     readonly_fields = ("phone_masked",)  # sealed; changed on the member registry page
     search_fields = ("name",)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from gridmap import policy
 from gridmap.api import etags
@@ -18,7 +19,7 @@ from gridmap.api.jsonapi import body, client_ip, date_field, endpoint, locked, r
 from gridmap.queries.grid_households import household_card
 from gridmap.queries.grid_page_cache import cached_grid_page
 from gridmap.services.households import care as care
-from gridmap.services.refused import not_found
+from gridmap.services.refused import Refused, not_found
 
 
 def card(user, item) -> dict:
@@ -119,6 +120,11 @@ def help_pairs(request: HttpRequest, pk: int) -> HttpResponse:
 @endpoint(residents=True, guards=("POST",), get=False)
 @transaction.atomic
 def end_help_pair(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ending a pair needs the right to make one (policy.may_pair_help): 404 out of scope, then 403, then If-Match."""
+    if not policy.help_pairs_for(request.user).filter(pk=pk).exists():
+        raise not_found("help_pair")
+    if not policy.may_pair_help(request.user):
+        raise Refused(403, "forbidden", detail=_("无权结束帮扶对子"))
     locked(
         request,
         policy.help_pairs_for(request.user),

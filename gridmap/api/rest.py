@@ -325,7 +325,16 @@ class StationViewSet(StationWrites, GeoViewSet):
     ordering = ["name", "id"]
 
 
-class HouseholdViewSet(HouseholdWrites, GeoViewSet):
+class NoStore:
+    """Residents' data: ``Cache-Control: no-store`` on every answer, as the page APIs send (ASVS V14.3.2)."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class HouseholdViewSet(NoStore, HouseholdWrites, GeoViewSet):
     """住户 of the caller's scope, phone and ID number masked. Planners: 403. PATCH with If-Match."""
 
     permission_classes = [SeesResidents]
@@ -337,7 +346,7 @@ class HouseholdViewSet(HouseholdWrites, GeoViewSet):
     ordering = ["id"]
 
 
-class MemberViewSet(GeoViewSet):
+class MemberViewSet(NoStore, GeoViewSet):
     """人员 of the caller's scope (phone masked). Planners see none."""
 
     scope = policy.members_for

@@ -16,7 +16,7 @@ from gridmap.api.planning import check_dashboard, choice  # the dashboard's role
 from gridmap.planner import metrics as planning
 from gridmap.planner import scenarios
 from gridmap.queries.coverage_areas import area_coverage
-from gridmap.services.refused import Refused, not_found
+from gridmap.services.refused import Refused, checked_text, not_found
 from gridmap.services.stations.proposals import changes_of, save_proposal
 
 MAX_SELECTION = 5000
@@ -106,9 +106,7 @@ def proposals(request: HttpRequest) -> HttpResponse:
             {"proposals": [_summary(p) for p in policy.proposals_for(request.user).select_related("street", "author")]}
         )
     data = body(request)
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 100:
-        raise Refused(400, "bad_value", field="name", detail=_("方案名称必填，最多 100 字"))
+    name = checked_text(data.get("name"), "name", 100)  # the one text rule: hidden characters too
     streets = policy.streets_for(request.user)
     code = data.get("street")
     if code is None:
@@ -120,7 +118,7 @@ def proposals(request: HttpRequest) -> HttpResponse:
         if street is None:
             raise not_found("street")
     changes = scenarios.parse_changes(data.get("stations"), policy.stations_for(request.user))
-    proposal = save_proposal(request.user, name.strip(), street, changes, request=request)
+    proposal = save_proposal(request.user, name, street, changes, request=request)
     return reply(_summary(proposal), 201)
 
 

@@ -51,6 +51,8 @@ class ResidentType(models.TextChoices):
 
 # Tags a street office records; the vulnerable ones count in the "vulnerable uncovered" metric.
 TAG_FIELDS = ("is_party_member", "elderly_alone", "disabled", "low_income", "hardship", "military", "other_difficulty")
+# A household's details as registers carry them, in the table's column order (the bulk loaders write them so).
+DETAIL_FIELDS = ("address", "head_name", "residents", "resident_type", *TAG_FIELDS)
 VULNERABLE_TAGS = ("elderly_alone", "disabled", "low_income", "hardship")
 
 

@@ -21,7 +21,7 @@ from gridmap.services import audit
 from gridmap.services.grids.editing import editable_grid, lock_community, summary
 from gridmap.services.grids.rehoming import rehome_households
 from gridmap.services.grids.shapes import check_grid_shape
-from gridmap.services.refused import Refused
+from gridmap.services.refused import Refused, checked_text
 
 PUBLISHED, RETIRED = literal(GridStatus.PUBLISHED), literal(GridStatus.RETIRED)
 
@@ -67,9 +67,8 @@ def publish_community(user, community_id: int, *, override_reason: str | None = 
     or ``override_reason`` is given; that reason is stored in every version written.
     """
     community = lock_community(user, community_id, publish=True)
-    override_reason = (override_reason or "").strip()
-    if len(override_reason) > 400:
-        raise Refused(400, "reason_required", field="override_reason")
+    override_reason = checked_text(override_reason or "", "override_reason", 400, blank=True)
+    reason = checked_text(reason or "", "reason", 400, blank=True)
     report = grid_topology.community_report(community, households=False)
     if not report["clean"] and not override_reason:
         raise Refused(409, "topology_not_clean", field="override_reason", report=report)

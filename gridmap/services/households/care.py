@@ -133,6 +133,8 @@ def end_help_pair(user, pair_id: int, end: dt.date) -> HelpPair:
     pair = policy.help_pairs_for(user).select_for_update().filter(pk=pair_id).first()
     if pair is None:
         raise not_found("help_pair")
+    if not policy.may_pair_help(user):  # the same right as making one
+        raise Refused(403, "forbidden", detail=_("无权结束帮扶对子"))
     if pair.end_date is not None:
         raise Refused(409, "already_ended", field="end_date", detail=_("该帮扶对子已结束"))
     if end < pair.start_date:

@@ -17,6 +17,7 @@ import numpy as np
 import psycopg2
 
 from geodata.homes import NONE
+from gridmap.models.households import DETAIL_FIELDS
 from gridmap.storage import bulk, sealed_fields
 
 # The columns a new household is written with, in the order of household_fields (its id comes from
@@ -26,17 +27,7 @@ COLUMNS = (
     "location",
     "community_id",
     "grid_id",
-    "address",
-    "head_name",
-    "residents",
-    "resident_type",
-    "is_party_member",
-    "elderly_alone",
-    "disabled",
-    "low_income",
-    "hardship",
-    "military",
-    "other_difficulty",
+    *DETAIL_FIELDS,
     "source_crs",
     "updated_at",
     "phone_sealed",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -26,13 +27,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from geodata.crs import normalise_crs
+from geodata.sheets import UnreadableTable, check_workbook, inflated_size, is_workbook
 from gridmap import policy
 from gridmap.models import AuditAction, ImportJob, ImportStatus
 from gridmap.services import audit
 from gridmap.services.households.importing import ImportResult, import_households
 from gridmap.services.refused import Refused, not_found
+from gridmap.storage import sealed_fields
 
-PREVIEW_KEEP = dt.timedelta(hours=24)
+# A preview's file (sealed, storage/sealed_fields.seal_upload) waits this long for its commit, then is purged.
+PREVIEW_KEEP = dt.timedelta(minutes=15)
 HEARTBEAT_SECONDS = 10  # a worker touches its job this often
 HEARTBEAT_STALE_SECONDS = 120  # a running job whose worker has not reported for this long has died
 _ACTIVE = (ImportStatus.QUEUED, ImportStatus.RUNNING)
@@ -55,21 +59,44 @@ def start(user, data: bytes, *, filename: str, source_crs: str, dry_run: bool = 
         ) from None
     if len(data) > settings.HOUSEHOLD_IMPORT_MAX_BYTES:
         raise Refused(413, "too_large", field="file", detail=_("文件超过大小上限"))
-    # Uploaded files hold personal data: a preview nobody committed within PREVIEW_KEEP loses its bytes.
-    ImportJob.objects.filter(
-        status=ImportStatus.PREVIEWED, finished_at__lt=timezone.now() - PREVIEW_KEEP, data__isnull=False
-    ).update(data=None)
+    purge_previews()
+    # A new upload ends the user's earlier previews: their files are dropped, not kept for a commit.
+    ImportJob.objects.filter(user=user, status=ImportStatus.PREVIEWED, data__isnull=False).update(data=None)
     digest = hashlib.sha256(data).hexdigest()
     job = ImportJob.objects.create(
-        user=user, filename=Path(filename or "").name[:200], sha256=digest, source_crs=crs, dry_run=dry_run, data=data
+        user=user,
+        filename=Path(filename or "").name[:200],
+        sha256=digest,
+        source_crs=crs,
+        dry_run=dry_run,
+        data=sealed_fields.seal_upload(data),  # phones and ID numbers: never plaintext at rest
     )
-    _dispatch(job, len(data))
+    _dispatch(job, _parse_size(data))
     return job
+
+
+def _parse_size(data: bytes) -> int:
+    """What decides between the request and a worker: the bytes the file is parsed from (a small XLSX may inflate
+    to much XML), or 0 for a workbook the zip limits refuse, which is refused at once without inflating."""
+    if is_workbook(data):
+        try:
+            check_workbook(data)
+        except UnreadableTable:
+            return 0
+    return inflated_size(data)
+
+
+def purge_previews() -> int:
+    """Drop the files of previews nobody committed within PREVIEW_KEEP (each upload, poll and commit calls it)."""
+    return ImportJob.objects.filter(
+        status=ImportStatus.PREVIEWED, finished_at__lt=timezone.now() - PREVIEW_KEEP, data__isnull=False
+    ).update(data=None)
 
 
 def commit(user, pk: int) -> ImportJob:
     """Import for real the file of a clean preview (the same bytes, checked again inside the transaction)."""
     ensure_may_import(user)
+    purge_previews()  # an expired preview has no file left to commit
     with transaction.atomic():
         job = policy.import_jobs_for(user).select_for_update().filter(pk=pk).first()
         if job is None:
@@ -78,12 +105,13 @@ def commit(user, pk: int) -> ImportJob:
             raise Refused(409, "not_previewed", field="job", detail=_("只有无错误的预检结果才能导入"))
         job.dry_run, job.status, job.progress, job.stage = False, ImportStatus.QUEUED, 0, ""
         job.save(update_fields=["dry_run", "status", "progress", "stage"])
-    _dispatch(job, len(job.data))
+    _dispatch(job, _parse_size(sealed_fields.unseal_upload(job.data)))
     return job
 
 
 def status(user, pk: int) -> dict:
     """The job as the page shows it; a job whose worker died is marked failed here."""
+    purge_previews()
     job = policy.import_jobs_for(user).filter(pk=pk).first()
     if job is None:
         raise not_found("job")
@@ -127,7 +155,7 @@ def run(pk: int, *, reporter=None) -> ImportJob:
     tell = reporter or (lambda stage, fraction: None)
     with transaction.atomic():
         result = import_households(
-            bytes(job.data),
+            sealed_fields.unseal_upload(job.data),
             source_crs=job.source_crs or None,
             filename=job.filename,
             communities=scope,
@@ -188,6 +216,14 @@ def _dispatch(job: ImportJob, size: int) -> None:
     transaction.on_commit(lambda: spawn_worker(job.pk))
 
 
+def worker_limits() -> None:
+    """Run in the worker before it starts (``preexec_fn``): past HOUSEHOLD_IMPORT_WORKER_MEMORY bytes of address
+    space or HOUSEHOLD_IMPORT_WORKER_SECONDS of CPU the job fails alone; the server and its other requests live."""
+    memory = settings.HOUSEHOLD_IMPORT_WORKER_MEMORY
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (settings.HOUSEHOLD_IMPORT_WORKER_SECONDS,) * 2)
+
+
 def spawn_worker(pk: int) -> subprocess.Popen:
     """Start ``manage.py household_import_job pk`` in its own session, on the database this process uses."""
     env = {**os.environ, "DATABASE_URL": _database_url()}
@@ -195,6 +231,7 @@ def spawn_worker(pk: int) -> subprocess.Popen:
         [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "household_import_job", str(pk)],
         env=env,
         start_new_session=True,
+        preexec_fn=worker_limits,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
     )  # stderr: the server's log

@@ -44,7 +44,7 @@ SELECT h.external_id, h.id, h.community_id FROM gridmap_household h
 # (gridmap.storage.sealed_fields) meet the stored ones in one hash join.
 _ID_CLASHES = """
 SELECT s.key FROM household_import_id s JOIN gridmap_household h ON h.id_number_digest = s.digest
- WHERE h.id <= %s AND h.external_id IS DISTINCT FROM s.external_id
+ WHERE h.id <= %s AND (s.external_id IS NULL OR h.external_id IS DISTINCT FROM s.external_id)
    AND (%s::bigint[] IS NULL OR h.community_id = ANY(%s::bigint[]))
  ORDER BY s.key LIMIT %s
 """

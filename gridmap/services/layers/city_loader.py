@@ -11,6 +11,7 @@ import shapely
 from django.db import connection, transaction
 
 from gridmap.models.areas import GridStatus
+from gridmap.models.households import DETAIL_FIELDS
 from gridmap.rules.sql import literal
 from gridmap.services.grids.rehoming import rehome_households
 from gridmap.services.people.members import refresh_initials
@@ -154,19 +155,7 @@ def _areas(city: City) -> pd.DataFrame:
 def _households(city: City) -> pd.DataFrame:
     h = city.households
     frame = pd.DataFrame({"hid": h["hid"], "lon": h.geometry.x.round(7), "lat": h.geometry.y.round(7)})
-    for column in (
-        "address",
-        "head_name",
-        "residents",
-        "resident_type",
-        "is_party_member",
-        "elderly_alone",
-        "disabled",
-        "low_income",
-        "hardship",
-        "military",
-        "other_difficulty",
-    ):
+    for column in DETAIL_FIELDS:
         frame[column] = h[column]
     street = h["community_code"].str[:9]
     frame["external_id"] = street + "-" + h["hid"].astype(str).str.zfill(7)
