@@ -24,6 +24,7 @@ Examples
 from __future__ import annotations
 
 import io
+import re
 import stat
 import tempfile
 import zipfile
@@ -76,6 +77,8 @@ def read_features(
     if kind in ("geojson", "kml") and (b"\x00" in data or b"\\u0000" in data):
         # GDAL ends a string at NUL: "名\u0000字" would be stored cut short without a word.
         raise GeometryRejected("nul_byte", field="file")
+    if kind == "geojson":
+        _refuse_linked_crs(data)
     with tempfile.TemporaryDirectory(prefix="gridimport-") as tmp:
         if kind == "zip":
             path = _extract_shapefile(data, Path(tmp))
@@ -125,6 +128,17 @@ def _sniff(data: bytes) -> str:
             raise GeometryRejected("unsupported_format", field="file")
         return "kml"
     raise GeometryRejected("unsupported_format", field="file")
+
+
+_CRS_MEMBER = re.compile(r'"crs"\s*:\s*\{\s*"type"\s*:\s*"([^"]{0,40})"')
+
+
+def _refuse_linked_crs(data: bytes) -> None:
+    """A GeoJSON ``crs`` other than a named one (a link, an EPSG object) is refused naming ``crs`` before GDAL,
+    which would follow the link or fail with a generic error; the member leads the file in practice."""
+    found = _CRS_MEMBER.search(data[:65_536].decode("utf-8", "ignore"))
+    if found and found.group(1) != "name":
+        raise GeometryRejected("crs_not_wgs84", field="crs", detail=f'crs "{found.group(1)}": only a named crs')
 
 
 def _extract_shapefile(data: bytes, into: Path) -> Path:

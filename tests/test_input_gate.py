@@ -187,3 +187,14 @@ def test_the_gate_names_the_place_of_unstorable_text_deep_in_a_body():
         load_json('{"stations": [{"name": "ok"}, {"name": "x\\ud800"}]}')
     assert (refused.value.code, refused.value.field) == ("lone_surrogate", "name")
     assert load_json('{"text": "\\\\u0000 is how JSON spells NUL", "emoji": "\\ud83d\\ude00"}')["emoji"] == "😀"
+
+
+def test_a_geojson_with_a_linked_crs_is_refused_naming_crs(client_for):
+    """Trust finding 11: an external CRS got a generic 400 naming no field (and GDAL may follow the link)."""
+    data = (
+        b'{"type": "FeatureCollection", "crs": {"type": "link", "properties": {"href": "http://example.com/crs"}},'
+        b' "features": [{"type": "Feature", "properties": {"name": "x"},'
+        b' "geometry": {"type": "Point", "coordinates": [116.4, 39.9]}}]}'
+    )
+    answer = upload(client_for("street_admin"), "stations", data, "s.geojson", source_crs="WGS84")
+    assert (answer.status_code, answer.json()["code"], answer.json()["field"]) == (400, "crs_not_wgs84", "crs")

@@ -89,6 +89,15 @@ def test_twenty_concurrent_household_edits_lose_nothing_on_the_page_api_and_rest
     assert Household.objects.get(pk=household.pk).address == before
 
 
+def test_twenty_parallel_wrong_passwords_check_no_more_than_the_lockout_allows(app, django_db_blocker):
+    """Trust finding 11: 20 parallel wrong passwords were checked 6 times before the lock (limit 5)."""
+    from django.conf import settings
+
+    result = scenarios.parallel_wrong_passwords(app.base, "probe-lockout-race", tries=20)
+    assert result["statuses"] == [200] * 20  # the form again, the same answer for all
+    assert result["checked"] == settings.LOCKOUT_FAILURES and result["locked_out"] == 20 - settings.LOCKOUT_FAILURES
+
+
 def test_a_short_mixed_load_has_no_server_errors_and_every_reveal_is_audited(app, personas):
     result = scenarios.mixed(app.base, personas, seconds=6, think=FAST_THINK, password=DEMO_PASSWORD)
     everything = result["summary"]["all"]

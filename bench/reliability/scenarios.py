@@ -160,6 +160,33 @@ def _at_once(sessions: list, send) -> list[int]:
     return statuses
 
 
+def parallel_wrong_passwords(base: str, username: str, *, tries: int = 20) -> dict:
+    """``tries`` sessions send a wrong password for one account at the same instant. The lockout (at most
+    LOCKOUT_FAILURES failures per account and address) must hold under the race: how many reached the check."""
+    from gridmap.models import AuditEvent
+
+    sessions = []
+    for _ in range(tries):
+        session = requests.Session()
+        session.get(f"{base}/accounts/login/", timeout=30)
+        sessions.append(session)
+    statuses = _at_once(
+        sessions,
+        lambda i, session: session.post(
+            f"{base}/accounts/login/",
+            data={"username": username, "password": f"wrong-{i}", "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+            allow_redirects=False,
+            timeout=60,
+        ),
+    )
+    events = AuditEvent.objects.filter(username=username)
+    return {
+        "statuses": statuses,
+        "checked": events.filter(action="login_failed").count(),
+        "locked_out": events.filter(action="lockout").count(),
+    }
+
+
 def concurrent_household_edits(
     base: str, household_id: int, username: str, *, writers: int = 20, password: str = PASSWORD
 ) -> dict:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from gridmap.models import AuditAction
 from gridmap.services import audit
-from gridmap.services.accounts.lockout import is_locked, record_attempt
+from gridmap.services.accounts.lockout import hold, is_locked, record_attempt
 from gridmap.services.audit import client_address
 
 
@@ -16,21 +17,36 @@ class LockoutAuthenticationForm(AuthenticationForm):
     def clean(self):
         username = self.cleaned_data.get("username") or ""
         address = client_address(self.request)
-        if username and is_locked(username, address):
-            record_attempt(username, address, succeeded=False)
-            audit.record(None, AuditAction.LOCKOUT, "user", request=self.request, username=username, result="refused")
-            raise self.get_invalid_login_error()
-        try:
-            cleaned = super().clean()
-        except ValidationError:
+        error = cleaned = None
+        with transaction.atomic():  # the check and its record under one lock per account and address
             if username:
+                hold(username, address)
+            if username and is_locked(username, address):
                 record_attempt(username, address, succeeded=False)
                 audit.record(
-                    None, AuditAction.LOGIN_FAILED, "user", request=self.request, username=username, result="refused"
+                    None, AuditAction.LOCKOUT, "user", request=self.request, username=username, result="refused"
                 )
-            raise
-        record_attempt(username, address, succeeded=True)
-        audit.record(self.get_user(), AuditAction.LOGIN, "user", self.get_user().pk, request=self.request)
+                error = self.get_invalid_login_error()
+            else:
+                try:
+                    cleaned = super().clean()
+                except ValidationError as exc:
+                    if username:
+                        record_attempt(username, address, succeeded=False)
+                        audit.record(
+                            None,
+                            AuditAction.LOGIN_FAILED,
+                            "user",
+                            request=self.request,
+                            username=username,
+                            result="refused",
+                        )
+                    error = exc
+                else:
+                    record_attempt(username, address, succeeded=True)
+                    audit.record(self.get_user(), AuditAction.LOGIN, "user", self.get_user().pk, request=self.request)
+        if error is not None:  # raised after the commit: the failed attempt stays recorded
+            raise error
         return cleaned
 
 

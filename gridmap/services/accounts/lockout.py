@@ -7,9 +7,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from gridmap.models import LoginAttempt
+
+
+def hold(username: str, address: str | None) -> None:
+    """One attempt at a time per account and address (a transaction-scoped advisory lock): 20 parallel wrong
+    passwords are checked in turn, so no more than LOCKOUT_FAILURES of them ever reach the password check.
+    Call inside the transaction that checks and records the attempt."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", [f"{username}\x1f{address or ''}"])
 
 
 def is_locked(username: str, address: str | None) -> bool:
