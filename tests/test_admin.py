@@ -111,3 +111,24 @@ def test_moving_a_household_in_the_admin_rehomes_it(client_for, small_street):
     assert response.status_code == 302, response.content.decode()[:2000]
     household.refresh_from_db()
     assert household.grid.code == "110105001001002"
+
+
+def test_the_superusers_area_boundaries_follow_the_import_rules(client_for, small_street):
+    """Trust finding 1: a street's or community's boundary was saved in the admin without any check."""
+    east, west = (small_street["communities"][code] for code in ("110105001001", "110105001002"))
+    client = client_for("system_admin")
+
+    def save(community, boundary) -> tuple[int, str]:
+        response = client.post(
+            f"/admin/gridmap/community/{community.pk}/change/",
+            {"code": community.code, "name": community.name, "street": community.street_id,
+             "kind": community.kind, "boundary": boundary.geojson},
+        )  # fmt: skip
+        return response.status_code, response.content.decode()
+
+    over = east.boundary.union(west.boundary.buffer(-0.0005))  # east swallowing most of west
+    status, page = save(east, over)
+    assert status == 200 and "errorlist" in page  # the form again, with the reason
+    assert Community.objects.get(pk=east.pk).boundary.equals_exact(east.boundary, 1e-9)
+    status, _page = save(east, east.boundary)  # unchanged: still valid, saved
+    assert status == 302

@@ -18,6 +18,7 @@ from gridmap import models, policy
 from gridmap.admin import accounts as account_admin
 from gridmap.models import Role
 from gridmap.services.grids.rehoming import rehome_households
+from gridmap.services.grids.shapes import to_geos
 
 SCOPES = {
     models.Street: policy.streets_for,
@@ -87,14 +88,39 @@ class ReadOnlyScopedMixin(ScopedMixin):
         return request.user.is_superuser
 
 
+class AreaAdminForm(forms.ModelForm):
+    """A street's or community's boundary by the layer import's rules (services.layers.importing): valid, inside
+    its street, no overlap with its siblings, its children still inside. The superuser's only way in here."""
+
+    def clean(self):
+        from gridmap.services.layers.importing import check_area_boundary
+        from gridmap.services.refused import Refused
+
+        data = super().clean()
+        boundary = data.get("boundary")
+        area = self.instance
+        if isinstance(area, models.Community):
+            if data.get("street") is None:
+                return data  # the form names the missing street
+            area.street = data["street"]
+        if boundary is not None:
+            try:
+                data["boundary"] = to_geos(check_area_boundary(area, boundary))
+            except Refused as exc:
+                self.add_error("boundary", exc.message)
+        return data
+
+
 @admin.register(models.Street)
 class StreetAdmin(ReadOnlyScopedMixin, LeafletGeoAdmin):
+    form = AreaAdminForm
     list_display = ("code", "name")
     search_fields = ("code", "name")
 
 
 @admin.register(models.Community)
 class CommunityAdmin(ReadOnlyScopedMixin, LeafletGeoAdmin):
+    form = AreaAdminForm
     list_display = ("code", "name", "street", "kind")
     list_filter = ("kind",)
     search_fields = ("code", "name")

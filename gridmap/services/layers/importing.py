@@ -37,6 +37,7 @@ from gridmap.services.layers.rows import (
     text,
     unknown_layer,
 )
+from gridmap.services.refused import Refused
 
 LAYERS = ("streets", "communities", "stations")
 CODE = ("代码", "code", "编码")
@@ -147,6 +148,31 @@ def _children_outside(shape, children: dict[str, shapely.Geometry]) -> list[str]
 
 def _shape(geos) -> shapely.Geometry:
     return shapely.from_wkb(bytes(geos.wkb))
+
+
+def check_area_boundary(area: Street | Community, boundary) -> shapely.Geometry:
+    """A street's or community's new boundary by this import's rules, for a form outside the import (the
+    superuser's admin): a valid polygon, a community inside its street, no overlap with its siblings, its children
+    (communities, live grids) still inside. Returns the fitted shape; raises Refused naming ``boundary``."""
+    try:
+        shape = validate_shape(_shape(boundary))
+        if isinstance(area, Community):
+            parent = _shape(area.street.boundary)
+            check_near(shape, parent.bounds)
+            siblings = Community.objects.filter(street_id=area.street_id)
+            children = Grid.objects.filter(community=area).exclude(status=GridStatus.RETIRED)
+        else:
+            parent, siblings, children = shape, Street.objects.all(), Community.objects.filter(street=area)
+        others = {o.code: _shape(o.boundary) for o in siblings.exclude(pk=area.pk)}
+        fit = fit_grid(shape, parent, others)
+    except GeometryRejected as exc:
+        if exc.code == "outside_community":
+            exc.code = "outside_street"
+        raise Refused.from_geometry(exc, "boundary") from None
+    outside = _children_outside(fit.geometry, {c.code: _shape(c.boundary) for c in children})
+    if outside:
+        raise Refused(400, "children_outside", field="boundary", detail=", ".join(outside[:10]))
+    return fit.geometry
 
 
 def _areas(frame, rows: Rows, layer: str, parent_of, siblings_of, children_of, existing):
