@@ -50,15 +50,15 @@ def test_a_leader_pairs_a_household_with_a_member_and_a_unit_and_the_card_lists_
     pairs = client.get(f"/api/v1/households/{own.pk}/card").json()["help_pairs"]
     assert {(p["member"], p["unit"]) for p in pairs} >= {(member.name, ""), (None, "区税务局")}
     ended = next(p for p in pairs if p["unit"] == "区税务局")
-    assert (
-        post(
-            client,
-            f"/api/v1/help-pairs/{ended['id']}/end",
-            {"end_date": "2026-04-01"},
-            if_match=etag("help_pair", ended["id"]),
-        ).status_code
-        == 200
-    )
+
+    def end(date: str):  # as the card ends it: with the pair's current ETag
+        url = f"/api/v1/help-pairs/{ended['id']}/end"
+        return post(client, url, {"end_date": date}, if_match=etag("help_pair", ended["id"]))
+
+    assert end("2026-03-01").status_code == 400  # before the pair began (2026-03-02)
+    assert end("2026-04-01").status_code == 200
+    again = end("2026-04-02")
+    assert again.status_code == 409 and again.json()["code"] == "already_ended"
     listed = client.get(f"/api/v1/households/{own.pk}/card").json()["help_pairs"]
     assert all(p["id"] != ended["id"] for p in listed)  # the card lists current pairs only
 

@@ -27,22 +27,26 @@ from gridmap.models import AssignmentRole
 # approximation's error) go to the exact geodesic test. 1.5 s for a million households and 2,000
 # stations (docs/performance.md). Every other figure is a join or a count over the same households.
 CELL = 0.0025
+# The lattice: every cell a station's radius can reach (with ``eps`` to spare), one row per (cell, station).
+# ``{source}`` is a CTE with columns location, r, x, y, mx, my, eps: all active stations here, the unchanged
+# stations near a what-if in queries/what_if.py.
+LATTICE = """
+spans AS MATERIALIZED (
+    SELECT s.*, floor((x - r * (1 + 2 * eps) / mx) / {cell})::int8 AS x0,
+           floor((x + r * (1 + 2 * eps) / mx) / {cell})::int8 AS x1,
+           floor((y - r * (1 + 2 * eps) / my) / {cell})::int8 AS y0,
+           floor((y + r * (1 + 2 * eps) / my) / {cell})::int8 AS y1
+      FROM {source} s),
+cells AS MATERIALIZED (   -- a single generate_series keeps estimates sane
+    SELECT (x0 + mod(k, x1 - x0 + 1)) * 1000000 + y0 + k / (x1 - x0 + 1) AS cell, location, r, x, y, mx, my, eps
+      FROM spans, generate_series(0, (x1 - x0 + 1) * (y1 - y0 + 1) - 1) AS k)"""
 STATIONS = """
 stations AS MATERIALIZED (
     SELECT location, radius_m::float8 AS r, ST_X(location) AS x, ST_Y(location) AS y,
            111412.84 * cos(radians(ST_Y(location))) - 93.5 * cos(3 * radians(ST_Y(location))) AS mx,
            111132.954 - 559.822 * cos(2 * radians(ST_Y(location))) AS my,
            0.005 + radius_m / 200000.0 AS eps
-      FROM gridmap_servicestation WHERE active{near}),
-spans AS MATERIALIZED (
-    SELECT s.*, floor((x - r * (1 + 2 * eps) / mx) / {cell})::int8 AS x0,
-           floor((x + r * (1 + 2 * eps) / mx) / {cell})::int8 AS x1,
-           floor((y - r * (1 + 2 * eps) / my) / {cell})::int8 AS y0,
-           floor((y + r * (1 + 2 * eps) / my) / {cell})::int8 AS y1
-      FROM stations s),
-cells AS MATERIALIZED (   -- one row per (lattice cell, station); a single generate_series keeps estimates sane
-    SELECT (x0 + mod(k, x1 - x0 + 1)) * 1000000 + y0 + k / (x1 - x0 + 1) AS cell, location, r, x, y, mx, my, eps
-      FROM spans, generate_series(0, (x1 - x0 + 1) * (y1 - y0 + 1) - 1) AS k)"""
+      FROM gridmap_servicestation WHERE active{near}),""" + LATTICE.replace("{source}", "stations")
 # ``c`` is a cells row, ``h`` has columns x, y, location. Used as [NOT] EXISTS(...) in a WHERE clause,
 # which PostgreSQL runs as a hash semi-join (anti-join).
 COVERED = """

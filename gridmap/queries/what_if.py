@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import QuerySet
 
-from gridmap.queries.coverage import CELL, COVERED
+from gridmap.queries.coverage import CELL, COVERED, LATTICE
 
 # Degrees a radius spans: metres per degree of latitude is at least 110,574; of longitude at least
 # 111,320 cos(lat). 2 % extra covers the latitude change across the box; the exact test follows.
@@ -84,15 +84,9 @@ near AS MATERIALIZED (     -- the unchanged stations that can reach a candidate:
        AND s.location && """
     + _BOX.format(p="t.location", r="(t.r + reach.r)")
     + """),
-spans AS MATERIALIZED (
-    SELECT n.*, floor((x - r * (1 + 2 * eps) / mx) / {cell})::int8 AS x0,
-           floor((x + r * (1 + 2 * eps) / mx) / {cell})::int8 AS x1,
-           floor((y - r * (1 + 2 * eps) / my) / {cell})::int8 AS y0,
-           floor((y + r * (1 + 2 * eps) / my) / {cell})::int8 AS y1
-      FROM near n),
-cells AS MATERIALIZED (   -- queries.coverage's lattice, for the nearby stations only
-    SELECT (x0 + mod(k, x1 - x0 + 1)) * 1000000 + y0 + k / (x1 - x0 + 1) AS cell, location, r, x, y, mx, my, eps
-      FROM spans, generate_series(0, (x1 - x0 + 1) * (y1 - y0 + 1) - 1) AS k),
+"""
+    + LATTICE.replace("{source}", "near")
+    + """,
 changed AS MATERIALIZED (   -- in WHERE, so that PostgreSQL runs the lattice test as a hash anti-join
     SELECT h.* FROM (SELECT s.*, ST_SetSRID(ST_MakePoint(s.x, s.y), 4326) AS location
                        FROM sides s WHERE in_old <> in_new) h

@@ -20,6 +20,7 @@ from gridmap.models import (
 )
 from gridmap.services import audit
 from gridmap.services.grids.rehoming import rehome_households
+from gridmap.services.periods import end_period
 from gridmap.services.refused import Refused, checked_text, not_found
 from gridmap.storage import sealed_fields
 
@@ -135,10 +136,4 @@ def end_help_pair(user, pair_id: int, end: dt.date) -> HelpPair:
         raise not_found("help_pair")
     if not policy.may_pair_help(user):  # the same right as making one
         raise Refused(403, "forbidden", detail=_("无权结束帮扶对子"))
-    if pair.end_date is not None:
-        raise Refused(409, "already_ended", field="end_date", detail=_("该帮扶对子已结束"))
-    if end < pair.start_date:
-        raise Refused(400, "bad_date", field="end_date", detail=_("结束日期不能早于开始日期"))
-    pair.end_date = end
-    pair.save(update_fields=["end_date"])
-    return pair
+    return end_period(pair, end, _("该帮扶对子已结束"))

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from gridmap import policy
 from gridmap.models import AssignmentRole, AuditAction, Grid, GridAssignment, Member
 from gridmap.services import audit
+from gridmap.services.periods import end_period
 from gridmap.services.refused import Refused, not_found
 
 
@@ -89,12 +90,7 @@ def assignment_to_end(user, assignment_id: int) -> GridAssignment:
 def end_assignment(assignment_id: int, end: dt.date, user) -> GridAssignment:
     """End an active assignment on ``end`` (kept as history). 404 out of scope, 409 already ended."""
     assignment = assignment_to_end(user, assignment_id)
-    if assignment.end_date is not None:
-        raise Refused(409, "already_ended", field="end_date", detail=_("该任职已结束"))
-    if end < assignment.start_date:
-        raise Refused(400, "bad_date", field="end_date", detail=_("结束日期不能早于开始日期"))
-    assignment.end_date = end
-    assignment.save(update_fields=["end_date"])
+    end_period(assignment, end, _("该任职已结束"))
     _audit(user, AuditAction.ASSIGN, assignment, f"end {assignment.role} on {end.isoformat()}")
     return assignment
 
