@@ -93,7 +93,6 @@ def run_edit(results: Results, *, repeat: int) -> None:
     from gridmap.services.grids.rehoming import rehome_households
 
     with connection.cursor() as cursor:
-        cursor.execute("SET max_parallel_workers_per_gather = 0")
         cursor.execute(_PAIR_SQL)
         a, b = cursor.fetchone()
         cursor.execute(_EDIT_SHAPES_SQL, [a, b])
@@ -136,7 +135,7 @@ def run_edit(results: Results, *, repeat: int) -> None:
             checked,
             *measure(lambda: _execute(EDIT_SQL, [area, [a, b]]), repeat=repeat, setup=tx.setup, teardown=tx.teardown),
             None,
-            0,
+            2,
         )
     )
     results.add(
@@ -147,12 +146,10 @@ def run_edit(results: Results, *, repeat: int) -> None:
             checked,
             *measure(project, repeat=repeat, setup=tx.setup, teardown=tx.teardown),
             anchor,
-            0,
+            2,
             note=f"{checked:,} households checked, {changed['n']:,} re-homed",
         )
     )
-    with connection.cursor() as cursor:
-        cursor.execute("RESET max_parallel_workers_per_gather")
 
 
 def run_assign_all(results: Results, city, *, households: int, repeat: int, naive_sample: int) -> None:
@@ -161,7 +158,6 @@ def run_assign_all(results: Results, city, *, households: int, repeat: int, naiv
     with connection.cursor() as cursor:  # the state after a bulk load without grids
         cursor.execute("UPDATE gridmap_household SET grid_id = NULL, community_id = NULL")
         cursor.execute("VACUUM ANALYZE gridmap_household")
-        cursor.execute("SET max_parallel_workers_per_gather = 2")  # the server default, stated
     work = "assign every household to its grid"
     tx = _RolledBack(vacuum=True)
     anchor = "anchor: one raw UPDATE … FROM grid WHERE ST_Covers"
@@ -237,8 +233,6 @@ def run_assign_all(results: Results, city, *, households: int, repeat: int, naiv
             extrapolated={"sample": len(sample), "to": households},
         )
     )
-    with connection.cursor() as cursor:
-        cursor.execute("RESET max_parallel_workers_per_gather")
 
 
 def _naive_sample(n: int) -> list[int]:

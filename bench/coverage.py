@@ -112,8 +112,6 @@ def run(results: Results, admin, *, households: int, repeat: int, textbook: bool
 
     grids = policy.grids_for(admin)
     work = "coverage report, every grid (docs/domain.md metrics)"
-    with connection.cursor() as cursor:
-        cursor.execute("SET max_parallel_workers_per_gather = 2")  # the server default, stated
     bands = {
         "size_band": (settings.GRID_HOUSEHOLDS_MIN, settings.GRID_HOUSEHOLDS_MAX),
         "load_band": (settings.CENTRAL_LINKS_MIN, settings.CENTRAL_LINKS_MAX),

@@ -17,10 +17,8 @@ from psycopg2 import sql
 
 DEFAULT_URL = "postgis://gridmap:gridmap@127.0.0.1:5432/gridmap"
 
-# Session settings of every connection to the bench database (ALTER DATABASE ... SET), the same for
-# project code and anchors: the values docs/performance.md was measured with. jit=off because JIT
-# compilation adds 100-300 ms to every large query here without making any of them faster.
-SESSION_SETTINGS = {"work_mem": "64MB", "maintenance_work_mem": "512MB", "jit": "off"}
+# No session settings of its own: every connection of the bench is the app's (gridmap/settings.py
+# DB_SESSION_OPTIONS), so the figures are those of the product as shipped.
 
 
 def _dsn(url: str, dbname: str | None = None) -> str:
@@ -46,10 +44,6 @@ def recreate(url: str) -> str:
         with conn.cursor() as cur:
             cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
             cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            for key, value in SESSION_SETTINGS.items():
-                cur.execute(
-                    sql.SQL("ALTER DATABASE {} SET {} = %s").format(sql.Identifier(name), sql.Identifier(key)), [value]
-                )
     finally:
         conn.close()
     return target

@@ -117,8 +117,6 @@ def run(results: Results, city, *, households: int, repeat: int, full: bool, nai
 
     directory = Path(tempfile.mkdtemp(prefix="gridmap-bench-"))
     paths = write_files(city, directory)
-    with connection.cursor() as cursor:
-        cursor.execute("SET max_parallel_workers_per_gather = 2")  # the server default, stated
     work = "bulk import of households from CSV"
     table = _EmptiedTable()
     anchor = "anchor: raw COPY → staging, one INSERT … SELECT with the grid join, indexes after"
@@ -199,8 +197,6 @@ def run(results: Results, city, *, households: int, repeat: int, full: bool, nai
             extrapolated={"sample": len(sample), "to": households},
         )
     )
-    with connection.cursor() as cursor:
-        cursor.execute("RESET max_parallel_workers_per_gather")
     for path in paths.values():
         path.unlink()
     directory.rmdir()

@@ -104,8 +104,8 @@ def raw_sql_row(results, user, grid, n: int, seconds: float = 5.0):
         {"grid": grid.pk, **p1, **p2, **p3},
     )
     db = settings.DATABASES["default"]
-    conn = psycopg2.connect(
-        dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"], port=db["PORT"]
+    conn = psycopg2.connect(  # the app's connection parameters, its session options included
+        dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"], port=db["PORT"], **db["OPTIONS"]
     )
     try:
         with conn.cursor() as cursor:

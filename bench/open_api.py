@@ -76,7 +76,6 @@ def _raw_points_tile(z, x, y) -> bytes:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SET max_parallel_workers_per_gather = 0")
         cursor.execute(
             """SELECT ST_AsMVT(t, 'households', 4096, 'geom') FROM (
             SELECT h.id, ST_AsMVTGeom(ST_Transform(h.location, 3857), ST_TileEnvelope(%s, %s, %s)) AS geom

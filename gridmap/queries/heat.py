@@ -33,10 +33,12 @@ hh AS MATERIALIZED (
            h.vulnerable
       FROM gridmap_household h WHERE h.grid_id IN (SELECT id FROM scope)),
 zone AS (SELECT 32600 + floor((avg(x) + 180) / 6)::int + 1 AS srid FROM hh),
-flagged AS (
-    SELECT h.*, NOT """
+covered AS MATERIALIZED (   -- in WHERE, so that PostgreSQL runs the lattice test as a hash semi-join
+    SELECT h.id FROM hh h WHERE """
     + COVERED
-    + """ AS uncovered FROM hh h),
+    + """),
+flagged AS MATERIALIZED (
+    SELECT h.*, c.id IS NULL AS uncovered FROM hh h LEFT JOIN covered c ON c.id = h.id),
 bins AS (
     SELECT floor(ST_X(m) / %(size)s)::int8 AS i, floor(ST_Y(m) / %(size)s)::int8 AS j,
            count(*) AS households, count(*) FILTER (WHERE uncovered) AS uncovered,
