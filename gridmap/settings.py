@@ -253,6 +253,13 @@ CACHES = {
         "LOCATION": "pages",
         "OPTIONS": {"MAX_ENTRIES": envint("PAGE_CACHE_ENTRIES", 100)},
     },
+    # The planner's aggregates (coverage per grid and area, heat cells), under revision counters
+    # (queries/aggregate_cache.py): a few entries per scope, a few MB at a million households.
+    "aggregates": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "aggregates",
+        "OPTIONS": {"MAX_ENTRIES": envint("AGGREGATE_CACHE_ENTRIES", 50)},
+    },
 }
 PAGE_CACHE_MAX_BYTES = envint("PAGE_CACHE_MAX_BYTES", 512 * 1024)
 

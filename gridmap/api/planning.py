@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from gridmap import policy
 from gridmap.api.jsonapi import endpoint, reply
 from gridmap.planner import metrics as planning
+from gridmap.queries.aggregate_cache import cached_aggregate
 from gridmap.queries.coverage import grid_coverage
 from gridmap.queries.heat import CELL_M, LAYERS, heat_cells
 from gridmap.services.refused import Refused
@@ -36,7 +37,8 @@ def metrics(request: HttpRequest) -> HttpResponse:
     check_dashboard(request)
     metric = choice(request, "metric", tuple(planning.METRICS), "covered_pct")
     scheme = choice(request, "scheme", ("fisher_jenks", "quantiles"), "fisher_jenks")
-    rows = grid_coverage(policy.grids_for(request.user).published())
+    grids = policy.grids_for(request.user).published()
+    rows = cached_aggregate("coverage", request.user, grids, lambda: grid_coverage(grids))
     return reply(
         planning.metric_table(rows, metric, planner=policy.small_counts_suppressed(request.user), scheme=scheme)
     )
@@ -48,9 +50,9 @@ def heat(request: HttpRequest) -> HttpResponse:
     check_dashboard(request)
     layer = choice(request, "layer", LAYERS, "households")
     planner = policy.small_counts_suppressed(request.user)
-    points, suppressed = planning.heat_points(
-        heat_cells(policy.grids_for(request.user).published()), layer, planner=planner
-    )
+    grids = policy.grids_for(request.user).published()
+    cells = cached_aggregate("heat", request.user, grids, lambda: heat_cells(grids))
+    points, suppressed = planning.heat_points(cells, layer, planner=planner)
     floor = settings.SMALL_COUNT_MIN if planner else 1
     return reply(
         {

@@ -15,6 +15,7 @@ from gridmap.api.jsonapi import body, endpoint, reply
 from gridmap.api.planning import check_dashboard, choice  # the dashboard's role check and choice parser
 from gridmap.planner import metrics as planning
 from gridmap.planner import scenarios
+from gridmap.queries.aggregate_cache import cached_aggregate
 from gridmap.queries.coverage_areas import area_coverage
 from gridmap.services.refused import Refused, checked_text, not_found
 from gridmap.services.stations.proposals import changes_of, save_proposal
@@ -38,7 +39,8 @@ def areas(request: HttpRequest) -> HttpResponse:
     """?level=community|street: the coverage figures summed per area of the published grids in scope."""
     check_dashboard(request)
     level = choice(request, "level", ("community", "street"), "community")
-    rows = area_coverage(policy.grids_for(request.user).published(), level)
+    grids = policy.grids_for(request.user).published()
+    rows = cached_aggregate(f"areas:{level}", request.user, grids, lambda: area_coverage(grids, level))
     return reply({"level": level, "areas": _suppressed(rows, _planner(request))})
 
 

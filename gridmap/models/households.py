@@ -84,10 +84,7 @@ class HouseholdQuerySet(models.QuerySet):
         return self.alias(in_radius=covered).filter(in_radius=True)
 
     def vulnerable(self) -> HouseholdQuerySet:
-        q = Q()
-        for tag in VULNERABLE_TAGS:
-            q |= Q(**{tag: True})
-        return self.filter(q)
+        return self.filter(vulnerable_condition())
 
 
 class Household(models.Model):

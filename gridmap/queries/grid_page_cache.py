@@ -44,7 +44,8 @@ SELECT (SELECT revision FROM gridmap_pagerevision WHERE grid_id = %(grid)s),
 """
 
 
-def _variant(user) -> str:
+def scope_variant(user) -> str:
+    """What a cached answer for ``user`` depends on besides the data: the role and scope (per user for field staff)."""
     profile = policy.profile_of(user)
     if profile.role in policy.FIELD_ROLES:
         return f"user{user.pk}"
@@ -59,7 +60,7 @@ def page_key(user, grid_id: int) -> str | None:
         revision, everything, in_scope = cursor.fetchone()
     if not in_scope:
         return None
-    return f"grid-page:{grid_id}:{revision}:{everything}:{_variant(user)}"
+    return f"grid-page:{grid_id}:{revision}:{everything}:{scope_variant(user)}"
 
 
 def etag_of(key: str) -> str:
@@ -100,7 +101,9 @@ def cached_households_layer(user, bbox) -> str:
     with connection.cursor() as cursor:
         cursor.execute(_LAYER_REVISION, list(bbox))
         everything, newest, grids = cursor.fetchone()
-    key = f"household-layer:{','.join(repr(float(v)) for v in bbox)}:{everything}:{newest}:{grids}:{_variant(user)}"
+    key = (
+        f"household-layer:{','.join(repr(float(v)) for v in bbox)}:{everything}:{newest}:{grids}:{scope_variant(user)}"
+    )
     text = caches["pages"].get(key)
     if text is None:
         text = layers.households_layer(households, bbox)
