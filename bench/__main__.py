@@ -18,7 +18,13 @@ SIZES = {  # households, grids, stations, naive sample (households), naive sampl
     "large": dict(households=1_000_000, grids=5_000, stations=2_000, naive=300, naive_grids=10),
 }
 FAMILIES = ("layers", "coverage", "edit", "import", "assign", "what_if")
-EXTRA = ("grid_editing", "open_api", "leader_view", "sealing")  # bench/<name>.py from other issues, run when present
+EXTRA = (
+    "grid_editing",
+    "open_api",
+    "leader_view",
+    "sealing",
+    "planner_view",
+)  # bench/<name>.py from other issues, run when present
 SEED = 20261122
 
 
