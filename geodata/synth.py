@@ -38,6 +38,7 @@ from scipy.cluster.vq import kmeans2
 from scipy.spatial import cKDTree
 from shapely import affinity
 
+from geodata.reference_layers import reference_layers
 from geodata.synth_people import COUNTY, chinese_names, id_numbers, mobile_numbers, staff_and_help_pairs
 
 _DENSITY = 2_600e-6  # households per m² of city outline
@@ -77,6 +78,7 @@ class City:
     members: pd.DataFrame
     assignments: pd.DataFrame
     help_pairs: pd.DataFrame
+    reference: gpd.GeoDataFrame | None = None  # roads, water, compounds, buildings (geodata/reference_layers.py)
 
 
 def demo_street(seed: int = 20261122) -> City:
@@ -129,7 +131,7 @@ def build_city(
     if n_grids > 900 * n_comm or n_grids > n // 20 or n_stations < 1:
         raise ValueError("too many grids for the communities or households, or no stations")
     rng = np.random.default_rng(seed)
-    region, xy, address, road, roads = _layout(rng, n)
+    region, xy, address, road, roads, plan = _layout(rng, n)
     comm_street, grids, grid_comm, hh_grid = _partition(rng, region, xy, roads, n_streets, n_comm, n_grids)
     local = _node(grids, grid_comm, comm_street)
     _nudge(xy, local[2], hh_grid)
@@ -146,7 +148,8 @@ def build_city(
     frames = [
         gpd.GeoDataFrame(d.sort_values("code", ignore_index=True), geometry="geometry", crs=4326) for d in (st, cm, gr)
     ]
-    return City(*frames, hh, links, stations, members, assignments, help_pairs)
+    reference = reference_layers(plan, to_lonlat, seed)  # its own generator: the layers above stay as they were
+    return City(*frames, hh, links, stations, members, assignments, help_pairs, reference)
 
 
 def _layout(rng, n):
@@ -217,7 +220,9 @@ def _layout(rng, n):
     along = np.where(side < 2, xy[f, 0], xy[f, 1])
     road[f] = np.concatenate([row_names, col_names])[road_id]
     address[f] = _cat(road[f], 2 * _group_rank(road_id * 2 + parity, along) + 1 + parity, "号")
-    return region, xy, address, road, (ru, rv)
+    plan = {"region": region, "ru": ru, "rv": rv, "row_names": row_names, "col_names": col_names,
+            "blocks": np.c_[bx, by, bw, bh], "kind": kind, "ncol": ncol, "nrow": nrow}  # fmt: skip
+    return region, xy, address, road, (ru, rv), plan
 
 
 def _partition(rng, region, xy, roads, n_streets, n_comm, n_grids):

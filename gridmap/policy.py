@@ -22,6 +22,7 @@ from gridmap.models import (
     Household,
     Member,
     Profile,
+    ReferenceFeature,
     Role,
     ServiceStation,
     StationProposal,
@@ -127,6 +128,21 @@ def stations_for(user) -> QuerySet[ServiceStation]:
         return ServiceStation.objects.all()
     # Stations are public facilities: everyone sees those of the streets they work in.
     return ServiceStation.objects.filter(community__street__in=streets_for(user))
+
+
+def reference_features_for(user) -> QuerySet[ReferenceFeature]:
+    """Roads, water, compounds and buildings: not resident data, every signed-in role sees all of them."""
+    if profile_of(user) is None:
+        return ReferenceFeature.objects.none()
+    return ReferenceFeature.objects.all()
+
+
+def reference_streets_for(user) -> QuerySet[Street]:
+    """Streets whose reference layers ``user`` may replace by an import: the system admin's (all, and the
+    city-wide layers), a street admin's own."""
+    if role_of(user) in (Role.SYSTEM_ADMIN, Role.STREET_ADMIN):
+        return streets_for(user)
+    return Street.objects.none()
 
 
 def members_for(user) -> QuerySet[Member]:

@@ -10,6 +10,7 @@ from gridmap.api import central, exchange, grids, households, layers
 from gridmap.api import household_imports as household_import_api
 from gridmap.api import people as people_api
 from gridmap.api import planning as planning_api
+from gridmap.api import reference as reference_api
 from gridmap.api import scenarios as scenarios_api
 from gridmap.views import accounts, editor, maps, people
 from gridmap.views import exchange as exchange_views
@@ -27,6 +28,8 @@ urlpatterns = [
     path("api/layers/households.geojson", layers.households, name="layer-households"),
     path("api/layers/links.geojson", layers.links, name="layer-links"),
     path("api/layers/stations.geojson", layers.stations, name="layer-stations"),
+    path("api/layers/reference.geojson", reference_api.layer, name="layer-reference"),
+    path("api/v1/reference-layers", reference_api.import_layer, name="reference-import"),
     # Grid editor (issue #4): drafts, publishing, topology, history.
     path("api/v1/grids/drafts", grids.create, name="grid-create"),
     path("api/v1/grids/check", grids.check, name="grid-check"),

@@ -118,6 +118,8 @@ RULES: list[Rule] = [
     R("layer-links", "get", "-", (401, 200, 200, 200, 200, 200, 403)),
     R("layer-stations", "get", "-", (401, 200, 200, 200, 200, 200, 200)),
     R("layer-staffing", "get", "-", (401, 200, 200, 200, 200, 200, 200)),
+    R("layer-reference", "get", "-", (401, 400, 400, 400, 400, 400, 400)),  # the box is required
+    R("reference-import", "post", "-", (401, 400, 400, 403, 403, 403, 403), multipart=True),
     # Grid editor (issue #4)
     R("grid-create", "post", "-", (401, 400, 400, 400, 400, 400, 400), _EMPTY),
     R("grid-check", "post", "-", (401, 400, 400, 400, 400, 400, 400), _EMPTY),

@@ -7,6 +7,7 @@ from gridmap.models.households import CentralHousehold, CentralLink, Household, 
 from gridmap.models.imports import ImportJob, ImportStatus
 from gridmap.models.people import AssignmentRole, GridAssignment, HelpPair, Member
 from gridmap.models.proposals import ProposedStation, StationProposal
+from gridmap.models.reference import ReferenceFeature, ReferenceKind
 from gridmap.models.stations import ServiceStation, StationKind
 from gridmap.models.visits import Visit
 
@@ -36,4 +37,6 @@ __all__ = [
     "ImportStatus",
     "StationProposal",
     "ProposedStation",
+    "ReferenceFeature",
+    "ReferenceKind",
 ]

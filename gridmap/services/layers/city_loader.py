@@ -196,6 +196,16 @@ def load_city(city: City) -> dict[str, int]:
         copy_frame(raw, "stage_link", city.central_links[["central_hid", "linked_hid"]])
         copy_frame(raw, "stage_help", city.help_pairs[["hid", "mid", "unit"]])
         cursor.execute(_INSERTS)
+        if city.reference is not None:  # reference layers straight into their table: no keys to resolve
+            reference = pd.DataFrame(
+                {
+                    "kind": city.reference["kind"],
+                    "name": city.reference["name"],
+                    "geometry": _ewkb_hex(city.reference.geometry),
+                    "source": "synthetic",
+                }
+            )
+            copy_frame(raw, "gridmap_referencefeature", reference)
         cursor.execute("ANALYZE gridmap_household; ANALYZE gridmap_grid; ANALYZE gridmap_community")
     rehome_households()
     refresh_initials()  # members arrive by COPY: their pinyin initials in one UPDATE
@@ -213,6 +223,7 @@ def table_counts() -> dict[str, int]:
         "servicestation",
         "member",
         "gridassignment",
+        "referencefeature",
         "helppair",
     ]
     with connection.cursor() as cursor:
