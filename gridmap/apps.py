@@ -70,8 +70,12 @@ def demo_data_check(app_configs=None, databases=None, **kwargs):
 
     if not settings.DEMO_MODE or not databases:
         return []
+    from django.db import connection
+
     from gridmap.models import Household
 
+    if Household._meta.db_table not in connection.introspection.table_names():
+        return []  # `migrate` runs the checks before it creates the tables of a new database
     count = Household.objects.count()
     if count <= DEMO_HOUSEHOLDS:
         return []

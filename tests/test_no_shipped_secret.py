@@ -106,3 +106,12 @@ def test_every_page_says_demo_mode_and_only_in_demo_mode(client, settings, db):
     assert 'class="demo-banner"' in page and "演示模式：请勿录入真实数据" in page
     settings.DEMO_MODE = False
     assert "demo-banner" not in client.get("/accounts/login/").content.decode()
+
+
+def test_the_demo_data_check_lets_migrate_run_on_a_new_database(db):
+    """`migrate` runs the checks with the database before it creates any table: the check must not fail."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # as on a new database (DDL is rolled back with the test)
+        cursor.execute("ALTER TABLE gridmap_household RENAME TO gridmap_household_away")
+    assert demo_data_check(databases=["default"]) == []
