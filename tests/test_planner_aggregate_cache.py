@@ -92,3 +92,11 @@ def test_a_station_and_a_household_change_are_seen_by_heat_and_areas(client_for,
     Household.objects.filter(pk=tagged.pk).update(elderly_alone=True)
     again = _get(client, "planner-areas", level="community")
     assert sum(a["vulnerable"] for a in again["areas"]) == sum(r["vulnerable"] for r in grid_coverage(grids))
+
+
+@pytest.mark.parametrize("level", ["community", "street", "selection"])
+def test_area_sums_from_the_cached_grid_rows_equal_the_sums_of_the_statement(user_for, level):
+    from gridmap.queries.coverage_areas import area_coverage
+
+    grids = policy.grids_for(user_for("street_admin")).published()
+    assert area_coverage(grids, level, grid_coverage(grids)) == area_coverage(grids, level)

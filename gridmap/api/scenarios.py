@@ -16,6 +16,7 @@ from gridmap.api.planning import check_dashboard, choice  # the dashboard's role
 from gridmap.planner import metrics as planning
 from gridmap.planner import scenarios
 from gridmap.queries.aggregate_cache import cached_aggregate
+from gridmap.queries.coverage import grid_coverage
 from gridmap.queries.coverage_areas import area_coverage
 from gridmap.services.refused import Refused, checked_text, not_found
 from gridmap.services.stations.proposals import changes_of, save_proposal
@@ -40,7 +41,8 @@ def areas(request: HttpRequest) -> HttpResponse:
     check_dashboard(request)
     level = choice(request, "level", ("community", "street"), "community")
     grids = policy.grids_for(request.user).published()
-    rows = cached_aggregate(f"areas:{level}", request.user, grids, lambda: area_coverage(grids, level))
+    per_grid = cached_aggregate("coverage", request.user, grids, lambda: grid_coverage(grids))  # the metrics' rows
+    rows = cached_aggregate(f"areas:{level}", request.user, grids, lambda: area_coverage(grids, level, per_grid))
     return reply({"level": level, "areas": _suppressed(rows, _planner(request))})
 
 

@@ -10,6 +10,8 @@ households (inside a community, in no grid: a gap) are counted per community fro
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
@@ -72,14 +74,22 @@ _FIELDS = (
 )
 
 
-def area_coverage(grids: QuerySet, level: str) -> list[dict]:
+# The per-grid rows of ``grid_coverage`` handed in (the planner's cached ones), read back as the same relation.
+_GIVEN_ROWS = """SELECT * FROM json_to_recordset(%s::json) AS x(grid_id bigint, code text, name text,
+    households bigint, covered bigint, linked bigint, central bigint, central_links bigint, central_off_band bigint,
+    leaders bigint, fulltime bigint, vulnerable bigint, vulnerable_uncovered bigint)"""
+
+
+def area_coverage(grids: QuerySet, level: str, per_grid: list[dict] | None = None) -> list[dict]:
     """The coverage figures of ``grids`` summed per ``level`` (``community``, ``street`` or ``selection``:
     one row for all of them), in code order.
 
     Keys: ``level, id, code, name, grids, households, covered, covered_pct, linked, linked_pct, central,
     central_links, central_load, central_off_band, staffed_grids, fulltime, per_fulltime, grids_under,
     grids_over`` (against GRID_HOUSEHOLDS_MIN..MAX), ``vulnerable, vulnerable_uncovered, unassigned``
-    (None for a selection). A selection without grids gives one row of zeros.
+    (None for a selection). A selection without grids gives one row of zeros. ``per_grid``: the
+    ``grid_coverage`` rows of exactly these grids when the caller has them (the sums then skip the per-grid
+    statement; the same GROUP BY adds them up).
     """
     if level not in LEVELS:
         raise ValueError(level)
@@ -94,7 +104,7 @@ def area_coverage(grids: QuerySet, level: str) -> list[dict]:
         group=group,
         columns=_PER_GRID,
         unassigned=unassigned,
-        per_grid=COVERAGE_SQL.format(ids_sql=ids_sql, cell=CELL, near=""),
+        per_grid=_GIVEN_ROWS if per_grid is not None else COVERAGE_SQL.format(ids_sql=ids_sql, cell=CELL, near=""),
     )
     # Parameters in the order their placeholders appear: the two size bounds, the street level's scope,
     # then the per-grid statement's own.
@@ -102,12 +112,18 @@ def area_coverage(grids: QuerySet, level: str) -> list[dict]:
         settings.GRID_HOUSEHOLDS_MIN,
         settings.GRID_HOUSEHOLDS_MAX,
         *(ids_params if level == "street" else ()),
-        *ids_params,
-        settings.CENTRAL_LINKS_MIN,
-        settings.CENTRAL_LINKS_MAX,
-        AssignmentRole.LEADER.value,
-        AssignmentRole.FULLTIME.value,
     ]
+    if per_grid is not None:
+        fields = _PER_GRID.split(", ")
+        params.append(json.dumps([{k: row[k] for k in fields} for row in per_grid], ensure_ascii=False))
+    else:
+        params += [
+            *ids_params,
+            settings.CENTRAL_LINKS_MIN,
+            settings.CENTRAL_LINKS_MAX,
+            AssignmentRole.LEADER.value,
+            AssignmentRole.FULLTIME.value,
+        ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
