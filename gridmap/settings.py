@@ -154,6 +154,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = envint("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 # or empty for a plain background. Nothing else on a page comes from outside the server.
 TILE_URL = env("TILE_URL")
 TILE_ATTRIBUTION = env("TILE_ATTRIBUTION", "")
+# Tiles served by the app itself (TILE_URL=/basemap/{z}/{x}/{y}.png): a z/x/y directory or one MBTiles file.
+BASEMAP_DIR = env("BASEMAP_DIR", "")
+BASEMAP_MBTILES = env("BASEMAP_MBTILES", "")
 TILE_SUBDOMAINS = env("TILE_SUBDOMAINS", "")
 MAP_CENTER = tuple(float(v) for v in envlist("MAP_CENTER", "39.21,101.68"))  # (lat, lon)
 

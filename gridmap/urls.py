@@ -12,7 +12,7 @@ from gridmap.api import people as people_api
 from gridmap.api import planning as planning_api
 from gridmap.api import reference as reference_api
 from gridmap.api import scenarios as scenarios_api
-from gridmap.views import accounts, editor, maps, people
+from gridmap.views import accounts, basemap, editor, maps, people
 from gridmap.views import exchange as exchange_views
 from gridmap.views import household_imports as household_import_views
 from gridmap.views import members as member_views
@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/layers/links.geojson", layers.links, name="layer-links"),
     path("api/layers/stations.geojson", layers.stations, name="layer-stations"),
     path("api/layers/reference.geojson", reference_api.layer, name="layer-reference"),
+    path("basemap/<int:z>/<int:x>/<int:y>.<slug:ext>", basemap.tile, name="basemap-tile"),
     path("api/v1/reference-layers", reference_api.import_layer, name="reference-import"),
     # Grid editor (issue #4): drafts, publishing, topology, history.
     path("api/v1/grids/drafts", grids.create, name="grid-create"),

@@ -119,6 +119,7 @@ RULES: list[Rule] = [
     R("layer-stations", "get", "-", (401, 200, 200, 200, 200, 200, 200)),
     R("layer-staffing", "get", "-", (401, 200, 200, 200, 200, 200, 200)),
     R("layer-reference", "get", "-", (401, 400, 400, 400, 400, 400, 400)),  # the box is required
+    R("basemap-tile", "get", "-", (302, 404, 404, 404, 404, 404, 404)),  # no base map configured in the tests
     R("reference-import", "post", "-", (401, 400, 400, 403, 403, 403, 403), multipart=True),
     # Grid editor (issue #4)
     R("grid-create", "post", "-", (401, 400, 400, 400, 400, 400, 400), _EMPTY),

@@ -90,6 +90,7 @@ EXTRA_KWARGS = {
     "tile": {"layer": "grids", "z": 14, "x": 13010, "y": 6210},
     "export": {"layer": "households", "fmt": "csv"},
     "layer-import": {"layer": "communities"},
+    "basemap-tile": {"z": 14, "x": 13010, "y": 6210, "ext": "png"},
 }
 FIELD = (Role.GRID_LEADER, Role.GRID_WORKER)
 
