@@ -1,9 +1,13 @@
-"""Class breaks for a choropleth, computed on the server with mapclassify (pure: no Django).
+"""Class breaks for a choropleth, computed on the server (pure: no Django).
 
 ``classify(values)`` returns the upper bounds of the classes and each value's class index. Fisher-Jenks
 is the deterministic form of natural breaks (mapclassify's ``NaturalBreaks`` runs k-means from a random
-start, so two requests could draw two different maps); quantiles are offered for skewed figures.
+start, so two requests could draw two different maps); quantiles (mapclassify) are offered for skewed figures.
 With fewer distinct values than classes, every distinct value is its own class.
+
+Fisher-Jenks is our own dynamic programme in numpy (``_fisher_jenks``): mapclassify's pure-Python one took 7–11 s
+for 2,000 grids, past a request's budget. More than ``JENKS_SAMPLE`` values are first reduced to that many
+evenly spaced quantiles (deterministic, the minimum and maximum kept), on which the breaks are optimal.
 
 >>> classify([1, 2, 2, 10, 11, 50], k=3)
 {'scheme': 'fisher_jenks', 'bins': [2.0, 11.0, 50.0], 'classes': [0, 0, 0, 1, 1, 2]}
@@ -20,7 +24,36 @@ import warnings
 import mapclassify
 import numpy as np
 
-SCHEMES = {"fisher_jenks": mapclassify.FisherJenks, "quantiles": mapclassify.Quantiles}
+SCHEMES = ("fisher_jenks", "quantiles")
+JENKS_SAMPLE = 1000
+
+
+def _fisher_jenks(values: np.ndarray, k: int) -> np.ndarray:
+    """Upper bounds of the ``k`` classes of least total within-class squared deviation (values sorted).
+
+    >>> _fisher_jenks(np.array([1.0, 2, 2, 10, 11, 50]), 3).tolist()
+    [2.0, 11.0, 50.0]
+    """
+    y = values if values.size <= JENKS_SAMPLE else np.quantile(values, np.linspace(0, 1, JENKS_SAMPLE))
+    n = y.size
+    s1, s2 = np.concatenate([[0.0], np.cumsum(y)]), np.concatenate([[0.0], np.cumsum(y * y)])
+    start, end = np.arange(n)[:, None], np.arange(n)[None, :]
+    count = end - start + 1
+    with np.errstate(divide="ignore", invalid="ignore"):  # count <= 0 below the diagonal: not a segment
+        ssd = np.where(count > 0, (s2[end + 1] - s2[start]) - (s1[end + 1] - s1[start]) ** 2 / count, np.inf)
+    cost = ssd[0]  # one class holding y[0..j]
+    starts = []
+    for _ in range(1, k):  # the last class starts at i (1..j); the ones before end at i - 1
+        total = cost[:-1, None] + ssd[1:, :]
+        best = np.argmin(total, axis=0)
+        cost = total[best, np.arange(n)]
+        starts.append(best + 1)
+    bounds, j = [], n - 1
+    for first in reversed(starts):
+        bounds.append(y[j])
+        j = first[j] - 1
+    bounds.append(y[j])
+    return np.array(bounds[::-1])
 
 
 def classify(values, k: int = 5, scheme: str = "fisher_jenks") -> dict:
@@ -33,9 +66,12 @@ def classify(values, k: int = 5, scheme: str = "fisher_jenks") -> dict:
     distinct = np.unique(y)
     if distinct.size <= k:
         return {"scheme": "unique", "bins": distinct.tolist(), "classes": np.searchsorted(distinct, y).tolist()}
-    with warnings.catch_warnings():  # quantiles warns when ties merge two bins; we drop duplicates below
-        warnings.simplefilter("ignore")
-        result = SCHEMES[scheme](y, k=k)
-    bins = np.unique(np.asarray(result.bins, dtype=np.float64))
+    if scheme == "fisher_jenks":
+        found = _fisher_jenks(np.sort(y), k)
+    else:
+        with warnings.catch_warnings():  # quantiles warns when ties merge two bins; we drop duplicates below
+            warnings.simplefilter("ignore")
+            found = mapclassify.Quantiles(y, k=k).bins
+    bins = np.unique(np.asarray(found, dtype=np.float64))
     classes = np.minimum(np.searchsorted(bins, y, side="left"), bins.size - 1)
     return {"scheme": scheme, "bins": bins.tolist(), "classes": classes.tolist()}

@@ -100,3 +100,19 @@ def test_area_sums_from_the_cached_grid_rows_equal_the_sums_of_the_statement(use
 
     grids = policy.grids_for(user_for("street_admin")).published()
     assert area_coverage(grids, level, grid_coverage(grids)) == area_coverage(grids, level)
+
+
+def test_fisher_jenks_is_the_optimum_and_works_for_thousands_of_grids():
+    """Our dynamic programme gives mapclassify's breaks; 5,000 values (quantile-reduced) give 5 ordered classes
+    ending at the maximum (its speed is measured in bench/planner_view.py, not here)."""
+    import mapclassify
+    import numpy as np
+
+    from geodata.choropleth import classify
+
+    rng = np.random.default_rng(20261203)
+    values = np.sort(rng.gamma(2.0, 10.0, 400))
+    assert classify(values)["bins"] == pytest.approx(list(mapclassify.FisherJenks(values, k=5).bins))
+    large = rng.gamma(2.0, 10.0, 5000)
+    many = classify(large)
+    assert len(many["bins"]) == 5 and many["bins"] == sorted(many["bins"]) and many["bins"][-1] == large.max()
