@@ -44,7 +44,7 @@ def _serve(port: int) -> subprocess.Popen:
         cwd=ROOT,
         env={**os.environ, "WEB_CONCURRENCY": "3"},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "a"),  # noqa: SIM115 (the server's lifetime)
     )
     for _ in range(300):
         try:
