@@ -12,7 +12,8 @@ SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # 1. Debian packages (only the missing ones).
-PKGS="postgresql postgresql-15-postgis-3 gdal-bin gettext chromium fonts-noto-cjk docker-compose"
+# libatomic1: the Playwright driver (node) needs libatomic.so.1, which a bare Debian lacks; wrk: the HTTP benchmarks.
+PKGS="postgresql postgresql-15-postgis-3 gdal-bin gettext chromium fonts-noto-cjk docker-compose libatomic1 wrk"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 # Node.js may come from elsewhere with its own npm (Debian's npm conflicts with it): check the commands.

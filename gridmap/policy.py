@@ -367,6 +367,23 @@ def station_edit_communities_for(user) -> QuerySet[Community]:
 # -- Navigation ---------------------------------------------------------------------------------------------
 
 
+def sees_work_list(user) -> bool:
+    """The work list (views/worklist.py): the managers of grids, who fix what it lists."""
+    return role_of(user) in MANAGER_ROLES
+
+
+def start_page(user) -> str:
+    """The URL name each role starts at after signing in (and at /): its job, not one map for all."""
+    role = role_of(user)
+    if role in FIELD_ROLES:
+        return "my-grid"
+    if role == Role.PLANNER:
+        return "planner-dashboard"
+    if sees_work_list(user):
+        return "work-list"
+    return "street-map"
+
+
 def navigation(user) -> list[tuple[str, str]]:
     """The menu: (URL name, label) of every page this user may open, by the same rules as the pages' own
     checks. base.html renders it (gridmap/views/navigation.py); no role list lives in a template."""
@@ -375,6 +392,7 @@ def navigation(user) -> list[tuple[str, str]]:
         return []
     field = role in FIELD_ROLES
     items = [
+        ("work-list", _("待办"), sees_work_list(user)),
         ("street-map", _("一张图"), not field),
         ("grid-editor", _("网格编辑"), grid_edit_communities_for(user).exists()),
         ("staffing-map", _("人员与中心户"), bool(assignable_roles(user))),

@@ -113,7 +113,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "street-map"
+LOGIN_REDIRECT_URL = "home"  # then each role's start page (policy.start_page)
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: every request renews the 30-minute window

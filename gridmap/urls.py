@@ -3,7 +3,6 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 
 from gridmap.api import central, exchange, grids, households, layers
@@ -12,7 +11,7 @@ from gridmap.api import people as people_api
 from gridmap.api import planning as planning_api
 from gridmap.api import reference as reference_api
 from gridmap.api import scenarios as scenarios_api
-from gridmap.views import accounts, basemap, editor, maps, people
+from gridmap.views import accounts, basemap, editor, maps, people, worklist
 from gridmap.views import exchange as exchange_views
 from gridmap.views import household_imports as household_import_views
 from gridmap.views import members as member_views
@@ -20,7 +19,8 @@ from gridmap.views import planner_exports as planner_export_views
 from gridmap.views import planning as planning_views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="street-map", permanent=False), name="home"),
+    path("", worklist.home, name="home"),
+    path("work/", worklist.work_list, name="work-list"),
     path("map/", maps.street_map, name="street-map"),
     path("editor/", editor.grid_editor, name="grid-editor"),
     path("api/layers/grids.geojson", layers.grids, name="layer-grids"),

@@ -84,6 +84,7 @@ def _what_if(w, role, target):
 RULES: list[Rule] = [
     # Pages and site plumbing
     R("home", "get", "-", (302, 302, 302, 302, 302, 302, 302)),
+    R("work-list", "get", "-", (302, 200, 200, 200, 403, 403, 403)),
     R("street-map", "get", "-", (302, 200, 200, 200, 200, 200, 200)),
     R("grid-editor", "get", "-", (302, 200, 200, 200, 403, 403, 403)),
     R("staffing-map", "get", "-", (302, 200, 200, 200, 403, 403, 403)),
@@ -199,6 +200,7 @@ RULES: list[Rule] = [
     R("household-import-commit", "post", "own", (401, 409, 409, 409, 403, 403, 403)),
     R("household-import-commit", "post", "other", (401, 404, 404, 404, 403, 403, 403)),
     # REST API, OpenAPI, OGC API - Features, vector tiles (issue #8)
+    R("api-root", "get", "-", (401, 200, 200, 200, 200, 200, 200)),
     R("api-schema", "get", "-", (401, 200, 200, 200, 200, 200, 200)),
     R("api-docs", "get", "-", (401, 200, 200, 200, 200, 200, 200)),
     R("tile", "get", "-", (401, 200, 200, 200, 200, 200, 200)),

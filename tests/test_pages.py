@@ -36,7 +36,7 @@ def test_the_map_needs_a_login(client, db):
 
 def test_a_demo_account_logs_in_with_the_printed_password(client, db):
     response = client.post("/accounts/login/", {"username": "jiedao", "password": DEMO_PASSWORD})
-    assert response.status_code == 302 and response["Location"] == "/map/"
+    assert response.status_code == 302 and response["Location"] == "/work/"  # a street admin starts at his work list
     client.logout()
     wrong = client.post("/accounts/login/", {"username": "guihua", "password": "wrong-password"})
     assert wrong.status_code == 200 and "error" in wrong.content.decode()

@@ -82,7 +82,7 @@ def _post(client, data, name, **fields):
 
 def test_a_street_admin_imports_roads_in_web_mercator_and_a_second_import_replaces_them(client_for, user_for):
     street, (x0, y0, x1, y1) = _street_box(user_for("street_admin"))
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    cy = (y0 + y1) / 2
     lines = [shapely.LineString([(x0, cy + d), (x1, cy + d)]) for d in (-0.001, 0.0, 0.001)]
     frame = gpd.GeoDataFrame({"name": ["甲路", "乙路", "丙路"]}, geometry=lines, crs=4326).to_crs(3857)
     client = client_for("street_admin")

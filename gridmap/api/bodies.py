@@ -242,7 +242,7 @@ class GridBoundary(Body):
 
 
 class StationBody(Body):
-    """A service station; a partial body for PATCH. The radius by the one bound of rules/fields.py."""
+    """A service station; a partial body for PATCH. The radius: 1 to 20,000 m (the one bound in the field rules)."""
 
     name = Text(100)
     kind = Choice(StationKind.values, required=False)

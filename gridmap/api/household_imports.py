@@ -39,7 +39,8 @@ def _answer(user, job) -> HttpResponse:
 
 @endpoint(residents=True, creates=("POST",), get=False)
 def upload(request: HttpRequest) -> HttpResponse:
-    """multipart: ``file`` (CSV or XLSX), ``source_crs`` (or a 坐标系 column), ``commit=1`` to skip the preview."""
+    """multipart: ``file`` (CSV or XLSX), ``source_crs`` (or the file's coordinate-system column), ``commit=1`` to
+    skip the preview."""
     jobs.ensure_may_import(request.user)
     found = uploaded_file(request, settings.HOUSEHOLD_IMPORT_MAX_BYTES)
     job = jobs.start(

@@ -43,8 +43,8 @@ def _locked_household(request: HttpRequest, pk: int):
 
 @endpoint(residents=True)
 def grid_households(request: HttpRequest, pk: int) -> HttpResponse:
-    """The grid's page data, from the freshness-checked cache (queries/grid_page_cache.py); 304 when
-    the client's If-None-Match is still the current revision. Each household row carries its ``etag``."""
+    """The grid's page data, from a freshness-checked cache; 304 when the client's If-None-Match is still the
+    current revision. Each household row carries its ``etag``."""
     page = cached_grid_page(request.user, pk)
     if page is None:
         raise not_found("grid")

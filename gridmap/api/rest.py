@@ -279,7 +279,7 @@ class JsonPage(PageNumberPagination):
 
 
 class StreetViewSet(GeoViewSet):
-    """街道 within the caller's scope."""
+    """Streets within the caller's scope."""
 
     scope = policy.streets_for
     serializer_class = StreetSerializer
@@ -288,7 +288,7 @@ class StreetViewSet(GeoViewSet):
 
 
 class CommunityViewSet(GeoViewSet):
-    """社区 within the caller's scope."""
+    """Communities within the caller's scope."""
 
     scope = policy.communities_for
     serializer_class = CommunitySerializer
@@ -298,9 +298,9 @@ class CommunityViewSet(GeoViewSet):
 
 
 class GridViewSet(GridWrites, GeoViewSet):
-    """网格 (all statuses) within the caller's scope; ``version`` is the optimistic-concurrency token
-    (ETag, If-Match). Create, reshape and retire drafts through the grid editor's services
-    (api/rest_map_writes.py); publishing stays in the editor."""
+    """Grids (all statuses) within the caller's scope; ``version`` is the optimistic-concurrency token
+    (ETag, If-Match). Create, reshape and retire drafts here, as the grid editor does; publishing stays in
+    the editor."""
 
     scope = policy.grids_for
     serializer_class = GridSerializer
@@ -315,7 +315,7 @@ class GridViewSet(GridWrites, GeoViewSet):
 
 
 class StationViewSet(StationWrites, GeoViewSet):
-    """服务站 of the caller's streets; street admins place, change and remove those of their street."""
+    """Service stations of the caller's streets; street admins place, change and remove those of their street."""
 
     scope = policy.stations_for
     serializer_class = StationSerializer
@@ -335,7 +335,7 @@ class NoStore:
 
 
 class HouseholdViewSet(NoStore, HouseholdWrites, GeoViewSet):
-    """住户 of the caller's scope, phone and ID number masked. Planners: 403. PATCH with If-Match."""
+    """Households of the caller's scope, phone and ID number masked. Planners: 403. PATCH with If-Match."""
 
     permission_classes = [SeesResidents]
     scope = policy.households_for
@@ -347,7 +347,7 @@ class HouseholdViewSet(NoStore, HouseholdWrites, GeoViewSet):
 
 
 class MemberViewSet(NoStore, GeoViewSet):
-    """人员 of the caller's scope (phone masked). Planners see none."""
+    """Members of the caller's scope (phone masked). Planners see none."""
 
     scope = policy.members_for
     serializer_class = MemberSerializer
@@ -359,7 +359,7 @@ class MemberViewSet(NoStore, GeoViewSet):
 
 
 class AssignmentViewSet(GeoViewSet):
-    """网格分工 (with history) of the grids the caller sees."""
+    """Grid assignments (with history) of the grids the caller sees."""
 
     scope = policy.assignments_for
     serializer_class = AssignmentSerializer

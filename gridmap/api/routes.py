@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.routers import SimpleRouter
+from rest_framework.views import APIView
 
 from gridmap.api import ogc, rest, tiles
 
@@ -19,7 +22,29 @@ router.register("api/v1/households", rest.HouseholdViewSet, basename="rest-house
 router.register("api/v1/members", rest.MemberViewSet, basename="rest-member")
 router.register("api/v1/assignments", rest.AssignmentViewSet, basename="rest-assignment")
 
+
+class ApiRoot(APIView):
+    """/api/v1/: the collections of the REST API, the OpenAPI schema and its documentation, the OGC landing
+    page and the vector-tile URL template, as links (what a client or a newcomer starts from)."""
+
+    permission_classes = [rest.HasRole]
+    schema = None  # links only: not an operation of the OpenAPI document
+
+    def get(self, request):
+        collections = {prefix.rsplit("/", 1)[1]: reverse(f"{basename}-list", request=request)
+                       for prefix, _viewset, basename in router.registry}  # fmt: skip
+        tile = reverse("tile", kwargs={"layer": "grids", "z": "0", "x": "0", "y": "0"}, request=request)
+        return Response({
+            "collections": collections,
+            "schema": reverse("api-schema", request=request),
+            "docs": reverse("api-docs", request=request),
+            "ogc": reverse("ogc-landing", request=request),
+            "tiles": tile.replace("/grids/0/0/0.mvt", "/{layer}/{z}/{x}/{y}.mvt"),
+        })  # fmt: skip
+
+
 urlpatterns = [
+    path("api/v1/", ApiRoot.as_view(), name="api-root"),
     *router.urls,
     # The schema and its UI are behind login like the data (security.md (b) 50).
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[rest.HasRole]), name="api-schema"),

@@ -58,7 +58,7 @@ def json_endpoints():
 
 
 def _operation(view, method: str, name: str, params: list[dict]) -> dict:
-    doc = (view.__doc__ or "").strip().split("\n")[0] or name
+    doc = " ".join((view.__doc__ or "").strip().split("\n\n")[0].split()) or name  # the first paragraph
     responses = {"200": {"description": "OK (JSON)"}, "4XX": _REFUSED}
     parameters = list(params)
     if method in view.creates:

@@ -6,7 +6,9 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 
+from gridmap import policy
 from gridmap.models import AuditAction
 from gridmap.services import audit
 from gridmap.services.accounts.lockout import hold, is_locked, record_attempt
@@ -54,6 +56,10 @@ class LoginView(auth_views.LoginView):
     template_name = "gridmap/login.html"
     authentication_form = LockoutAuthenticationForm
     redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        """Without ?next=, each role's start page (policy.start_page), in one redirect."""
+        return reverse(policy.start_page(self.request.user))
 
 
 class LogoutView(auth_views.LogoutView):

@@ -1,28 +1,31 @@
 """The answer when something failed on the server side. A lost or refused database connection (the
 server restarting, a backend terminated, the network between app and database down) is an outage, not a
 bug: the client gets 503 with a clear message and ``Retry-After``, and the next request reconnects
-(``CONN_HEALTH_CHECKS``), so the app recovers without a restart. Anything else stays a plain 500.
+(``CONN_HEALTH_CHECKS``), so the app recovers without a restart. Anything else is a 500.
 
 JSON paths answer the one error shape ``{"code", "field", "detail"}`` (api/jsonapi.py), also for an
-unknown URL (``handler404``) and a refused permission (``handler403``), which are HTML pages elsewhere.
+unknown URL (``handler404``) and a refused permission (``handler403``); elsewhere every error is the styled
+page map_templates/gridmap/error.html (menu, phone viewport, a way on).
 
 ``bad_request`` (``handler400``) names the reason when Django itself refuses a request before any view
 runs: too many files or fields in one form, or a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413).
 
 Used as ``handler500`` (gridmap/urls.py): Django calls it inside its ``except`` block for every
-uncaught exception, from a view or from a middleware, with DEBUG off. It renders no template and touches
-neither the session nor the database, which may be what just failed.
+uncaught exception, from a view or from a middleware, with DEBUG off. It renders the error page without the
+request, so it touches neither the session nor the database, which may be what just failed.
 """
 
 from __future__ import annotations
 
 import sys
 
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils.html import escape
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 RETRY_AFTER_SECONDS = 5
 _JSON_PREFIXES = ("/api/", "/ogc/", "/healthz")
@@ -51,19 +54,43 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 def answer(request: HttpRequest, status: int, code: str, detail: str, *, field: str = "") -> HttpResponse:
-    """The one error shape for JSON paths, a plain page elsewhere; no template, no session, no database."""
+    """The one error shape for JSON paths, the styled error page elsewhere; no session, no database."""
     if _wants_json(request):
         response = JsonResponse(
             {"code": code, "field": field, "detail": detail}, status=status, json_dumps_params={"ensure_ascii": False}
         )
     else:
-        response = HttpResponse(
-            f'<!doctype html><html lang="zh-hans"><meta charset="utf-8"><title>{status}</title>'
-            f"<h1>{escape(detail)}</h1>{'<p>' + escape(field) + '</p>' if field else ''}</html>",
-            status=status,
-        )
+        response = _page(None, status, detail, field=field, retry=RETRY_AFTER_SECONDS if status == 503 else None)
     response["Cache-Control"] = "no-store"
     return response
+
+
+HEADINGS = {
+    400: gettext_lazy("请求无效"),
+    403: gettext_lazy("无权访问"),
+    404: gettext_lazy("页面不存在"),
+    413: gettext_lazy("请求内容过大"),
+    500: gettext_lazy("服务器出错了"),
+    503: gettext_lazy("服务暂时不可用"),
+}
+
+
+def _page(
+    request: HttpRequest | None, status: int, detail: str, *, field: str = "", retry: int | None = None
+) -> HttpResponse:
+    """map_templates/gridmap/error.html: with the request (so the menu of the signed-in user) for 403 and 404,
+    without it (no context processor, so no session or database) for the server's own failures."""
+    signed_in = request is not None and getattr(request, "user", None) is not None and request.user.is_authenticated
+    context = {
+        "status": status,
+        "heading": HEADINGS.get(status, HEADINGS[400]),
+        "detail": detail,
+        "field": field,
+        "home": reverse("home"),
+        "login": None if signed_in or status >= 500 else reverse("login"),
+        "retry": retry,
+    }
+    return HttpResponse(render_to_string("gridmap/error.html", context, request=request), status=status)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -86,18 +113,16 @@ def bad_request(request: HttpRequest, exception: BaseException | None = None) ->
 
 
 def not_found(request: HttpRequest, exception: BaseException | None = None) -> HttpResponse:
-    """``handler404``: the one JSON shape under /api/ and /ogc/, Django's page elsewhere."""
+    """``handler404``: the one JSON shape under /api/ and /ogc/, the styled page with the menu elsewhere."""
     if _wants_json(request):
         return answer(request, 404, "not_found", _("不存在或不在您的管辖范围内"))
-    from django.views.defaults import page_not_found
-
-    return page_not_found(request, exception)
+    return _page(request, 404, _("您要找的页面不存在，或不在您的管辖范围内。"))
 
 
 def forbidden(request: HttpRequest, exception: BaseException | None = None) -> HttpResponse:
-    """``handler403``: the one JSON shape under /api/ and /ogc/, Django's page elsewhere."""
+    """``handler403``: the one JSON shape under /api/ and /ogc/, the styled page elsewhere. A page refuses
+    with ``raise PermissionDenied(reason)``; the reason is shown (Django's own CSRF refusal has none)."""
     if _wants_json(request):
         return answer(request, 403, "forbidden", _("无权执行此操作"))
-    from django.views.defaults import permission_denied
-
-    return permission_denied(request, exception)
+    reason = str(exception or "") if isinstance(exception, PermissionDenied) and exception.args else ""
+    return _page(request, 403, reason or _("您的角色无权打开此页面。"))

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from geodata.crs import SOURCE_CRS
 from gridmap import policy
@@ -16,10 +18,10 @@ from gridmap.services.households.template import household_template_xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CRS_LABELS = {
-    "WGS84": "WGS84（GPS、天地图）",
-    "CGCS2000": "CGCS2000（天地图）",
-    "GCJ02": "GCJ-02（高德、腾讯）",
-    "BD09": "BD-09（百度）",
+    "WGS84": gettext_lazy("WGS84（GPS、天地图）"),
+    "CGCS2000": gettext_lazy("CGCS2000（天地图）"),
+    "GCJ02": gettext_lazy("GCJ-02（高德、腾讯）"),
+    "BD09": gettext_lazy("BD-09（百度）"),
 }
 
 
@@ -44,7 +46,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
 @login_required
 def import_template(request: HttpRequest) -> HttpResponse:
     if not _may_import(request.user):
-        return HttpResponse(_("无权导入住户"), status=403, content_type="text/plain; charset=utf-8")
+        raise PermissionDenied(_("无权导入住户"))
     response = HttpResponse(household_template_xlsx(), content_type=XLSX)
     response["Content-Disposition"] = (
         'attachment; filename="households-template.xlsx"; '

@@ -6,6 +6,7 @@ get 403. The page only renders the frame: searching, adding and importing go thr
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -33,7 +34,7 @@ def members_page(request: HttpRequest) -> HttpResponse:
 @login_required
 def members_template(request: HttpRequest) -> HttpResponse:
     if not policy.member_communities_for(request.user).exists():
-        return HttpResponse(_("无权导入人员"), status=403, content_type="text/plain; charset=utf-8")
+        raise PermissionDenied(_("无权导入人员"))
     response = HttpResponse(member_service.template_xlsx(request.user), content_type=XLSX)
     response["Content-Disposition"] = (
         'attachment; filename="members-template.xlsx"; '

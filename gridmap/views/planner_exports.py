@@ -5,6 +5,7 @@ query, format (``gridmap.planner.exports``), audit, reply with a safe ASCII file
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -25,10 +26,10 @@ GEO_FORMATS = {
 }
 
 
-def _refused(request: HttpRequest) -> HttpResponse | None:
-    if policy.sees_dashboard(request.user):
-        return None
-    return HttpResponse(_("此角色无权查看规划看板"), status=403, content_type="text/plain; charset=utf-8")
+def _ensure_sees_dashboard(request: HttpRequest) -> None:
+    """403 (the styled error page, views/errors.forbidden) for roles without the planner's dashboard."""
+    if not policy.sees_dashboard(request.user):
+        raise PermissionDenied(_("此角色无权查看规划看板"))
 
 
 def _filename(stem: str, suffix: str) -> str:
@@ -61,8 +62,7 @@ def _leaders(grids) -> dict[int, tuple[str, str]]:
 @login_required
 def ledger(request: HttpRequest) -> HttpResponse:
     """台账 as XLSX: title row, Chinese headers, one row per published grid in scope, totals."""
-    if (refused := _refused(request)) is not None:
-        return refused
+    _ensure_sees_dashboard(request)
     planner = policy.small_counts_suppressed(request.user)
     grids = policy.grids_for(request.user).published()
     rows = planner_exports.ledger_rows(grid_coverage(grids), _leaders(grids), planner=planner)
@@ -79,8 +79,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
 @login_required
 def geo_file(request: HttpRequest, fmt: str) -> HttpResponse:
     """The figures per published grid in scope with the grid polygons, as GeoJSON or GeoPackage, streamed."""
-    if (refused := _refused(request)) is not None:
-        return refused
+    _ensure_sees_dashboard(request)
     driver, suffix, mime = GEO_FORMATS[fmt]
     planner = policy.small_counts_suppressed(request.user)
     grids = policy.grids_for(request.user).published()
@@ -99,8 +98,7 @@ def geo_file(request: HttpRequest, fmt: str) -> HttpResponse:
 @login_required
 def print_page(request: HttpRequest) -> HttpResponse:
     """?metric=: an A4 landscape page (title, map, legend, scale bar, north arrow, date) to print."""
-    if (refused := _refused(request)) is not None:
-        return refused
+    _ensure_sees_dashboard(request)
     metric = request.GET.get("metric", "covered_pct")
     if metric not in planning.METRICS:
         return HttpResponse(

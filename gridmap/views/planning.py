@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +21,7 @@ from gridmap.queries import layers
 from gridmap.queries.coverage import grid_coverage
 from gridmap.queries.heat import heat_cells
 from gridmap.services import audit
+from gridmap.views import errors
 
 
 @login_required
@@ -38,10 +40,11 @@ def planner_dashboard(request: HttpRequest) -> HttpResponse:
 def planner_report(request: HttpRequest) -> HttpResponse:
     """?metric=: the dashboard as a downloadable HTML file (aggregates only; the export is audited)."""
     if not policy.sees_dashboard(request.user):
-        return HttpResponse(_("此角色无权查看规划看板"), status=403, content_type="text/plain; charset=utf-8")
+        raise PermissionDenied(_("此角色无权查看规划看板"))
     metric = request.GET.get("metric", "covered_pct")
     if metric not in planning.METRICS:
-        return HttpResponseBadRequest(_("可选值：%(values)s") % {"values": ", ".join(planning.METRICS)})
+        detail = _("可选值：%(values)s") % {"values": ", ".join(planning.METRICS)}
+        return errors.answer(request, 400, "invalid_choice", detail, field="metric")
     planner = policy.small_counts_suppressed(request.user)
     grids = policy.grids_for(request.user).published()
     table = planning.metric_table(grid_coverage(grids), metric, planner=planner)

@@ -257,10 +257,13 @@
     S.issues.clearLayers();
     if (!r || !r.gaps) { return; }
     $("topology-summary").innerHTML = esc(interpolate(
-      gettext("覆盖率 %(pct)s%，缝隙 %(gaps)s 处（细缝 %(slivers)s），重叠 %(overlaps)s 处"),
-      {pct: r.coverage_pct, gaps: r.gaps.length, slivers: r.slivers, overlaps: r.overlaps.length}, true)) +
-      (r.gap_households && r.gap_households.count ? "<br><span class=\"warn\">" +
-       esc(interpolate(gettext("%(n)s 户在缝隙中，不属于任何网格"), {n: r.gap_households.count}, true)) + "</span>" : "");
+      gettext("覆盖率 %(pct)s%，%(gaps)s%(slivers)s，%(overlaps)s"), {pct: r.coverage_pct,
+        gaps: interpolate(GM.ngettext("缝隙 %(n)s 处", "缝隙 %(n)s 处", r.gaps.length), {n: r.gaps.length}, true),
+        slivers: interpolate(GM.ngettext("（细缝 %(n)s）", "（细缝 %(n)s）", r.slivers), {n: r.slivers}, true),
+        overlaps: interpolate(GM.ngettext("重叠 %(n)s 处", "重叠 %(n)s 处", r.overlaps.length), {n: r.overlaps.length}, true)},
+      true)) + (r.gap_households && r.gap_households.count ? "<br><span class=\"warn\">" + esc(interpolate(
+        GM.ngettext("%(n)s 户在缝隙中，不属于任何网格", "%(n)s 户在缝隙中，不属于任何网格", r.gap_households.count),
+        {n: r.gap_households.count}, true)) + "</span>" : "");
     var items = [];
     r.gaps.forEach(function (g, i) {
       L.geoJSON(g.geometry, {style: {color: "#ef6c00", weight: 1, dashArray: "3 3", fillColor: "#ffb74d", fillOpacity: 0.55, className: "gap-area"}}).addTo(S.issues);
@@ -331,14 +334,15 @@
     var root = $("editor-root");
     S.band = {min: Number(root.dataset.bandMin), max: Number(root.dataset.bandMax)};
     S.communities = JSON.parse($("editor-communities").textContent);
-    map.pm.setLang("zh");
+    map.pm.setLang(document.documentElement.lang.indexOf("zh") === 0 ? "zh" : "en");  // the UI's language
     map.pm.setGlobalOptions({snappable: true, snapDistance: 15});
     S.marks = L.featureGroup().addTo(map);
     S.issues = L.featureGroup().addTo(map);
     var canvas = L.canvas({padding: 0.3});
     var select = $("community");
     select.innerHTML = S.communities.map(function (c) {
-      return "<option value=\"" + esc(c.id) + "\">" + esc(c.name) + "（" + esc(c.code) + "）</option>";
+      return "<option value=\"" + esc(c.id) + "\">" +
+        esc(interpolate(gettext("%(name)s（%(code)s）"), {name: c.name, code: c.code}, true)) + "</option>";
     }).join("");
     map.on("pm:drawstart", function (e) {
       if (S.mode !== "draw") { return; }
@@ -384,8 +388,20 @@
         return L.circleMarker([c[1], c[0]], {renderer: canvas, radius: 2, weight: 0, fillColor: "#263238",
                                              fillOpacity: 0.7, interactive: false, pmIgnore: true, snapIgnore: true});
       })).addTo(map);
-      return loadCommunity(S.communities[0].id);
-    }).then(fit).catch(function (err) {
+      // ?community=ID&grid=ID (the work list's links): that community, that grid selected and in view.
+      var params = new URLSearchParams(window.location.search), wanted = Number(params.get("community"));
+      var start = S.communities.some(function (c) { return c.id === wanted; }) ? wanted : S.communities[0].id;
+      select.value = String(start);
+      return loadCommunity(start).then(function () {
+        var grid = Number(params.get("grid"));
+        if (grid && S.gridLayers[grid]) {
+          pick(grid);  // (inside init, "select" is the community menu)
+          S.map.fitBounds(S.gridLayers[grid].getBounds(), {padding: [40, 40]});
+          return null;
+        }
+        return fit();
+      });
+    }).catch(function (err) {
       $("map-status").textContent = gettext("地图数据加载失败") + "：" + (err.message || GM.refusalText(err));
     });
   }

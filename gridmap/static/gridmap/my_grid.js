@@ -194,7 +194,7 @@
     });
     var info = document.getElementById("station-info");
     if (data.station) {
-      L.marker([data.station.lat, data.station.lon], {icon: L.divIcon({className: "station-icon", html: "站",
+      L.marker([data.station.lat, data.station.lon], {icon: L.divIcon({className: "station-icon", html: esc(gettext("站")),
         iconSize: [22, 22]}), title: data.station.name}).addTo(layers);
       info.textContent = interpolate(gettext("最近服务站：%(name)s，距网格 %(m)s 米"),
         {name: data.station.name, m: data.station.distance_m}, true);

@@ -1,6 +1,7 @@
-/* Staffing map: grids coloured by staffing status; a grid's panel to assign a leader, workers and
- * volunteers (by search or by dragging an unassigned member onto the staff list), end assignments;
- * central households of the grid: designate, accept the suggested nearest households, link by clicking. */
+/* Staffing map: grids coloured by staffing status; a grid's panel opens on its staffing gaps and the assign
+ * form (the role the gap needs preselected, candidates of the whole registry, search by name, initials or
+ * phone digits), says what was done, and asks before ending an assignment; the staff list follows. Dragging a member onto the staff list assigns too. ?grid=ID opens that grid (the work list's
+ * links). Central households of the grid: designate, accept the suggested nearest households, link by clicking. */
 (function () {
   "use strict";
   var esc = GM.esc, gettext = GM.gettext, interpolate = GM.interpolate;
@@ -8,7 +9,7 @@
   var LABELS = {no_leader: gettext("未配网格长"), no_fulltime: gettext("无专职网格员"),
                 overloaded: gettext("专职网格员负担过重"), staffed: gettext("配备齐全"),
                 several_leaders: gettext("网格长多于一人"), size_low: gettext("户数低于标准"), size_high: gettext("户数高于标准")};
-  var S = {map: null, grids: null, gridId: null, hh: null, central: null, linking: false, data: null};
+  var S = {map: null, grids: null, gridId: null, hh: null, central: null, linking: false, data: null, flash: null};
   var root, panel;
 
   function gridStyle(f) {
@@ -49,10 +50,24 @@
       .then(function (data) { S.data = data; drawHouseholds(); renderCentral(); }, function () { /* shown by GM.api */ });
   }
 
+  /* The role a gap asks for first: a leader, then a full-time worker; else the first the user may assign. */
+  function neededRole(p, roles) {
+    var want = p.staffing === "no_leader" ? "leader" : (p.staffing === "no_fulltime" ? "fulltime" : null);
+    return roles.some(function (r) { return r.value === want; }) ? want : (roles[0] && roles[0].value);
+  }
+
   function renderPanel(staff) {
-    var f = feature(S.gridId), p = f.properties;
+    var f = feature(S.gridId), p = f.properties, want = neededRole(p, staff.assignable_roles);
     var warningsHtml = (p.warnings || []).map(function (w) { return "<li>" + esc(LABELS[w] || w) + "</li>"; }).join("");
-    var rolesHtml = staff.assignable_roles.map(function (r) { return "<option value=\"" + esc(r.value) + "\">" + esc(r.label) + "</option>"; }).join("");
+    var rolesHtml = staff.assignable_roles.map(function (r) {
+      return "<option value=\"" + esc(r.value) + "\"" + (r.value === want ? " selected" : "") + ">" + esc(r.label) + "</option>";
+    }).join("");
+    var staffItems = staff.active.map(function (a) {
+      return "<li><span>" + esc(a.role_label) + "：" + esc(a.member.name) + " <small class=\"muted\">" + esc(a.start_date) +
+        "</small></span><button type=\"button\" data-end=\"" + esc(a.id) + "\" data-etag=\"" + esc(a.etag) + "\" data-name=\"" +
+        esc(a.member.name) + "\">" + gettext("结束") + "</button></li>";
+    }).join("") + "<li class=\"muted\">" + gettext("把下方人员拖到这里即可分配") + "</li>";
+    var staffTitle = esc(interpolate(gettext("在任人员（%(n)s）"), {n: staff.active.length}, true));
     panel.innerHTML =
       "<h2>" + esc(p.name) + " <small class=\"muted\">" + esc(p.code) + "</small></h2>" +
       "<p>" + esc(interpolate(gettext("%(h)s 户 · 专职网格员 %(f)s 人"), {h: p.households, f: p.fulltime}, true)) +
@@ -60,19 +75,19 @@
       "<p class=\"staff-status\" data-status=\"" + esc(p.staffing) + "\"><span class=\"staffing-legend\"><span class=\"key\" style=\"--c:" +
       esc(COLOURS[p.staffing]) + "\"></span></span>" + esc(LABELS[p.staffing]) + "</p>" +
       (warningsHtml ? "<ul class=\"warnings\">" + warningsHtml + "</ul>" : "") +
-      "<h3>" + gettext("在任人员") + "</h3><ul id=\"staff-drop\" class=\"staff\">" + staff.active.map(function (a) {
-        return "<li><span>" + esc(a.role_label) + "：" + esc(a.member.name) + " <small class=\"muted\">" + esc(a.start_date) +
-          "</small></span><button type=\"button\" data-end=\"" + esc(a.id) + "\" data-etag=\"" + esc(a.etag) + "\">" + gettext("结束") + "</button></li>";
-      }).join("") + "<li class=\"muted\">" + gettext("把下方人员拖到这里即可分配") + "</li></ul>" +
-      "<h3>" + gettext("分配人员") + "</h3><div class=\"assign\"><select id=\"assign-role\">" + rolesHtml + "</select> " +
-      "<input id=\"assign-date\" type=\"date\" value=\"" + esc(new Date().toISOString().slice(0, 10)) + "\"> " +
+      "<p id=\"panel-msg\" role=\"status\"></p>" +
+      "<h3>" + gettext("分配人员") + "</h3><div class=\"assign\"><select id=\"assign-role\" aria-label=\"" + gettext("职务") + "\">" +
+      rolesHtml + "</select> " +
+      "<input id=\"assign-date\" type=\"date\" aria-label=\"" + gettext("开始日期") + "\" value=\"" + esc(new Date().toISOString().slice(0, 10)) + "\"> " +
       "<label><input id=\"assign-replace\" type=\"checkbox\"> " + gettext("替换现任网格长") + "</label><br>" +
       "<input id=\"member-q\" type=\"search\" placeholder=\"" + gettext("姓名、拼音首字母或电话后几位") + "\"> " +
-      "<label><input id=\"member-free\" type=\"checkbox\" checked> " + gettext("仅未分配") + "</label></div>" +
-      "<ul id=\"member-list\"></ul><p id=\"panel-msg\" role=\"status\"></p>" +
+      "<label><input id=\"member-free\" type=\"checkbox\"> " + gettext("仅未分配") + "</label></div>" +
+      "<ul id=\"member-list\"></ul>" +
+      "<h3>" + staffTitle + "</h3><ul id=\"staff-drop\" class=\"staff\">" + staffItems + "</ul>" +
       "<details><summary>" + gettext("历史任职") + "</summary><ul>" + staff.history.map(function (a) {
         return "<li>" + esc(a.role_label) + "：" + esc(a.member.name) + " " + esc(a.start_date) + "—" + esc(a.end_date) + "</li>";
       }).join("") + "</ul></details><div id=\"central-panel\"></div>";
+    if (S.flash) { msg(S.flash.text, S.flash.bad); S.flash = null; }
     searchMembers();
   }
 
@@ -87,7 +102,7 @@
     GM.api(GM.url("members") + "?q=" + encodeURIComponent(q) + free).then(function (data) {
       var list = document.getElementById("member-list");
       list.innerHTML = data.results.map(function (m) {
-        return "<li class=\"member\" draggable=\"true\" data-member=\"" + esc(m.id) + "\"><span>" + esc(m.name) +
+        return "<li class=\"member\" draggable=\"true\" data-member=\"" + esc(m.id) + "\" data-name=\"" + esc(m.name) + "\"><span>" + esc(m.name) +
           (m.is_party_member ? " <span class=\"chip\" style=\"--c:#c62828\">" + gettext("党员") + "</span>" : "") +
           " <small class=\"muted\">" + esc(m.phone) + "</small></span><button type=\"button\" data-assign=\"" + esc(m.id) + "\">" +
           gettext("分配") + "</button></li>";
@@ -95,22 +110,35 @@
     }, function () { document.getElementById("member-list").textContent = ""; });
   }
 
-  function assign(memberId) {
-    var body = {member: memberId, role: document.getElementById("assign-role").value,
-                start_date: document.getElementById("assign-date").value,
+  /* After a write: read the grid's colours and staff again, and say what was done in the panel. */
+  function reloadWith(text) {
+    var id = S.gridId;
+    S.flash = {text: text, bad: false};
+    loadGrids(function () { selectGrid(id); });
+  }
+
+  function assign(memberId, name) {
+    var role = document.getElementById("assign-role");
+    var body = {member: memberId, role: role.value, start_date: document.getElementById("assign-date").value,
                 replace_leader: document.getElementById("assign-replace").checked};
+    var roleLabel = role.options[role.selectedIndex].text;
     GM.api(GM.url("grid-staff", S.gridId), {method: "POST", body: body}).then(function () {
-      var id = S.gridId;
-      loadGrids(function () { selectGrid(id); });
+      reloadWith(interpolate(gettext("已分配：%(name)s 任%(role)s"), {name: name || "", role: roleLabel}, true));
     }, refused);
   }
 
-  function endAssignment(id, etag) {
-    GM.api(GM.url("assignment-end", id), {method: "POST", ifMatch: etag,
+  /* Ending an assignment asks first: the first click turns the button into "确认结束", the second ends it. */
+  function endAssignment(button) {
+    if (!button.classList.contains("confirm")) {
+      button.classList.add("confirm");
+      button.textContent = gettext("确认结束？");
+      msg(interpolate(gettext("再点一次“确认结束？”即结束 %(name)s 的任职"), {name: button.dataset.name}, true));
+      return;
+    }
+    GM.api(GM.url("assignment-end", Number(button.dataset.end)), {method: "POST", ifMatch: button.dataset.etag,
                                           body: {end_date: document.getElementById("assign-date").value}})
       .then(function () {
-        var grid = S.gridId;
-        loadGrids(function () { selectGrid(grid); });
+        reloadWith(interpolate(gettext("已结束 %(name)s 的任职"), {name: button.dataset.name}, true));
       }, refused);
   }
 
@@ -231,8 +259,8 @@
 
   function onPanelClick(e) {
     var t = e.target;
-    if (t.dataset.assign) { assign(Number(t.dataset.assign)); }
-    if (t.dataset.end) { endAssignment(Number(t.dataset.end), t.dataset.etag); }
+    if (t.dataset.assign) { assign(Number(t.dataset.assign), t.closest("[data-name]").dataset.name); }
+    if (t.dataset.end) { endAssignment(t); }
     if (t.dataset.central) { selectCentral(Number(t.dataset.central)); }
     if (t.id === "suggest") { suggest(); }
     if (t.id === "link-mode") { S.linking = !S.linking; renderCentral(); }
@@ -250,7 +278,7 @@
     panel.addEventListener("change", function (e) { if (e.target.id === "member-free") { searchMembers(); } });
     panel.addEventListener("dragstart", function (e) {
       var li = e.target.closest && e.target.closest("[data-member]");
-      if (li) { e.dataTransfer.setData("text/plain", li.dataset.member); }
+      if (li) { e.dataTransfer.setData("text/plain", li.dataset.member); e.dataTransfer.setData("text/x-name", li.dataset.name); }
     });
     panel.addEventListener("dragover", function (e) {
       if (e.target.closest && e.target.closest("#staff-drop")) { e.preventDefault(); e.target.closest("#staff-drop").classList.add("drop"); }
@@ -260,7 +288,7 @@
       if (!zone) { return; }
       e.preventDefault();
       zone.classList.remove("drop");
-      assign(Number(e.dataTransfer.getData("text/plain")));
+      assign(Number(e.dataTransfer.getData("text/plain")), e.dataTransfer.getData("text/x-name"));
     });
     map.on("popupopen", function (e) {
       var b = e.popup.getElement().querySelector(".designate");
@@ -282,6 +310,8 @@
       status.textContent = interpolate(gettext("已加载 %(n)s 个网格"), {n: data.features.length}, true);
       status.classList.add("done");
       addLegend(map);
+      var wanted = Number(new URLSearchParams(window.location.search).get("grid"));
+      if (wanted && feature(wanted)) { selectGrid(wanted); }
     });
   }
 

@@ -128,7 +128,7 @@
           var p = f.properties;
           L.circle(latlng, {radius: p.radius_m, color: "#6a3d9a", weight: 1, fillOpacity: 0.06,
                             interactive: false}).addTo(stations);
-          return L.marker(latlng, {icon: L.divIcon({className: "station-icon", html: "站", iconSize: [22, 22]}),
+          return L.marker(latlng, {icon: L.divIcon({className: "station-icon", html: esc(gettext("站")), iconSize: [22, 22]}),
                                    title: p.name});
         },
         onEachFeature: function (f, layer) {
