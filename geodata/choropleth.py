@@ -66,12 +66,19 @@ def classify(values, k: int = 5, scheme: str = "fisher_jenks") -> dict:
     distinct = np.unique(y)
     if distinct.size <= k:
         return {"scheme": "unique", "bins": distinct.tolist(), "classes": np.searchsorted(distinct, y).tolist()}
-    if scheme == "fisher_jenks":
-        found = _fisher_jenks(np.sort(y), k)
-    else:
+    if scheme == "quantiles":
         with warnings.catch_warnings():  # quantiles warns when ties merge two bins; we drop duplicates below
             warnings.simplefilter("ignore")
-            found = mapclassify.Quantiles(y, k=k).bins
-    bins = np.unique(np.asarray(found, dtype=np.float64))
+            bins = np.unique(np.asarray(mapclassify.Quantiles(y, k=k).bins, dtype=np.float64))
+        if bins.size >= min(3, k):
+            return _classes(y, bins, "quantiles")
+        # Ties collapsed the quantiles (most grids at 100 %, say) into one or two classes: natural breaks
+        # instead, and the answer says so (``fallback``), so the legend can tell the planner why.
+        found = _classes(y, np.unique(_fisher_jenks(np.sort(y), k)), "fisher_jenks")
+        return {**found, "fallback": "quantiles"}
+    return _classes(y, np.unique(np.asarray(_fisher_jenks(np.sort(y), k), dtype=np.float64)), "fisher_jenks")
+
+
+def _classes(y: np.ndarray, bins: np.ndarray, scheme: str) -> dict:
     classes = np.minimum(np.searchsorted(bins, y, side="left"), bins.size - 1)
     return {"scheme": scheme, "bins": bins.tolist(), "classes": classes.tolist()}

@@ -115,5 +115,6 @@ class OfflinePage:
         self.page.fill("#id_password", DEMO_PASSWORD)
         self.page.click("button[type=submit]")
         self.page.wait_for_url(lambda url: "/accounts/login/" not in url)  # the role's start page
+        self.page.wait_for_load_state("networkidle")  # its requests done (a navigation would abort them)
         self.page.goto(self.base_url + "/map/")  # the page most tests start from
         self.page.wait_for_selector("#map-root[data-loaded=true]", timeout=30_000)

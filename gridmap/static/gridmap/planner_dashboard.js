@@ -8,6 +8,22 @@
   var RAMP = ["#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603"];
   var BAND = ["#e69f00", "#009e73", "#d55e00"];
   var NO_DATA = "#cfd8dc";
+  var FILL = 0.75, FILL_UNDER_HEAT = 0.35;  // the choropleth fades while a heat layer is shown above it
+  // leaflet-heat's own colours, low to high, for its legend.
+  var HEAT_GRADIENT = "linear-gradient(to right, blue, cyan, lime, yellow, red)";
+
+  /* The heat layer in its own pane above the choropleth (leaflet-heat always draws into the overlay pane,
+   * under the grids' SVG), below markers and tooltips. */
+  var HeatAbove = L.HeatLayer ? L.HeatLayer.extend({
+    onAdd: function (map) {
+      L.HeatLayer.prototype.onAdd.call(this, map);
+      map.getPane("heat").appendChild(this._canvas);
+    },
+    onRemove: function (map) {
+      map.getPanes().overlayPane.appendChild(this._canvas);  // where leaflet-heat removes it from
+      L.HeatLayer.prototype.onRemove.call(this, map);
+    }
+  }) : null;
 
   function getJSON(url) { return GM.api(url); }
 
@@ -31,10 +47,13 @@
 
   Dashboard.prototype.load = function () {
     var self = this;
+    var pane = this.map.createPane("heat");
+    pane.style.zIndex = 450;
+    pane.style.pointerEvents = "none";
     return Promise.all([getJSON(GM.url("layer-grids")), getJSON(GM.url("layer-stations"))])
       .then(function (res) {
         self.grids = L.geoJSON(res[0], {
-          style: {color: "#37474f", weight: 1, fillColor: NO_DATA, fillOpacity: 0.75},
+          style: {color: "#37474f", weight: 1, fillColor: NO_DATA, fillOpacity: FILL},
           onEachFeature: function (f, layer) {
             self.byGrid[f.id] = layer;
             layer.on("add", function () { if (layer._path) { layer._path.setAttribute("data-grid", f.id); } });
@@ -103,6 +122,11 @@
       });
       items.push("<div><span class=\"key swatch nodata\"></span>" + esc(gettext("无数据")) + "</div>");
       items.push("<div><span class=\"key ring\" style=\"--c:#6a3d9a\"></span>" + esc(gettext("服务站及服务半径")) + "</div>");
+      var asked = document.getElementById("scheme").value, got = table.classification && table.classification.scheme;
+      if (asked === "quantiles" && got === "fisher_jenks") {  // ties collapsed the quantiles (geodata/choropleth.py)
+        items.push("<p class=\"legend-note\" id=\"classification-note\">" +
+          esc(gettext("分位数因数值大量相同而合并为一类，已改用自然断点")) + "</p>");
+      }
       div.innerHTML = "<details open><summary>" + esc(table.label) + "</summary>" + items.join("") + "</details>";
       L.DomEvent.disableClickPropagation(div);
       return div;
@@ -155,17 +179,37 @@
 
   Dashboard.prototype.showHeat = function () {
     var self = this;
-    var which = document.getElementById("heat").value;
+    var select = document.getElementById("heat"), which = select.value;
     if (this.heat) { this.map.removeLayer(this.heat); this.heat = null; }
+    if (this.heatLegend) { this.map.removeControl(this.heatLegend); this.heatLegend = null; }
+    this.grids.setStyle({fillOpacity: which ? FILL_UNDER_HEAT : FILL});
     if (!which) { return Promise.resolve(); }
     return getJSON(GM.url("planner-heat") + "?layer=" + encodeURIComponent(which)).then(function (data) {
-      if (!L.heatLayer || !data.points.length) { return; }
-      self.heat = L.heatLayer(data.points, {radius: 30, blur: 20, max: data.max || 1, minOpacity: 0.3}).addTo(self.map);
+      if (!HeatAbove || !data.points.length || select.value !== which) { return; }
+      self.heat = new HeatAbove(data.points, {radius: 30, blur: 20, max: data.max || 1, minOpacity: 0.3}).addTo(self.map);
+      self.drawHeatLegend(select.options[select.selectedIndex].text, data);
       if (data.suppressed_cells) {
         self.status.textContent = interpolate(gettext("%(n)s 个住户少于 %(min)s 户的单元格未显示"),
           {n: data.suppressed_cells, min: data.suppressed_below}, true);
       }
     });
+  };
+
+  /* The heat layer's own legend: what it shows and its colour ramp from few to many households per cell. */
+  Dashboard.prototype.drawHeatLegend = function (title, data) {
+    var legend = L.control({position: "bottomleft"});
+    legend.onAdd = function () {
+      var div = L.DomUtil.create("div", "legend heat-legend");
+      div.id = "heat-legend";
+      div.innerHTML = "<strong>" + esc(interpolate(gettext("热力图：%(layer)s"), {layer: title}, true)) + "</strong>" +
+        "<div class=\"heat-ramp\" style=\"background:" + HEAT_GRADIENT + "\"></div>" +
+        "<div class=\"heat-scale\"><span>" + esc(gettext("少")) + "</span><span>" +
+        esc(interpolate(gettext("多（每格 %(max)s 户）"), {max: data.max || 1}, true)) + "</span></div>";
+      L.DomEvent.disableClickPropagation(div);
+      return div;
+    };
+    legend.addTo(this.map);
+    this.heatLegend = legend;
   };
 
   function init(map) {

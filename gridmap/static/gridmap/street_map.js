@@ -28,6 +28,37 @@
     return "<div class=\"grid-card\">" + rows.join("<br>") + "</div>";
   }
 
+  /* Grid labels without collisions: at each zoom and pan, labels are placed greedily (the grid with most
+   * households first) and one that would overlap a placed label or a station symbol is left out; zoom in
+   * and it appears. Sizes are estimated from the text (11 px CJK glyphs, 6.5 px digits), so no layout pass. */
+  function labelBox(name, code) {
+    var w = Math.max(String(name).length * 11, String(code).length * 6.5) + 8;
+    return {w: w, h: 30};
+  }
+
+  function placeLabels(map, layer, candidates, obstacles) {
+    var placed = [];
+    function hits(b) {
+      return placed.some(function (o) { return b[0] < o[2] && o[0] < b[2] && b[1] < o[3] && o[1] < b[3]; });
+    }
+    obstacles.forEach(function (latlng) {
+      var p = map.latLngToContainerPoint(latlng);
+      placed.push([p.x - 13, p.y - 13, p.x + 13, p.y + 13]);
+    });
+    var size = map.getSize();
+    candidates.forEach(function (c) {
+      var p = map.latLngToContainerPoint(c.latlng);
+      var b = [p.x - c.w / 2, p.y - c.h / 2, p.x + c.w / 2, p.y + c.h / 2];
+      var inView = b[2] > 0 && b[0] < size.x && b[3] > 0 && b[1] < size.y;
+      if (inView && !hits(b)) {
+        placed.push(b);
+        if (!layer.hasLayer(c.marker)) { layer.addLayer(c.marker); }
+      } else if (layer.hasLayer(c.marker)) {
+        layer.removeLayer(c.marker);
+      }
+    });
+  }
+
   function householdStyle(p) {
     if (p.central) { return {radius: 6, color: "#7a0019", weight: 2, fillColor: "#d7191c", fillOpacity: 1}; }
     return {radius: 4, weight: p.vulnerable ? 2 : 1, color: p.vulnerable ? "#e66101" : "#335",
@@ -42,11 +73,13 @@
         ["swatch", "#009e73", interpolate(gettext("网格 %(min)s–%(max)s 户"), band, true)],
         ["swatch", "#e69f00", interpolate(gettext("网格少于 %(min)s 户"), band, true)],
         ["swatch", "#d55e00", interpolate(gettext("网格多于 %(max)s 户"), band, true)],
-        ["ring", "#6a3d9a", gettext("服务站及服务半径")]
+        ["station", "#6a3d9a", gettext("服务站")],
+        ["ring dashed", "#6a3d9a", gettext("服务半径")]
       ];
       if (withResidents) {
         items.push(["dot", "#d7191c", gettext("党员中心户")], ["dot", "#2b83ba", gettext("已联系住户")],
-                   ["dot", "#9e9e9e", gettext("未联系住户")], ["line", "#d7191c", gettext("中心户联系线")]);
+                   ["dot", "#9e9e9e", gettext("未联系住户")], ["dot vulnerable", "#9e9e9e", gettext("困难户（橙色外圈）")],
+                   ["line", "#d7191c", gettext("中心户联系线")], ["cluster", "#3f51b5", gettext("住户聚合（数字为户数）")]);
       }
       // A <details> box: open on a desktop, folded on a phone so the map stays visible.
       div.innerHTML = "<details" + (window.innerWidth < 700 ? "" : " open") + "><summary>" + gettext("图例") +
@@ -64,7 +97,8 @@
     var status = document.getElementById("map-status");
     var band = {min: Number(root.dataset.bandMin), max: Number(root.dataset.bandMax)};
     var control = L.control.layers(null, null, {collapsed: window.innerWidth < 700}).addTo(map);
-    var labels = L.layerGroup();
+    var labels = L.layerGroup(), labelCandidates = [], stationPoints = [];
+    map.createPane("stations").style.zIndex = 650;  // station symbols above the household clusters (600)
     var names = Object.keys(LAYERS).filter(function (k) { return GM.hasUrl(LAYERS[k]); });
 
     Promise.all(names.map(function (k) { return GM.api(GM.url(LAYERS[k])); })).then(function (results) {
@@ -84,10 +118,12 @@
         },
         onEachFeature: function (f, layer) {
           layer.bindPopup(gridPopup(f.properties, band));
-          var c = f.properties.label_point;
-          L.marker([c[1], c[0]], {icon: L.divIcon({className: "grid-label",
-            html: esc(f.properties.name) + "<br><small>" + esc(f.properties.code) + "</small>"}),
-            interactive: false, keyboard: false}).addTo(labels);
+          var c = f.properties.label_point, box = labelBox(f.properties.name, f.properties.code);
+          labelCandidates.push({latlng: L.latLng(c[1], c[0]), w: box.w, h: box.h, households: f.properties.households,
+            marker: L.marker([c[1], c[0]], {icon: L.divIcon({className: "grid-label", iconSize: [box.w, box.h],
+              iconAnchor: [box.w / 2, box.h / 2],
+              html: esc(f.properties.name) + "<br><small>" + esc(f.properties.code) + "</small>"}),
+              interactive: false, keyboard: false})});
         }
       }).addTo(map);
       control.addOverlay(grids, gettext("网格"));
@@ -97,15 +133,18 @@
         links = L.geoJSON(data.links, {style: {color: "#d7191c", weight: 1, opacity: 0.7}, interactive: false});
         control.addOverlay(links, gettext("中心户联系线"));
       }
-      // Labels and link lines only where they can be read; the layer control still toggles them.
+      labelCandidates.sort(function (a, b) { return b.households - a.households; });
+      // Labels and link lines only where they can be read; the layer control still toggles them. Labels are
+      // thinned so none overlaps another or a station (placeLabels), again after every zoom and pan.
       var byZoom = function () {
         var near = map.getZoom() >= 15;
         [labels, links].forEach(function (layer) {
           if (!layer) { return; }
           if (near) { layer.addTo(map); } else { map.removeLayer(layer); }
         });
+        if (near) { placeLabels(map, labels, labelCandidates, stationPoints); }
       };
-      map.on("zoomend", byZoom);
+      map.on("zoomend moveend", byZoom);
       if (data.households) {
         var cluster = L.markerClusterGroup({chunkedLoading: true, disableClusteringAtZoom: 17,
                                             maxClusterRadius: 50});
@@ -126,10 +165,12 @@
       L.geoJSON(data.stations, {
         pointToLayer: function (f, latlng) {
           var p = f.properties;
-          L.circle(latlng, {radius: p.radius_m, color: "#6a3d9a", weight: 1, fillOpacity: 0.06,
+          stationPoints.push(latlng);
+          // Outlined, not filled: a dozen overlapping discs would wash the map grey.
+          L.circle(latlng, {radius: p.radius_m, color: "#6a3d9a", weight: 1.5, fill: false, dashArray: "5 4",
                             interactive: false}).addTo(stations);
           return L.marker(latlng, {icon: L.divIcon({className: "station-icon", html: esc(gettext("站")), iconSize: [22, 22]}),
-                                   title: p.name});
+                                   title: p.name, pane: "stations"});
         },
         onEachFeature: function (f, layer) {
           var p = f.properties;
