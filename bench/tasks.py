@@ -6,7 +6,7 @@ bench/results/tasks/.
 Tasks (each as the demo account of its role):
 - grid worker, phone (390 px): find a household by address, reveal its phone with a reason, record a visit;
 - planner: switch the metric to "vulnerable uncovered", place a what-if station on the worst grid, read the gain;
-- street admin: assign a leader to a grid without one (when the demo has such a grid);
+- street admin: from the work list, assign a leader to a grid without one;
 - street admin: draw a grid in the editor over a gap and publish it (when the demo has a gap).
 
 Run: ``.venv/bin/python -m bench.tasks`` (its own database ``postgres_bench``, dropped and recreated).
@@ -61,6 +61,8 @@ class Task:
     def done(self, selector: str, timeout: float = 30_000):
         self.page.wait_for_selector(selector, timeout=timeout)
         self.seconds = time.perf_counter() - self.started
+        self.page.wait_for_load_state("networkidle")  # the screenshot after the page settles (not timed)
+        self.page.wait_for_timeout(400)
         SHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(SHOTS / f"{self.name}.png"))
         return {"task": self.name, "clicks": self.clicks, "fields": self.fields, "seconds": round(self.seconds, 2)}
@@ -137,6 +139,19 @@ def planner_what_if(browser, base: str, _data: str) -> dict:
     return task.done("#whatif-result[data-state=done] #whatif-gained")
 
 
+def admin_assign_leader(browser, base: str, _data: str) -> dict:
+    """From the work list the street admin lands on: a grid without a leader → the staffing map opens on it
+    with the leader role preselected → assign the first candidate; done when the panel says so."""
+    page = _login(browser, base, "jiedao", viewport={"width": 1400, "height": 850})
+    page.wait_for_selector("#work-list")
+    task = Task(page, "admin_assign_leader")
+    task.click("#work-staffing a[data-grid] >> nth=0")
+    page.wait_for_selector("#staffing-root[data-loaded=true]", timeout=30_000)
+    page.wait_for_selector("#member-list [data-assign]", timeout=30_000)
+    task.click("#member-list [data-assign] >> nth=0")
+    return task.done("#panel-msg:has-text('已分配')")
+
+
 def run() -> list[dict]:
     from playwright.sync_api import sync_playwright
 
@@ -149,7 +164,7 @@ def run() -> list[dict]:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-            for task in (worker_visit, planner_what_if):
+            for task in (worker_visit, planner_what_if, admin_assign_leader):
                 try:
                     results.append(task(browser, base, address))
                 except Exception as exc:  # a task that cannot be done is a finding, reported as such
