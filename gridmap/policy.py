@@ -15,6 +15,7 @@ from gridmap.models import (
     CentralHousehold,
     CentralLink,
     Community,
+    Concern,
     Grid,
     GridAssignment,
     GridVersion,
@@ -367,6 +368,23 @@ def station_edit_communities_for(user) -> QuerySet[Community]:
 # -- Navigation ---------------------------------------------------------------------------------------------
 
 
+def concerns_for(user) -> QuerySet[Concern]:
+    """Residents' concerns: field staff those of their grids, managers those of their communities; planners none
+    (aggregates only)."""
+    profile = profile_of(user)
+    if profile is None or profile.role not in RESIDENT_ROLES:
+        return Concern.objects.none()
+    if profile.role in FIELD_ROLES:
+        return Concern.objects.filter(grid__in=_assigned_grid_ids(profile))
+    return Concern.objects.filter(community__in=communities_for(user))
+
+
+def concern_level(user) -> str | None:
+    """ "field" or "manager" for the concern transitions (services/concerns/states.py), None for others."""
+    role = role_of(user)
+    return "field" if role in FIELD_ROLES else "manager" if role in MANAGER_ROLES else None
+
+
 def sees_work_list(user) -> bool:
     """The work list (views/worklist.py): the managers of grids, who fix what it lists."""
     return role_of(user) in MANAGER_ROLES
@@ -397,6 +415,7 @@ def navigation(user) -> list[tuple[str, str]]:
         ("grid-editor", _("网格编辑"), grid_edit_communities_for(user).exists()),
         ("staffing-map", _("人员与中心户"), bool(assignable_roles(user))),
         ("members-page", _("人员库"), member_communities_for(user).exists()),
+        ("concerns-page", _("民情诉求"), concern_level(user) is not None),
         ("planner-dashboard", _("规划看板"), sees_dashboard(user)),
         ("my-grid", _("我的网格"), field),
         ("data-exchange", _("数据导入导出"), bool(exportable_layers(user))),

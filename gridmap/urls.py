@@ -6,12 +6,14 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from gridmap.api import central, exchange, grids, households, layers
+from gridmap.api import concerns as concerns_api
 from gridmap.api import household_imports as household_import_api
 from gridmap.api import people as people_api
 from gridmap.api import planning as planning_api
 from gridmap.api import reference as reference_api
 from gridmap.api import scenarios as scenarios_api
 from gridmap.views import accounts, basemap, editor, maps, people, worklist
+from gridmap.views import concerns as concern_views
 from gridmap.views import exchange as exchange_views
 from gridmap.views import household_imports as household_import_views
 from gridmap.views import members as member_views
@@ -21,6 +23,12 @@ from gridmap.views import planning as planning_views
 urlpatterns = [
     path("", worklist.home, name="home"),
     path("work/", worklist.work_list, name="work-list"),
+    # Residents' concerns (issue #17): the page, the list/report, one concern, a transition, the categories.
+    path("concerns/", concern_views.concerns_page, name="concerns-page"),
+    path("api/v1/concerns", concerns_api.concerns, name="concerns"),
+    path("api/v1/concerns/<int:pk>", concerns_api.concern, name="concern"),
+    path("api/v1/concerns/<int:pk>/transitions", concerns_api.transition, name="concern-transition"),
+    path("api/v1/concern-categories", concerns_api.categories, name="concern-categories"),
     path("map/", maps.street_map, name="street-map"),
     path("editor/", editor.grid_editor, name="grid-editor"),
     path("api/layers/grids.geojson", layers.grids, name="layer-grids"),

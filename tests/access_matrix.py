@@ -67,6 +67,15 @@ _MEMBER = lambda w, r, t: {"name": "测试人员", "community": w.obj("community
 _EMPTY = lambda w, r, t: {}  # noqa: E731
 
 
+_ACCEPT = lambda w, r, t: {"action": "accept"}  # noqa: E731
+
+
+def _concern_report(w, role, target):
+    spot = w.obj("grid", role, "own").boundary.point_on_surface
+    return {"category": "sanitation", "description": "楼道堆物", "location": {"type": "Point",
+            "coordinates": [spot.x, spot.y]}}  # fmt: skip
+
+
 def _selection(w, role, target):
     return {"grids": [w.obj("grid", role, "own").pk]}
 
@@ -85,6 +94,7 @@ RULES: list[Rule] = [
     # Pages and site plumbing
     R("home", "get", "-", (302, 302, 302, 302, 302, 302, 302)),
     R("work-list", "get", "-", (302, 200, 200, 200, 403, 403, 403)),
+    R("concerns-page", "get", "-", (302, 200, 200, 200, 200, 200, 403)),
     R("street-map", "get", "-", (302, 200, 200, 200, 200, 200, 200)),
     R("grid-editor", "get", "-", (302, 200, 200, 200, 403, 403, 403)),
     R("staffing-map", "get", "-", (302, 200, 200, 200, 403, 403, 403)),
@@ -200,6 +210,14 @@ RULES: list[Rule] = [
     R("household-import-commit", "post", "own", (401, 409, 409, 409, 403, 403, 403)),
     R("household-import-commit", "post", "other", (401, 404, 404, 404, 403, 403, 403)),
     # REST API, OpenAPI, OGC API - Features, vector tiles (issue #8)
+    # Residents' concerns (issue #17): grid staff their grids', managers their communities'; planners none.
+    R("concerns", "get", "-", (401, 200, 200, 200, 200, 200, 403)),
+    R("concerns", "post", "-", (401, 201, 201, 201, 201, 201, 403), _concern_report),
+    R("concern", "get", "own", (401, 200, 200, 200, 200, 200, 403)),
+    R("concern", "get", "other", (401, 200, 404, 404, 404, 404, 403)),
+    R("concern-transition", "post", "own", (401, 200, 200, 200, 403, 403, 403), _ACCEPT),
+    R("concern-transition", "post", "other", (401, 200, 404, 404, 404, 404, 403), _ACCEPT),
+    R("concern-categories", "get", "-", (401, 200, 200, 200, 200, 200, 403)),
     R("api-root", "get", "-", (401, 200, 200, 200, 200, 200, 200)),
     R("api-schema", "get", "-", (401, 200, 200, 200, 200, 200, 200)),
     R("api-docs", "get", "-", (401, 200, 200, 200, 200, 200, 200)),

@@ -82,6 +82,7 @@ KIND = {  # which object a URL's <pk> names
     "ogc-item": "grid",
     **dict.fromkeys(["household-import-status", "household-import-commit"], "import_job"),
     "planner-proposal": "proposal",
+    **dict.fromkeys(["concern", "concern-transition"], "concern"),
 }
 EXTRA_KWARGS = {
     "ogc-collection": {"collection": "grids"},
@@ -197,6 +198,16 @@ class World:
         return GridAssignment.objects.create(
             member=member, grid=grid, role=AssignmentRole.VOLUNTEER, start_date=dt.date(2026, 1, 1)
         )
+
+    def _concern(self, user, target, role):
+        from gridmap.models import ConcernCategory
+        from gridmap.models.concerns import Concern
+
+        grid = self._grid(user, target, role)
+        return Concern.objects.create(
+            category=ConcernCategory.objects.get(code="sanitation"), location=grid.boundary.point_on_surface,
+            description="楼道堆物", grid=grid, community=grid.community,
+        )  # fmt: skip
 
     def _proposal(self, user, target, role):
         from gridmap.models import StationProposal

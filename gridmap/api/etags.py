@@ -10,6 +10,7 @@ string as its ``etag`` property (quotes included), and a GET of one object sends
 - central household: its state and the digest of its linked households;
 - community (publish, fix a sliver): the digest of its grids' ids and versions, so a publish is of the
   grids the editor showed;
+- concern: ``"<version>"`` (every transition moves it);
 - household import job: its id and status (a commit is of the preview the page showed).
 """
 
@@ -28,6 +29,11 @@ def _digest(*parts: object) -> str:
 
 
 def grid(obj) -> str:
+    return f'"{obj.version}"'
+
+
+def concern(obj) -> str:
+    """A concern's row version (every transition moves it: services/concerns/workflow.py)."""
     return f'"{obj.version}"'
 
 

@@ -3,6 +3,7 @@
 from gridmap.models.accounts import LoginAttempt, Profile, Role
 from gridmap.models.areas import Community, Grid, GridStatus, GridVersion, Street
 from gridmap.models.audit import AuditAction, AuditEvent
+from gridmap.models.concerns import Concern, ConcernCategory, ConcernEvent, ConcernState
 from gridmap.models.households import CentralHousehold, CentralLink, Household, ResidentType
 from gridmap.models.imports import ImportJob, ImportStatus
 from gridmap.models.people import AssignmentRole, GridAssignment, HelpPair, Member
@@ -12,6 +13,10 @@ from gridmap.models.stations import ServiceStation, StationKind
 from gridmap.models.visits import Visit
 
 __all__ = [
+    "Concern",
+    "ConcernCategory",
+    "ConcernEvent",
+    "ConcernState",
     "Street",
     "Community",
     "Grid",

@@ -27,6 +27,7 @@ class AuditAction(models.TextChoices):
     ACCOUNT_DISABLE = "account_disable", _("停用账号")
     ACCOUNT_ENABLE = "account_enable", _("启用账号")
     ROLE_CHANGE = "role_change", _("角色变更")
+    CONCERN = "concern", _("诉求流转")
 
 
 class AuditEvent(models.Model):

@@ -1,0 +1,132 @@
+"""Residents' concerns (/api/v1/concerns…): list and report, one concern with its history, a transition, the
+categories. Thin: bodies validated here by the one body validator, then one service of services/concerns/.
+A transition names the concern's ETag (``"<version>"``) in If-Match; planners get 403 (aggregates only);
+a concern out of the user's scope is 404."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gridmap import policy
+from gridmap.api import etags
+from gridmap.api.bodies import Body, Choice, Location, Text, WholeNumber, validated
+from gridmap.api.jsonapi import body, endpoint, locked, reply
+from gridmap.models.concerns import Concern, ConcernCategory, ConcernSource, Feedback, HandlerLevel, Urgency
+from gridmap.services.concerns import states, workflow
+from gridmap.services.refused import Refused, not_found
+
+LIST_LIMIT = 500
+
+
+class ConcernReport(Body):
+    uid = Text(36, required=False)
+    category = Text(40)
+    urgency = Choice(Urgency.values, required=False)
+    location = Location()
+    address = Text(200, blank=True, required=False)
+    description = Text(2000)
+    source = Choice(ConcernSource.values, required=False)
+    household = WholeNumber(lambda v: 0 < v < 2**31, "应为住户编号", required=False)
+
+
+class ConcernStep(Body):
+    action = Choice(list(states.TRANSITIONS))
+    note = Text(2000, blank=True, required=False)
+    handler_level = Choice(HandlerLevel.values, required=False)
+    handler_name = Text(100, blank=True, required=False)
+    feedback = Choice(Feedback.values, required=False)
+
+
+def row(user, c: Concern, now) -> dict:
+    """A concern as the pages list it: what, where, its stage's deadline and what this user may do next."""
+    return {
+        "id": c.pk,
+        "uid": str(c.uid),
+        "category": c.category.label,
+        "category_code": c.category.code,
+        "urgency": c.urgency,
+        "state": c.state,
+        "state_label": c.get_state_display(),
+        "address": c.address,
+        "description": c.description,
+        "lon": round(c.location.x, 6),
+        "lat": round(c.location.y, 6),
+        "grid": c.grid.code if c.grid_id else None,
+        "grid_name": c.grid.name if c.grid_id else None,
+        "due_at": c.due_at.isoformat() if c.due_at else None,
+        "overdue": bool(c.due_at and c.due_at < now),
+        "escalated": c.escalated,
+        "rework": c.rework,
+        "created_at": c.created_at.isoformat(),
+        "actions": [
+            {"action": a, "label": str(states.TRANSITIONS[a].label), "note": states.TRANSITIONS[a].needs_note}
+            for a in states.allowed(c.state, policy.concern_level(user))
+        ],  # fmt: skip
+        "etag": etags.concern(c),
+    }
+
+
+@endpoint(residents=True, creates=("POST",))
+def concerns(request: HttpRequest) -> HttpResponse:
+    """GET: the user's concerns, overdue first then due soonest (``?state=open|overdue|closed|<state>``).
+    POST: report one; a ``uid`` sent again by its reporter answers the first concern (200), never a second."""
+    user = request.user
+    if request.method == "POST":
+        data = validated(ConcernReport, body(request))
+        concern, created = workflow.report(user, data, data.pop("location"))
+        return reply(row(user, concern, timezone.now()), 201 if created else 200, etag=etags.concern(concern))
+    now, wanted = timezone.now(), request.GET.get("state", "open")
+    found = policy.concerns_for(user).select_related("category", "grid")
+    if wanted == "open":
+        found = found.filter(state__in=states.OPEN)
+    elif wanted == "overdue":
+        found = found.filter(state__in=states.OPEN, due_at__lt=now)
+    elif wanted == "closed":
+        found = found.filter(state__in=states.FINAL)
+    elif wanted in states.S.values:
+        found = found.filter(state=wanted)
+    else:
+        raise Refused(400, "bad_value", field="state", detail="open, overdue, closed, " + ", ".join(states.S.values))
+    found = found.order_by(F("due_at").asc(nulls_last=True), "-id")[:LIST_LIMIT]  # the overdue are due earliest
+    return reply({"concerns": [row(user, c, now) for c in found], "limit": LIST_LIMIT})
+
+
+@endpoint(residents=True)
+def concern(request: HttpRequest, pk: int) -> HttpResponse:
+    """One concern with its history (who, when, from, to, note)."""
+    found = policy.concerns_for(request.user).select_related("category", "grid").filter(pk=pk).first()
+    if found is None:
+        raise not_found("concern")
+    events = [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "from": e.from_state,
+               "to": e.to_state, "note": e.note} for e in found.events.all()]  # fmt: skip
+    return reply({**row(request.user, found, timezone.now()), "events": events}, etag=etags.concern(found))
+
+
+@endpoint(residents=True, guards=("POST",), get=False)
+@transaction.atomic
+def transition(request: HttpRequest, pk: int) -> HttpResponse:
+    """{action, note, handler_level, handler_name, feedback}: one step of the table in services/concerns/states.py.
+    Scope (404), then rights (403), then the concurrency rule (428/412), so a refusal never depends on the header."""
+    user = request.user
+    data = validated(ConcernStep, body(request))
+    if not policy.concerns_for(user).filter(pk=pk).exists():
+        raise not_found("concern")
+    if policy.concern_level(user) not in states.TRANSITIONS[data["action"]].levels:
+        raise Refused(403, "forbidden", field="action", detail=_("您的角色不能执行此操作"))
+    locked(request, policy.concerns_for(user), pk, field="concern", etag=etags.concern,
+           state=lambda c: {"current": row(user, c, timezone.now())})  # fmt: skip
+    concern = workflow.transition(user, pk, data.pop("action"), data)
+    return reply(row(user, concern, timezone.now()), etag=etags.concern(concern))
+
+
+@endpoint(residents=True)
+def categories(request: HttpRequest) -> HttpResponse:
+    """The active categories with the hours of each stage."""
+    rows = ConcernCategory.objects.filter(active=True).values(
+        "code", "name", "accept_hours", "dispatch_hours", "handle_hours", "verify_hours", "is_wish"
+    )
+    return reply({"categories": list(rows)})

@@ -1,0 +1,160 @@
+"""Residents' concerns (民情诉求) and small wishes (微心愿): what a grid worker reports, its categories with the
+deadline of every stage, and its history, one row per transition (services/concerns/ writes them all)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.db.models.functions import Now
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
+
+# The default categories' names (migration 0018 seeds them); shown through gettext, so the English UI names
+# them too. A street's own categories are shown as typed.
+DEFAULT_CATEGORY_NAMES = (
+    gettext_noop("环境卫生"),
+    gettext_noop("物业设施"),
+    gettext_noop("邻里纠纷"),
+    gettext_noop("公共安全"),
+    gettext_noop("助老助残"),
+    gettext_noop("政策咨询"),
+    gettext_noop("微心愿"),
+)
+
+
+class ConcernState(models.TextChoices):
+    REPORTED = "reported", _("已上报")
+    ACCEPTED = "accepted", _("已立案")
+    REJECTED = "rejected", _("不予立案")
+    DISPATCHED = "dispatched", _("已派遣")
+    IN_PROGRESS = "in_progress", _("处置中")
+    HANDLED = "handled", _("已处置")
+    VERIFIED = "verified", _("已核查")
+    CLOSED = "closed", _("已结案")
+    REOPENED = "reopened", _("已重办")
+    PARKED = "parked", _("挂账")
+    EXTENDED = "extended", _("已延期")
+    RETURNED = "returned", _("已回退")
+    VOID = "void", _("已作废")
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("一般")
+    URGENT = "urgent", _("紧急")
+
+
+class ConcernSource(models.TextChoices):
+    PATROL = "patrol", _("网格巡查")
+    PHONE = "phone", _("电话")
+    WALK_IN = "walk_in", _("来访")
+    QR_FORM = "qr_form", _("扫码填报")
+    HOTLINE = "hotline_12345", _("12345 转办")
+
+
+class HandlerLevel(models.TextChoices):
+    GRID = "grid", _("网格")
+    COMMUNITY = "community", _("社区")
+    STREET = "street", _("街道科室")
+    OUTSIDE = "outside", _("外部单位")
+
+
+class Feedback(models.TextChoices):
+    SATISFIED = "satisfied", _("满意")
+    BASIC = "basic", _("基本满意")
+    UNSATISFIED = "unsatisfied", _("不满意")
+
+
+class ConcernCategory(models.Model):
+    """A node of the category tree; the hours of each stage are calendar hours (urgent: half)."""
+
+    code = models.SlugField(_("代码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=50)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("上级")
+    )
+    accept_hours = models.PositiveIntegerField(_("立案时限（小时）"), default=24)
+    dispatch_hours = models.PositiveIntegerField(_("派遣时限（小时）"), default=24)
+    handle_hours = models.PositiveIntegerField(_("处置时限（小时）"), default=72)
+    verify_hours = models.PositiveIntegerField(_("核查时限（小时）"), default=24)
+    is_wish = models.BooleanField(_("微心愿"), default=False)
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("诉求类别")
+        verbose_name_plural = _("诉求类别")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the UI's language (the defaults are in the catalogue; others as typed)."""
+        return gettext(self.name) if self.name in DEFAULT_CATEGORY_NAMES else self.name
+
+
+class Concern(models.Model):
+    uid = models.UUIDField(_("客户端编号"), unique=True, default=uuid.uuid4)  # an offline replay creates one
+    category = models.ForeignKey(ConcernCategory, on_delete=models.PROTECT, verbose_name=_("类别"))
+    urgency = models.CharField(_("紧急程度"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
+    location = models.PointField(_("位置"), srid=4326)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    description = models.TextField(_("描述"), max_length=2000)
+    source = models.CharField(_("来源"), max_length=16, choices=ConcernSource.choices, default=ConcernSource.PATROL)
+    household = models.ForeignKey(
+        "gridmap.Household", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("住户")
+    )
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("上报人")
+    )
+    # Derived from the point by the one home rule (services/grids/rehoming.homes_sql), never typed.
+    grid = models.ForeignKey(
+        "gridmap.Grid", null=True, on_delete=models.SET_NULL, related_name="concerns", verbose_name=_("网格")
+    )
+    community = models.ForeignKey("gridmap.Community", on_delete=models.PROTECT, verbose_name=_("社区"))
+    state = models.CharField(_("状态"), max_length=16, choices=ConcernState.choices, default=ConcernState.REPORTED)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    handler_level = models.CharField(_("处置层级"), max_length=10, choices=HandlerLevel.choices, blank=True)
+    handler_name = models.CharField(_("处置单位"), max_length=100, blank=True)
+    stage_started_at = models.DateTimeField(_("本环节开始"), db_default=Now())
+    due_at = models.DateTimeField(_("本环节时限"), null=True)  # from the category's hours; null when closed
+    rework = models.PositiveIntegerField(_("返工次数"), default=0)
+    reopened = models.PositiveIntegerField(_("重办次数"), default=0)
+    escalated = models.BooleanField(_("已督办"), default=False)
+    feedback = models.CharField(_("回访评价"), max_length=12, choices=Feedback.choices, blank=True)
+    created_at = models.DateTimeField(_("上报时间"), db_default=Now())
+
+    class Meta:
+        verbose_name = _("民情诉求")
+        verbose_name_plural = _("民情诉求")
+        ordering = ["due_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "due_at"], name="concern_state_due"),
+            models.Index(fields=["grid", "state"], name="concern_grid_state"),
+            models.Index(fields=["community", "state"], name="concern_community_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category} · {self.address or self.pk}"
+
+
+class ConcernEvent(models.Model):
+    """One transition: who, when (the database's clock), from, to, note."""
+
+    concern = models.ForeignKey(Concern, on_delete=models.CASCADE, related_name="events", verbose_name=_("诉求"))
+    at = models.DateTimeField(_("时间"), db_default=Now())
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("操作人")
+    )
+    actor = models.CharField(_("操作人姓名"), max_length=150)
+    action = models.CharField(_("操作"), max_length=16)
+    from_state = models.CharField(_("原状态"), max_length=16, choices=ConcernState.choices, blank=True)
+    to_state = models.CharField(_("新状态"), max_length=16, choices=ConcernState.choices)
+    note = models.TextField(_("说明"), max_length=2000, blank=True)
+
+    class Meta:
+        verbose_name = _("诉求流转记录")
+        verbose_name_plural = _("诉求流转记录")
+        ordering = ["at", "id"]

@@ -1,0 +1,83 @@
+"""The concern's states in one place: the declared transition table, who may take each transition, the stage
+each state is in and its deadline. services/concerns/workflow.py applies it; nothing else changes a state.
+
+Levels (policy.concern_level): "field" (the grid's leader and workers), "manager" (community staff, street
+admins, the system admin). A stage's deadline is the category's hours from the moment the concern entered it
+(urgent: half), stored on the concern at each transition, so "overdue" is ``due_at < now()`` with no
+background process; the sweep (manage.py concern_sweep) only flags and escalates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from gridmap.models.concerns import ConcernCategory, ConcernState, Urgency
+
+S = ConcernState
+OPEN = (S.REPORTED, S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS, S.HANDLED, S.VERIFIED, S.REOPENED, S.PARKED,
+        S.EXTENDED, S.RETURNED)  # fmt: skip
+FINAL = (S.CLOSED, S.REJECTED, S.VOID)
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: tuple[str, ...]
+    target: str
+    levels: tuple[str, ...]  # who may take it
+    label: str
+    needs_note: bool = False
+
+
+FIELD, MANAGER = "field", "manager"
+BOTH = (FIELD, MANAGER)
+TRANSITIONS: dict[str, Transition] = {
+    "accept": Transition((S.REPORTED,), S.ACCEPTED, (MANAGER,), _("立案")),
+    "reject": Transition((S.REPORTED,), S.REJECTED, (MANAGER,), _("不予立案"), needs_note=True),
+    "dispatch": Transition((S.ACCEPTED, S.RETURNED, S.REOPENED), S.DISPATCHED, (MANAGER,), _("派遣")),
+    "start": Transition((S.DISPATCHED,), S.IN_PROGRESS, BOTH, _("开始处置")),
+    "extend": Transition((S.DISPATCHED, S.IN_PROGRESS), S.EXTENDED, (MANAGER,), _("批准延期"), needs_note=True),
+    "return": Transition((S.DISPATCHED, S.IN_PROGRESS), S.RETURNED, BOTH, _("回退"), needs_note=True),
+    "handle": Transition((S.DISPATCHED, S.IN_PROGRESS, S.EXTENDED), S.HANDLED, BOTH, _("处置完成"), needs_note=True),
+    "verify_pass": Transition((S.HANDLED,), S.VERIFIED, BOTH, _("核查通过")),
+    "verify_fail": Transition((S.HANDLED,), S.DISPATCHED, BOTH, _("核查不通过（返工）"), needs_note=True),
+    "feedback": Transition((S.VERIFIED,), S.CLOSED, BOTH, _("回访并结案")),
+    "park": Transition((S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS), S.PARKED, (MANAGER,), _("挂账"), needs_note=True),
+    "unpark": Transition((S.PARKED,), S.ACCEPTED, (MANAGER,), _("解除挂账")),
+    "void": Transition(OPEN, S.VOID, (MANAGER,), _("作废"), needs_note=True),
+}
+REOPEN_LIMIT = 1  # an unsatisfied resident reopens a closed case once
+ESCALATE_REWORK = 3  # rework this often escalates to the street (提级督办)
+
+# The stage a state is in, for its deadline: which hours of the category apply.
+STAGE = {
+    S.REPORTED: "accept",
+    S.ACCEPTED: "dispatch",
+    S.RETURNED: "dispatch",
+    S.REOPENED: "dispatch",
+    S.DISPATCHED: "handle",
+    S.IN_PROGRESS: "handle",
+    S.EXTENDED: "handle",
+    S.HANDLED: "verify",
+    S.VERIFIED: "verify",
+}
+
+
+def allowed(state: str, level: str | None) -> list[str]:
+    """The actions a user of ``level`` may take on a concern in ``state``, in the table's order."""
+    return [name for name, t in TRANSITIONS.items() if state in t.sources and level in t.levels]
+
+
+def due(category: ConcernCategory, urgency: str, state: str, since: dt.datetime) -> dt.datetime | None:
+    """The deadline of the stage ``state`` is in, entered at ``since``; None for parked and final states."""
+    stage = STAGE.get(state)
+    if stage is None:
+        return None
+    hours = getattr(category, f"{stage}_hours")
+    if state == S.EXTENDED:
+        hours *= 2  # an approved extension doubles the handling time, counted from the approval
+    if urgency == Urgency.URGENT:
+        hours = max(1, hours // 2)
+    return since + dt.timedelta(hours=hours)

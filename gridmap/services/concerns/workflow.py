@@ -1,0 +1,156 @@
+"""Residents' concerns: report one (idempotent on the client's id, routed to its grid by the one home rule)
+and take a transition of the table in states.py. Each write is one transaction: the concern row (its version
+moves on), one history row and one audit event; a stale version is 412 with the current state."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gridmap import policy
+from gridmap.models import AuditAction, Community, Grid
+from gridmap.models.concerns import (
+    Concern,
+    ConcernCategory,
+    ConcernEvent,
+    ConcernSource,
+    Feedback,
+    HandlerLevel,
+    Urgency,
+)
+from gridmap.services import audit
+from gridmap.services.concerns import states
+from gridmap.services.grids.rehoming import homes_sql
+from gridmap.services.refused import Refused, checked_text, not_found
+
+
+def _home(point) -> tuple[int | None, int | None]:
+    """(grid id, community id) of a point by the rule households follow (lowest code on a shared edge)."""
+    points = "(SELECT 0 AS id, ST_SetSRID(ST_MakePoint(%s, %s), 4326) AS location)"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT grid_id, community_id FROM ({homes_sql(points)}) h", [point.x, point.y])
+        return cursor.fetchone()
+
+
+def _choice(value, choices, field: str, default: str) -> str:
+    if value in (None, ""):
+        return default
+    if value not in choices.values:
+        raise Refused(
+            400, "invalid_choice", field=field, detail=_("可选值：%(values)s") % {"values": ", ".join(choices.values)}
+        )
+    return value
+
+
+def _actor(user) -> str:
+    member = getattr(user, "member", None)
+    return (member.name if member else (user.get_full_name() or user.get_username()))[:150]
+
+
+@transaction.atomic
+def report(user, data: dict, point) -> tuple[Concern, bool]:
+    """A new concern (``created`` True), or the one this client id already made (a retry or an offline replay)."""
+    if policy.concern_level(user) is None:
+        raise Refused(403, "forbidden", detail=_("无权上报诉求"))
+    uid = data.get("uid") or uuid.uuid4()
+    try:
+        uid = uuid.UUID(str(uid))
+    except ValueError as exc:
+        raise Refused(400, "bad_value", field="uid", detail=_("应为 UUID")) from exc
+    existing = Concern.objects.filter(uid=uid).first()
+    if existing is not None:
+        if existing.reporter_id != user.pk:  # someone else's id: say nothing about it
+            raise Refused(409, "uid_taken", field="uid", detail=_("此客户端编号已被使用，请换一个"))
+        return existing, False
+    category = ConcernCategory.objects.filter(code=data.get("category"), active=True).first()
+    if category is None:
+        raise Refused(400, "invalid_choice", field="category", detail=_("请选择诉求类别"))
+    grid_id, community_id = _home(point)
+    scope = policy.communities_for(user)
+    if community_id is None or not scope.filter(pk=community_id).exists():
+        raise Refused(400, "outside_scope", field="location", detail=_("该位置不在您负责的范围内"))
+    if policy.concern_level(user) == states.FIELD and not policy.grids_for(user).filter(pk=grid_id).exists():
+        raise Refused(400, "outside_scope", field="location", detail=_("该位置不在您负责的网格内"))
+    household = None
+    if data.get("household") is not None:
+        household = policy.households_for(user).filter(pk=data["household"]).first() if isinstance(
+            data["household"], int) and not isinstance(data["household"], bool) else None  # fmt: skip
+        if household is None:
+            raise not_found("household")
+    urgency = _choice(data.get("urgency"), Urgency, "urgency", Urgency.NORMAL)
+    now = timezone.now()
+    concern = Concern.objects.create(
+        uid=uid,
+        category=category,
+        urgency=urgency,
+        location=point,
+        address=checked_text(data.get("address") or "", "address", 200, blank=True),
+        description=checked_text(data.get("description"), "description", 2000),
+        source=_choice(data.get("source"), ConcernSource, "source", ConcernSource.PATROL),
+        household=household,
+        reporter=user,
+        grid=Grid.objects.filter(pk=grid_id).first(),
+        community=Community.objects.get(pk=community_id),
+        stage_started_at=now,
+        due_at=states.due(category, urgency, states.S.REPORTED, now),
+    )
+    ConcernEvent.objects.create(concern=concern, user=user, actor=_actor(user), action="report",
+                                to_state=concern.state, note="")  # fmt: skip
+    audit.record(user, AuditAction.CONCERN, "concern", concern.pk, reason="report")
+    return concern, True
+
+
+@transaction.atomic
+def transition(user, concern_id: int, action: str, data: dict, *, version: int | None = None) -> Concern:
+    """Take ``action`` (states.TRANSITIONS) on a concern of the user's scope; with ``version``, only at the
+    version the user read (the API holds its callers to If-Match before calling)."""
+    concern = policy.concerns_for(user).select_for_update().filter(pk=concern_id).first()
+    if concern is None:
+        raise not_found("concern")
+    if version is not None and concern.version != version:
+        raise Refused(
+            412,
+            "precondition_failed",
+            field="If-Match",
+            detail=_("该诉求已被他人更新，请刷新后重试"),
+            current=concern.version,
+        )
+    step = states.TRANSITIONS.get(action)
+    if step is None:
+        raise Refused(400, "invalid_choice", field="action", detail=_("未知操作"))
+    level = policy.concern_level(user)
+    if level not in step.levels:
+        raise Refused(403, "forbidden", field="action", detail=_("您的角色不能执行此操作"))
+    if concern.state not in step.sources:
+        raise Refused(409, "wrong_state", field="action",
+                      detail=_("当前状态“%(state)s”不能“%(action)s”") % {"state": concern.get_state_display(),
+                                                                     "action": step.label})  # fmt: skip
+    note = checked_text(data.get("note") or "", "note", 2000, blank=not step.needs_note)
+    target, changes = step.target, {}
+    if action == "dispatch":
+        changes["handler_level"] = _choice(data.get("handler_level"), HandlerLevel, "handler_level", HandlerLevel.GRID)
+        changes["handler_name"] = checked_text(data.get("handler_name") or "", "handler_name", 100, blank=True)
+    elif action == "verify_fail":
+        changes["rework"] = F("rework") + 1
+        changes["escalated"] = concern.rework + 1 >= states.ESCALATE_REWORK or concern.escalated
+    elif action == "feedback":
+        feedback = _choice(data.get("feedback"), Feedback, "feedback", "")
+        if not feedback:
+            raise Refused(400, "required", field="feedback", detail=_("请选择回访评价"))
+        changes["feedback"] = feedback
+        if feedback == Feedback.UNSATISFIED and concern.reopened < states.REOPEN_LIMIT:
+            target, changes["reopened"] = states.S.REOPENED, F("reopened") + 1
+    now = timezone.now()
+    Concern.objects.filter(pk=concern.pk).update(
+        state=target, version=F("version") + 1, stage_started_at=now,
+        due_at=states.due(concern.category, concern.urgency, target, now), **changes,
+    )  # fmt: skip
+    ConcernEvent.objects.create(concern=concern, user=user, actor=_actor(user), action=action,
+                                from_state=concern.state, to_state=target, note=note)  # fmt: skip
+    audit.record(user, AuditAction.CONCERN, "concern", concern.pk, reason=action)
+    concern.refresh_from_db()
+    return concern

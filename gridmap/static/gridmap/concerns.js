@@ -1,0 +1,170 @@
+/* Residents' concerns: the user's concerns on a map and in a list (overdue first, then due soonest), a report
+ * form (a point from the map or the phone's position), and for each concern the transitions the server says
+ * this user may take (services/concerns/states.py), with a note where the step needs one. */
+(function () {
+  "use strict";
+  var esc = GM.esc, gettext = GM.gettext, interpolate = GM.interpolate;
+  var S = {map: null, layer: null, tab: "open", rows: {}, point: null, pick: null};
+
+  function $(id) { return document.getElementById(id); }
+
+  function say(text, kind) { var el = $("panel-msg"); el.textContent = text; el.className = kind || ""; }
+
+  function due(r) {
+    if (!r.due_at) { return ""; }
+    var d = new Date(r.due_at);
+    return interpolate(gettext("时限 %(t)s"), {t: d.toLocaleString()}, true);
+  }
+
+  function item(r) {
+    var actions = r.actions.map(function (a) {
+      return "<button type=\"button\" data-act=\"" + esc(a.action) + "\" data-id=\"" + esc(r.id) + "\" data-note=\"" +
+        (a.note ? "1" : "") + "\">" + esc(a.label) + "</button>";
+    }).join("");
+    return "<li data-concern=\"" + esc(r.id) + "\" class=\"" + (r.overdue ? "overdue" : "") + "\"><div class=\"head\"><b>" +
+      esc(r.category) + (r.urgency === "urgent" ? " · " + esc(gettext("紧急")) : "") + "</b><span class=\"state\">" +
+      esc(r.overdue ? gettext("超期") + " · " + r.state_label : r.state_label) + "</span></div>" +
+      "<p class=\"desc\">" + esc(r.description) + "</p><p class=\"meta\">" + esc([r.address, r.grid_name, due(r),
+        r.rework ? interpolate(gettext("返工 %(n)s 次"), {n: r.rework}, true) : "",
+        r.escalated ? gettext("已督办") : ""].filter(Boolean).join(" · ")) + "</p>" +
+      "<div class=\"concern-actions\"><button type=\"button\" data-show=\"" + esc(r.id) + "\">" + esc(gettext("详情")) +
+      "</button>" + actions + "</div><div class=\"concern-step\" hidden></div></li>";
+  }
+
+  function load() {
+    return GM.api(GM.url("concerns") + "?state=" + encodeURIComponent(S.tab)).then(function (data) {
+      S.rows = {};
+      data.concerns.forEach(function (r) { S.rows[r.id] = r; });
+      $("concern-list").innerHTML = data.concerns.map(item).join("") ||
+        "<li class=\"muted\">" + esc(gettext("没有诉求")) + "</li>";
+      S.layer.clearLayers();
+      data.concerns.forEach(function (r) {
+        L.circleMarker([r.lat, r.lon], {radius: 7, weight: 2, color: r.overdue ? "#b71c1c" : "#1565c0",
+          fillColor: r.overdue ? "#ef5350" : "#64b5f6", fillOpacity: 0.9, className: "concern-dot"})
+          .bindTooltip(esc(r.category) + " · " + esc(r.state_label)).on("click", function () { focus(r.id); })
+          .addTo(S.layer);
+      });
+      $("concerns-root").dataset.loaded = "true";
+      $("map-status").textContent = interpolate(gettext("%(n)s 件诉求"), {n: data.concerns.length}, true);
+    });
+  }
+
+  function focus(id) {
+    var li = document.querySelector("[data-concern=\"" + id + "\"]");
+    if (li) { li.scrollIntoView({block: "nearest"}); li.classList.add("focus"); }
+  }
+
+  function show(id) {
+    GM.api(GM.url("concern", id)).then(function (c) {
+      var box = $("concern-detail");
+      box.hidden = false;
+      box.innerHTML = "<h2>" + esc(c.category) + " · " + esc(c.state_label) + "</h2><p>" + esc(c.description) +
+        "</p><ol class=\"concern-timeline\">" + c.events.map(function (e) {
+          return "<li><b>" + esc(e.actor) + "</b> " + esc(new Date(e.at).toLocaleString()) + " · " + esc(e.action) +
+            (e.note ? "：" + esc(e.note) : "") + "</li>";
+        }).join("") + "</ol>";
+      box.scrollIntoView({block: "nearest"});
+    });
+  }
+
+  /* A step that needs more than a click (a note, a handler, a rating) opens a small form under its concern. */
+  function step(button) {
+    var id = Number(button.dataset.id), act = button.dataset.act, r = S.rows[id];
+    var extra = act === "dispatch" ? "handler_level" : (act === "feedback" ? "feedback" : null);
+    if (!button.dataset.note && !extra) { return send(id, act, {}); }
+    var box = button.closest("li").querySelector(".concern-step");
+    var options = document.getElementById("step-options").content;
+    box.hidden = false;
+    box.innerHTML = "";
+    if (extra) { box.appendChild(options.querySelector("[name=" + extra + "]").cloneNode(true)); }
+    var note = document.createElement("textarea");
+    note.name = "note"; note.rows = 2; note.maxLength = 2000;
+    note.placeholder = button.dataset.note ? gettext("说明（必填）") : gettext("说明");
+    box.appendChild(note);
+    var ok = document.createElement("button");
+    ok.type = "button"; ok.className = "primary"; ok.textContent = button.textContent;
+    ok.addEventListener("click", function () {
+      var body = {note: note.value};
+      if (extra) { body[extra] = box.querySelector("[name=" + extra + "]").value; }
+      send(id, act, body);
+    });
+    box.appendChild(ok);
+    note.focus();
+    return r;
+  }
+
+  function send(id, act, body) {
+    body.action = act;
+    return GM.api(GM.url("concern-transition", id), {method: "POST", body: body, ifMatch: S.rows[id].etag})
+      .then(function (r) {
+        say(interpolate(gettext("已更新：%(state)s"), {state: r.state_label}, true), "ok");
+        return load();
+      }, function (err) { say(GM.refusalText(err), "error"); if (err && err.http === 412) { load(); } });
+  }
+
+  function setPoint(latlng) {
+    S.point = [latlng.lng, latlng.lat];
+    if (S.pick) { S.map.removeLayer(S.pick); }
+    S.pick = L.marker(latlng).addTo(S.map);
+    $("report-point").textContent = interpolate(gettext("位置：%(lat)s, %(lon)s"),
+      {lat: latlng.lat.toFixed(5), lon: latlng.lng.toFixed(5)}, true);
+  }
+
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  function submitReport(e) {
+    e.preventDefault();
+    var form = $("report-form");
+    if (!S.point) { say(gettext("请先在地图上点选位置"), "error"); return; }
+    if (!form.dataset.uid) { form.dataset.uid = uuid(); }  // kept until it lands: a retry creates one concern
+    var body = {uid: form.dataset.uid, location: {type: "Point", coordinates: S.point}};
+    ["category", "urgency", "source", "description", "address"].forEach(function (k) { body[k] = form.elements[k].value; });
+    GM.api(GM.url("concerns"), {method: "POST", body: body}).then(function () {
+      form.reset(); delete form.dataset.uid; form.hidden = true; S.point = null;
+      if (S.pick) { S.map.removeLayer(S.pick); S.pick = null; }
+      say(gettext("已上报"), "ok");
+      return load();
+    }, function (err) { say(GM.refusalText(err), "error"); });
+  }
+
+  function init(map) {
+    S.map = map;
+    S.layer = L.featureGroup().addTo(map);
+    GM.api(GM.url("layer-grids")).then(function (fc) {
+      var grids = L.geoJSON(fc, {style: {color: "#37474f", weight: 1, fillOpacity: 0.05}, interactive: false}).addTo(map);
+      if (grids.getBounds().isValid()) { map.fitBounds(grids.getBounds(), {padding: [10, 10]}); }
+    });
+    map.on("click", function (e) { if (!$("report-form").hidden) { setPoint(e.latlng); } });
+    document.querySelectorAll(".concern-tabs [data-state]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        document.querySelectorAll(".concern-tabs [data-state]").forEach(function (o) { o.classList.toggle("active", o === b); });
+        S.tab = b.dataset.state;
+        load();
+      });
+    });
+    $("report-open").addEventListener("click", function () { $("report-form").hidden = false; say(gettext("在地图上点选位置"), ""); });
+    $("report-cancel").addEventListener("click", function () { $("report-form").hidden = true; });
+    $("use-gps").addEventListener("click", function () {
+      if (!navigator.geolocation) { say(gettext("此设备无法定位"), "error"); return; }
+      navigator.geolocation.getCurrentPosition(function (p) {
+        setPoint(L.latLng(p.coords.latitude, p.coords.longitude)); S.map.setView([p.coords.latitude, p.coords.longitude], 17);
+      }, function () { say(gettext("定位失败，请在地图上点选"), "error"); });
+    });
+    $("report-form").addEventListener("submit", submitReport);
+    $("concern-list").addEventListener("click", function (e) {
+      var t = e.target;
+      if (t.dataset.show) { show(Number(t.dataset.show)); }
+      if (t.dataset.act && t.closest(".concern-actions")) { step(t); }
+    });
+    load();
+  }
+
+  window.GridConcerns = {init: init};
+})();

@@ -1,0 +1,212 @@
+"""Residents' concerns (issue #17): report → accept → dispatch → handle → verify (fail = rework) → feedback
+(unsatisfied reopens once) → closed, each step one history row and one audit event; the client's id makes a
+replay one concern; the one concurrency rule (428/412); wrong state 409; a note where the step needs one;
+routing by the one home rule; scope (404) and planners (403); deadlines and overdue without a background
+process; 20 concurrent transitions of one concern through gunicorn → exactly one wins."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import uuid
+
+import psycopg2
+import pytest
+import requests
+from django.conf import settings
+from django.utils import timezone
+
+from bench.reliability.load import clone, sign_in
+from bench.reliability.server import Gunicorn
+from gridmap import policy
+from gridmap.models import AuditEvent
+from gridmap.models.concerns import Concern, ConcernEvent
+from gridmap.services.grids.rehoming import homes_sql
+from tests.browser_support import DEMO_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def _post(client, url, data, etag=None):
+    headers = {"If-Match": etag} if etag else {}
+    return client.post(url, data=json.dumps(data), content_type="application/json", headers=headers)
+
+
+def _spot(user):
+    grid = policy.grids_for(user).published().order_by("code").first()
+    return grid, grid.boundary.point_on_surface
+
+
+def _report(client, point, **extra):
+    body = {"category": "sanitation", "description": "3 号楼楼道堆放杂物", "address": "团结路 3 号",
+            "location": {"type": "Point", "coordinates": [point.x, point.y]}, **extra}  # fmt: skip
+    return _post(client, "/api/v1/concerns", body)
+
+
+def _step(client, concern: dict, action: str, **body):
+    response = _post(client, f"/api/v1/concerns/{concern['id']}/transitions", {"action": action, **body},
+                     concern["etag"])  # fmt: skip
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_the_whole_loop_with_rework_and_one_reopening(client, user_for):
+    worker, manager = user_for("grid_worker"), user_for("street_admin")
+    grid, point = _spot(worker)
+    client.force_login(worker)
+    first = _report(client, point, uid=str(uuid.uuid4()))
+    assert first.status_code == 201
+    c = first.json()
+    assert c["state"] == "reported" and c["grid"] == grid.code and c["due_at"]
+    assert [a["action"] for a in c["actions"]] == []  # a grid worker does not accept her own report
+    client.force_login(manager)
+    c = _step(client, c, "accept")
+    c = _step(client, c, "dispatch", handler_level="grid")
+    client.force_login(worker)
+    c = _step(client, c, "start")
+    c = _step(client, c, "handle", note="已清理")
+    c = _step(client, c, "verify_fail", note="仍有杂物")
+    assert (c["state"], c["rework"]) == ("dispatched", 1)
+    c = _step(client, c, "handle", note="再次清理")
+    c = _step(client, c, "verify_pass")
+    c = _step(client, c, "feedback", feedback="unsatisfied")
+    assert c["state"] == "reopened"  # the first unsatisfied rating reopens the case
+    client.force_login(manager)
+    c = _step(client, c, "dispatch", handler_level="community")
+    client.force_login(worker)
+    c = _step(client, c, "handle", note="第三次清理")
+    c = _step(client, c, "verify_pass")
+    c = _step(client, c, "feedback", feedback="unsatisfied")
+    assert c["state"] == "closed" and c["due_at"] is None and c["actions"] == []  # reopened once only
+    stored = Concern.objects.get(pk=c["id"])
+    assert (stored.rework, stored.reopened, stored.feedback) == (1, 1, "unsatisfied")
+    events = list(ConcernEvent.objects.filter(concern=stored).values_list("action", flat=True))
+    assert events[0] == "report" and len(events) == 13
+    assert AuditEvent.objects.filter(object_type="concern", object_id=str(stored.pk)).count() == 13
+    detail = client.get(f"/api/v1/concerns/{c['id']}").json()
+    assert [e["action"] for e in detail["events"]] == events
+
+
+def test_a_replayed_report_is_one_concern_and_another_users_id_says_nothing(client, user_for):
+    worker = user_for("grid_worker")
+    _grid, point = _spot(worker)
+    client.force_login(worker)
+    uid = str(uuid.uuid4())
+    first, again = _report(client, point, uid=uid), _report(client, point, uid=uid)
+    assert (first.status_code, again.status_code) == (201, 200) and first.json()["id"] == again.json()["id"]
+    assert Concern.objects.filter(uid=uid).count() == 1
+    client.force_login(user_for("grid_leader"))
+    taken = _report(client, _spot(user_for("grid_leader"))[1], uid=uid)
+    assert taken.status_code == 409 and taken.json()["field"] == "uid" and "杂物" not in taken.content.decode()
+
+
+def test_the_concern_goes_to_the_grid_the_home_rule_gives_its_point(client, user_for):
+    manager = user_for("street_admin")
+    client.force_login(manager)
+    _grid, point = _spot(manager)
+    c = _report(client, point).json()
+    from django.db import connection
+
+    points = "(SELECT 0 AS id, ST_SetSRID(ST_MakePoint(%s, %s), 4326) AS location)"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT grid_id FROM ({homes_sql(points)}) h", [point.x, point.y])
+        assert Concern.objects.get(pk=c["id"]).grid_id == cursor.fetchone()[0]
+
+
+def test_the_concurrency_rule_wrong_states_notes_and_rights(client, user_for):
+    manager, worker = user_for("street_admin"), user_for("grid_worker")
+    client.force_login(worker)
+    c = _report(client, _spot(worker)[1]).json()
+    url = f"/api/v1/concerns/{c['id']}/transitions"
+    assert _post(client, url, {"action": "accept"}, c["etag"]).status_code == 403  # field staff do not accept
+    client.force_login(manager)
+    assert _post(client, url, {"action": "accept"}).status_code == 428
+    assert _post(client, url, {"action": "start"}, c["etag"]).status_code == 409  # not dispatched yet
+    refused = _post(client, url, {"action": "reject"}, c["etag"])
+    assert refused.status_code == 400 and refused.json()["field"] == "note"
+    accepted = _step(client, c, "accept")
+    stale = _post(client, url, {"action": "park", "note": "等待预算"}, c["etag"])  # the ETag before the accept
+    assert stale.status_code == 412 and stale.json()["current"]["state"] == "accepted"
+    assert _post(client, url, {"action": "teleport"}, accepted["etag"]).status_code == 400
+
+
+def test_scope_and_planners(client, user_for, small_street):
+    worker = user_for("grid_worker")
+    client.force_login(user_for("street_admin"))
+    other = next(iter(small_street["grids"].values())).boundary.point_on_surface
+    refused = _report(client, other)
+    assert refused.status_code == 400 and refused.json()["field"] == "location"  # another street's ground
+    mine = _report(client, _spot(user_for("street_admin"))[1]).json()
+    outside_worker = policy.grids_for(worker).filter(pk=Concern.objects.get(pk=mine["id"]).grid_id).exists()
+    client.force_login(worker)
+    assert client.get(f"/api/v1/concerns/{mine['id']}").status_code == (200 if outside_worker else 404)
+    client.force_login(user_for("planner"))
+    assert client.get("/api/v1/concerns").status_code == 403
+
+
+def test_overdue_comes_from_the_deadline_with_no_background_process(client, user_for):
+    worker = user_for("grid_worker")
+    client.force_login(worker)
+    late = _report(client, _spot(worker)[1]).json()
+    fresh = _report(client, _spot(worker)[1]).json()
+    Concern.objects.filter(pk=late["id"]).update(due_at=timezone.now() - dt.timedelta(hours=1))
+    listed = client.get("/api/v1/concerns?state=overdue").json()["concerns"]
+    assert [c["id"] for c in listed] == [late["id"]] and listed[0]["overdue"]
+    open_list = [c["id"] for c in client.get("/api/v1/concerns").json()["concerns"]]
+    assert open_list.index(late["id"]) < open_list.index(fresh["id"])  # overdue first
+    urgent = _report(client, _spot(worker)[1], urgency="urgent").json()
+    stored = {c.pk: c for c in Concern.objects.filter(pk__in=[fresh["id"], urgent["id"]])}
+    hours = lambda c: (c.due_at - c.stage_started_at).total_seconds() / 3600  # noqa: E731
+    assert hours(stored[fresh["id"]]) == 24 and hours(stored[urgent["id"]]) == 12  # sanitation: accept in 24 h
+
+
+@pytest.fixture(scope="module")
+def app(django_db_setup, django_db_blocker):
+    db = settings.DATABASES["default"]
+    url = f"postgis://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    with Gunicorn(url, workers=2) as server, django_db_blocker.unblock():
+        yield server
+
+
+def test_twenty_concurrent_transitions_of_one_concern_one_wins(app, user_for):
+    """Committed through gunicorn (so each worker sees it), removed afterwards by an autocommit connection."""
+    manager = sign_in(app.base, "jiedao", DEMO_PASSWORD)
+    _grid, point = _spot(user_for("street_admin"))
+    created = manager.post(f"{app.base}/api/v1/concerns", json={
+        "category": "safety", "description": "路灯不亮", "location": {"type": "Point", "coordinates": [point.x, point.y]},
+    }, timeout=30).json()  # fmt: skip
+    sessions, statuses = [clone(manager) for _ in range(20)], [0] * 20
+    barrier = threading.Barrier(20)
+
+    def send(i: int) -> None:
+        barrier.wait()
+        try:
+            statuses[i] = sessions[i].post(f"{app.base}/api/v1/concerns/{created['id']}/transitions",
+                                           json={"action": "accept"}, headers={"If-Match": created["etag"]},
+                                           timeout=60).status_code  # fmt: skip
+        except requests.RequestException:
+            statuses[i] = 0
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    db = settings.DATABASES["default"]
+    conn = psycopg2.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"],
+                            port=db["PORT"])  # fmt: skip
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT version, state FROM gridmap_concern WHERE id = %s", [created["id"]])
+            stored = cur.fetchone()
+            cur.execute("SELECT count(*) FROM gridmap_concernevent WHERE concern_id = %s", [created["id"]])
+            events = cur.fetchone()[0]
+    finally:
+        with conn.cursor() as cur:
+            cur.execute("DELETE FROM gridmap_concernevent WHERE concern_id = %s", [created["id"]])
+            cur.execute("DELETE FROM gridmap_concern WHERE id = %s", [created["id"]])
+        conn.close()
+    assert sorted(statuses) == [200] + [412] * 19, statuses
+    assert stored == (2, "accepted") and events == 2
