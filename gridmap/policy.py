@@ -379,6 +379,14 @@ def concerns_for(user) -> QuerySet[Concern]:
     return Concern.objects.filter(community__in=communities_for(user))
 
 
+def concern_aggregates_for(user) -> QuerySet[Concern]:
+    """The concerns a user's figures count: his own concerns, or for dashboard roles (planners too, who get
+    counts only) those of his communities."""
+    if sees_dashboard(user):
+        return Concern.objects.filter(community__in=communities_for(user))
+    return concerns_for(user)
+
+
 def concern_level(user) -> str | None:
     """ "field" or "manager" for the concern transitions (services/concerns/states.py), None for others."""
     role = role_of(user)

@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/v1/concerns/<int:pk>", concerns_api.concern, name="concern"),
     path("api/v1/concerns/<int:pk>/transitions", concerns_api.transition, name="concern-transition"),
     path("api/v1/concern-categories", concerns_api.categories, name="concern-categories"),
+    path("api/v1/concern-kpis", concerns_api.kpis, name="concern-kpis"),
     path("map/", maps.street_map, name="street-map"),
     path("editor/", editor.grid_editor, name="grid-editor"),
     path("api/layers/grids.geojson", layers.grids, name="layer-grids"),

@@ -217,6 +217,7 @@ RULES: list[Rule] = [
     R("concern", "get", "other", (401, 200, 404, 404, 404, 404, 403)),
     R("concern-transition", "post", "own", (401, 200, 200, 200, 403, 403, 403), _ACCEPT),
     R("concern-transition", "post", "other", (401, 200, 404, 404, 404, 404, 403), _ACCEPT),
+    R("concern-kpis", "get", "-", (401, 200, 200, 200, 200, 200, 200)),
     R("concern-categories", "get", "-", (401, 200, 200, 200, 200, 200, 403)),
     R("api-root", "get", "-", (401, 200, 200, 200, 200, 200, 200)),
     R("api-schema", "get", "-", (401, 200, 200, 200, 200, 200, 200)),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import threading
 import uuid
 
@@ -210,3 +211,49 @@ def test_twenty_concurrent_transitions_of_one_concern_one_wins(app, user_for):
         conn.close()
     assert sorted(statuses) == [200] + [412] * 19, statuses
     assert stored == (2, "accepted") and events == 2
+
+
+def test_the_sweep_escalates_each_overdue_concern_once_and_leaves_the_rest(client, user_for):
+    from django.core.management import call_command
+
+    worker = user_for("grid_worker")
+    client.force_login(worker)
+    late, fresh = (_report(client, _spot(worker)[1]).json() for _ in range(2))
+    Concern.objects.filter(pk=late["id"]).update(due_at=timezone.now() - dt.timedelta(minutes=5))
+    call_command("concern_sweep", stdout=open(os.devnull, "w"))
+    again = Concern.objects.get(pk=late["id"])
+    assert again.escalated and again.version == 2 and not Concern.objects.get(pk=fresh["id"]).escalated
+    assert ConcernEvent.objects.filter(concern_id=late["id"], action="escalate").count() == 1
+    call_command("concern_sweep", stdout=open(os.devnull, "w"))  # a second run flags nothing again
+    assert ConcernEvent.objects.filter(concern_id=late["id"], action="escalate").count() == 1
+    assert client.get(f"/api/v1/concerns/{late['id']}").json()["escalated"]
+
+
+def _made(grid, **fields):
+    from gridmap.models import ConcernCategory
+
+    return Concern.objects.create(category=ConcernCategory.objects.get(code="sanitation"), description="测试",
+                                  location=grid.boundary.point_on_surface, grid=grid, community=grid.community,
+                                  **fields)  # fmt: skip
+
+
+def test_kpis_follow_the_chinese_definitions_and_planners_get_counts_only(client, user_for):
+    grid, _point = _spot(user_for("grid_worker"))
+    handled = dict(state="closed", feedback="satisfied")
+    rows = [
+        _made(grid, **handled),  # closed on time, satisfied
+        _made(grid, state="closed", feedback="unsatisfied", late_steps=1, rework=1),  # closed late, reworked
+        _made(grid, state="dispatched", due_at=timezone.now() - dt.timedelta(hours=2)),  # open, overdue
+        _made(grid, state="rejected"),  # not due
+    ]
+    for c in rows[:2]:
+        ConcernEvent.objects.create(concern=c, actor="测试", action="handle", to_state="handled")
+    client.force_login(user_for("street_admin"))
+    mine = {r["code"]: r for r in client.get("/api/v1/concern-kpis?by=grid").json()["rows"]}[grid.code]
+    assert (mine["due"], mine["closed"], mine["closed_on_time"], mine["open"], mine["overdue"]) == (3, 2, 1, 1, 1)
+    assert mine["closure_rate"] == 66.7 and mine["on_time_rate"] == 33.3
+    assert mine["rework_rate"] == 50.0 and mine["satisfaction_rate"] == 50.0
+    client.force_login(user_for("planner"))
+    seen = {r["code"]: r for r in client.get("/api/v1/concern-kpis?by=grid").json()["rows"]}[grid.code]
+    assert seen["due"] == "<5" and seen["closure_rate"] is None  # a rate over fewer than 5 concerns is withheld
+    assert client.get("/api/v1/concern-kpis?by=street").status_code == 400

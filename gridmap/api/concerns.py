@@ -5,6 +5,7 @@ a concern out of the user's scope is 404."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
@@ -16,6 +17,8 @@ from gridmap.api import etags
 from gridmap.api.bodies import Body, Choice, Location, Text, WholeNumber, validated
 from gridmap.api.jsonapi import body, endpoint, locked, reply
 from gridmap.models.concerns import Concern, ConcernCategory, ConcernSource, Feedback, HandlerLevel, Urgency
+from gridmap.planner.metrics import suppress
+from gridmap.queries import concern_kpis
 from gridmap.services.concerns import states, workflow
 from gridmap.services.refused import Refused, not_found
 
@@ -121,6 +124,29 @@ def transition(request: HttpRequest, pk: int) -> HttpResponse:
            state=lambda c: {"current": row(user, c, timezone.now())})  # fmt: skip
     concern = workflow.transition(user, pk, data.pop("action"), data)
     return reply(row(user, concern, timezone.now()), etag=etags.concern(concern))
+
+
+@endpoint()
+def kpis(request: HttpRequest) -> HttpResponse:
+    """?by=grid|community&days=365: the KPIs of queries/concern_kpis.py for the user's scope; for planners the
+    counts of 1–4 read "<5" and a rate over fewer than 5 concerns is withheld."""
+    by, days = request.GET.get("by", "grid"), request.GET.get("days", "365")
+    if by not in concern_kpis.GROUPS:
+        raise Refused(400, "bad_value", field="by", detail="grid, community")
+    if not days.isascii() or not days.isdigit() or not 1 <= int(days) <= 3660:
+        raise Refused(400, "bad_value", field="days", detail=_("应为 1 到 3660 的整数"))
+    rows = concern_kpis.concern_kpis(policy.concern_aggregates_for(request.user), by=by, days=int(days))
+    planner = policy.small_counts_suppressed(request.user)
+    for row_ in rows:
+        for rate, base in RATE_BASES.items():
+            if planner and row_[base] < settings.SMALL_COUNT_MIN:
+                row_[rate] = None
+        for key in concern_kpis.COUNTS:
+            row_[key] = suppress(row_[key], planner)
+    return reply({"by": by, "days": int(days), "rows": rows})
+
+
+RATE_BASES = {"closure_rate": "due", "on_time_rate": "due", "rework_rate": "handled", "satisfaction_rate": "rated"}
 
 
 @endpoint(residents=True)

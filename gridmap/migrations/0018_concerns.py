@@ -170,6 +170,7 @@ class Migration(migrations.Migration):
                 ),
                 ("due_at", models.DateTimeField(null=True, verbose_name="本环节时限")),
                 ("rework", models.PositiveIntegerField(default=0, verbose_name="返工次数")),
+                ("late_steps", models.PositiveIntegerField(default=0, verbose_name="超期环节数")),
                 ("reopened", models.PositiveIntegerField(default=0, verbose_name="重办次数")),
                 ("escalated", models.BooleanField(default=False, verbose_name="已督办")),
                 (

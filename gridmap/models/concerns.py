@@ -40,6 +40,14 @@ class ConcernState(models.TextChoices):
     VOID = "void", _("已作废")
 
 
+# Open: somebody still has to act (parked ones wait on purpose); final: nothing more happens.
+OPEN_STATES = (
+    ConcernState.REPORTED, ConcernState.ACCEPTED, ConcernState.DISPATCHED, ConcernState.IN_PROGRESS, ConcernState.HANDLED,
+    ConcernState.VERIFIED, ConcernState.REOPENED, ConcernState.PARKED, ConcernState.EXTENDED, ConcernState.RETURNED,
+)  # fmt: skip
+FINAL_STATES = (ConcernState.CLOSED, ConcernState.REJECTED, ConcernState.VOID)
+
+
 class Urgency(models.TextChoices):
     NORMAL = "normal", _("一般")
     URGENT = "urgent", _("紧急")
@@ -121,6 +129,7 @@ class Concern(models.Model):
     stage_started_at = models.DateTimeField(_("本环节开始"), db_default=Now())
     due_at = models.DateTimeField(_("本环节时限"), null=True)  # from the category's hours; null when closed
     rework = models.PositiveIntegerField(_("返工次数"), default=0)
+    late_steps = models.PositiveIntegerField(_("超期环节数"), default=0)  # steps taken after their deadline
     reopened = models.PositiveIntegerField(_("重办次数"), default=0)
     escalated = models.BooleanField(_("已督办"), default=False)
     feedback = models.CharField(_("回访评价"), max_length=12, choices=Feedback.choices, blank=True)

@@ -155,6 +155,10 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
         "error_count": GENERAL,
         "points": SENSITIVE,
     },
+    # Roads, water, compounds and buildings: public map features, no person in them.
+    "ReferenceFeature": {
+        "id": GENERAL, "kind": GENERAL, "name": GENERAL, "geometry": GENERAL, "street": GENERAL, "source": GENERAL,
+    },  # fmt: skip
     "ConcernCategory": {
         "id": GENERAL,
         "code": GENERAL,
@@ -188,6 +192,7 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
         "stage_started_at": GENERAL,
         "due_at": GENERAL,
         "rework": GENERAL,
+        "late_steps": GENERAL,
         "reopened": GENERAL,
         "escalated": GENERAL,
         "feedback": GENERAL,

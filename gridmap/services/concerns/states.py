@@ -14,12 +14,10 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from gridmap.models.concerns import ConcernCategory, ConcernState, Urgency
+from gridmap.models.concerns import FINAL_STATES, OPEN_STATES, ConcernCategory, ConcernState, Urgency
 
 S = ConcernState
-OPEN = (S.REPORTED, S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS, S.HANDLED, S.VERIFIED, S.REOPENED, S.PARKED,
-        S.EXTENDED, S.RETURNED)  # fmt: skip
-FINAL = (S.CLOSED, S.REJECTED, S.VOID)
+OPEN, FINAL = OPEN_STATES, FINAL_STATES
 
 
 @dataclass(frozen=True)

@@ -145,6 +145,8 @@ def transition(user, concern_id: int, action: str, data: dict, *, version: int |
         if feedback == Feedback.UNSATISFIED and concern.reopened < states.REOPEN_LIMIT:
             target, changes["reopened"] = states.S.REOPENED, F("reopened") + 1
     now = timezone.now()
+    if concern.due_at is not None and concern.due_at < now:
+        changes["late_steps"] = F("late_steps") + 1  # this stage ends late: the case is not closed on time
     Concern.objects.filter(pk=concern.pk).update(
         state=target, version=F("version") + 1, stage_started_at=now,
         due_at=states.due(concern.category, concern.urgency, target, now), **changes,
