@@ -50,7 +50,11 @@ def test_the_work_list_names_each_problem_with_a_link_to_where_it_is_fixed(clien
     admin = user_for("street_admin")
     grid = leaderless_grid(admin)
     draft = Grid.objects.create(
-        code=grid.code[:-3] + "999", name="待办草稿", community=grid.community, boundary=grid.boundary, status=GridStatus.DRAFT
+        code=grid.code[:-3] + "999",
+        name="待办草稿",
+        community=grid.community,
+        boundary=grid.boundary,
+        status=GridStatus.DRAFT,
     )  # fmt: skip  (overlaps its source: a topology problem too)
     central_home = Household.objects.filter(grid=grid).order_by("id").first()
     CentralHousehold.objects.filter(household=central_home).delete()
