@@ -102,6 +102,21 @@
       }, function (err) { say(GM.refusalText(err), "error"); if (err && err.http === 412) { load(); } });
   }
 
+  /* The KPIs of the user's scope per grid (queries/concern_kpis.py), "—" where there is nothing to divide. */
+  function showKpis() {
+    var box = $("concern-kpis");
+    box.hidden = !box.hidden;
+    if (box.hidden) { return; }
+    GM.api(GM.url("concern-kpis") + "?by=grid").then(function (data) {
+      var pct = function (v) { return v === null || v === undefined ? "—" : v + "%"; };
+      $("kpi-rows").innerHTML = data.rows.map(function (r) {
+        return "<tr><td>" + esc(r.name) + "</td><td>" + esc(r.due) + "</td><td>" + esc(pct(r.closure_rate)) +
+          "</td><td>" + esc(pct(r.on_time_rate)) + "</td><td>" + esc(pct(r.rework_rate)) + "</td><td>" +
+          esc(pct(r.satisfaction_rate)) + "</td><td>" + esc(r.open) + "</td><td>" + esc(r.overdue) + "</td></tr>";
+      }).join("") || "<tr><td colspan=\"8\" class=\"muted\">" + esc(gettext("没有诉求")) + "</td></tr>";
+    });
+  }
+
   function setPoint(latlng) {
     S.point = [latlng.lng, latlng.lat];
     if (S.pick) { S.map.removeLayer(S.pick); }
@@ -158,6 +173,7 @@
       }, function () { say(gettext("定位失败，请在地图上点选"), "error"); });
     });
     $("report-form").addEventListener("submit", submitReport);
+    $("kpi-open").addEventListener("click", showKpis);
     $("concern-list").addEventListener("click", function (e) {
       var t = e.target;
       if (t.dataset.show) { show(Number(t.dataset.show)); }
