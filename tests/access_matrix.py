@@ -217,6 +217,12 @@ RULES: list[Rule] = [
     R("concern", "get", "other", (401, 200, 404, 404, 404, 404, 403)),
     R("concern-transition", "post", "own", (401, 200, 200, 200, 403, 403, 403), _ACCEPT),
     R("concern-transition", "post", "other", (401, 200, 404, 404, 404, 404, 403), _ACCEPT),
+    R("concern-photos", "get", "own", (401, 200, 200, 200, 200, 200, 403)),
+    R("concern-photos", "get", "other", (401, 200, 404, 404, 404, 404, 403)),
+    R("concern-photos", "post", "own", (401, 400, 400, 400, 400, 400, 403), multipart=True),  # no file: 400
+    R("concern-photos", "post", "other", (401, 400, 404, 404, 404, 404, 403), multipart=True),
+    R("concern-photo", "get", "own", (401, 200, 200, 200, 200, 200, 403)),
+    R("concern-photo", "get", "other", (401, 200, 404, 404, 404, 404, 403)),
     R("concern-kpis", "get", "-", (401, 200, 200, 200, 200, 200, 200)),
     R("concern-categories", "get", "-", (401, 200, 200, 200, 200, 200, 403)),
     R("api-root", "get", "-", (401, 200, 200, 200, 200, 200, 200)),

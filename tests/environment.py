@@ -11,3 +11,9 @@ os.environ.setdefault("DEMO_MODE", "true")
 os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
 for name in ("GRIDMAP_DATA_KEY", "GRIDMAP_INDEX_KEY", "GRIDMAP_DATA_OLD_KEYS"):
     os.environ.pop(name, None)
+# Uploaded files (concern photos) go to a directory of this run, never into the checkout; the live servers of
+# the browser and load tests inherit it.
+if "MEDIA_ROOT" not in os.environ:
+    import tempfile
+
+    os.environ["MEDIA_ROOT"] = tempfile.mkdtemp(prefix="gridmap-media-")

@@ -82,7 +82,8 @@ KIND = {  # which object a URL's <pk> names
     "ogc-item": "grid",
     **dict.fromkeys(["household-import-status", "household-import-commit"], "import_job"),
     "planner-proposal": "proposal",
-    **dict.fromkeys(["concern", "concern-transition"], "concern"),
+    **dict.fromkeys(["concern", "concern-transition", "concern-photos"], "concern"),
+    "concern-photo": "concern_photo",
 }
 EXTRA_KWARGS = {
     "ogc-collection": {"collection": "grids"},
@@ -208,6 +209,21 @@ class World:
             category=ConcernCategory.objects.get(code="sanitation"), location=grid.boundary.point_on_surface,
             description="楼道堆物", grid=grid, community=grid.community,
         )  # fmt: skip
+
+    def _concern_photo(self, user, target, role):
+        from pathlib import Path
+
+        from django.conf import settings
+
+        from gridmap.models.concerns import ConcernPhoto
+
+        concern = self._concern(user, target, role)
+        folder = Path(settings.MEDIA_ROOT) / "concerns" / str(concern.pk)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "matrix.jpg").write_bytes(b"\xff\xd8\xff\xe0 matrix")
+        return ConcernPhoto.objects.create(concern=concern, path=f"concerns/{concern.pk}/matrix.jpg",
+                                           thumb_path=f"concerns/{concern.pk}/matrix.jpg", width=1, height=1,
+                                           sha256="0" * 64)  # fmt: skip
 
     def _proposal(self, user, target, role):
         from gridmap.models import StationProposal

@@ -8,7 +8,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,6 +20,7 @@ from gridmap.api.jsonapi import body, endpoint, locked, reply
 from gridmap.models.concerns import Concern, ConcernCategory, ConcernSource, Feedback, HandlerLevel, Urgency
 from gridmap.planner.metrics import suppress
 from gridmap.queries import concern_kpis
+from gridmap.services.concerns import photos as photo_service
 from gridmap.services.concerns import states, workflow
 from gridmap.services.refused import Refused, not_found
 
@@ -156,3 +158,35 @@ def categories(request: HttpRequest) -> HttpResponse:
         "code", "name", "accept_hours", "dispatch_hours", "handle_hours", "verify_hours", "is_wish"
     )
     return reply({"categories": list(rows)})
+
+
+@endpoint(residents=True, creates=("POST",))
+def photos(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the concern's photos. POST (multipart, up to CONCERN_PHOTOS_MAX files named ``photo``, ``stage``):
+    add photos; each is checked and re-encoded without metadata (services/concerns/photos.py)."""
+    if request.method == "POST":
+        if not request.content_type.startswith("multipart/form-data"):
+            raise Refused(415, "unsupported_media_type", field="body", detail=_("请以 multipart/form-data 上传文件"))
+        stage = request.POST.get("stage", "report")
+        if stage not in ("report", *states.TRANSITIONS):
+            raise Refused(400, "bad_value", field="stage", detail=_("未知环节"))
+        photo_service.add_photos(request.user, pk, request.FILES.getlist("photo"), stage)
+    concern = policy.concerns_for(request.user).filter(pk=pk).first()
+    if concern is None:
+        raise not_found("concern")
+    rows = [{"id": p.id, "stage": p.stage, "width": p.width, "height": p.height,
+             "url": reverse("concern-photo", args=[p.id]), "thumb": reverse("concern-photo", args=[p.id]) + "?thumb=1"}
+            for p in concern.photos.all()]  # fmt: skip
+    return reply({"photos": rows}, 201 if request.method == "POST" else 200)
+
+
+@endpoint(residents=True)
+def photo(request: HttpRequest, pk: int) -> HttpResponse:
+    """One photo (``?thumb=1``: its thumbnail), only within the concern's scope; never cached by the browser."""
+    path = photo_service.photo_file(request.user, pk, thumb=request.GET.get("thumb") == "1")
+    if not path.is_file():
+        raise not_found("photo")
+    response = FileResponse(path.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

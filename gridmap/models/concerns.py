@@ -167,3 +167,25 @@ class ConcernEvent(models.Model):
         verbose_name = _("诉求流转记录")
         verbose_name_plural = _("诉求流转记录")
         ordering = ["at", "id"]
+
+
+class ConcernPhoto(models.Model):
+    """A photo of a concern, re-encoded without metadata (services/concerns/photos.py); files under MEDIA_ROOT,
+    served only through a view that checks the concern's scope."""
+
+    concern = models.ForeignKey(Concern, on_delete=models.CASCADE, related_name="photos", verbose_name=_("诉求"))
+    stage = models.CharField(_("环节"), max_length=16, default="report")  # the action it documents
+    path = models.CharField(_("文件"), max_length=200)
+    thumb_path = models.CharField(_("缩略图"), max_length=200)
+    width = models.PositiveIntegerField(_("宽"))
+    height = models.PositiveIntegerField(_("高"))
+    sha256 = models.CharField(_("原文件摘要"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("上传人")
+    )
+    created_at = models.DateTimeField(_("上传时间"), db_default=Now())
+
+    class Meta:
+        verbose_name = _("诉求照片")
+        verbose_name_plural = _("诉求照片")
+        ordering = ["id"]

@@ -157,7 +157,12 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
     },
     # Roads, water, compounds and buildings: public map features, no person in them.
     "ReferenceFeature": {
-        "id": GENERAL, "kind": GENERAL, "name": GENERAL, "geometry": GENERAL, "street": GENERAL, "source": GENERAL,
+        "id": GENERAL,
+        "kind": GENERAL,
+        "name": GENERAL,
+        "geometry": GENERAL,
+        "street": GENERAL,
+        "source": GENERAL,
     },  # fmt: skip
     "ConcernCategory": {
         "id": GENERAL,
@@ -196,6 +201,19 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
         "reopened": GENERAL,
         "escalated": GENERAL,
         "feedback": GENERAL,
+        "created_at": GENERAL,
+    },  # fmt: skip
+    # A photo can show a resident or a home: personal, served only within the concern's scope.
+    "ConcernPhoto": {
+        "id": GENERAL,
+        "concern": GENERAL,
+        "stage": GENERAL,
+        "path": PERSONAL,
+        "thumb_path": PERSONAL,
+        "width": GENERAL,
+        "height": GENERAL,
+        "sha256": GENERAL,
+        "uploaded_by": PERSONAL,
         "created_at": GENERAL,
     },  # fmt: skip
     "ConcernEvent": {

@@ -59,11 +59,18 @@
       var box = $("concern-detail");
       box.hidden = false;
       box.innerHTML = "<h2>" + esc(c.category) + " · " + esc(c.state_label) + "</h2><p>" + esc(c.description) +
-        "</p><ol class=\"concern-timeline\">" + c.events.map(function (e) {
+        "</p><div class=\"concern-photos\" id=\"concern-photos\"></div><ol class=\"concern-timeline\">" + c.events.map(function (e) {
           return "<li><b>" + esc(e.actor) + "</b> " + esc(new Date(e.at).toLocaleString()) + " · " + esc(e.action) +
             (e.note ? "：" + esc(e.note) : "") + "</li>";
         }).join("") + "</ol>";
       box.scrollIntoView({block: "nearest"});
+      return GM.api(GM.url("concern-photos", id), {quiet: true});
+    }).then(function (data) {
+      if (!data) { return; }
+      $("concern-photos").innerHTML = data.photos.map(function (p) {
+        return "<a href=\"" + esc(p.url) + "\" target=\"_blank\" rel=\"noopener\"><img src=\"" + esc(p.thumb) +
+          "\" alt=\"" + esc(gettext("诉求照片")) + "\" width=\"96\"></a>";
+      }).join("");
     });
   }
 
@@ -141,7 +148,14 @@
     if (!form.dataset.uid) { form.dataset.uid = uuid(); }  // kept until it lands: a retry creates one concern
     var body = {uid: form.dataset.uid, location: {type: "Point", coordinates: S.point}};
     ["category", "urgency", "source", "description", "address"].forEach(function (k) { body[k] = form.elements[k].value; });
-    GM.api(GM.url("concerns"), {method: "POST", body: body}).then(function () {
+    GM.api(GM.url("concerns"), {method: "POST", body: body}).then(function (created) {
+      var files = form.elements.photo.files;
+      if (!files.length) { return created; }
+      var data = new FormData();  // the photos after the concern exists: a refused photo never loses the report
+      Array.prototype.forEach.call(files, function (f) { data.append("photo", f); });
+      data.append("stage", "report");
+      return GM.api(GM.url("concern-photos", created.id), {method: "POST", body: data});
+    }).then(function () {
       form.reset(); delete form.dataset.uid; form.hidden = true; S.point = null;
       if (S.pick) { S.map.removeLayer(S.pick); S.pick = null; }
       say(gettext("已上报"), "ok");
