@@ -223,6 +223,13 @@ RULES: list[Rule] = [
     R("concern-photos", "post", "other", (401, 400, 404, 404, 404, 404, 403), multipart=True),
     R("concern-photo", "get", "own", (401, 200, 200, 200, 200, 200, 403)),
     R("concern-photo", "get", "other", (401, 200, 404, 404, 404, 404, 403)),
+    # Open311 GeoReport v2: an API key or a session; residents' concerns, so planners get 403.
+    R("open311-services", "get", "-", (401, 200, 200, 200, 200, 200, 403)),
+    R("open311-service", "get", "-", (401, 200, 200, 200, 200, 200, 403)),
+    R("open311-requests", "get", "-", (401, 200, 200, 200, 200, 200, 403)),
+    R("open311-requests", "post", "-", (401, 400, 400, 400, 400, 400, 403)),  # no lat/long: 400
+    R("open311-request", "get", "own", (401, 200, 200, 200, 200, 200, 403)),
+    R("open311-request", "get", "other", (401, 200, 404, 404, 404, 404, 403)),
     R("concern-kpis", "get", "-", (401, 200, 200, 200, 200, 200, 200)),
     R("concern-categories", "get", "-", (401, 200, 200, 200, 200, 200, 403)),
     R("api-root", "get", "-", (401, 200, 200, 200, 200, 200, 200)),

@@ -84,8 +84,11 @@ KIND = {  # which object a URL's <pk> names
     "planner-proposal": "proposal",
     **dict.fromkeys(["concern", "concern-transition", "concern-photos"], "concern"),
     "concern-photo": "concern_photo",
+    "open311-request": "concern",
 }
 EXTRA_KWARGS = {
+    **dict.fromkeys(["open311-services", "open311-requests", "open311-request"], {"fmt": "json"}),
+    "open311-service": {"code": "sanitation", "fmt": "json"},
     "ogc-collection": {"collection": "grids"},
     "ogc-items": {"collection": "grids"},
     "ogc-item": {"collection": "grids"},

@@ -11,7 +11,7 @@ from rest_framework.reverse import reverse
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
-from gridmap.api import ogc, rest, tiles
+from gridmap.api import ogc, open311, rest, tiles
 
 router = SimpleRouter()
 router.register("api/v1/streets", rest.StreetViewSet, basename="rest-street")
@@ -54,6 +54,11 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/tiles/<str:layer>/<str:z>/<str:x>/<str:y>.mvt", tiles.TileView.as_view(), name="tile"),
+    # Open311 GeoReport v2 (issue #17): residents' concerns for 311 clients, JSON or XML by suffix.
+    path("open311/v2/services.<str:fmt>", open311.Services.as_view(), name="open311-services"),
+    path("open311/v2/services/<slug:code>.<str:fmt>", open311.ServiceDefinition.as_view(), name="open311-service"),
+    path("open311/v2/requests.<str:fmt>", open311.Requests.as_view(), name="open311-requests"),
+    path("open311/v2/requests/<int:pk>.<str:fmt>", open311.OneRequest.as_view(), name="open311-request"),
     path("ogc/", ogc.Landing.as_view(), name="ogc-landing"),
     path("ogc/conformance", ogc.Conformance.as_view(), name="ogc-conformance"),
     path("ogc/api", ogc.ApiDocument.as_view(), name="ogc-api"),

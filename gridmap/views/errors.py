@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 RETRY_AFTER_SECONDS = 5
-_JSON_PREFIXES = ("/api/", "/ogc/", "/healthz")
+_JSON_PREFIXES = ("/api/", "/ogc/", "/open311/", "/healthz")
 
 
 def database_unavailable(exc: BaseException | None) -> bool:
