@@ -150,7 +150,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True  # serve straight from app folders in development and tests
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 # Uploaded files kept by the app (concern photos): never served as static files, only through views that check
-# scope (api/concern_photos.py). Point it at a mounted object store (s3fs, ossfs) to keep photos off the host.
+# scope (api/concerns.py). Point it at a mounted object store (s3fs, ossfs) to keep photos off the host.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 CONCERN_PHOTO_MAX_BYTES = envint("CONCERN_PHOTO_MAX_BYTES", 10 * 1024 * 1024)
 CONCERN_PHOTOS_MAX = envint("CONCERN_PHOTOS_MAX", 9)  # per concern

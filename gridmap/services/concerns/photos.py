@@ -2,7 +2,7 @@
 is refused), at most CONCERN_PHOTO_MAX_BYTES, dimensions read from the header and capped before anything is
 decoded (decompression bombs), the GPS position read from EXIF first, then decoded, turned upright,
 scaled to at most CONCERN_PHOTO_SIDE and re-encoded as JPEG without any metadata, with a thumbnail. Files live
-under MEDIA_ROOT/concerns/<concern id>/; rows in ConcernPhoto; served only by api/concern_photos.py."""
+under MEDIA_ROOT/concerns/<concern id>/; rows in ConcernPhoto; served only by api/concerns.py."""
 
 from __future__ import annotations
 
