@@ -155,3 +155,20 @@ def test_every_link_in_the_readme_resolves(client_for):
     client = client_for("system_admin")
     for path in paths:
         assert client.get(path).status_code in (200, 302), path
+
+
+def test_the_work_list_counts_the_concerns_waiting_on_a_manager(client_for, user_for):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from gridmap.models import ConcernCategory
+    from gridmap.models.concerns import Concern
+
+    grid = policy.grids_for(user_for("street_admin")).published().order_by("code").first()
+    made = [Concern.objects.create(category=ConcernCategory.objects.get(code="safety"), description="路灯不亮",
+                                   location=grid.boundary.point_on_surface, grid=grid, community=grid.community)
+            for _ in range(3)]  # fmt: skip
+    Concern.objects.filter(pk=made[0].pk).update(due_at=timezone.now() - dt.timedelta(hours=1), escalated=True)
+    section = _sections(client_for("street_admin").get("/work/").content.decode())["concerns"]
+    assert 'href="/concerns/"' in section and "3 件待立案，1 件超期，1 件已督办" in section

@@ -9,9 +9,11 @@ import json
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Now
 
 from gridmap.models import Community, Grid, GridStatus
+from gridmap.models.concerns import OPEN_STATES, ConcernState
 from gridmap.queries.grid_households import named_ids
 from gridmap.queries.grid_topology import community_report, working_grids
 from gridmap.queries.staffing import staffing_layer
@@ -81,6 +83,16 @@ def topology_items(communities: QuerySet[Community]) -> list[dict]:
                 "outside": len(report["outside"]), "coverage_pct": report["coverage_pct"],
             })  # fmt: skip
     return items
+
+
+def concern_counts(concerns: QuerySet) -> dict:
+    """The concerns that wait on a manager: reported and not yet accepted, overdue, escalated (one statement)."""
+    open_ = concerns.filter(state__in=OPEN_STATES)
+    return open_.aggregate(
+        new=Count("id", filter=Q(state=ConcernState.REPORTED)),
+        overdue=Count("id", filter=Q(due_at__lt=Now())),
+        escalated=Count("id", filter=Q(escalated=True)),
+    )
 
 
 def central_items(grids: QuerySet[Grid]) -> list[dict]:

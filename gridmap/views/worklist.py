@@ -50,9 +50,11 @@ def work_list(request: HttpRequest) -> HttpResponse:
         "drafts": worklist.draft_items(grids),
         "central": worklist.central_items(grids.published()),
     }
+    concerns = worklist.concern_counts(policy.concerns_for(request.user))
     context = {
         **sections,
-        "total": sum(len(items) for items in sections.values()),
+        "concerns": concerns if any(concerns.values()) else None,
+        "total": sum(len(items) for items in sections.values()) + (1 if any(concerns.values()) else 0),
         "band": (settings.GRID_HOUSEHOLDS_MIN, settings.GRID_HOUSEHOLDS_MAX),
         "central_band": (settings.CENTRAL_LINKS_MIN, settings.CENTRAL_LINKS_MAX),
     }
