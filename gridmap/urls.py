@@ -26,6 +26,7 @@ urlpatterns = [
     # Residents' concerns (issue #17): the page, the list/report, one concern, a transition, the categories.
     path("concerns/", concern_views.concerns_page, name="concerns-page"),
     path("api/v1/concerns", concerns_api.concerns, name="concerns"),
+    path("api/v1/concerns/nearby", concerns_api.nearby, name="concerns-nearby"),
     path("api/v1/concerns/<int:pk>", concerns_api.concern, name="concern"),
     path("api/v1/concerns/<int:pk>/transitions", concerns_api.transition, name="concern-transition"),
     path("api/v1/concern-categories", concerns_api.categories, name="concern-categories"),

@@ -230,6 +230,7 @@ RULES: list[Rule] = [
     R("open311-requests", "post", "-", (401, 400, 400, 400, 400, 400, 403)),  # no lat/long: 400
     R("open311-request", "get", "own", (401, 200, 200, 200, 200, 200, 403)),
     R("open311-request", "get", "other", (401, 200, 404, 404, 404, 404, 403)),
+    R("concerns-nearby", "get", "-", (401, 400, 400, 400, 400, 400, 403)),  # lon/lat required
     R("concern-kpis", "get", "-", (401, 200, 200, 200, 200, 200, 200)),
     R("concern-categories", "get", "-", (401, 200, 200, 200, 200, 200, 403)),
     R("api-root", "get", "-", (401, 200, 200, 200, 200, 200, 200)),

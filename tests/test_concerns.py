@@ -257,3 +257,22 @@ def test_kpis_follow_the_chinese_definitions_and_planners_get_counts_only(client
     seen = {r["code"]: r for r in client.get("/api/v1/concern-kpis?by=grid").json()["rows"]}[grid.code]
     assert seen["due"] == "<5" and seen["closure_rate"] is None  # a rate over fewer than 5 concerns is withheld
     assert client.get("/api/v1/concern-kpis?by=street").status_code == 400
+
+
+def test_open_concerns_of_the_same_category_within_250_m_are_offered_as_duplicates(client, user_for):
+    worker = user_for("grid_worker")
+    grid, point = _spot(worker)
+    client.force_login(worker)
+    first = _report(client, point).json()
+    from django.contrib.gis.geos import Point
+
+    near = Point(point.x + 0.001, point.y, srid=4326)  # ~90 m east at this latitude
+    far = Point(point.x + 0.01, point.y, srid=4326)  # ~900 m
+    offered = client.get("/api/v1/concerns/nearby", {"lon": near.x, "lat": near.y, "category": "sanitation"}).json()
+    assert [c["id"] for c in offered["concerns"]] == [first["id"]] and 50 < offered["concerns"][0]["distance_m"] < 150
+    assert (
+        client.get("/api/v1/concerns/nearby", {"lon": far.x, "lat": far.y, "category": "sanitation"}).json()["concerns"]
+        == []
+    )
+    other_kind = client.get("/api/v1/concerns/nearby", {"lon": near.x, "lat": near.y, "category": "safety"}).json()
+    assert other_kind["concerns"] == []

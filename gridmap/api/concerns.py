@@ -5,7 +5,12 @@ a concern out of the user's scope is 404."""
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
+from django.contrib.gis.db.models.functions import Distance
+from django.contrib.gis.geos import Point
+from django.contrib.gis.measure import D
 from django.db import transaction
 from django.db.models import F
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -98,6 +103,34 @@ def concerns(request: HttpRequest) -> HttpResponse:
         raise Refused(400, "bad_value", field="state", detail="open, overdue, closed, " + ", ".join(states.S.values))
     found = found.order_by(F("due_at").asc(nulls_last=True), "-id")[:LIST_LIMIT]  # the overdue are due earliest
     return reply({"concerns": [row(user, c, now) for c in found], "limit": LIST_LIMIT})
+
+
+DUPLICATE_RADIUS_M = 250
+
+
+@endpoint(residents=True)
+def nearby(request: HttpRequest) -> HttpResponse:
+    """?lon&lat&category: open concerns of the same category within 250 m of a point being reported, nearest
+    first ("same problem?"), from the user's scope only."""
+    try:
+        lon, lat = float(request.GET.get("lon", "")), float(request.GET.get("lat", ""))
+    except ValueError:
+        raise Refused(400, "required", field="lon", detail=_("需要 lon 和 lat")) from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise Refused(400, "bad_value", field="lon", detail=_("经纬度超出范围"))
+    here = Point(lon, lat, srid=4326)
+    found = (
+        policy.concerns_for(request.user)
+        .filter(state__in=states.OPEN, category__code=request.GET.get("category", ""),
+                location__dwithin=(here, DUPLICATE_RADIUS_M / (111_320 * max(math.cos(math.radians(lat)), 0.1))),
+                location__distance_lte=(here, D(m=DUPLICATE_RADIUS_M)))  # the box by index, then the metres
+        .annotate(distance=Distance("location", here))
+        .select_related("category", "grid")
+        .order_by("distance")[:10]
+    )  # fmt: skip
+    now = timezone.now()
+    return reply({"radius_m": DUPLICATE_RADIUS_M,
+                  "concerns": [{**row(request.user, c, now), "distance_m": round(c.distance.m)} for c in found]})  # fmt: skip
 
 
 @endpoint(residents=True)

@@ -124,12 +124,29 @@
     });
   }
 
+  /* Open concerns of the chosen category within 250 m of the picked point: "the same problem?" before a duplicate
+   * is reported; a tap shows that concern instead. */
+  function checkDuplicates() {
+    var box = $("duplicates"), form = $("report-form");
+    if (!S.point) { box.hidden = true; return; }
+    var q = "?lon=" + S.point[0] + "&lat=" + S.point[1] + "&category=" + encodeURIComponent(form.elements.category.value);
+    GM.api(GM.url("concerns-nearby") + q, {quiet: true}).then(function (data) {
+      box.hidden = !data.concerns.length;
+      box.innerHTML = "<b>" + esc(gettext("附近已有同类诉求，是同一个问题吗？")) + "</b><ul>" + data.concerns.map(function (c) {
+        return "<li><button type=\"button\" class=\"link\" data-show=\"" + esc(c.id) + "\">" + esc(c.description) +
+          "</button> <small>" + esc(interpolate(gettext("%(m)s 米 · %(state)s"), {m: c.distance_m, state: c.state_label}, true)) +
+          "</small></li>";
+      }).join("") + "</ul>";
+    }, function () { box.hidden = true; });
+  }
+
   function setPoint(latlng) {
     S.point = [latlng.lng, latlng.lat];
     if (S.pick) { S.map.removeLayer(S.pick); }
     S.pick = L.marker(latlng).addTo(S.map);
     $("report-point").textContent = interpolate(gettext("位置：%(lat)s, %(lon)s"),
       {lat: latlng.lat.toFixed(5), lon: latlng.lng.toFixed(5)}, true);
+    checkDuplicates();
   }
 
   function uuid() {
@@ -187,6 +204,8 @@
       }, function () { say(gettext("定位失败，请在地图上点选"), "error"); });
     });
     $("report-form").addEventListener("submit", submitReport);
+    $("report-form").elements.category.addEventListener("change", checkDuplicates);
+    $("duplicates").addEventListener("click", function (e) { if (e.target.dataset.show) { show(Number(e.target.dataset.show)); } });
     $("kpi-open").addEventListener("click", showKpis);
     $("concern-list").addEventListener("click", function (e) {
       var t = e.target;
