@@ -276,3 +276,28 @@ def test_open_concerns_of_the_same_category_within_250_m_are_offered_as_duplicat
     )
     other_kind = client.get("/api/v1/concerns/nearby", {"lon": near.x, "lat": near.y, "category": "safety"}).json()
     assert other_kind["concerns"] == []
+
+
+def test_a_small_wish_is_claimed_by_a_member_and_fulfilled_with_hours_and_beneficiaries(client, user_for):
+    worker = user_for("grid_worker")
+    grid, point = _spot(worker)
+    client.force_login(worker)
+    wish = _report(client, point, category="wish", description="独居老人想要一台收音机").json()
+    assert "claim" in [a["action"] for a in wish["actions"]]
+    plain = _report(client, point).json()
+    assert "claim" not in [a["action"] for a in plain["actions"]]
+    refused = _post(client, f"/api/v1/concerns/{plain['id']}/transitions", {"action": "claim"}, plain["etag"])
+    assert refused.status_code == 409 and refused.json()["code"] == "not_claimable"  # not offered, and refused
+    member = policy.members_for(worker).order_by("pk").first()
+    c = _step(client, wish, "claim", member=member.pk)
+    assert c["state"] == "dispatched" and c["claimed_by"] == member.name
+    missing = _post(
+        client, f"/api/v1/concerns/{c['id']}/transitions", {"action": "handle", "note": "已送达"}, c["etag"]
+    )
+    assert missing.status_code == 400 and missing.json()["field"] == "service_hours"
+    c = _step(client, c, "handle", note="已送达", service_hours=2.5, beneficiaries=1)
+    c = _step(client, c, "verify_pass")
+    c = _step(client, c, "feedback", feedback="satisfied")
+    client.force_login(user_for("street_admin"))
+    row = {r["code"]: r for r in client.get("/api/v1/concern-kpis").json()["rows"]}[grid.code]
+    assert (row["claimed"], row["service_hours"], row["beneficiaries"]) == (1, 2.5, 1)

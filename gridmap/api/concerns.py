@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from gridmap import policy
 from gridmap.api import etags
-from gridmap.api.bodies import Body, Choice, Location, Text, WholeNumber, validated
+from gridmap.api.bodies import Body, Choice, Location, RuleField, Text, WholeNumber, validated
 from gridmap.api.jsonapi import body, endpoint, locked, reply
 from gridmap.models.concerns import Concern, ConcernCategory, ConcernSource, Feedback, HandlerLevel, Urgency
 from gridmap.planner.metrics import suppress
@@ -43,12 +43,24 @@ class ConcernReport(Body):
     household = WholeNumber(lambda v: 0 < v < 2**31, "应为住户编号", required=False)
 
 
+class RuleNumber(RuleField):
+    """A number (not a bool, not a string) for the service's own range check."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            self.refuse("bad_value", _("应为数字"))
+        return value
+
+
 class ConcernStep(Body):
     action = Choice(list(states.TRANSITIONS))
     note = Text(2000, blank=True, required=False)
     handler_level = Choice(HandlerLevel.values, required=False)
     handler_name = Text(100, blank=True, required=False)
     feedback = Choice(Feedback.values, required=False)
+    member = WholeNumber(lambda v: 0 < v < 2**31, "应为人员编号", required=False)
+    service_hours = RuleNumber(required=False)
+    beneficiaries = WholeNumber(lambda v: 0 < v <= 100_000, "应为 1 到 100000 的整数", required=False)
 
 
 def row(user, c: Concern, now) -> dict:
@@ -70,11 +82,13 @@ def row(user, c: Concern, now) -> dict:
         "due_at": c.due_at.isoformat() if c.due_at else None,
         "overdue": bool(c.due_at and c.due_at < now),
         "escalated": c.escalated,
+        "is_wish": c.category.is_wish,
+        "claimed_by": c.claimed_by.name if c.claimed_by_id else None,
         "rework": c.rework,
         "created_at": c.created_at.isoformat(),
         "actions": [
             {"action": a, "label": str(states.TRANSITIONS[a].label), "note": states.TRANSITIONS[a].needs_note}
-            for a in states.allowed(c.state, policy.concern_level(user))
+            for a in states.allowed(c.state, policy.concern_level(user), wish=c.category.is_wish)
         ],  # fmt: skip
         "etag": etags.concern(c),
     }
@@ -90,7 +104,7 @@ def concerns(request: HttpRequest) -> HttpResponse:
         concern, created = workflow.report(user, data, data.pop("location"))
         return reply(row(user, concern, timezone.now()), 201 if created else 200, etag=etags.concern(concern))
     now, wanted = timezone.now(), request.GET.get("state", "open")
-    found = policy.concerns_for(user).select_related("category", "grid")
+    found = policy.concerns_for(user).select_related("category", "grid", "claimed_by")
     if wanted == "open":
         found = found.filter(state__in=states.OPEN)
     elif wanted == "overdue":
@@ -125,7 +139,7 @@ def nearby(request: HttpRequest) -> HttpResponse:
                 location__dwithin=(here, DUPLICATE_RADIUS_M / (111_320 * max(math.cos(math.radians(lat)), 0.1))),
                 location__distance_lte=(here, D(m=DUPLICATE_RADIUS_M)))  # the box by index, then the metres
         .annotate(distance=Distance("location", here))
-        .select_related("category", "grid")
+        .select_related("category", "grid", "claimed_by")
         .order_by("distance")[:10]
     )  # fmt: skip
     now = timezone.now()
@@ -136,7 +150,7 @@ def nearby(request: HttpRequest) -> HttpResponse:
 @endpoint(residents=True)
 def concern(request: HttpRequest, pk: int) -> HttpResponse:
     """One concern with its history (who, when, from, to, note)."""
-    found = policy.concerns_for(request.user).select_related("category", "grid").filter(pk=pk).first()
+    found = policy.concerns_for(request.user).select_related("category", "grid", "claimed_by").filter(pk=pk).first()
     if found is None:
         raise not_found("concern")
     events = [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "from": e.from_state,

@@ -133,6 +133,13 @@ class Concern(models.Model):
     reopened = models.PositiveIntegerField(_("重办次数"), default=0)
     escalated = models.BooleanField(_("已督办"), default=False)
     feedback = models.CharField(_("回访评价"), max_length=12, choices=Feedback.choices, blank=True)
+    # Small wishes and service projects (微心愿、服务项目): the member who claimed it (认领), what was given.
+    claimed_by = models.ForeignKey(
+        "gridmap.Member", null=True, blank=True, on_delete=models.SET_NULL, related_name="claims",
+        verbose_name=_("认领人"),
+    )  # fmt: skip
+    service_hours = models.DecimalField(_("服务时长（小时）"), max_digits=7, decimal_places=1, null=True, blank=True)
+    beneficiaries = models.PositiveIntegerField(_("受益人数"), null=True, blank=True)
     created_at = models.DateTimeField(_("上报时间"), db_default=Now())
 
     class Meta:

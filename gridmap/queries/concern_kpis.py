@@ -2,7 +2,8 @@
 Chinese definitions: 应结案数 (due) = concerns reported in the period that were accepted (not rejected, not
 void); 结案率 = closed / due; 按期结案率 = closed with no step after its deadline / due; 返工率 = concerns
 reworked at least once / concerns handled at least once; 满意率 = satisfied or basically satisfied / rated;
-open and overdue counts now; mean hours from report to close."""
+open and overdue counts now; mean hours from report to close; small wishes and projects claimed (认领), their
+service hours and beneficiaries."""
 
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ SELECT {key} AS id, {code} AS code, {name} AS name,
                                        WHERE e.concern_id = k.id AND e.action = 'handle')) AS handled,
        count(*) FILTER (WHERE k.feedback IN (%(satisfied)s, %(basic)s)) AS satisfied,
        count(*) FILTER (WHERE k.feedback <> '') AS rated,
+       count(*) FILTER (WHERE k.claimed_by_id IS NOT NULL) AS claimed,
+       coalesce(sum(k.service_hours), 0) AS service_hours,
+       coalesce(sum(k.beneficiaries), 0) AS beneficiaries,
        count(*) FILTER (WHERE k.state = ANY(%(open)s)) AS open,
        count(*) FILTER (WHERE k.state = ANY(%(open)s) AND k.due_at < now()) AS overdue,
        round((avg(extract(epoch FROM (SELECT max(e.at) FROM gridmap_concernevent e WHERE e.concern_id = k.id)
@@ -41,8 +45,8 @@ SELECT {key} AS id, {code} AS code, {name} AS name,
  ORDER BY 2
 """
 FIELDS = ("id", "code", "name", "due", "closed", "closed_on_time", "reworked", "handled", "satisfied", "rated",
-          "open", "overdue", "mean_hours_to_close")  # fmt: skip
-COUNTS = FIELDS[3:12]
+          "claimed", "service_hours", "beneficiaries", "open", "overdue", "mean_hours_to_close")  # fmt: skip
+COUNTS = ("due", "closed", "closed_on_time", "reworked", "handled", "satisfied", "rated", "open", "overdue")
 
 
 def _pct(part: int, whole: int) -> float | None:
@@ -63,6 +67,7 @@ def concern_kpis(concerns: QuerySet[Concern], *, by: str = "grid", days: int = 3
         rows = [dict(zip(FIELDS, r, strict=True)) for r in cursor.fetchall()]
     for r in rows:
         r["mean_hours_to_close"] = float(r["mean_hours_to_close"]) if r["mean_hours_to_close"] is not None else None
+        r["service_hours"] = float(r["service_hours"])
         r["closure_rate"] = _pct(r["closed"], r["due"])
         r["on_time_rate"] = _pct(r["closed_on_time"], r["due"])
         r["rework_rate"] = _pct(r["reworked"], r["handled"])

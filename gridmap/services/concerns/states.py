@@ -35,6 +35,7 @@ TRANSITIONS: dict[str, Transition] = {
     "accept": Transition((S.REPORTED,), S.ACCEPTED, (MANAGER,), _("立案")),
     "reject": Transition((S.REPORTED,), S.REJECTED, (MANAGER,), _("不予立案"), needs_note=True),
     "dispatch": Transition((S.ACCEPTED, S.RETURNED, S.REOPENED), S.DISPATCHED, (MANAGER,), _("派遣")),
+    "claim": Transition((S.REPORTED, S.ACCEPTED), S.DISPATCHED, BOTH, _("认领")),  # wishes and projects only
     "start": Transition((S.DISPATCHED,), S.IN_PROGRESS, BOTH, _("开始处置")),
     "extend": Transition((S.DISPATCHED, S.IN_PROGRESS), S.EXTENDED, (MANAGER,), _("批准延期"), needs_note=True),
     "return": Transition((S.DISPATCHED, S.IN_PROGRESS), S.RETURNED, BOTH, _("回退"), needs_note=True),
@@ -63,9 +64,11 @@ STAGE = {
 }
 
 
-def allowed(state: str, level: str | None) -> list[str]:
-    """The actions a user of ``level`` may take on a concern in ``state``, in the table's order."""
-    return [name for name, t in TRANSITIONS.items() if state in t.sources and level in t.levels]
+def allowed(state: str, level: str | None, *, wish: bool = False) -> list[str]:
+    """The actions a user of ``level`` may take on a concern in ``state``, in the table's order; "claim" only for
+    small wishes and service projects (``wish``)."""
+    return [name for name, t in TRANSITIONS.items()
+            if state in t.sources and level in t.levels and (wish or name != "claim")]  # fmt: skip
 
 
 def due(category: ConcernCategory, urgency: str, state: str, since: dt.datetime) -> dt.datetime | None:

@@ -134,6 +134,21 @@ def transition(user, concern_id: int, action: str, data: dict, *, version: int |
     if action == "dispatch":
         changes["handler_level"] = _choice(data.get("handler_level"), HandlerLevel, "handler_level", HandlerLevel.GRID)
         changes["handler_name"] = checked_text(data.get("handler_name") or "", "handler_name", 100, blank=True)
+    elif action == "claim":
+        if not concern.category.is_wish:
+            raise Refused(409, "not_claimable", field="action", detail=_("只有微心愿和服务项目可以认领"))
+        member = policy.members_for(user).filter(pk=data.get("member")).first() if isinstance(
+            data.get("member"), int) else None  # fmt: skip
+        if member is None:
+            raise Refused(400, "required", field="member", detail=_("请选择认领的党员或志愿者"))
+        changes.update(claimed_by=member, handler_level=HandlerLevel.GRID, handler_name=member.name[:100])
+    elif action == "handle" and concern.category.is_wish:
+        hours, people = data.get("service_hours"), data.get("beneficiaries")
+        if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not 0 < hours <= 1000:
+            raise Refused(400, "required", field="service_hours", detail=_("请填写服务时长（小时）"))
+        if isinstance(people, bool) or not isinstance(people, int) or not 0 < people <= 100_000:
+            raise Refused(400, "required", field="beneficiaries", detail=_("请填写受益人数"))
+        changes.update(service_hours=round(hours, 1), beneficiaries=people)
     elif action == "verify_fail":
         changes["rework"] = F("rework") + 1
         changes["escalated"] = concern.rework + 1 >= states.ESCALATE_REWORK or concern.escalated

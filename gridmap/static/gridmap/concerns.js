@@ -78,6 +78,8 @@
   function step(button) {
     var id = Number(button.dataset.id), act = button.dataset.act, r = S.rows[id];
     var extra = act === "dispatch" ? "handler_level" : (act === "feedback" ? "feedback" : null);
+    if (act === "claim") { return claimForm(button, id); }
+    if (act === "handle" && r.is_wish) { return fulfilForm(button, id); }
     if (!button.dataset.note && !extra) { return send(id, act, {}); }
     var box = button.closest("li").querySelector(".concern-step");
     var options = document.getElementById("step-options").content;
@@ -98,6 +100,42 @@
     box.appendChild(ok);
     note.focus();
     return r;
+  }
+
+  /* A small wish or service project: who claims it (a member of the registry, searched by name or initials). */
+  function claimForm(button, id) {
+    var box = button.closest("li").querySelector(".concern-step");
+    box.hidden = false;
+    box.innerHTML = "<input type=\"search\" name=\"q\" placeholder=\"" + esc(gettext("党员或志愿者姓名、拼音首字母")) +
+      "\"><select name=\"member\"></select><button type=\"button\" class=\"primary\">" + esc(button.textContent) + "</button>";
+    var q = box.querySelector("[name=q]"), select = box.querySelector("[name=member]");
+    function search() {
+      GM.api(GM.url("members") + "?q=" + encodeURIComponent(q.value.trim()), {quiet: true}).then(function (data) {
+        select.innerHTML = data.results.map(function (m) {
+          return "<option value=\"" + esc(m.id) + "\">" + esc(m.name) + (m.is_party_member ? " · " + esc(gettext("党员")) : "") + "</option>";
+        }).join("");
+      });
+    }
+    q.addEventListener("input", search);
+    search();
+    box.querySelector("button").addEventListener("click", function () {
+      if (select.value) { send(id, "claim", {member: Number(select.value)}); }
+    });
+  }
+
+  /* Fulfilling a wish records the service hours and the beneficiaries with the note. */
+  function fulfilForm(button, id) {
+    var box = button.closest("li").querySelector(".concern-step");
+    box.hidden = false;
+    box.innerHTML = "<label>" + esc(gettext("服务时长（小时）")) + " <input type=\"number\" name=\"hours\" min=\"0.5\" step=\"0.5\"></label>" +
+      "<label>" + esc(gettext("受益人数")) + " <input type=\"number\" name=\"people\" min=\"1\" step=\"1\"></label>" +
+      "<textarea name=\"note\" rows=\"2\" placeholder=\"" + esc(gettext("说明（必填）")) + "\"></textarea>" +
+      "<button type=\"button\" class=\"primary\">" + esc(button.textContent) + "</button>";
+    box.querySelector("button").addEventListener("click", function () {
+      send(id, "handle", {note: box.querySelector("[name=note]").value,
+                          service_hours: Number(box.querySelector("[name=hours]").value),
+                          beneficiaries: Number(box.querySelector("[name=people]").value)});
+    });
   }
 
   function send(id, act, body) {
