@@ -37,7 +37,14 @@ WRITES = [
     for method in sorted(pattern.callback.creates | pattern.callback.guards | pattern.callback.reads)
 ]
 VIEWS = {pattern.name: pattern.callback for _route, pattern in json_endpoints()}
-UPLOADS = {"reference-import", "community-grid-import", "members-import", "layer-import", "household-import-upload"}
+UPLOADS = {
+    "reference-import",
+    "community-grid-import",
+    "members-import",
+    "layer-import",
+    "household-import-upload",
+    "concern-photos",
+}
 NO_BODY = {"grid-retire", "grid-discard", "grid-restore", "central-household", "household-import-commit"}
 FORM_FIELDS = ["dry_run", "source_crs", "encoding", "kind", "street", "commit", "reason"]
 STATION = ["station", "lon", "lat", "radius_m"]
@@ -69,7 +76,7 @@ FIELDS = {  # what each view reads: its body class's fields where it has one
 # The main tables: whole rows digested (AuditEvent and ImportJob left out: a refused import is recorded).
 TABLES = ("street", "community", "grid", "gridversion", "servicestation", "member", "gridassignment",
           "helppair", "centralhousehold", "centrallink", "visit", "stationproposal", "referencefeature", "concern",
-          "concernevent")  # fmt: skip
+          "concernevent", "concernphoto")  # fmt: skip
 TEXTS = st.one_of(
     st.text(max_size=12),
     st.sampled_from(["\x00", "a\x00b", "\ud800", "x\udfffy", "\u202e\u200b", "x" * 70_000, "", " ", "2026-01-01"]),
@@ -81,6 +88,9 @@ RAW = st.one_of(st.binary(max_size=64), st.sampled_from([b"{", b'{"a": ', b"\xff
 MAGIC = [
     b"",
     b"PK\x03\x04",
+    b"\xff\xd8\xff\xe0",
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+    b"RIFF\x00\x00\x00\x00WEBPVP8 ",
     b"SQLite format 3\x00",
     b'{"type": "FeatureCollection", "features": [',
     b"<?xml ",
@@ -137,7 +147,7 @@ def world(user_for):
         category=models.ConcernCategory.objects.get(code="sanitation"), location=grid.boundary.point_on_surface,
         description="楼道堆物", grid=grid, community=community,
     )  # fmt: skip
-    paths["concern-transition"] = {"pk": concern.pk}
+    paths["concern-transition"] = paths["concern-photos"] = {"pk": concern.pk}
     for name in ("grid-boundary", "grid-split", "grid-retire"):
         paths[name] = {"pk": grid.pk}
     for name in ("household", "household-move", "household-reveal", "household-visits", "household-help-pairs"):
@@ -190,6 +200,8 @@ def request_for(draw, name: str, world: dict) -> dict:
                                                          for k in FORM_FIELDS}))  # fmt: skip
         data = draw(st.sampled_from(MAGIC)) + draw(st.binary(max_size=300))
         form["file"] = SimpleUploadedFile(draw(st.sampled_from(FILENAMES)), data)
+        if name == "concern-photos":  # its files are named "photo"
+            form["photo"] = SimpleUploadedFile("photo.jpg", data)
         return {"data": form}
     value = draw(shaped if kind == "fields" else values)
     text = json.dumps(value, ensure_ascii=True).encode()  # \ud800 survives as its escape
