@@ -34,7 +34,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
     from gridmap.services.accounts.demo_accounts import ensure_demo_accounts
 
     with django_db_blocker.unblock():
-        call_command("load_demo", "--no-accounts", verbosity=0)
+        # Without the demo year of concerns: tests make the concerns they count (test_concerns.py loads the year).
+        call_command("load_demo", "--no-accounts", "--no-concerns", verbosity=0)
         ensure_demo_accounts(DEMO_PASSWORD)
     yield
     # Servers started by browser tests may leave a backend behind; end it so the database can be dropped.

@@ -301,3 +301,24 @@ def test_a_small_wish_is_claimed_by_a_member_and_fulfilled_with_hours_and_benefi
     client.force_login(user_for("street_admin"))
     row = {r["code"]: r for r in client.get("/api/v1/concern-kpis").json()["rows"]}[grid.code]
     assert (row["claimed"], row["service_hours"], row["beneficiaries"]) == (1, 2.5, 1)
+
+
+def test_the_demo_year_of_concerns(client, user_for):
+    from django.db.models import Count
+
+    from gridmap.services.concerns.demo import load_demo_concerns
+
+    made = load_demo_concerns()
+    assert 2_900 <= made <= 3_100 and load_demo_concerns() == 0  # once only
+    states = dict(Concern.objects.values_list("state").annotate(n=Count("id")))
+    assert states["closed"] > made / 2 and all(states.get(s, 0) > 0 for s in ("reported", "dispatched", "reopened"))
+    assert Concern.objects.filter(rework__gt=0).exists() and Concern.objects.filter(escalated=True).exists()
+    assert Concern.objects.exclude(claimed_by=None).filter(category__is_wish=True).exists()
+    assert not Concern.objects.filter(grid=None).exists()  # each at a household of a grid
+    every = Concern.objects.annotate(n=Count("events")).filter(n=0)
+    assert not every.exists() and ConcernEvent.objects.filter(action="report").count() == made
+    open_due = Concern.objects.filter(state__in=("reported", "dispatched")).exclude(due_at=None).count()
+    assert open_due == Concern.objects.filter(state__in=("reported", "dispatched")).count()
+    client.force_login(user_for("street_admin"))
+    rows = client.get("/api/v1/concern-kpis").json()["rows"]
+    assert sum(r["due"] for r in rows) == made - states.get("rejected", 0) - states.get("void", 0)

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from gridmap.models import Household, Street
 from gridmap.services.accounts.demo_accounts import ensure_demo_accounts
+from gridmap.services.concerns.demo import load_demo_concerns
 from gridmap.services.layers.city_loader import load_city
 
 DEFAULT_PASSWORD = "GridMap-demo-2026"
@@ -28,8 +29,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=20261122)
         parser.add_argument("--no-accounts", action="store_true", help="load data only")
+        parser.add_argument("--no-concerns", action="store_true", help="without the demo year of residents' concerns")
 
-    def handle(self, *args, households=None, seed=20261122, no_accounts=False, **options):
+    def handle(self, *args, households=None, seed=20261122, no_accounts=False, no_concerns=False, **options):
         from geodata.synth import build_city, demo_street
 
         if not no_accounts and not settings.DEMO_MODE:
@@ -45,6 +47,10 @@ class Command(BaseCommand):
                 f"built the city in {built - started:.1f} s, loaded in {time.perf_counter() - built:.1f} s"
             )
             self.stdout.write(", ".join(f"{k} {v}" for k, v in counts.items()))
+        if households is None and not no_concerns:
+            made = load_demo_concerns()
+            if made:
+                self.stdout.write(f"residents' concerns {made}")
         if no_accounts:
             return
         password = os.environ.get("DEMO_PASSWORD", DEFAULT_PASSWORD)
