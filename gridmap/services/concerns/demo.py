@@ -21,21 +21,24 @@ SELECT md5(h.id::text || 'concern')::uuid, k.id, CASE WHEN r.u < 0.12 THEN 'urge
        (ARRAY['patrol', 'patrol', 'patrol', 'phone', 'walk_in', 'qr_form', 'hotline_12345'])[1 + floor(r.v * 7)::int],
        h.id, NULL, h.grid_id, h.community_id, r.state, 2,
        CASE WHEN r.state IN ('reported', 'accepted', 'rejected', 'void') THEN '' ELSE 'grid' END, '',
-       now(), NULL, CASE WHEN r.u < 0.10 THEN 1 WHEN r.u < 0.12 THEN 2 ELSE 0 END,
+       now(), NULL,
+       CASE WHEN r.state NOT IN ('closed', 'verified', 'handled', 'reopened', 'dispatched', 'in_progress') THEN 0
+            WHEN r.c * 97 - floor(r.c * 97) < 0.08 THEN 1 WHEN r.c * 97 - floor(r.c * 97) < 0.10 THEN 2 ELSE 0 END,
        CASE WHEN r.state = 'closed' AND r.v < 0.15 THEN 1 ELSE 0 END,
        CASE WHEN r.state = 'reopened' THEN 1 ELSE 0 END, FALSE,
        CASE WHEN r.state <> 'closed' THEN '' WHEN r.w < 0.75 THEN 'satisfied' WHEN r.w < 0.93 THEN 'basic'
             ELSE 'unsatisfied' END,
        now() - r.age * CASE WHEN r.state IN ('closed', 'rejected', 'void') THEN interval '365 days'
-                            ELSE interval '21 days' END,  -- open cases are mostly recent
+                            ELSE interval '6 days' END,  -- open cases are mostly recent
        CASE WHEN k.is_wish AND r.state IN ('dispatched', 'handled', 'verified', 'closed')
             THEN (SELECT m.id FROM gridmap_member m WHERE m.community_id = h.community_id ORDER BY m.id
                    OFFSET floor(r.v * 5)::int LIMIT 1) END,
        CASE WHEN k.is_wish AND r.state IN ('handled', 'verified', 'closed') THEN round((1 + r.v * 6)::numeric, 1) END,
        CASE WHEN k.is_wish AND r.state IN ('handled', 'verified', 'closed') THEN 1 + floor(r.w * 4)::int END
   FROM (SELECT h.*, row_number() OVER (ORDER BY h.id) AS n FROM gridmap_household h WHERE h.grid_id IS NOT NULL) h
-  CROSS JOIN LATERAL (SELECT random() AS u, random() AS v, random() AS w, random() AS age, random() AS c,
-                             random() AS s) r0
+  -- h.n in every draw: an uncorrelated sub-select may be planned once for all rows (the same draw for each)
+  CROSS JOIN LATERAL (SELECT random() + 0 * h.n AS u, random() + 0 * h.n AS v, random() + 0 * h.n AS w,
+                             random() + 0 * h.n AS age, random() + 0 * h.n AS c, random() + 0 * h.n AS s) r0
   CROSS JOIN LATERAL (SELECT r0.*, CASE WHEN r0.s < 0.70 THEN 'closed' WHEN r0.s < 0.74 THEN 'reported'
                                          WHEN r0.s < 0.77 THEN 'accepted' WHEN r0.s < 0.82 THEN 'dispatched'
                                          WHEN r0.s < 0.86 THEN 'in_progress' WHEN r0.s < 0.88 THEN 'handled'
