@@ -322,3 +322,13 @@ def test_the_demo_year_of_concerns(client, user_for):
     client.force_login(user_for("street_admin"))
     rows = client.get("/api/v1/concern-kpis").json()["rows"]
     assert sum(r["due"] for r in rows) == made - states.get("rejected", 0) - states.get("void", 0)
+
+
+def test_the_list_carries_the_counts_of_the_tabs(client, user_for):
+    worker = user_for("grid_worker")
+    client.force_login(worker)
+    late = _report(client, _spot(worker)[1]).json()
+    _report(client, _spot(worker)[1])
+    Concern.objects.filter(pk=late["id"]).update(due_at=timezone.now() - dt.timedelta(hours=1))
+    counts = client.get("/api/v1/concerns").json()["counts"]
+    assert (counts["open"], counts["overdue"], counts["new"]) == (2, 1, 2)

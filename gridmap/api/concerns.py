@@ -25,6 +25,7 @@ from gridmap.api.jsonapi import body, endpoint, locked, reply
 from gridmap.models.concerns import Concern, ConcernCategory, ConcernSource, Feedback, HandlerLevel, Urgency
 from gridmap.planner.metrics import suppress
 from gridmap.queries import concern_kpis
+from gridmap.queries.worklist import concern_counts
 from gridmap.services.concerns import photos as photo_service
 from gridmap.services.concerns import states, workflow
 from gridmap.services.refused import Refused, not_found
@@ -116,7 +117,8 @@ def concerns(request: HttpRequest) -> HttpResponse:
     else:
         raise Refused(400, "bad_value", field="state", detail="open, overdue, closed, " + ", ".join(states.S.values))
     found = found.order_by(F("due_at").asc(nulls_last=True), "-id")[:LIST_LIMIT]  # the overdue are due earliest
-    return reply({"concerns": [row(user, c, now) for c in found], "limit": LIST_LIMIT})
+    counts = concern_counts(policy.concerns_for(user))  # the page's tabs: what waits, what is late
+    return reply({"concerns": [row(user, c, now) for c in found], "limit": LIST_LIMIT, "counts": counts})
 
 
 DUPLICATE_RADIUS_M = 250

@@ -86,9 +86,11 @@ def topology_items(communities: QuerySet[Community]) -> list[dict]:
 
 
 def concern_counts(concerns: QuerySet) -> dict:
-    """The concerns that wait on a manager: reported and not yet accepted, overdue, escalated (one statement)."""
+    """Open concerns, and those that wait on a manager: reported and not yet accepted, overdue, escalated (one
+    statement)."""
     open_ = concerns.filter(state__in=OPEN_STATES)
     return open_.aggregate(
+        open=Count("id"),
         new=Count("id", filter=Q(state=ConcernState.REPORTED)),
         overdue=Count("id", filter=Q(due_at__lt=Now())),
         escalated=Count("id", filter=Q(escalated=True)),

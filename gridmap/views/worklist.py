@@ -51,6 +51,7 @@ def work_list(request: HttpRequest) -> HttpResponse:
         "central": worklist.central_items(grids.published()),
     }
     concerns = worklist.concern_counts(policy.concerns_for(request.user))
+    concerns.pop("open")  # the list names what waits on a manager
     context = {
         **sections,
         "concerns": concerns if any(concerns.values()) else None,

@@ -35,6 +35,11 @@
     return GM.api(GM.url("concerns") + "?state=" + encodeURIComponent(S.tab)).then(function (data) {
       S.rows = {};
       data.concerns.forEach(function (r) { S.rows[r.id] = r; });
+      [["open", data.counts.open], ["overdue", data.counts.overdue]].forEach(function (t) {  // counts on the tabs
+        var tab = document.querySelector(".concern-tabs [data-state=" + t[0] + "]");
+        if (!tab.dataset.label) { tab.dataset.label = tab.textContent; }
+        tab.innerHTML = esc(tab.dataset.label) + (t[1] ? " <span class=\"badge\">" + esc(t[1]) + "</span>" : "");
+      });
       $("concern-list").innerHTML = data.concerns.map(item).join("") ||
         "<li class=\"muted\">" + esc(gettext("没有诉求")) + "</li>";
       S.layer.clearLayers();
