@@ -116,3 +116,17 @@ def small_street(db):
                 community=out["communities"][p["community"]],
             )
     return out
+
+
+@pytest.fixture(scope="module")
+def app(django_db_setup, django_db_blocker):
+    """gunicorn with production-like settings serving the test database (bench/reliability/server.py), for
+    tests that go over HTTP to a separate process and read back what it committed."""
+    from django.conf import settings
+
+    from bench.reliability.server import Gunicorn
+
+    db = settings.DATABASES["default"]
+    url = f"postgis://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    with Gunicorn(url, workers=2) as server, django_db_blocker.unblock():
+        yield server

@@ -19,7 +19,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from bench.reliability.load import clone, sign_in
-from bench.reliability.server import Gunicorn
 from gridmap import policy
 from gridmap.models import AuditEvent
 from gridmap.models.concerns import Concern, ConcernEvent
@@ -160,14 +159,6 @@ def test_overdue_comes_from_the_deadline_with_no_background_process(client, user
     stored = {c.pk: c for c in Concern.objects.filter(pk__in=[fresh["id"], urgent["id"]])}
     hours = lambda c: (c.due_at - c.stage_started_at).total_seconds() / 3600  # noqa: E731
     assert hours(stored[fresh["id"]]) == 24 and hours(stored[urgent["id"]]) == 12  # sanitation: accept in 24 h
-
-
-@pytest.fixture(scope="module")
-def app(django_db_setup, django_db_blocker):
-    db = settings.DATABASES["default"]
-    url = f"postgis://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    with Gunicorn(url, workers=2) as server, django_db_blocker.unblock():
-        yield server
 
 
 def test_twenty_concurrent_transitions_of_one_concern_one_wins(app, user_for):

@@ -16,7 +16,6 @@ from django.conf import settings
 
 from bench.reliability import scenarios
 from bench.reliability.load import Persona
-from bench.reliability.server import Gunicorn
 from tests.browser_support import DEMO_PASSWORD
 
 # The marker makes pytest-django create the test database; each test's own statements run in a rolled-back
@@ -27,14 +26,6 @@ FAST_THINK = (0.2, 0.6)  # shorter than the 1–3 s of the full run: more reques
 
 def _children(pid: int) -> set[int]:
     return set(map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split()))
-
-
-@pytest.fixture(scope="module")
-def app(django_db_setup, django_db_blocker):
-    db = settings.DATABASES["default"]
-    url = f"postgis://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    with Gunicorn(url, workers=2) as server, django_db_blocker.unblock():
-        yield server
 
 
 @pytest.fixture(scope="module")
