@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gridmap.models import (
     AssignmentRole,
@@ -421,11 +422,11 @@ def navigation(user) -> list[tuple[str, str]]:
         ("work-list", _("待办"), sees_work_list(user)),
         ("street-map", _("一张图"), not field),
         ("grid-editor", _("网格编辑"), grid_edit_communities_for(user).exists()),
-        ("staffing-map", _("人员与中心户"), bool(assignable_roles(user))),
+        ("staffing-map", pgettext_lazy("menu", "人员与中心户"), bool(assignable_roles(user))),
         ("members-page", _("人员库"), member_communities_for(user).exists()),
-        ("concerns-page", _("民情诉求"), concern_level(user) is not None),
-        ("planner-dashboard", _("规划看板"), sees_dashboard(user)),
+        ("concerns-page", pgettext_lazy("menu", "民情诉求"), concern_level(user) is not None),
+        ("planner-dashboard", pgettext_lazy("menu", "规划看板"), sees_dashboard(user)),
         ("my-grid", _("我的网格"), field),
-        ("data-exchange", _("数据导入导出"), bool(exportable_layers(user))),
+        ("data-exchange", pgettext_lazy("menu", "数据导入导出"), bool(exportable_layers(user))),
     ]
     return [(name, label) for name, label, shown in items if shown]

@@ -57,7 +57,9 @@ def test_the_layer_control_switches_them_and_buildings_show_zoomed_in(browser, l
         page.click(".leaflet-control-zoom-in")
         page.wait_for_timeout(500)
     _wait_paths(page, lambda n: n != wide)
-    assert page.locator(".gm-ref-label").count() > 0  # compound names from zoom 16
+    # compound names from zoom 16, once the box on view has been read (the paths may change before that)
+    page.locator(".gm-ref-label").first.wait_for(state="attached", timeout=15_000)
+    assert page.locator(".gm-ref-label").count() > 0
     entry = page.locator(".leaflet-control-layers-overlays label", has_text="参考图层")
     assert entry.count() == 1
     entry.locator("input").uncheck()
