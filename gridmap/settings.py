@@ -252,6 +252,9 @@ HOUSEHOLD_IMPORT_MAX_BYTES = envint("HOUSEHOLD_IMPORT_MAX_BYTES", 200 * 1024 * 1
 # The import worker's limits: address space (bytes) and CPU seconds; past them the job fails, the server lives.
 HOUSEHOLD_IMPORT_WORKER_MEMORY = envint("HOUSEHOLD_IMPORT_WORKER_MEMORY", 8 * 1024**3)
 HOUSEHOLD_IMPORT_WORKER_SECONDS = envint("HOUSEHOLD_IMPORT_WORKER_SECONDS", 1800)
+# Layer (streets, communities, stations) and grid file imports: files up to this many bytes as uploaded run in
+# the request, larger ones as a job in a worker process (the same limits as the household worker's).
+LAYER_IMPORT_INLINE_BYTES = envint("LAYER_IMPORT_INLINE_BYTES", 256 * 1024)
 
 # Per-worker caches (nothing shared between gunicorn workers): "pages" holds masked grid pages and
 # household layers, fetched only while their revision counters are unchanged (queries/grid_page_cache.py).

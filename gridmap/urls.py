@@ -8,6 +8,7 @@ from django.views.i18n import JavaScriptCatalog
 from gridmap.api import central, exchange, grids, households, layers
 from gridmap.api import concerns as concerns_api
 from gridmap.api import household_imports as household_import_api
+from gridmap.api import import_jobs as import_job_api
 from gridmap.api import people as people_api
 from gridmap.api import planning as planning_api
 from gridmap.api import reference as reference_api
@@ -90,6 +91,9 @@ urlpatterns = [
     path("data/", exchange_views.data_exchange, name="data-exchange"),
     path("api/exports/<slug:layer>.<slug:fmt>", exchange.export, name="export"),
     path("api/v1/imports/<slug:layer>", exchange.import_layer, name="layer-import"),
+    # Import jobs of every kind: status (poll); commit of a layer's or grid file's preview. Rows in tests/access_matrix.py.
+    path("api/v1/import-jobs/<int:pk>", import_job_api.job_status, name="import-job-status"),
+    path("api/v1/import-jobs/<int:pk>/commit", import_job_api.commit, name="import-job-commit"),
     # Household import (issue #7): upload, dry-run preview, background progress, commit; rows in tests/access_matrix.py.
     path("households/import/", household_import_views.import_page, name="household-import-page"),
     path("households/import-template.xlsx", household_import_views.import_template, name="household-import-template"),

@@ -209,6 +209,12 @@ RULES: list[Rule] = [
     R("household-import-status", "get", "other", (401, 404, 404, 404, 404, 404, 403)),
     R("household-import-commit", "post", "own", (401, 409, 409, 409, 403, 403, 403)),
     R("household-import-commit", "post", "other", (401, 404, 404, 404, 403, 403, 403)),
+    # Import jobs of every kind (the world's job is a household preview; a planner's "own" is a street admin's):
+    # status of one's own; the layer and grid commit refuses another kind of job as not found.
+    R("import-job-status", "get", "own", (401, 200, 200, 200, 200, 200, 404)),
+    R("import-job-status", "get", "other", (401, 404, 404, 404, 404, 404, 404)),
+    R("import-job-commit", "post", "own", (401, 404, 404, 404, 404, 404, 404)),
+    R("import-job-commit", "post", "other", (401, 404, 404, 404, 404, 404, 404)),
     # REST API, OpenAPI, OGC API - Features, vector tiles (issue #8)
     # Residents' concerns (issue #17): grid staff their grids', managers their communities'; planners none.
     R("concerns", "get", "-", (401, 200, 200, 200, 200, 200, 403)),

@@ -80,7 +80,9 @@ KIND = {  # which object a URL's <pk> names
     "rest-member-detail": "member",
     "rest-assignment-detail": "assignment",
     "ogc-item": "grid",
-    **dict.fromkeys(["household-import-status", "household-import-commit"], "import_job"),
+    **dict.fromkeys(
+        ["household-import-status", "household-import-commit", "import-job-status", "import-job-commit"], "import_job"
+    ),
     "planner-proposal": "proposal",
     **dict.fromkeys(["concern", "concern-transition", "concern-photos"], "concern"),
     "concern-photo": "concern_photo",

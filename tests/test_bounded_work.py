@@ -19,6 +19,7 @@ from geodata import sheets, tables
 from geodata.validation import GeometryRejected
 from gridmap.models import ImportJob, ImportStatus
 from gridmap.services.households import import_jobs
+from gridmap.services.imports import jobs
 from tests.exchange_support import upload as layer_upload
 from tests.test_household_import_web import upload
 
@@ -59,7 +60,7 @@ def test_a_household_file_that_inflates_past_the_inline_limit_goes_to_a_worker(c
     data = _inflating_xlsx(settings.HOUSEHOLD_IMPORT_INLINE_BYTES * 3)
     assert len(data) <= settings.HOUSEHOLD_IMPORT_INLINE_BYTES  # small as uploaded: it used to run inline
     started = []
-    monkeypatch.setattr(import_jobs, "spawn_worker", lambda pk: started.append(pk))
+    monkeypatch.setattr(jobs, "spawn_worker", lambda pk: started.append(pk))
     monkeypatch.setattr(import_jobs, "run", lambda *a, **k: pytest.fail("parsed in the request"))
     answer = upload(client_for("street_admin"), data, "h.xlsx")
     assert answer.status_code in (200, 202)
@@ -72,14 +73,9 @@ def test_the_worker_runs_under_memory_and_cpu_limits(settings):
     show = (
         "import resource; print(resource.getrlimit(resource.RLIMIT_AS)[0], resource.getrlimit(resource.RLIMIT_CPU)[0])"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", show], preexec_fn=import_jobs.worker_limits, capture_output=True, text=True
-    )
+    out = subprocess.run([sys.executable, "-c", show], preexec_fn=jobs.worker_limits, capture_output=True, text=True)
     assert out.stdout.split() == [str(3 * 1024**3), "600"]
     eat = "bytearray(4 * 1024**3)"  # more than the limit: the worker fails, alone
     assert (
-        subprocess.run(
-            [sys.executable, "-c", eat], preexec_fn=import_jobs.worker_limits, capture_output=True
-        ).returncode
-        != 0
+        subprocess.run([sys.executable, "-c", eat], preexec_fn=jobs.worker_limits, capture_output=True).returncode != 0
     )

@@ -45,7 +45,14 @@ UPLOADS = {
     "household-import-upload",
     "concern-photos",
 }
-NO_BODY = {"grid-retire", "grid-discard", "grid-restore", "central-household", "household-import-commit"}
+NO_BODY = {
+    "grid-retire",
+    "grid-discard",
+    "grid-restore",
+    "central-household",
+    "household-import-commit",
+    "import-job-commit",
+}
 FORM_FIELDS = ["dry_run", "source_crs", "encoding", "kind", "street", "commit", "reason"]
 STATION = ["station", "lon", "lat", "radius_m"]
 FIELDS = {  # what each view reads: its body class's fields where it has one
@@ -140,6 +147,7 @@ def world(user_for):
         "central-household": {"pk": central_pk},
         "central-links": {"pk": central_pk},
         "household-import-commit": {"pk": job.pk if job else 1},
+        "import-job-commit": {"pk": job.pk if job else 1},
         "export": {"layer": "households", "fmt": "csv"},
         "layer-import": {"layer": "stations"},
     }
@@ -173,6 +181,7 @@ def current_etag(name: str, kwargs: dict, world: dict) -> str:
         "household": (models.Household, etags.household),
         "household-move": (models.Household, etags.household),
         "household-import-commit": (models.ImportJob, etags.import_job),
+        "import-job-commit": (models.ImportJob, etags.import_job),
         "concern-transition": (models.Concern, etags.concern),
     }.get(name, (models.Grid, etags.grid))
     found = model.objects.filter(pk=kwargs["pk"]).first()

@@ -18,6 +18,7 @@ from django.db import connection
 
 from gridmap.models import Household, ImportJob, ImportStatus
 from gridmap.services.households import import_jobs as jobs
+from gridmap.services.imports import jobs as job_runs
 from gridmap.storage.sealed_fields import seal_upload
 from tests.household_files_support import csv_bytes
 
@@ -82,7 +83,7 @@ def _start_worker(data: bytes):
         dry_run=False,
         data=seal_upload(data),
     )
-    return job, jobs.spawn_worker(job.pk)
+    return job, job_runs.spawn_worker(job.pk)
 
 
 def _wait_for_stage(job: ImportJob, process, stages: tuple[str, ...], timeout: float = 120) -> str:
@@ -114,7 +115,7 @@ def _retry_gives_exactly_n(data: bytes, before: tuple) -> None:
 
 def test_the_worker_is_started_on_the_database_this_process_uses(db):
     # (also makes pytest-django create the test database when this module runs alone)
-    assert jobs._database_url().endswith("/" + connection.settings_dict["NAME"])
+    assert job_runs.database_url().endswith("/" + connection.settings_dict["NAME"])
     assert connection.settings_dict["NAME"].startswith("test_")
 
 

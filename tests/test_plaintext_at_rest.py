@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from gridmap.models import ImportJob, ImportStatus
-from gridmap.services.households import import_jobs
+from gridmap.services.imports import jobs as import_jobs
 from tests.household_files_support import csv_bytes
 from tests.test_household_import_web import commit, good_rows, status_url, upload
 

@@ -4,6 +4,8 @@
 exports full personal data (resident roles only, audited; it changes no object). ``POST
 /api/v1/imports/<layer>`` takes a multipart ``file`` (+ ``dry_run``=1 by default, ``source_crs``,
 ``encoding``) for streets, communities or stations: rows are created or updated by code, so no If-Match.
+The import runs as a job (services/imports/layer_jobs.py): a small file in the request, answered as ever,
+a large one in a worker, answered 202 with the job's status URL (api/import_jobs.py).
 Every refusal is the one JSON error body (api/jsonapi.py).
 """
 
@@ -12,7 +14,10 @@ from __future__ import annotations
 from django.http import FileResponse, HttpRequest, HttpResponse
 
 from geodata.io import MAX_BYTES
-from gridmap.api.jsonapi import endpoint, reply, upload
+from gridmap.api import import_jobs
+from gridmap.api.jsonapi import endpoint, upload
+from gridmap.services.audit import client_address
+from gridmap.services.imports import layer_jobs
 from gridmap.services.layers import exports
 from gridmap.services.layers import importing as layer_import
 from gridmap.services.layers.rows import refused
@@ -39,15 +44,14 @@ def import_layer(request: HttpRequest, layer: str) -> HttpResponse:
     encoding = (request.POST.get("encoding") or "").strip().upper() or None
     if encoding and encoding not in ENCODINGS:
         raise refused(400, "unknown_encoding", "encoding", encoding[:20])
-    result = layer_import.import_layer(
+    job = layer_jobs.start_layer(
         request.user,
         layer,
         found.read(),
         dry_run=request.POST.get("dry_run", "1") not in ("0", "false"),
         source_crs=(request.POST.get("source_crs") or "").strip() or None,
         encoding=encoding,
-        request=request,
+        ip=client_address(request),
         filename=found.name or "",
     )
-    status = 400 if result["error_count"] else (200 if result["dry_run"] else 201)
-    return reply(result, status)
+    return import_jobs.answer(job)  # done here: the result as always; a large file: 202 and the job's status URL

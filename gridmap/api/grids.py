@@ -212,9 +212,11 @@ def community_choices(user) -> list[dict]:
 
 @endpoint(creates=("POST",), get=False)
 def grid_import(request: HttpRequest, pk: int) -> HttpResponse:
-    """Multipart ``file`` (+ ``dry_run``=1 by default, ``source_crs``, ``encoding``): preview or create drafts."""
+    """Multipart ``file`` (+ ``dry_run``=1 by default, ``source_crs``, ``encoding``): preview or create drafts, as a
+    job (run here for a small file, else in a worker: 202 with its status URL)."""
     from geodata.io import MAX_BYTES
-    from gridmap.services.grids.file_import import import_grids
+    from gridmap.api import import_jobs
+    from gridmap.services.imports import layer_jobs
 
     grid_editing.check_rights(request.user, pk)  # who may, before anything of the upload is read
     found = upload(request, MAX_BYTES)
@@ -222,13 +224,13 @@ def grid_import(request: HttpRequest, pk: int) -> HttpResponse:
     encoding = request.POST.get("encoding") or None
     if encoding and encoding.upper() not in GRID_FILE_ENCODINGS:
         raise Refused(400, "bad_value", field="encoding")
-    result = import_grids(
+    job = layer_jobs.start_grids(
         request.user,
         pk,
         found.read(),
+        filename=found.name or "",
         dry_run=dry_run,
         source_crs=request.POST.get("source_crs") or None,
         encoding=encoding,
     )
-    status = 400 if result["errors"] else (200 if result["dry_run"] else 201)
-    return reply(result, status)
+    return import_jobs.answer(job)  # done here: the result as always; a large file: 202 and the job's status URL

@@ -136,7 +136,9 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
     },
     "ImportJob": {
         "id": GENERAL,
-        "user": PERSONAL,
+        "kind": GENERAL,
+        "target_id": GENERAL,
+        "options": PERSONAL,  # the uploader's address, kept for the audit row of a worker's import
         "filename": PERSONAL,
         "sha256": GENERAL,
         "source_crs": GENERAL,
@@ -154,6 +156,7 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
         "errors": GENERAL,
         "error_count": GENERAL,
         "points": SENSITIVE,
+        "result": GENERAL,  # areas, grids and stations with their names and shapes: no person in them
     },
     # Roads, water, compounds and buildings: public map features, no person in them.
     "ReferenceFeature": {

@@ -1,25 +1,9 @@
-"""Run one household import job in this process (started by the upload view for large files)."""
+"""The former name of ``manage.py import_job``, kept working: it runs any import job by its id."""
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
-
-from gridmap.services.households.import_jobs import ProgressReporter, run
+from gridmap.management.commands.import_job import Command as ImportJobCommand
 
 
-class Command(BaseCommand):
-    help = "Run the household import job with this id (dry run or commit, as the job row says)."
-
-    def add_arguments(self, parser):
-        parser.add_argument("job", type=int)
-
-    def handle(self, *args, job: int, **options):
-        reporter = ProgressReporter(job)
-        reporter.started()
-        try:
-            run(job, reporter=reporter)
-        except BaseException as exc:  # the import rolled back; the job must not stay "running"
-            reporter.failed(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
-            raise
-        finally:
-            reporter.close()
+class Command(ImportJobCommand):
+    help = "Former name of import_job: run the import job with this id."
