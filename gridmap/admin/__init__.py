@@ -215,21 +215,25 @@ class GridVersionAdmin(ReadOnlyScopedMixin, LeafletGeoAdmin):
 class GridAssignmentAdmin(ReadOnlyScopedMixin, admin.ModelAdmin):
     list_display = ("member", "grid", "role", "start_date", "end_date")
     list_filter = ("role",)
+    raw_id_fields = ("member",)
 
 
 @admin.register(models.HelpPair)
 class HelpPairAdmin(ReadOnlyScopedMixin, admin.ModelAdmin):
     list_display = ("household", "member", "unit", "start_date", "end_date")
+    raw_id_fields = ("household", "member")  # a select of every household is megabytes at a street's size
 
 
 @admin.register(models.CentralHousehold)
 class CentralHouseholdAdmin(ReadOnlyScopedMixin, admin.ModelAdmin):
     list_display = ("household", "active", "designated_on")
+    raw_id_fields = ("household",)
 
 
 @admin.register(models.CentralLink)
 class CentralLinkAdmin(ReadOnlyScopedMixin, admin.ModelAdmin):
     list_display = ("central", "household", "linked_on")
+    raw_id_fields = ("central", "household")
 
 
 @admin.register(models.AuditEvent)
