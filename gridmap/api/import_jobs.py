@@ -48,6 +48,6 @@ def commit(request: HttpRequest, pk: int) -> HttpResponse:
     layer_jobs.check_rights(request.user, jobs.find(request.user, pk, kinds=layer_jobs.KINDS))  # 404, 403 first
     # Checked in its own transaction: the commit may dispatch a worker that must see the job committed.
     with transaction.atomic():
-        jobs_in_scope = policy.import_jobs_for(request.user).filter(kind__in=layer_jobs.KINDS)
+        jobs_in_scope = policy.import_jobs_for(request.user).filter(kind__in=layer_jobs.KINDS).only("id", "status")
         locked(request, jobs_in_scope, pk, field="job", etag=etags.import_job)
     return answer(layer_jobs.commit(request.user, pk))

@@ -78,7 +78,7 @@ def find(user, pk: int, *, kinds: tuple[str, ...] | None = None) -> ImportJob:
     """The user's job ``pk`` (404 for another user's, or one of another kind); a job whose worker died is
     marked failed here."""
     purge_previews()
-    jobs = policy.import_jobs_for(user)
+    jobs = policy.import_jobs_for(user).defer("data")  # the file (megabytes) is the worker's to read
     if kinds is not None:
         jobs = jobs.filter(kind__in=kinds)
     job = jobs.filter(pk=pk).first()
@@ -94,13 +94,15 @@ def reopen(user, pk: int, *, kinds: tuple[str, ...]) -> ImportJob:
     """The clean preview ``pk`` queued again as the real import of the same stored bytes."""
     purge_previews()  # an expired preview has no file left to commit
     with transaction.atomic():
-        job = policy.import_jobs_for(user).filter(kind__in=kinds).select_for_update().filter(pk=pk).first()
+        jobs = policy.import_jobs_for(user).filter(kind__in=kinds).defer("result", "points")
+        job = jobs.select_for_update().filter(pk=pk).first()
         if job is None:
             raise not_found("job")
         if job.status != ImportStatus.PREVIEWED or not job.dry_run or job.data is None:
             raise Refused(409, "not_previewed", field="job", detail=_("只有无错误的预检结果才能导入"))
         job.dry_run, job.status, job.progress, job.stage = False, ImportStatus.QUEUED, 0, ""
-        job.save(update_fields=["dry_run", "status", "progress", "stage"])
+        job.result = {}  # the preview's answer (every row's shape) gives way to the import's
+        job.save(update_fields=["dry_run", "status", "progress", "stage", "result"])
     return job
 
 
