@@ -28,7 +28,7 @@
     if (!file) { return say(gettext("请先选择文件"), "error"); }
     clearTimeout(state.timer);
     if (!dryRun && state.job && state.job.status === "previewed") {  // the file of the preview shown
-      say(gettext("正在导入……"));
+      say(gettext("正在导入…"));
       return GM.api(state.job.url + "/commit", {method: "POST", ifMatch: state.job.etag, quiet: true})
         .then(function (d) { answer(true, d); }, function (d) { answer(false, d); });
     }
