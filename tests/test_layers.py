@@ -132,3 +132,40 @@ def test_community_and_street_counts_match_the_demo(client_for):
     communities = json.loads(layer(client_for("street_admin"), "communities").content)["features"]
     assert len(communities) == Community.objects.filter(street__code="152922100").count() == 5
     assert sum(f["properties"]["grids"] for f in communities) == 44
+
+
+def test_every_grid_carries_its_counts_and_staff_and_the_whole_scope_answer_follows_changes(client_for):
+    """The grid layer's grouped counts equal the ORM's for every grid, and the whole-scope answer (served from the
+    revision-checked cache) shows a new leader and a new central household on the next request."""
+    import datetime
+
+    from gridmap.models import AssignmentRole, CentralHousehold, GridAssignment, Member
+
+    client = client_for("street_admin")
+
+    def by_code():
+        return {
+            f["properties"]["code"]: f["properties"] for f in json.loads(layer(client, "grids").content)["features"]
+        }
+
+    before = by_code()
+    for grid in Grid.objects.published().filter(code__in=before):
+        props = before[grid.code]
+        assert props["households"] == grid.households.count()
+        assert props["central_households"] == CentralHousehold.objects.filter(household__grid=grid, active=True).count()
+        staff = GridAssignment.objects.filter(grid=grid, end_date__isnull=True)
+        leaders = sorted(staff.filter(role=AssignmentRole.LEADER).values_list("member__name", flat=True))
+        assert props["leader"] == (leaders[0] if leaders else None)
+        assert props["workers"] == sorted(
+            staff.filter(role=AssignmentRole.FULLTIME).values_list("member__name", flat=True)
+        )
+    grid = Grid.objects.published().filter(code__in=[c for c, p in before.items() if p["leader"] is None]).first()
+    member = Member.objects.create(name="新任网格长", community=grid.community)
+    GridAssignment.objects.create(
+        member=member, grid=grid, role=AssignmentRole.LEADER, start_date=datetime.date.today()
+    )
+    household = grid.households.exclude(central__isnull=False).first()
+    CentralHousehold.objects.create(household=household)
+    after = by_code()[grid.code]
+    assert after["leader"] == "新任网格长"
+    assert after["central_households"] == before[grid.code]["central_households"] + 1
