@@ -1,0 +1,67 @@
+"""The data exchange page with every layer import run as a job (a server whose inline limit is 10 bytes), in a
+real browser: the preview answers 202, the page polls the job with a progress bar and lists the rows when the
+job is done; importing commits the job's stored file. The station it creates is removed afterwards (the
+server's writes are committed, outside the test's transaction)."""
+
+from __future__ import annotations
+
+import os
+
+import psycopg2
+import pytest
+from django.conf import settings
+
+from bench.reliability.server import Gunicorn
+from gridmap import policy
+from tests.browser_support import OfflinePage
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+NAME = "任务浏览器测试站"
+
+
+@pytest.fixture(scope="module")
+def jobs_app(django_db_setup):
+    db = settings.DATABASES["default"]
+    server = Gunicorn(f"postgis://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}", workers=2)
+    server.env.update(DEMO_MODE="true", LAYER_IMPORT_INLINE_BYTES="10")  # every import file goes to a worker
+    with server:
+        yield server.base
+    db = settings.DATABASES["default"]
+    connection = psycopg2.connect(
+        dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"], port=db["PORT"]
+    )
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM gridmap_servicestation WHERE name = %s", [NAME])
+    connection.close()
+
+
+def test_a_station_import_runs_as_a_job_the_page_follows(browser, jobs_app, user_for):
+    from gridmap.models import ServiceStation
+
+    inside = policy.households_for(user_for("street_admin")).order_by("id").first().location
+    view = OfflinePage(browser, jobs_app, viewport={"width": 1280, "height": 900})
+    view.login("jiedao")
+    page = view.page
+    page.goto(jobs_app + "/data/")
+    page.select_option("#import-layer", "stations")
+    page.select_option("#import-crs", "WGS84")
+    data = f"名称,经度,纬度\n{NAME},{inside.x},{inside.y}\n".encode()
+    page.set_input_files("#import-file", {"name": "stations.csv", "buffer": data, "mimeType": "text/csv"})
+    with page.expect_response(lambda r: "/api/v1/imports/stations" in r.url) as first:
+        page.click("#import-preview")
+    assert first.value.status == 202
+    page.wait_for_selector("#import-progress", state="attached", timeout=30_000)  # the bar of the polled job
+    page.wait_for_selector("#import-msg.ok", timeout=120_000)
+    assert NAME in page.inner_text("#import-rows tbody") and page.is_enabled("#import-run")
+    assert not page.is_visible("#import-progress")
+    assert not ServiceStation.objects.filter(name=NAME).exists()  # a preview
+    with page.expect_response(lambda r: "/commit" in r.url) as committed:
+        page.click("#import-run")
+    assert committed.value.status == 202  # the stored file of the preview, in a worker again
+    page.wait_for_selector("#import-run[disabled]", state="attached", timeout=120_000)  # the job's result shown
+    assert "import-msg" in page.eval_on_selector("#import-msg.ok", "e => e.id")
+    assert ServiceStation.objects.filter(name=NAME).count() == 1
+    assert view.outside == [] and view.csp_violations == []
+    view.context.close()
