@@ -141,3 +141,14 @@ def test_the_household_status_url_does_not_show_a_layer_job(small_people, new_st
     job = upload(client, "communities", geojson(*COMMUNITIES), "c.geojson").json()["job"]
     assert client.get(reverse("household-import-status", kwargs={"pk": job["id"]})).status_code == 404
     assert status(client, job["id"]).json()["kind"] == "communities"
+
+
+def test_the_former_worker_command_name_runs_any_kind_of_job(east, in_worker):
+    from django.core.management import call_command
+
+    c, community = east
+    answer = grid_upload(c, community, frame(FREE_NORTH).to_json().encode(), "grids.geojson")
+    assert answer.status_code == 202
+    call_command("household_import_job", answer.json()["id"])  # as `manage.py household_import_job <id>` did
+    preview = status(c, answer.json()["id"]).json()
+    assert preview["status"] == "previewed" and [r["name"] for r in preview["result"]["rows"]] == ["北片"]

@@ -139,6 +139,7 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
         "kind": GENERAL,
         "target_id": GENERAL,
         "options": PERSONAL,  # the uploader's address, kept for the audit row of a worker's import
+        "user": PERSONAL,
         "filename": PERSONAL,
         "sha256": GENERAL,
         "source_crs": GENERAL,
