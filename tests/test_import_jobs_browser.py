@@ -65,3 +65,33 @@ def test_a_station_import_runs_as_a_job_the_page_follows(browser, jobs_app, user
     assert ServiceStation.objects.filter(name=NAME).count() == 1
     assert view.outside == [] and view.csp_violations == []
     view.context.close()
+
+
+def test_the_grid_editor_import_panel_follows_a_job_to_its_preview(browser, jobs_app, tmp_path):
+    import json
+
+    import shapely.affinity
+    import shapely.geometry
+
+    from gridmap.models import Grid
+    from tests.test_grid_editor_browser import first_community_grids, open_editor, shape_of
+
+    _, grids, _ = first_community_grids()
+    inside = shapely.affinity.scale(shape_of(grids[0]).geoms[0], 0.5, 0.5)  # overlaps its own grid: refused
+    feature = {"type": "Feature", "properties": {"name": "任务导入测试"}, "geometry": shapely.geometry.mapping(inside)}
+    path = tmp_path / "grids.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    before = Grid.objects.count()
+    view = open_editor(browser, jobs_app, "jiedao")
+    page = view.page
+    page.set_input_files("#import-file", str(path))
+    with page.expect_response(lambda r: "/grid-import" in r.url) as first:
+        page.click("#import-preview")
+    assert first.value.status == 202
+    page.wait_for_selector("#import-progress", state="attached", timeout=30_000)
+    page.wait_for_selector("#import-list li.error", timeout=120_000)  # the job's rows, drawn when it ended
+    assert "任务导入测试" in page.inner_text("#import-list") and "与相邻网格重叠" in page.inner_text("#import-list")
+    assert "未导入任何网格" in page.inner_text("#editor-message") and page.locator("#import-run").is_disabled()
+    assert page.locator("path.import-bad").count() == 1 and not page.is_visible("#import-progress")
+    assert Grid.objects.count() == before and view.outside == []
+    view.context.close()
