@@ -152,6 +152,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = envint("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 # Uploaded files kept by the app (concern photos): never served as static files, only through views that check
 # scope (api/concerns.py). Point it at a mounted object store (s3fs, ossfs) to keep photos off the host.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
+CONCERN_DUE_SOON_HOURS = envint("CONCERN_DUE_SOON_HOURS", 24)  # the bell counts concerns due within this
 CONCERN_PHOTO_MAX_BYTES = envint("CONCERN_PHOTO_MAX_BYTES", 10 * 1024 * 1024)
 CONCERN_PHOTOS_MAX = envint("CONCERN_PHOTOS_MAX", 9)  # per concern
 CONCERN_PHOTO_MAX_PIXELS = envint("CONCERN_PHOTO_MAX_PIXELS", 50_000_000)  # checked from the header, before decoding

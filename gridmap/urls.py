@@ -32,6 +32,7 @@ urlpatterns = [
     path("api/v1/concerns/<int:pk>/transitions", concerns_api.transition, name="concern-transition"),
     path("api/v1/concern-categories", concerns_api.categories, name="concern-categories"),
     path("api/v1/concern-kpis", concerns_api.kpis, name="concern-kpis"),
+    path("api/v1/concern-counts", concerns_api.counts, name="concern-counts"),
     path("api/v1/concerns/<int:pk>/photos", concerns_api.photos, name="concern-photos"),
     path("api/v1/concern-photos/<int:pk>", concerns_api.photo, name="concern-photo"),
     path("map/", maps.street_map, name="street-map"),

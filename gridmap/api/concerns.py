@@ -177,6 +177,15 @@ def transition(request: HttpRequest, pk: int) -> HttpResponse:
     return reply(row(user, concern, timezone.now()), etag=etags.concern(concern))
 
 
+@endpoint(residents=True)
+def counts(request: HttpRequest) -> HttpResponse:
+    """The bell of every page (base.js polls it): the user's open concerns that are new, due soon, overdue or
+    escalated, and ``attention``, the open ones in any of these."""
+    response = reply(concern_counts(policy.concerns_for(request.user)))
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @endpoint()
 def kpis(request: HttpRequest) -> HttpResponse:
     """?by=grid|community&days=365: the KPIs of queries/concern_kpis.py for the user's scope; for planners the

@@ -5,6 +5,7 @@ households' link band from settings (as services/people/central.py and queries/c
 
 from __future__ import annotations
 
+import datetime
 import json
 
 from django.conf import settings
@@ -86,15 +87,21 @@ def topology_items(communities: QuerySet[Community]) -> list[dict]:
 
 
 def concern_counts(concerns: QuerySet) -> dict:
-    """Open concerns, and those that wait on a manager: reported and not yet accepted, overdue, escalated (one
-    statement)."""
-    open_ = concerns.filter(state__in=OPEN_STATES)
-    return open_.aggregate(
-        open=Count("id"),
-        new=Count("id", filter=Q(state=ConcernState.REPORTED)),
-        overdue=Count("id", filter=Q(due_at__lt=Now())),
-        escalated=Count("id", filter=Q(escalated=True)),
+    """Open concerns, and those that want someone: reported and not yet accepted, due within
+    CONCERN_DUE_SOON_HOURS, overdue, escalated, and ``attention``, the open concerns in any of these (the bell's
+    figure). One statement."""
+    soon = Now() + datetime.timedelta(hours=settings.CONCERN_DUE_SOON_HOURS)
+    new, overdue, escalated = Q(state=ConcernState.REPORTED), Q(due_at__lt=Now()), Q(escalated=True)
+    due_soon = Q(due_at__gte=Now(), due_at__lt=soon)
+    counts = concerns.filter(state__in=OPEN_STATES).aggregate(  # n_: an alias may not shadow the field it counts
+        n_open=Count("id"),
+        n_new=Count("id", filter=new),
+        n_due_soon=Count("id", filter=due_soon),
+        n_overdue=Count("id", filter=overdue),
+        n_escalated=Count("id", filter=escalated),
+        n_attention=Count("id", filter=new | due_soon | overdue | escalated),
     )
+    return {key.removeprefix("n_"): value for key, value in counts.items()}
 
 
 def central_items(grids: QuerySet[Grid]) -> list[dict]:

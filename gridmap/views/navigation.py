@@ -11,11 +11,12 @@ from gridmap import policy
 def menu(request) -> dict:
     """``menu``: [{"url", "label", "current"}] for base.html; empty for anonymous users."""
     if not hasattr(request, "user"):
-        return {"menu": []}
+        return {"menu": [], "concern_bell": False}
     items = [{"url": reverse(name), "label": label} for name, label in policy.navigation(request.user)]
     for item in items:
         item["current"] = request.path == item["url"]
-    return {"menu": items}
+    # The concerns bell (base.js fills its counts): for those who work on residents' concerns.
+    return {"menu": items, "concern_bell": policy.concern_level(request.user) is not None}
 
 
 def demo_mode(request) -> dict:

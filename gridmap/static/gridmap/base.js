@@ -16,3 +16,29 @@
   document.addEventListener("keydown", function (e) { if (e.key === "Escape") { setOpen(false); } });
   document.addEventListener("click", function (e) { if (!bar.contains(e.target)) { setOpen(false); } });
 })();
+/* The concerns bell (base.html, for those who work on residents' concerns): the open concerns that want someone
+   (new, due soon, overdue, escalated) on the badge, each count in the tooltip; refreshed every minute. A click
+   opens the concerns page, on the overdue tab when any is overdue. */
+(function () {
+  "use strict";
+  var bell = document.querySelector(".bell[data-counts]");
+  if (!bell || !window.fetch) { return; }
+  var badge = bell.querySelector(".badge"), page = bell.getAttribute("href");
+  function show(counts) {
+    badge.textContent = counts.attention > 99 ? "99+" : String(counts.attention);
+    badge.hidden = !counts.attention;
+    bell.classList.toggle("late", counts.overdue > 0);
+    var text = bell.dataset.summary.replace(/%\((\w+)\)s/g, function (all, key) { return String(counts[key]); });
+    bell.title = text;
+    bell.setAttribute("aria-label", text);
+    bell.setAttribute("href", page + (counts.overdue ? "?state=overdue" : ""));
+  }
+  function refresh() {
+    fetch(bell.dataset.counts, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (counts) { if (counts) { show(counts); } })
+      .catch(function () { /* offline or signed out: the bell keeps its last figures */ });
+  }
+  refresh();
+  window.setInterval(refresh, 60000);
+})();

@@ -231,13 +231,16 @@
       if (grids.getBounds().isValid()) { map.fitBounds(grids.getBounds(), {padding: [10, 10]}); }
     });
     map.on("click", function (e) { if (!$("report-form").hidden) { setPoint(e.latlng); } });
+    function openTab(b) {
+      document.querySelectorAll(".concern-tabs [data-state]").forEach(function (o) { o.classList.toggle("active", o === b); });
+      S.tab = b.dataset.state;
+    }
     document.querySelectorAll(".concern-tabs [data-state]").forEach(function (b) {
-      b.addEventListener("click", function () {
-        document.querySelectorAll(".concern-tabs [data-state]").forEach(function (o) { o.classList.toggle("active", o === b); });
-        S.tab = b.dataset.state;
-        load();
-      });
+      b.addEventListener("click", function () { openTab(b); load(); });
     });
+    var asked = new URLSearchParams(window.location.search).get("state");  // the bell's link: ?state=overdue
+    var tab = asked && document.querySelector(".concern-tabs [data-state=\"" + asked.replace(/[^a-z_]/g, "") + "\"]");
+    if (tab) { openTab(tab); }
     $("report-open").addEventListener("click", function () { $("report-form").hidden = false; say(gettext("在地图上点选位置"), ""); });
     $("report-cancel").addEventListener("click", function () { $("report-form").hidden = true; });
     $("use-gps").addEventListener("click", function () {
