@@ -5,6 +5,7 @@
   "use strict";
   var esc = GM.esc, gettext = GM.gettext, interpolate = GM.interpolate;
   var S = {map: null, layer: null, tab: "open", rows: {}, point: null, pick: null};
+  var BULK = ["accept", "dispatch"];  // the steps a manager may take for many concerns at once (concerns_bulk.js)
 
   function $(id) { return document.getElementById(id); }
 
@@ -21,7 +22,9 @@
       return "<button type=\"button\" data-act=\"" + esc(a.action) + "\" data-id=\"" + esc(r.id) + "\" data-note=\"" +
         (a.note ? "1" : "") + "\">" + esc(a.label) + "</button>";
     }).join("");
-    return "<li data-concern=\"" + esc(r.id) + "\" class=\"" + (r.overdue ? "overdue" : "") + "\"><div class=\"head\"><b>" +
+    var bulk = r.actions.some(function (a) { return BULK.indexOf(a.action) >= 0 && !a.note; });
+    return "<li data-concern=\"" + esc(r.id) + "\" class=\"" + (r.overdue ? "overdue" : "") + "\"><div class=\"head\">" +
+      (bulk ? "<input type=\"checkbox\" class=\"pick\" value=\"" + esc(r.id) + "\" aria-label=\"" + esc(gettext("选择")) + "\">" : "") + "<b>" +
       esc(r.category) + (r.urgency === "urgent" ? " · " + esc(gettext("紧急")) : "") + "</b><span class=\"state\">" +
       esc(r.overdue ? gettext("超期") + " · " + r.state_label : r.state_label) + "</span></div>" +
       "<p class=\"desc\">" + esc(r.description) + "</p><p class=\"meta\">" + esc([r.address, r.grid_name, due(r),
@@ -49,6 +52,7 @@
           .bindTooltip(esc(r.category) + " · " + esc(r.state_label)).on("click", function () { focus(r.id); })
           .addTo(S.layer);
       });
+      document.dispatchEvent(new CustomEvent("concerns:loaded"));
       $("concerns-root").dataset.loaded = "true";
       $("map-status").textContent = interpolate(gettext("%(n)s 件诉求"), {n: data.concerns.length}, true);
     });
@@ -261,5 +265,5 @@
     load();
   }
 
-  window.GridConcerns = {init: init};
+  window.GridConcerns = {init: init, load: load, say: say, rows: function () { return S.rows; }};
 })();
