@@ -152,3 +152,24 @@ def test_the_former_worker_command_name_runs_any_kind_of_job(east, in_worker):
     call_command("household_import_job", answer.json()["id"])  # as `manage.py household_import_job <id>` did
     preview = status(c, answer.json()["id"]).json()
     assert preview["status"] == "previewed" and [r["name"] for r in preview["result"]["rows"]] == ["北片"]
+
+
+def test_an_import_that_reports_its_rows_moves_the_jobs_progress(east, in_worker, monkeypatch):
+    from gridmap.services.imports import layer_jobs
+
+    c, community = east
+    answer = grid_upload(c, community, frame(FREE_NORTH).to_json().encode(), "grids.geojson")
+    real = layer_jobs.import_grids
+
+    def reporting(*args, progress=None, **kwargs):  # as the import calls it while it checks its rows
+        for done in range(0, 301, 30):
+            progress(done, 300)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(layer_jobs, "import_grids", reporting)
+    seen = []
+    jobs.run(answer.json()["id"], reporter=lambda stage, fraction: seen.append((stage, round(fraction * 100))))
+    checks = [p for stage, p in seen if stage == "check"]
+    assert checks == sorted(checks) and checks[0] == 5 and checks[-1] == 90 and len(checks) == 11
+    assert [stage for stage, _ in seen] == ["read", *["check"] * 11, "write"]
+    assert status(c, answer.json()["id"]).json()["status"] == "previewed"
