@@ -173,3 +173,14 @@ def test_an_import_that_reports_its_rows_moves_the_jobs_progress(east, in_worker
     assert checks == sorted(checks) and checks[0] == 5 and checks[-1] == 90 and len(checks) == 11
     assert [stage for stage, _ in seen] == ["read", *["check"] * 11, "write"]
     assert status(c, answer.json()["id"]).json()["status"] == "previewed"
+
+
+def test_a_commit_whose_worker_died_says_503_not_the_previews_200(east, in_worker):
+    c, community = east
+    pk = grid_upload(c, community, frame(FREE_NORTH).to_json().encode(), "grids.geojson").json()["id"]
+    jobs.run(pk)
+    assert commit(c, pk).status_code == 202
+    ImportJob.objects.filter(pk=pk).update(status=ImportStatus.RUNNING, worker_pid=2**22 + 1)
+    failed = status(c, pk).json()
+    assert (failed["status"], failed["http_status"], failed["result"]) == ("failed", 503, None)
+    assert not Grid.objects.filter(community=community, name="北片").exists()

@@ -108,6 +108,7 @@ def status(user, pk: int) -> dict:
 def describe(job: ImportJob) -> dict:
     """Step and progress while the job runs; once it ended, the body and status its inline answer has."""
     finished = job.status not in jobs.ACTIVE
+    failed = job.status == ImportStatus.FAILED  # the worker or the database, not the file: nothing was saved
     return {
         "id": job.pk,
         "kind": job.kind,
@@ -117,9 +118,9 @@ def describe(job: ImportJob) -> dict:
         "progress": job.progress,
         "dry_run": job.dry_run,
         "filename": job.filename,
-        "errors": job.errors if job.status == ImportStatus.FAILED else [],
-        "http_status": job.counts.get("http_status", 503) if finished else 202,
-        "result": job.result if finished and job.status != ImportStatus.FAILED else None,
+        "errors": job.errors if failed else [],
+        "http_status": 503 if failed else job.counts.get("http_status", 200) if finished else 202,
+        "result": job.result if finished and not failed else None,
     }
 
 
