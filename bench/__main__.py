@@ -24,6 +24,7 @@ EXTRA = (
     "leader_view",
     "sealing",
     "planner_view",
+    "concerns",
 )  # bench/<name>.py from other issues, run when present
 SEED = 20261122
 
