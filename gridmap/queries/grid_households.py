@@ -55,11 +55,12 @@ SELECT CASE WHEN EXISTS (SELECT 1 FROM g) THEN json_build_object(
 """
 
 
-def named_ids(queryset: QuerySet, prefix: str) -> tuple[str, dict]:
-    """The queryset's id sub-select with its positional parameters renamed, so one statement can embed
-    several scopes with named parameters."""
+def named_ids(queryset: QuerySet, prefix: str, columns: tuple[str, ...] = ("id",)) -> tuple[str, dict]:
+    """The queryset's id sub-select (or of ``columns``: a scope to select rows from, not only to match ids
+    against) with its positional parameters renamed, so one statement can embed several scopes with named
+    parameters."""
     try:
-        sql, params = queryset.order_by().values("id").query.sql_with_params()
+        sql, params = queryset.order_by().values(*columns).query.sql_with_params()
     except EmptyResultSet:  # a .none() scope: nothing matches
         return "SELECT NULL::bigint WHERE false", {}
     names = {f"{prefix}{i}": v for i, v in enumerate(params)}

@@ -22,7 +22,7 @@ SELECT md5(h.id::text || 'concern')::uuid, k.id, CASE WHEN r.u < 0.12 THEN 'urge
        h.id, NULL, h.grid_id, h.community_id, r.state, 2,
        CASE WHEN r.state IN ('reported', 'accepted', 'rejected', 'void') THEN '' ELSE 'grid' END, '',
        now(), NULL,
-       CASE WHEN r.state NOT IN ('closed', 'verified', 'handled', 'reopened', 'dispatched', 'in_progress') THEN 0
+       CASE WHEN r.state NOT IN ('closed', 'verified', 'handled', 'reopened') THEN 0  -- reworked: handled before
             WHEN r.c * 97 - floor(r.c * 97) < 0.08 THEN 1 WHEN r.c * 97 - floor(r.c * 97) < 0.10 THEN 2 ELSE 0 END,
        CASE WHEN r.state = 'closed' AND r.v < 0.15 THEN 1 ELSE 0 END,
        CASE WHEN r.state = 'reopened' THEN 1 ELSE 0 END, FALSE,
