@@ -196,7 +196,8 @@ def test_an_overlapping_grid_is_refused_with_the_overlap_on_the_map_then_clipped
         "MultiPolygon",
     )
     got, created = post(c, "/api/v1/grids/drafts", body | {"clip": True})
-    assert (got, created["code"]) == (400, "empty")  # wholly inside the neighbours: nothing left
+    assert (got, created["code"]) == (400, "clip_leaves_nothing")  # wholly inside the neighbours: nothing left
+    assert "不勾选裁剪" in created["detail"]
     assert Grid.objects.filter(status=GridStatus.DRAFT).count() == 0
     east2 = street["grids"][EAST2]
     assert (

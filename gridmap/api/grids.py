@@ -109,7 +109,12 @@ def merge(request: HttpRequest) -> HttpResponse:
 
 @endpoint(guards=("POST",), get=False)
 def retire(request: HttpRequest, pk: int) -> HttpResponse:
-    return reply(grid_editing.retire_grid(request.user, pk, _version(request, pk)))
+    """``{"preview": true}`` counts the households the retirement would leave outside every grid, and
+    retires nothing; without it the answer carries the same count (``gap_households``)."""
+    version = _version(request, pk)
+    data = body(request) if request.content_type == "application/json" and request.body else {}
+    preview = isinstance(data, dict) and data.get("preview") is True
+    return reply(grid_editing.retire_grid(request.user, pk, version, preview=preview))
 
 
 @endpoint(guards=("POST",), get=False)

@@ -16,6 +16,7 @@ import json
 
 import shapely
 import shapely.ops
+from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection, transaction
 from django.db.models import F
@@ -27,7 +28,7 @@ from geodata.validation import GeometryRejected, validate_line, validate_shape
 from gridmap import policy
 from gridmap.models import Community, Grid, GridStatus, GridVersion, Household
 from gridmap.services.grids.codes import next_grid_codes
-from gridmap.services.grids.shapes import check_grid_shape, to_geos
+from gridmap.services.grids.shapes import check_grid_shape, to_geos, working_siblings
 from gridmap.services.reasons import reason
 from gridmap.services.refused import Refused
 
@@ -96,6 +97,31 @@ def summary(grid: Grid) -> dict:
         "households": households_in(shape),
         "geometry": json.loads(shape.geojson),
     }
+
+
+def with_band(result: dict) -> dict:
+    """``result`` (a summary) with ``band_warning``: the reason when its households leave the grid band
+    (settings.GRID_HOUSEHOLDS_MIN–MAX), else None."""
+    n, lo, hi = result["households"], settings.GRID_HOUSEHOLDS_MIN, settings.GRID_HOUSEHOLDS_MAX
+    warning = None
+    if n < lo or n > hi:
+        warning = _("%(name)s 将有 %(n)s 户，超出目标范围 %(min)s–%(max)s 户") % {
+            "name": result["name"],
+            "n": n,
+            "min": lo,
+            "max": hi,
+        }
+    return {**result, "band": {"min": lo, "max": hi}, "band_warning": warning}
+
+
+def gap_households(grid: Grid) -> int:
+    """Households in ``grid`` that no other working grid of its community holds: those its retirement
+    would leave in a gap."""
+    others = [to_geos(shape) for shape in working_siblings(grid.community, exclude=[grid.pk]).values()]
+    inside = Household.objects.filter(location__intersects=grid.draft_boundary or grid.boundary)
+    for other in others:
+        inside = inside.exclude(location__intersects=other)
+    return inside.count()
 
 
 def stale(grid_id: int, expected: int) -> Refused:
@@ -168,7 +194,8 @@ def save_grid_boundary(user, grid_id: int, geometry: object, expected_version: i
     if grid.version != expected_version:
         raise stale(grid.pk, expected_version)
     shape, fit = check_grid_shape(geometry, community, exclude=[grid.pk], clip=clip)
-    return {**summary(_write(grid, expected_version, user, shape)), "clipped_m2": round(fit.clipped_m2, 1)}
+    saved = summary(_write(grid, expected_version, user, shape))
+    return {**with_band(saved), "clipped_m2": round(fit.clipped_m2, 1)}
 
 
 @transaction.atomic
@@ -188,7 +215,7 @@ def split_grid(user, grid_id: int, line: object, expected_version: int) -> list[
         raise Refused.from_geometry(exc, "line") from None
     grid = _write(grid, expected_version, user, keep)
     new = new_drafts(community, [other], user, [None])[0]
-    return [summary(grid), summary(new)]
+    return [with_band(summary(grid)), with_band(summary(new))]
 
 
 @transaction.atomic
@@ -216,16 +243,24 @@ def merge_grids(user, grid_ids: list[int], versions: dict[int, int]) -> dict:
         _write(drop, versions[drop.pk], user, status=GridStatus.RETIRED)
     else:
         _write(drop, versions[drop.pk], user, retire_on_publish=True)
-    return summary(_write(keep, versions[keep.pk], user, union))
+    return with_band(summary(_write(keep, versions[keep.pk], user, union)))
 
 
 @transaction.atomic
-def retire_grid(user, grid_id: int, expected_version: int) -> dict:
-    """Retire a grid: a draft at once; a published grid when the community is next published."""
+def retire_grid(user, grid_id: int, expected_version: int, *, preview: bool = False) -> dict:
+    """Retire a grid: a draft at once; a published grid when the community is next published. The answer
+    carries ``gap_households``, the households no other grid would hold; ``preview`` only counts them."""
     grid, _community = editable_grid(user, grid_id)
+    gap = gap_households(grid)
+    if preview:
+        if grid.version != expected_version:
+            raise stale(grid.pk, expected_version)
+        return {**summary(grid), "gap_households": gap, "retired": False}
     if grid.status == GridStatus.DRAFT:
-        return summary(_write(grid, expected_version, user, status=GridStatus.RETIRED))
-    return summary(_write(grid, expected_version, user, retire_on_publish=True))
+        retired = _write(grid, expected_version, user, status=GridStatus.RETIRED)
+    else:
+        retired = _write(grid, expected_version, user, retire_on_publish=True)
+    return {**summary(retired), "gap_households": gap, "retired": True}
 
 
 @transaction.atomic

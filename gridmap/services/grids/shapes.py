@@ -10,11 +10,18 @@ from collections.abc import Iterable, Mapping
 
 import shapely
 from django.contrib.gis.geos import GEOSGeometry
+from django.utils.translation import gettext as _
 
 from geodata.grid_fit import Fit, fit_grid
+from geodata.topology import geodesic_area_m2
 from geodata.validation import GeometryRejected, check_near, validate_geojson, validate_shape
-from gridmap.models import Community, Grid, GridStatus
+from gridmap.models import Community, Grid, GridStatus, Household
+from gridmap.services.reasons import reason
 from gridmap.services.refused import Refused
+
+# A grid clipped below this area is a sliver (a street corner is ~1,000 m²; the smallest demo grid is
+# tens of thousands): the editor refuses it rather than saving a grid nobody can live in.
+MIN_CLIPPED_GRID_M2 = 1000.0
 
 
 def parse_shape(raw: object, field: str = "geometry") -> shapely.MultiPolygon:
@@ -48,6 +55,7 @@ def check_grid_shape(
     details; raises Refused (400/409/413) naming the field and the reason.
     """
     shape = parse_shape(raw, field)
+    drawn = shape
     try:
         check_near(shape, community.street.boundary.extent, field=field)
         community_shape = shapely.from_wkb(bytes(community.boundary.wkb))
@@ -57,8 +65,46 @@ def check_grid_shape(
             codes = dict(Grid.objects.filter(pk__in=[o["id"] for o in exc.extra["overlaps"]]).values_list("pk", "code"))
             for overlap in exc.extra["overlaps"]:
                 overlap["code"] = codes.get(overlap["id"])
+        if clip and exc.code == "empty":
+            raise _clip_refused(0.0, field) from None
         raise Refused.from_geometry(exc, field) from None
+    if clip and fit.clipped_m2 > 0:
+        _check_clipped(drawn, fit.geometry, field)
     return to_geos(fit.geometry), fit
+
+
+def _check_clipped(drawn: shapely.Geometry, clipped: shapely.Geometry, field: str) -> None:
+    """Refuse a clip that leaves a sliver: under MIN_CLIPPED_GRID_M2, or no household where the drawn
+    shape held some."""
+    area = geodesic_area_m2(clipped)
+    if clipped.is_empty or area < MIN_CLIPPED_GRID_M2:
+        raise _clip_refused(area, field)
+    if Household.objects.filter(location__intersects=to_geos(clipped)).exists():
+        return
+    held = Household.objects.filter(location__intersects=to_geos(drawn)).count()
+    if held:
+        raise Refused(
+            400,
+            "clip_leaves_no_households",
+            field=field,
+            detail=reason("clip_leaves_no_households", note=_("画的形状有 %(n)s 户，裁剪后 0 户") % {"n": held})
+            + _("：请改画形状，或不勾选裁剪以查看重叠处"),
+            area_m2=round(area, 1),
+            households_drawn=held,
+        )
+
+
+def _clip_refused(area: float, field: str) -> Refused:
+    code = "clip_leaves_nothing" if area <= 0 else "clip_leaves_sliver"
+    note = _("裁剪后只剩 %(area)s m²") % {"area": f"{area:,.0f}"} if area > 0 else ""
+    return Refused(
+        400,
+        code,
+        field=field,
+        detail=reason(code, note=note) + _("：请改画形状，或不勾选裁剪以查看重叠处"),
+        area_m2=round(area, 1),
+        min_area_m2=MIN_CLIPPED_GRID_M2,
+    )
 
 
 def to_geos(geom: shapely.Geometry) -> GEOSGeometry:
