@@ -48,6 +48,10 @@
     if (!rings.length || rings[0].length < 3) { return 0; }
     return S.points.filter(function (p) { return inRings(p[0], p[1], rings); }).length;
   }
+  function refreshLive() {  // after every operation: the selected grid's count, or nothing without a selection
+    var layer = S.selected && S.gridLayers[S.selected];
+    if (layer) { showLive(layer.feature.properties.households); } else { $("live-count").textContent = ""; }
+  }
   function showLive(n) {
     var ok = n >= S.band.min && n <= S.band.max;
     var box = $("live-count"), strong = document.createElement("strong");
@@ -67,10 +71,7 @@
     }
   }
 
-  function geometryOf(layer) {
-    var g = layer.toGeoJSON().geometry;
-    return g;
-  }
+  function geometryOf(layer) { return layer.toGeoJSON().geometry; }
 
   function setButtons() {
     var sel = S.selected, idle = !S.mode;
@@ -79,6 +80,7 @@
     $("tool-merge").disabled = !idle || !sel;
     $("tool-save").disabled = !(S.mode === "draw-done" || S.mode === "edit");
     $("tool-cancel").disabled = idle;
+    GridEditorFeedback.setButtons();
   }
 
   function loadCommunity(id) {
@@ -122,6 +124,7 @@
       li.addEventListener("click", function (e) { pick(Number(li.dataset.id), e.shiftKey); });
     });
     if (S.selected && !S.gridLayers[S.selected]) { S.selected = null; }
+    GridEditorFeedback.drawLabels(fc);
     highlight();
     setButtons();
   }
@@ -159,7 +162,11 @@
     S.mergeWith = null;
     S.marks.clearLayers();
     // The message comes after the reload, so what it says is already on the map and in the list.
-    return loadCommunity(S.community.id).then(function () { say(okText, "ok"); });
+    return loadCommunity(S.community.id).then(function () {
+      refreshLive();
+      GridEditorFeedback.bandWarnings(result);
+      say(okText, "ok");
+    });
   }
 
   /* After GM.api showed the refusal in #editor-message: where it is on the map; 412 (the grid changed
@@ -234,15 +241,6 @@
     }, function (err) { S.mode = null; S.mergeWith = null; setButtons(); refused(err); });
   }
 
-  function retire() {
-    if (!window.confirm(gettext("确定撤销此网格？已发布的网格在发布后撤销，代码不再使用。"))) { return; }
-    var p = S.gridLayers[S.selected].feature.properties;
-    post("grid-retire", S.selected, {version: p.version}, [S.selected]).then(function (res) {
-      S.selected = null;
-      finish(res, gettext("已撤销"));
-    }, refused);
-  }
-
   function cancel() {
     S.map.pm.disableDraw();
     if (S.working) { S.working.pm && S.working.pm.disable(); S.map.removeLayer(S.working); S.working = null; }
@@ -250,7 +248,7 @@
     S.mergeWith = null;
     S.marks.clearLayers();
     say("", "");
-    loadCommunity(S.community.id);
+    loadCommunity(S.community.id).then(refreshLive);
   }
 
   function drawTopology(r) {
@@ -338,6 +336,7 @@
     map.pm.setGlobalOptions({snappable: true, snapDistance: 15});
     S.marks = L.featureGroup().addTo(map);
     S.issues = L.featureGroup().addTo(map);
+    GridEditorFeedback.bind(S, {$: $, post: post, finish: finish, refused: refused});  // grid_editor_feedback.js
     var canvas = L.canvas({padding: 0.3});
     var select = $("community");
     select.innerHTML = S.communities.map(function (c) {
@@ -371,7 +370,6 @@
     $("tool-edit").onclick = startEdit;
     $("tool-split").onclick = startSplit;
     $("tool-merge").onclick = function () { merge(null); };
-    $("tool-retire").onclick = retire;
     $("tool-save").onclick = save;
     $("tool-cancel").onclick = cancel;
     $("publish-button").onclick = publish;

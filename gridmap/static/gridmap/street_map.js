@@ -198,4 +198,5 @@
   }
 
   window.GridMap = {init: init};
+  window.GMLabels = {box: labelBox, place: placeLabels};  // reused by the grid editor (grid_editor_feedback.js)
 })();
