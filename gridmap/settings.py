@@ -152,6 +152,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = envint("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 # Uploaded files kept by the app (concern photos): never served as static files, only through views that check
 # scope (api/concerns.py). Point it at a mounted object store (s3fs, ossfs) to keep photos off the host.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Working-day deadlines (a street may count its concern deadlines on working days only): the public holidays and
+# the make-up working days (调休) of the year, as comma-separated ISO dates, e.g. "2027-01-01,2027-02-16".
+CONCERN_HOLIDAYS = frozenset(d.strip() for d in env("CONCERN_HOLIDAYS", "").split(",") if d.strip())
+CONCERN_MAKEUP_WORKDAYS = frozenset(d.strip() for d in env("CONCERN_MAKEUP_WORKDAYS", "").split(",") if d.strip())
 CONCERN_DUE_SOON_HOURS = envint("CONCERN_DUE_SOON_HOURS", 24)  # the bell counts concerns due within this
 CONCERN_PHOTO_MAX_BYTES = envint("CONCERN_PHOTO_MAX_BYTES", 10 * 1024 * 1024)
 CONCERN_PHOTOS_MAX = envint("CONCERN_PHOTOS_MAX", 9)  # per concern

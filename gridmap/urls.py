@@ -26,6 +26,7 @@ urlpatterns = [
     path("work/", worklist.work_list, name="work-list"),
     # Residents' concerns (issue #17): the page, the list/report, one concern, a transition, the categories.
     path("concerns/", concern_views.concerns_page, name="concerns-page"),
+    path("concerns/deadlines/", concern_views.deadlines_page, name="concern-deadlines"),
     path("api/v1/concerns", concerns_api.concerns, name="concerns"),
     path("api/v1/concerns/nearby", concerns_api.nearby, name="concerns-nearby"),
     path("api/v1/concerns/<int:pk>", concerns_api.concern, name="concern"),

@@ -3,7 +3,7 @@
 from gridmap.models.accounts import LoginAttempt, Profile, Role
 from gridmap.models.areas import Community, Grid, GridStatus, GridVersion, Street
 from gridmap.models.audit import AuditAction, AuditEvent
-from gridmap.models.concerns import Concern, ConcernCategory, ConcernEvent, ConcernState
+from gridmap.models.concerns import Concern, ConcernCategory, ConcernEvent, ConcernState, StreetDeadline
 from gridmap.models.households import CentralHousehold, CentralLink, Household, ResidentType
 from gridmap.models.imports import ImportJob, ImportStatus
 from gridmap.models.people import AssignmentRole, GridAssignment, HelpPair, Member
@@ -17,6 +17,7 @@ __all__ = [
     "ConcernCategory",
     "ConcernEvent",
     "ConcernState",
+    "StreetDeadline",
     "Street",
     "Community",
     "Grid",

@@ -103,6 +103,27 @@ class ConcernCategory(models.Model):
         return gettext(self.name) if self.name in DEFAULT_CATEGORY_NAMES else self.name
 
 
+class StreetDeadline(models.Model):
+    """A street's own stage hours for a category (set by its street admin on /concerns/deadlines/), and whether
+    they count working days only (weekends and CONCERN_HOLIDAYS skipped, CONCERN_MAKEUP_WORKDAYS counted).
+    Without a row the category's calendar hours apply (services/concerns/states.py)."""
+
+    street = models.ForeignKey("gridmap.Street", on_delete=models.CASCADE, related_name="concern_deadlines",
+                               verbose_name=_("街道"))  # fmt: skip
+    category = models.ForeignKey(ConcernCategory, on_delete=models.CASCADE, related_name="street_deadlines",
+                                 verbose_name=_("诉求类别"))  # fmt: skip
+    accept_hours = models.PositiveIntegerField(_("立案时限（小时）"))
+    dispatch_hours = models.PositiveIntegerField(_("派遣时限（小时）"))
+    handle_hours = models.PositiveIntegerField(_("处置时限（小时）"))
+    verify_hours = models.PositiveIntegerField(_("核查时限（小时）"))
+    working_days = models.BooleanField(_("按工作日计"), default=True)
+
+    class Meta:
+        verbose_name = _("街道诉求时限")
+        verbose_name_plural = _("街道诉求时限")
+        constraints = [models.UniqueConstraint(fields=["street", "category"], name="street_deadline_once")]
+
+
 class Concern(models.Model):
     uid = models.UUIDField(_("客户端编号"), unique=True, default=uuid.uuid4)  # an offline replay creates one
     category = models.ForeignKey(ConcernCategory, on_delete=models.PROTECT, verbose_name=_("类别"))

@@ -180,6 +180,16 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
         "is_wish": GENERAL,
         "active": GENERAL,
     },  # fmt: skip
+    "StreetDeadline": {
+        "id": GENERAL,
+        "street": GENERAL,
+        "category": GENERAL,
+        "accept_hours": GENERAL,
+        "dispatch_hours": GENERAL,
+        "handle_hours": GENERAL,
+        "verify_hours": GENERAL,
+        "working_days": GENERAL,
+    },  # fmt: skip
     # A concern's point and words may describe a resident's home and life: personal, scoped like households.
     "Concern": {
         "id": GENERAL,

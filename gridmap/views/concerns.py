@@ -6,11 +6,13 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from gridmap import policy
 from gridmap.models.concerns import ConcernCategory, ConcernSource, Feedback, HandlerLevel, Urgency
+from gridmap.services.concerns import deadlines as street_deadlines
+from gridmap.services.refused import Refused
 
 
 @login_required
@@ -25,5 +27,32 @@ def concerns_page(request: HttpRequest) -> HttpResponse:
         "sources": ConcernSource.choices,
         "handler_levels": HandlerLevel.choices,
         "feedbacks": Feedback.choices,
+        "sets_deadlines": policy.role_of(request.user) == "street_admin",
     }
     return render(request, "gridmap/concerns.html", context)
+
+
+@login_required
+def deadlines_page(request: HttpRequest) -> HttpResponse:
+    """The street admin's concern deadlines: per category the hours of each stage, his street's own or the
+    default, and whether they count working days only. One form; the service checks every value first."""
+    try:
+        street = street_deadlines.street_for(request.user)
+    except Refused as exc:
+        raise PermissionDenied(exc.message) from None
+    status, error = 200, None
+    if request.method == "POST":
+        rows = [
+            {"category": code, "own": request.POST.get(f"own-{code}") == "on",
+             "working_days": request.POST.get(f"wd-{code}") == "on",
+             **{f"{s}_hours": request.POST.get(f"{code}-{s}") for s in street_deadlines.STAGES}}
+            for code in request.POST.getlist("category")
+        ]  # fmt: skip
+        try:
+            street_deadlines.save_deadlines(request.user, rows, request=request)
+            return redirect(request.path + "?saved=1")
+        except Refused as exc:
+            status, error = exc.status, f"{exc.message}（{exc.field}）" if exc.field else exc.message
+    context = {"street": street, "rows": street_deadlines.deadlines(street), "stages": street_deadlines.STAGES,
+               "error": error, "saved": request.GET.get("saved") == "1"}  # fmt: skip
+    return render(request, "gridmap/concern_deadlines.html", context, status=status)

@@ -2,8 +2,8 @@
 each state is in and its deadline. services/concerns/workflow.py applies it; nothing else changes a state.
 
 Levels (policy.concern_level): "field" (the grid's leader and workers), "manager" (community staff, street
-admins, the system admin). A stage's deadline is the category's hours from the moment the concern entered it
-(urgent: half), stored on the concern at each transition, so "overdue" is ``due_at < now()`` with no
+admins, the system admin). A stage's deadline is the category's hours (or the street's own, calendar or working
+days) from the moment the concern entered it (urgent: half), stored on the concern at each transition, so "overdue" is ``due_at < now()`` with no
 background process; the sweep (manage.py concern_sweep) only flags and escalates.
 """
 
@@ -12,9 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gridmap.models.concerns import FINAL_STATES, OPEN_STATES, ConcernCategory, ConcernState, Urgency
+from gridmap.models.concerns import FINAL_STATES, OPEN_STATES, ConcernCategory, ConcernState, StreetDeadline, Urgency
 
 S = ConcernState
 OPEN, FINAL = OPEN_STATES, FINAL_STATES
@@ -71,14 +73,41 @@ def allowed(state: str, level: str | None, *, wish: bool = False) -> list[str]:
             if state in t.sources and level in t.levels and (wish or name != "claim")]  # fmt: skip
 
 
-def due(category: ConcernCategory, urgency: str, state: str, since: dt.datetime) -> dt.datetime | None:
-    """The deadline of the stage ``state`` is in, entered at ``since``; None for parked and final states."""
+def due(category: ConcernCategory, urgency: str, state: str, since: dt.datetime, *, street_id: int | None = None):
+    """The deadline of the stage ``state`` is in, entered at ``since``; None for parked and final states. The
+    street's own hours for the category apply when its street admin set them (StreetDeadline), counted on
+    working days only when he chose so; else the category's calendar hours."""
     stage = STAGE.get(state)
     if stage is None:
         return None
-    hours = getattr(category, f"{stage}_hours")
+    rule = StreetDeadline.objects.filter(street_id=street_id, category=category).first() if street_id else None
+    hours = getattr(rule or category, f"{stage}_hours")
     if state == S.EXTENDED:
         hours *= 2  # an approved extension doubles the handling time, counted from the approval
     if urgency == Urgency.URGENT:
         hours = max(1, hours // 2)
+    if rule is not None and rule.working_days:
+        return working_hours_later(since, hours)
     return since + dt.timedelta(hours=hours)
+
+
+def is_working_day(day: dt.date) -> bool:
+    """Monday to Friday, except the public holidays of settings.CONCERN_HOLIDAYS; the make-up working days
+    (调休) of settings.CONCERN_MAKEUP_WORKDAYS count although they fall on a weekend."""
+    iso = day.isoformat()
+    if iso in settings.CONCERN_MAKEUP_WORKDAYS:
+        return True
+    return day.weekday() < 5 and iso not in settings.CONCERN_HOLIDAYS
+
+
+def working_hours_later(since: dt.datetime, hours: int) -> dt.datetime:
+    """``since`` plus ``hours`` counted on working days only, in the installation's time zone (a day at a time:
+    at most a few dozen steps for the hours a stage may have)."""
+    left, moment = dt.timedelta(hours=hours), timezone.localtime(since)
+    while True:
+        midnight = timezone.make_aware(dt.datetime.combine(moment.date() + dt.timedelta(days=1), dt.time()))
+        if is_working_day(moment.date()):
+            if moment + left <= midnight:
+                return moment + left
+            left -= midnight - moment
+        moment = midnight

@@ -82,7 +82,7 @@ def report(user, data: dict, point) -> tuple[Concern, bool]:
         if household is None:
             raise not_found("household")
     urgency = _choice(data.get("urgency"), Urgency, "urgency", Urgency.NORMAL)
-    now = timezone.now()
+    now, community = timezone.now(), Community.objects.get(pk=community_id)
     concern = Concern.objects.create(
         uid=uid,
         category=category,
@@ -94,9 +94,9 @@ def report(user, data: dict, point) -> tuple[Concern, bool]:
         household=household,
         reporter=user,
         grid=Grid.objects.filter(pk=grid_id).first(),
-        community=Community.objects.get(pk=community_id),
+        community=community,
         stage_started_at=now,
-        due_at=states.due(category, urgency, states.S.REPORTED, now),
+        due_at=states.due(category, urgency, states.S.REPORTED, now, street_id=community.street_id),
     )
     ConcernEvent.objects.create(concern=concern, user=user, actor=_actor(user), action="report",
                                 to_state=concern.state, note="")  # fmt: skip
@@ -164,7 +164,8 @@ def transition(user, concern_id: int, action: str, data: dict, *, version: int |
         changes["late_steps"] = F("late_steps") + 1  # this stage ends late: the case is not closed on time
     Concern.objects.filter(pk=concern.pk).update(
         state=target, version=F("version") + 1, stage_started_at=now,
-        due_at=states.due(concern.category, concern.urgency, target, now), **changes,
+        due_at=states.due(concern.category, concern.urgency, target, now, street_id=concern.community.street_id),
+        **changes,
     )  # fmt: skip
     ConcernEvent.objects.create(concern=concern, user=user, actor=_actor(user), action=action,
                                 from_state=concern.state, to_state=target, note=note)  # fmt: skip
