@@ -7,7 +7,7 @@ Tasks (each as the demo account of its role):
 - grid worker, phone (390 px): find a household by address, reveal its phone with a reason, record a visit;
 - planner: switch the metric to "vulnerable uncovered", place a what-if station on the worst grid, read the gain;
 - street admin: from the work list, assign a leader to a grid without one;
-- street admin: draw a grid in the editor over a gap and publish it (when the demo has a gap).
+- street admin: open the grid editor, split a grid in two with a drawn line, publish the community.
 
 Run: ``.venv/bin/python -m bench.tasks`` (its own database ``postgres_bench``, dropped and recreated).
 """
@@ -47,6 +47,12 @@ class Task:
         self._start()
         self.clicks += 1
         self.page.click(selector, **kw)
+
+    def click_map(self, x: float, y: float):
+        """A click on the map at page pixel (x, y), e.g. a vertex of a drawn line."""
+        self._start()
+        self.clicks += 1
+        self.page.mouse.click(x, y)
 
     def fill(self, selector: str, text: str):
         self._start()
@@ -152,7 +158,33 @@ def admin_assign_leader(browser, base: str, _data: str) -> dict:
     return task.done("#panel-msg:has-text('已分配')")
 
 
-def run() -> list[dict]:
+# Page pixels of a west-east line across the selected grid's bounds, 15 % beyond each side.
+_SPLIT_LINE = """() => { const S = GridEditor.state, b = S.gridLayers[S.selected].getBounds(), m = S.map;
+  const r = m.getContainer().getBoundingClientRect(), w = b.getWest(), e = b.getEast(), d = (e - w) * 0.15;
+  const lat = b.getCenter().lat;
+  return [[w - d, lat], [e + d, lat]].map(([lon, la]) => { const p = m.latLngToContainerPoint([la, lon]);
+    return [r.left + p.x, r.top + p.y]; }); }"""
+
+
+def admin_split_and_publish(browser, base: str, _data: str) -> dict:
+    """Draw and publish a grid: from the work list, open the editor (nav), pick the first grid, split it with
+    a two-point line (the last point clicked twice ends it), publish; done when the panel says published."""
+    page = _login(browser, base, "jiedao", viewport={"width": 1400, "height": 850})
+    task = Task(page, "admin_split_and_publish")
+    task.click("nav a[href='/editor/']")
+    page.wait_for_selector("#map-root[data-loaded=true]", timeout=30_000)
+    task.click("#grid-list li >> nth=0")
+    task.click("#tool-split")
+    (x0, y0), (x1, y1) = page.evaluate(_SPLIT_LINE)
+    task.click_map(x0, y0)
+    task.click_map(x1, y1)
+    task.click_map(x1, y1)
+    page.wait_for_selector("#editor-message:has-text('已分割为')", timeout=30_000)
+    task.click("#publish-button")
+    return task.done("#editor-message:has-text('已发布')")
+
+
+def run(only: str | None = None) -> list[dict]:
     from playwright.sync_api import sync_playwright
 
     with socket.socket() as s:
@@ -164,7 +196,9 @@ def run() -> list[dict]:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-            for task in (worker_visit, planner_what_if, admin_assign_leader):
+            for task in (worker_visit, planner_what_if, admin_assign_leader, admin_split_and_publish):
+                if only and task.__name__ != only:
+                    continue
                 try:
                     results.append(task(browser, base, address))
                 except Exception as exc:  # a task that cannot be done is a finding, reported as such

@@ -87,6 +87,7 @@
     S.community = S.communities.filter(function (c) { return c.id === id; })[0];
     $("publish").hidden = !S.community.publish;
     return Promise.all([GM.api(GM.url("editor-grids", id)), GM.api(GM.url("community-topology", id))]).then(function (res) {
+      S.community.etag = res[0].etag;  // the If-Match of publishing (the community's grid layer)
       drawGrids(res[0]);
       drawTopology(res[1]);
       $("map-root").dataset.loaded = "true";
