@@ -54,5 +54,6 @@ def my_grid(request: HttpRequest, household: int | None = None) -> HttpResponse:
         "grids": list(grids.values("pk", "code", "name")[:200]),
         "can_move": policy.household_move_grids_for(request.user).exists(),
         "can_pair": policy.may_pair_help(request.user),
+        "works_on_concerns": policy.concern_level(request.user) is not None,
     }
     return render(request, "gridmap/my_grid.html", context)

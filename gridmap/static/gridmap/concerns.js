@@ -262,7 +262,12 @@
       if (t.dataset.show) { show(Number(t.dataset.show)); }
       if (t.dataset.act && t.closest(".concern-actions")) { step(t); }
     });
-    load();
+    var params = new URLSearchParams(window.location.search);  // from "my tasks" on /my-grid/
+    if (params.get("report") === "1") { $("report-open").click(); }
+    load().then(function () {
+      var id = Number(params.get("concern"));
+      if (id > 0) { show(id); focus(id); }
+    });
   }
 
   window.GridConcerns = {init: init, load: load, say: say, rows: function () { return S.rows; }};
