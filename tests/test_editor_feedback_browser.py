@@ -18,6 +18,9 @@ from tests.test_grid_editor_browser import (
     wait_text,
 )
 
+SNAP_LIST = """() => { const list = GridEditor.state.map.pm.Draw.Polygon._snapList || [];
+  return {reference: list.filter((l) => l.options.pane === "reference" && l.getLatLngs).length,
+          grids: list.filter((l) => l.feature && l.feature.properties && l.feature.properties.code).length}; }"""
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 
@@ -41,6 +44,15 @@ def test_names_legend_band_warning_live_count_retire_gap_and_discard(browser, li
     page.evaluate("(c) => GridEditor.state.map.fitBounds(GridEditor.state.gridLayers[c].getBounds())", grid.pk)
     page.wait_for_selector(".grid-label")
     assert grid.name in page.inner_text(".leaflet-marker-pane")
+
+    # Drawing snaps to the reference layers (roads, buildings) as well as to the grids (Geoman's snap list).
+    page.wait_for_function("() => document.querySelectorAll('.leaflet-reference-pane path').length > 0")
+    page.click("#tool-draw")
+    page.mouse.click(700, 400)
+    page.mouse.move(720, 420)
+    snap = page.evaluate(SNAP_LIST)
+    assert snap["reference"] > 0 and snap["grids"] > 0
+    page.click("#tool-cancel")
 
     page.click(f"#grid-list li[data-code='{grid.code}']")
     assert live_matches_selection(page) == counts[grid.pk]
