@@ -66,9 +66,11 @@ def fit_grid(
         ``overlaps`` = [{"id", "area_m2", "geometry"}] and their union ``geometry``), or a validity code
         when snapping or clipping left nothing usable.
     """
-    ids = list(siblings)
-    others = [siblings[i] for i in ids]
-    reference = shapely.GeometryCollection([community.boundary, *[o.boundary for o in others]])
+    index = siblings if hasattr(siblings, "near") else SiblingIndex(siblings)
+    ids = index.near(shape, snap_deg)  # the spatial index: only neighbours can snap or overlap
+    others = [index[i] for i in ids]
+    window = _grown_bounds(shape, 2 * snap_deg)  # snap only to the edges near the shape, not to whole boundaries
+    reference = shapely.GeometryCollection([shapely.clip_by_rect(g.boundary, *window) for g in (community, *others)])
     snapped = shapely.snap(shape, reference, snap_deg)
     # Snapping closes centimetre gaps along a neighbour's edge, but a vertex snapped onto another grid's
     # corner can also swing an edge a few m² into that grid: keep the unsnapped shape when it fits better.
@@ -101,6 +103,82 @@ def fit_grid(
         clipped = before - geodesic_area_m2(shape)
     shape = _drop_crumbs(_polygonal(shape), tolerance_m2)
     return Fit(validate_shape(shape), clipped, trimmed, overlaps if clip else [])
+
+
+class SiblingIndex(Mapping):
+    """The shapes a new shape must fit against (id → geometry) with an STRtree over them, growing as an import
+    accepts rows: ``add`` a row (an id added again replaces its shape), ``near`` the ids whose envelope comes
+    within ``margin`` degrees of a shape. The tree is rebuilt only after ``REBUILD_AFTER`` additions; the few
+    added since are checked by their envelopes. ``excluding(id)``: the index without one id (a row that replaces
+    the stored shape of its own code)."""
+
+    REBUILD_AFTER = 64
+
+    def __init__(self, shapes: Mapping | None = None):
+        self._keys: list = []
+        self._geoms: list = []
+        self._where: dict = {}
+        self._tree, self._indexed = None, 0
+        for key, geom in (shapes or {}).items():
+            self.add(key, geom)
+
+    def add(self, key, geom) -> None:
+        if key in self._where:  # replaced: the old entry stays in the tree but is skipped
+            self._geoms[self._where[key]] = None
+        self._where[key] = len(self._keys)
+        self._keys.append(key)
+        self._geoms.append(geom)
+
+    def excluding(self, key) -> _Without:
+        return _Without(self, key)
+
+    def near(self, geom: BaseGeometry, margin: float) -> list:
+        box = shapely.box(*_grown_bounds(geom, margin))
+        if self._tree is None or len(self._keys) - self._indexed > self.REBUILD_AFTER:
+            self._tree = shapely.STRtree([g if g is not None else shapely.Point() for g in self._geoms])
+            self._indexed = len(self._keys)
+        found = set(self._tree.query(box).tolist())
+        for offset, g in enumerate(self._geoms[self._indexed :]):
+            if g is not None and shapely.intersects(shapely.envelope(g), box):
+                found.add(self._indexed + offset)
+        return [self._keys[i] for i in sorted(found) if self._geoms[i] is not None]
+
+    def __getitem__(self, key):
+        if key not in self._where or self._geoms[self._where[key]] is None:
+            raise KeyError(key)
+        return self._geoms[self._where[key]]
+
+    def __iter__(self):
+        return (k for k, i in self._where.items() if self._geoms[i] is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _Without(Mapping):
+    """A SiblingIndex less one id, sharing its tree."""
+
+    def __init__(self, index: SiblingIndex, key):
+        self.index, self.key = index, key
+
+    def near(self, geom: BaseGeometry, margin: float) -> list:
+        return [k for k in self.index.near(geom, margin) if k != self.key]
+
+    def __getitem__(self, key):
+        if key == self.key:
+            raise KeyError(key)
+        return self.index[key]
+
+    def __iter__(self):
+        return (k for k in self.index if k != self.key)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _grown_bounds(geom: BaseGeometry, margin: float) -> tuple[float, float, float, float]:
+    minx, miny, maxx, maxy = geom.bounds
+    return minx - margin, miny - margin, maxx + margin, maxy + margin
 
 
 def _overlaps(shape: BaseGeometry, ids: list, others: list, tolerance_m2: float) -> list[dict]:

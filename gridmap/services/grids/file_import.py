@@ -13,7 +13,7 @@ import json
 import shapely
 from django.db import connection, transaction
 
-from geodata.grid_fit import fit_grid
+from geodata.grid_fit import SiblingIndex, fit_grid
 from geodata.io import read_polygon_file
 from geodata.validation import GeometryRejected, check_near, validate_shape
 from gridmap.services.grids.editing import lock_community, new_drafts, summary
@@ -41,7 +41,7 @@ def import_grids(
         raise Refused.from_geometry(exc) from None
     names = next((frame[c] for c in NAME_COLUMNS if c in frame.columns), None)
     parent = shapely.from_wkb(bytes(community.boundary.wkb))
-    siblings = working_siblings(community)
+    siblings = SiblingIndex(working_siblings(community))  # grows with the file's rows
     rows, errors, accepted = [], [], []
     for i, geom in enumerate(frame.geometry.values, start=1):
         name = str(names.iloc[i - 1])[:100].strip() if names is not None and names.iloc[i - 1] else None
@@ -63,7 +63,7 @@ def import_grids(
             if len(errors) >= MAX_ERRORS:
                 break
             continue
-        siblings[f"row {i}"] = fit.geometry  # later rows must not overlap this one either
+        siblings.add(f"row {i}", fit.geometry)  # later rows must not overlap this one either
         accepted.append((name, to_geos(fit.geometry)))
         rows.append({"row": i, "name": name, "geometry": _geojson(fit.geometry)})
     counts = iter(_household_counts([g for _, g in accepted]))

@@ -21,7 +21,7 @@ import shapely
 from django.conf import settings
 from django.db import transaction
 
-from geodata.grid_fit import fit_grid
+from geodata.grid_fit import SiblingIndex, fit_grid
 from geodata.topology import geodesic_area_m2
 from geodata.validation import GeometryRejected, check_near, validate_shape
 from gridmap import policy
@@ -236,17 +236,19 @@ def _kind(value, code: str, rows: Rows, i: int) -> str | None:
 
 
 class _Siblings:
-    """The shapes an area must not overlap: stored siblings (same parent, other code) and earlier rows."""
+    """The shapes an area must not overlap: stored siblings (same parent, other code) and earlier rows, one
+    spatial index per parent (geodata.grid_fit.SiblingIndex)."""
 
     def __init__(self, stored: dict[str, tuple[str, shapely.Geometry]]):
-        self.stored, self.added = stored, {}  # code -> (parent key, shape)
+        self.by_parent: dict[str, SiblingIndex] = {}
+        for code, (key, shape) in stored.items():
+            self.by_parent.setdefault(key, SiblingIndex()).add(code, shape)
 
-    def __call__(self, code: str) -> dict:
-        key = self.key(code)
-        return {c: s for c, (k, s) in {**self.stored, **self.added}.items() if k == key and c != code}
+    def __call__(self, code: str) -> SiblingIndex:
+        return self.by_parent.setdefault(self.key(code), SiblingIndex()).excluding(code)
 
     def add(self, code: str, shape) -> None:
-        self.added[code] = (self.key(code), shape)
+        self.by_parent.setdefault(self.key(code), SiblingIndex()).add(code, shape)
 
     def key(self, code: str) -> str:
         return code[:9] if len(code) == 12 else ""
