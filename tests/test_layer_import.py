@@ -119,7 +119,10 @@ def test_communities_in_one_file_must_not_overlap_each_other(small_people, new_s
         ({"code": "110105002001", "name": "重复"}, EAST_HALF),
     )
     body = upload(small_people["system_admin"], "communities", data, "c.geojson").json()
-    assert [(e["row"], e["code"]) for e in body["errors"]] == [(2, "overlaps_siblings"), (3, "duplicate_code")]
+    assert [(e["row"], e["code"]) for e in body["errors"]] == [(2, "overlaps_communities"), (3, "duplicate_code")]
+    overlap = body["errors"][0]["detail"]  # the partner row, the area and a point inside the overlap
+    assert "与相邻社区重叠" in overlap and "第 1 行（110105002001）" in overlap and "m² @ 116.50" in overlap
+    assert "网格" not in overlap
 
 
 def test_a_street_admin_imports_communities_only_into_his_street(small_people, new_street):
@@ -140,7 +143,8 @@ def test_streets_are_imported_by_the_system_admin_only_and_may_not_overlap(small
     assert upload(small_people["street_admin"], "streets", data, "s.geojson").status_code == 403
     overlapping = geojson(({"code": "110105009", "name": "重叠"}, shapely.box(116.41, 39.90, 116.43, 39.91)))
     body = upload(small_people["system_admin"], "streets", overlapping, "s.geojson").json()
-    assert [e["code"] for e in body["errors"]] == ["overlaps_siblings"]
+    assert [e["code"] for e in body["errors"]] == ["overlaps_streets"]
+    assert "与相邻街道重叠" in body["errors"][0]["detail"] and "网格" not in body["errors"][0]["detail"]
     response = upload(small_people["system_admin"], "streets", data, "s.geojson", dry_run="0")
     assert response.status_code == 201 and Street.objects.filter(code="110105009", name="新区街道").exists()
 
@@ -375,3 +379,35 @@ def test_the_first_street_of_an_empty_installation_can_be_imported(small_people,
     data = geojson(({"code": "110105001", "name": "第一个街道"}, shapely.box(116.4, 39.9, 116.42, 39.908)))
     response = upload(small_people["system_admin"], "streets", data, "s.geojson", dry_run="0")
     assert response.status_code == 201 and list(Street.objects.values_list("name", flat=True)) == ["第一个街道"]
+
+
+def test_a_preview_reports_the_gaps_the_communities_leave_in_their_street(small_people, new_street):
+    """Gaps are warnings: the street's code, the area, a point inside; the import itself goes on."""
+    data = geojson(({"code": "110105002001", "name": "甲"}, WEST_HALF),
+                   ({"code": "110105002002", "name": "乙"}, shapely.box(116.511, 39.95, 116.52, 39.96)))  # fmt: skip
+    body = upload(small_people["system_admin"], "communities", data, "c.geojson").json()
+    assert body["errors"] == [] and len(body["gaps"]) == 1
+    gap = body["gaps"][0]
+    assert gap["parent"] == "110105002" and 85_000 < gap["area_m2"] < 95_000  # 0.001° × 0.01° at 40° N
+    assert 116.510 < gap["location"][0] < 116.511
+    whole = geojson(
+        ({"code": "110105002001", "name": "甲"}, WEST_HALF), ({"code": "110105002002", "name": "乙"}, EAST_HALF)
+    )
+    assert upload(small_people["system_admin"], "communities", whole, "c.geojson").json()["gaps"] == []
+
+
+def test_a_preview_of_a_large_layer_sums_up_its_rows_and_draws_a_capped_sample(small_people, new_street, settings):
+    """120 communities of ~510 vertices each: every row is summed up, 50 are drawn, the answer stays small (in the
+    request here: the job path answers the same body, tests/test_import_jobs_web.py)."""
+    settings.LAYER_IMPORT_INLINE_BYTES = 20 * 1024 * 1024
+    cells = []
+    for k in range(120):
+        x, y = 116.50 + (k % 12) * 0.02 / 12, 39.95 + (k // 12) * 0.01 / 10
+        ring = shapely.segmentize(shapely.box(x, y, x + 0.02 / 12, y + 0.001), 0.02 / 12 / 160)
+        cells.append(({"code": f"110105002{k + 1:03d}", "name": f"社区{k + 1}"}, ring))
+    response = upload(small_people["system_admin"], "communities", geojson(*cells), "c.geojson")
+    body = response.json()
+    assert body["errors"] == [] and len(body["rows"]) == 120 and body["shapes_capped"] is True
+    assert sum("geometry" in r for r in body["rows"]) == 50
+    assert all(r["vertices"] > 500 and r["area_m2"] > 0 for r in body["rows"])
+    assert len(response.content) < 500_000

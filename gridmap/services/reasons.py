@@ -43,6 +43,8 @@ REASONS = {
     "far_from_street": gettext_lazy("位置远离本街道（超出街道范围 1 公里）"),
     "outside_community": gettext_lazy("超出所属社区边界"),
     "overlaps_siblings": gettext_lazy("与相邻网格重叠"),
+    "overlaps_streets": gettext_lazy("与相邻街道重叠"),
+    "overlaps_communities": gettext_lazy("与相邻社区重叠"),
     "bad_line": gettext_lazy("分割线应为至少两个点的 LineString"),
     "line_does_not_split": gettext_lazy("分割线没有把网格分成两部分"),
     "not_adjacent": gettext_lazy("两个网格不相邻"),

@@ -21,6 +21,7 @@ from gridmap.services.grids.shapes import to_geos, working_siblings
 from gridmap.services.refused import Refused
 
 MAX_ERRORS = 1000
+SHOWN = 50  # rows whose shape the preview draws (~1 m simplified); a real file's every shape is megabytes
 NAME_COLUMNS = ("name", "名称", "NAME", "Name", "网格名称")
 
 
@@ -33,7 +34,9 @@ def import_grids(
     dry_run: bool = True,
     source_crs: str | None = None,
     encoding: str | None = None,
+    progress=None,
 ) -> dict:
+    """Preview (``dry_run``) or import a file of grids; ``progress(done, total)`` hears how far the checks are."""
     community = lock_community(user, community_id)
     try:
         frame = read_polygon_file(data, source_crs=source_crs, encoding=encoding)
@@ -43,7 +46,11 @@ def import_grids(
     parent = shapely.from_wkb(bytes(community.boundary.wkb))
     siblings = SiblingIndex(working_siblings(community))  # grows with the file's rows
     rows, errors, accepted = [], [], []
+    total = len(frame)
+    step = max(1, total // 50)  # progress about every 2 %
     for i, geom in enumerate(frame.geometry.values, start=1):
+        if progress is not None and i % step == 0:
+            progress(i, total)
         name = str(names.iloc[i - 1])[:100].strip() if names is not None and names.iloc[i - 1] else None
         try:
             shape = validate_shape(geom)
@@ -57,7 +64,9 @@ def import_grids(
                     "row": i,
                     "name": name,
                     "error": error.message,
-                    "geometry": _geojson(geom) if geom is not None and not geom.is_empty else None,
+                    "geometry": _geojson(geom)
+                    if geom is not None and not geom.is_empty and len(rows) < SHOWN
+                    else None,
                 }
             )
             if len(errors) >= MAX_ERRORS:
@@ -65,12 +74,14 @@ def import_grids(
             continue
         siblings.add(f"row {i}", fit.geometry)  # later rows must not overlap this one either
         accepted.append((name, to_geos(fit.geometry)))
-        rows.append({"row": i, "name": name, "geometry": _geojson(fit.geometry)})
+        rows.append({"row": i, "name": name, **({"geometry": _geojson(shapely.simplify(fit.geometry, 1e-5))}
+                                                 if len(rows) < SHOWN else {})})  # fmt: skip
     counts = iter(_household_counts([g for _, g in accepted]))
     for row in rows:
         if "error" not in row:
             row["households"] = next(counts)
-    result = {"features": len(rows), "errors": errors, "rows": rows, "dry_run": dry_run or bool(errors)}
+    result = {"features": len(rows), "errors": errors, "rows": rows, "dry_run": dry_run or bool(errors),
+              "shapes_capped": len(rows) > SHOWN}  # fmt: skip
     if dry_run or errors:
         return result
     grids = new_drafts(community, [g for _, g in accepted], user, [n for n, _ in accepted])

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import transaction
 
 from geodata.grid_fit import SiblingIndex, fit_grid
-from geodata.topology import geodesic_area_m2
+from geodata.topology import coverage_gaps_overlaps, geodesic_area_m2
 from geodata.validation import GeometryRejected, check_near, validate_shape
 from gridmap import policy
 from gridmap.models import Community, Grid, GridStatus, StationKind, Street
@@ -69,8 +69,10 @@ def import_layer(
     encoding: str | None = None,
     request=None,
     filename: str = "",
+    progress=None,
 ) -> dict:
-    """Preview (``dry_run``) or import ``data`` as ``layer``; raises Refused for the file, returns row errors."""
+    """Preview (``dry_run``) or import ``data`` as ``layer``; raises Refused for the file, returns row errors and
+    the gaps the areas leave (warnings). ``progress(done, total)`` is told how far the row checks are."""
     streets = check_rights(user, layer)
     frame = read_layer(
         data, "point" if layer == "stations" else "polygon", source_crs=source_crs, encoding=encoding, tables=True
@@ -79,11 +81,13 @@ def import_layer(
     # Lock the streets concerned: two imports into one street must not both pass the overlap checks.
     locked = {s.code: s for s in streets.select_for_update().order_by("pk")}
     check = {"streets": _streets, "communities": _communities, "stations": _stations}[layer]
-    preview, writes = check(frame, rows, locked)
+    preview, writes, gaps = check(frame, rows, locked, progress)
     result = {
         "layer": layer,
         "features": len(frame),
         "rows": preview,
+        "shapes_capped": len(preview) > PREVIEW_SHAPES,
+        "gaps": gaps,
         "errors": rows.errors,
         "error_count": rows.count,
         "dry_run": dry_run or bool(rows.count),
@@ -133,6 +137,16 @@ def _geojson(geom) -> dict:
     return json.loads(shapely.to_geojson(geom))
 
 
+PREVIEW_SHAPES = 50  # a preview draws the first rows' shapes; the rest are summed up (a real layer: megabytes)
+
+
+def preview_shape(geom, shown: int) -> dict:
+    """The row's shape for the preview map, simplified to ~1 m, for the first PREVIEW_SHAPES rows only."""
+    if shown >= PREVIEW_SHAPES:
+        return {}
+    return {"geometry": _geojson(shapely.simplify(geom, 1e-5, preserve_topology=True))}
+
+
 def _code(frame, rows: Rows, i: int, value, layer: str) -> str | None:
     code = text(number_text(value), rows, i, "code", max_length=20, required=True)
     if code is not None and not re.fullmatch(rf"[0-9]{{{_CODE_LENGTH[layer]}}}", code):
@@ -175,7 +189,7 @@ def check_area_boundary(area: Street | Community, boundary) -> shapely.Geometry:
     return fit.geometry
 
 
-def _areas(frame, rows: Rows, layer: str, parent_of, siblings_of, children_of, existing):
+def _areas(frame, rows: Rows, layer: str, parent_of, siblings_of, children_of, existing, progress=None):
     """The shared rule for streets and communities: code, name, shape fitted into parent and siblings."""
     code_col, name_col = column(frame, *CODE), column(frame, *NAME)
     kind_col = column(frame, *KIND) if layer == "communities" else None
@@ -183,7 +197,9 @@ def _areas(frame, rows: Rows, layer: str, parent_of, siblings_of, children_of, e
         rows.error(1, "code" if code_col is None else "name", "column_missing", "代码/code, 名称/name")
         return [], []
     accepted, preview, seen = [], [], {}
-    for record, geom in zip(frame.to_dict("records"), frame.geometry.values):
+    total = len(frame)
+    step = max(1, total // 50)  # progress about every 2 %
+    for n, (record, geom) in enumerate(zip(frame.to_dict("records"), frame.geometry.values)):
         i = int(record["_row"])
         code = _code(frame, rows, i, record[code_col], layer)
         name = text(record[name_col], rows, i, "name", max_length=100, required=True)
@@ -206,9 +222,8 @@ def _areas(frame, rows: Rows, layer: str, parent_of, siblings_of, children_of, e
                 check_near(shape, parent[1].bounds)
             fit = fit_grid(shape, parent[1] if parent else shape, siblings_of(code))
         except GeometryRejected as exc:
-            rows.geometry_error(
-                i, exc, {"outside_community": "outside_street", "overlaps_siblings": "overlaps_siblings"}
-            )
+            overlap = "overlaps_streets" if layer == "streets" else "overlaps_communities"
+            rows.geometry_error(i, exc, {"outside_community": "outside_street", "overlaps_siblings": overlap}, seen)
             continue
         outside = _children_outside(fit.geometry, children_of(code))
         if outside:
@@ -217,7 +232,12 @@ def _areas(frame, rows: Rows, layer: str, parent_of, siblings_of, children_of, e
         siblings_of.add(code, fit.geometry)
         action = "update" if code in existing else "create"
         accepted.append((code, name, kind, parent, fit.geometry))
-        preview.append({"row": i, "code": code, "name": name, "action": action, "geometry": _geojson(fit.geometry)})
+        preview.append({"row": i, "code": code, "name": name, "action": action,
+                        "area_m2": round(geodesic_area_m2(fit.geometry), 1),
+                        "vertices": int(shapely.get_num_coordinates(fit.geometry)),
+                        **preview_shape(fit.geometry, len(preview))})  # fmt: skip
+        if progress is not None and (n + 1) % step == 0:
+            progress(n + 1, total)
     return accepted, preview
 
 
@@ -254,15 +274,19 @@ class _Siblings:
         return code[:9] if len(code) == 12 else ""
 
 
-def _streets(frame, rows: Rows, locked: dict):
+def _streets(frame, rows: Rows, locked: dict, progress=None):
     stored = {s.code: s for s in Street.objects.all()}
     siblings = _Siblings({c: ("", _shape(s.boundary)) for c, s in stored.items()})
     children: dict[str, dict] = {}
     for street_code, code, boundary in Community.objects.values_list("street__code", "code", "boundary"):
         children.setdefault(street_code, {})[code] = _shape(boundary)
     accepted, preview = _areas(
-        frame, rows, "streets", lambda code: None, siblings, lambda code: children.get(code, {}), stored
+        frame, rows, "streets", lambda code: None, siblings, lambda code: children.get(code, {}), stored, progress
     )
+    everything = list(siblings.by_parent.get("", {}).values())
+    union = shapely.union_all(everything) if everything else None
+    filled = shapely.union_all([shapely.Polygon(p.exterior) for p in shapely.get_parts(union)]) if union else None
+    gaps = area_gaps({"": filled} if filled is not None else {}, siblings) if accepted else []
 
     def write():
         new = [Street(code=c, name=n, boundary=to_geos(g)) for c, n, _, _, g in accepted if c not in stored]
@@ -275,10 +299,10 @@ def _streets(frame, rows: Rows, locked: dict):
         Street.objects.bulk_update(changed, ["name", "boundary"])
         return len(new), len(changed)
 
-    return preview, write
+    return preview, write, gaps
 
 
-def _communities(frame, rows: Rows, locked: dict):
+def _communities(frame, rows: Rows, locked: dict, progress=None):
     parents = {code: (street, _shape(street.boundary)) for code, street in locked.items()}
     stored = {c.code: c for c in Community.objects.filter(street__in=[s for s, _ in parents.values()])}
     siblings = _Siblings({c: (c[:9], _shape(obj.boundary)) for c, obj in stored.items()})
@@ -298,7 +322,10 @@ def _communities(frame, rows: Rows, locked: dict):
         siblings,
         lambda code: children.get(code, {}),
         stored,
+        progress,
     )
+    touched = {code[:9] for code, *_ in accepted}
+    gaps = area_gaps({key: parents[key][1] for key in touched if key in parents}, siblings)
 
     def write():
         new, changed = [], []
@@ -313,12 +340,33 @@ def _communities(frame, rows: Rows, locked: dict):
         Community.objects.bulk_update(changed, ["name", "kind", "boundary"])
         return len(new), len(changed)
 
-    return preview, write
+    return preview, write, gaps
 
 
-def _stations(frame, rows: Rows, locked: dict):
+def _stations(frame, rows: Rows, locked: dict, progress=None):
     from gridmap.services.stations.rows import check_stations
 
-    return check_stations(
+    preview, write = check_stations(
         frame, rows, locked, default_radius=settings.STATION_RADIUS_M, kinds=_KIND_CHOICES["stations"]
     )
+    return preview, write, []
+
+
+MAX_GAPS = 50
+
+
+def area_gaps(parents: dict[str, shapely.Geometry], siblings: _Siblings) -> list[dict]:
+    """Where the areas leave their parent uncovered (communities: parts of the street; streets: holes inside the
+    streets' union), as warnings: the parent's code, the gap's area and a point inside it. A gap may be meant
+    (a lake, a military area), so the import goes on."""
+    out = []
+    for key, parent in parents.items():
+        shapes = list(siblings.by_parent.get(key, {}).values())
+        try:
+            report = coverage_gaps_overlaps(parent, shapes)
+        except ValueError:  # a stored area that is not valid: the validator reports its own row
+            continue
+        for gap, area in report.gaps[:MAX_GAPS]:
+            at = gap.representative_point()
+            out.append({"parent": key, "area_m2": round(area, 1), "location": [round(at.x, 6), round(at.y, 6)]})
+    return out[:MAX_GAPS]

@@ -73,10 +73,23 @@ class Rows:
         if len(self.errors) < MAX_ERRORS:
             self.errors.append({"row": row, "field": field, "code": code, "detail": message(code, detail)})
 
-    def geometry_error(self, row: int, exc: GeometryRejected, rename: dict | None = None) -> None:
+    def geometry_error(self, row: int, exc: GeometryRejected, rename: dict | None = None, rows_of=None) -> None:
+        """A refused shape: where, and for an overlap each partner — an earlier row of the file (``rows_of``:
+        code → row) or a stored area by its code — with the overlap's area and a point inside it."""
         code = (rename or {}).get(exc.code, exc.code)
         where = f"{exc.location[0]:.6f} {exc.location[1]:.6f}" if exc.location else ""
-        self.error(row, "geometry", code, " ".join(x for x in (where, exc.detail) if x))
+        overlaps = (exc.extra or {}).get("overlaps") or []
+        if overlaps:
+            parts = []
+            for o in overlaps[:5]:
+                at = o["geometry"].representative_point()
+                row_of = (rows_of or {}).get(o["id"])
+                partner = _("第 %(row)s 行（%(code)s）") % {"row": row_of, "code": o["id"]} if row_of else str(o["id"])
+                parts.append(f"{partner} {o['area_m2']} m² @ {at.x:.6f} {at.y:.6f}")
+            where, detail = "", "; ".join(parts)
+        else:
+            detail = exc.detail
+        self.error(row, "geometry", code, " ".join(x for x in (where, detail) if x))
 
 
 def column(frame: gpd.GeoDataFrame, *names: str) -> str | None:
