@@ -81,6 +81,10 @@
         "</td><td>" + esc(row.action === "update" ? gettext("更新") : gettext("新建")) + "</td></tr>";
     }).concat(d.errors.map(function (e) {
       return "<tr class=\"error\"><td>" + esc(e.row) + "</td><td>" + esc(e.field) + "</td><td>" + esc(e.detail) + "</td></tr>";
+    })).concat((d.gaps || []).map(function (g) {  // warnings: the areas leave part of their parent uncovered
+      return "<tr class=\"warning\"><td>" + esc(g.parent) + "</td><td>" + esc(gettext("空隙")) + "</td><td>" +
+        esc(interpolate(gettext("%(a)s m² 未被覆盖，位置 %(lon)s, %(lat)s"), {a: g.area_m2, lon: g.location[0], lat: g.location[1]}, true)) +
+        "</td></tr>";
     }));
     body.innerHTML = lines.join("");
     $("import-rows").hidden = false;
