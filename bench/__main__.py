@@ -25,6 +25,7 @@ EXTRA = (
     "sealing",
     "planner_view",
     "concerns",
+    "fitting",
 )  # bench/<name>.py from other issues, run when present
 SEED = 20261122
 

@@ -83,3 +83,18 @@ def test_fitting_row_after_row_never_makes_an_overlap_the_input_did_not_have(n, 
         before = _overlap(inputs[a], inputs[b])
         after = _overlap(fitted[a], fitted[b])
         assert after <= max(before, 1.0) + 0.01, (a, b, before, after)
+
+
+def test_a_real_sized_layer_fits_whole():
+    """The benchmark's layer (bench/fitting.py): 300 polygons, 200,700 vertices, edges drawn alike by both
+    neighbours; every row fits against those before it and the fitted layer keeps the input's area."""
+    from geodata.synth_layers import tessellation
+
+    cells = tessellation(15, 20)
+    assert len(cells) == 300 and sum(shapely.get_num_coordinates(c) for c in cells) == 200_700
+    community = shapely.box(*shapely.total_bounds(cells)).buffer(1e-4, join_style="mitre")
+    index = SiblingIndex()
+    for n, cell in enumerate(cells):
+        index.add(n, fit_grid(validate_shape(cell), community, index).geometry)
+    before, after = geodesic_area_m2(shapely.union_all(cells)), sum(geodesic_area_m2(g) for g in index.values())
+    assert abs(after - before) < 1.0 * len(cells)  # no piece lost or doubled beyond the 1 m² tolerance per row

@@ -88,8 +88,9 @@
     }).join("");
     $("import-run").disabled = !res.ok || !d.dry_run || d.errors.length > 0;
     if (d.created) { $("import-run").disabled = true; return finish(res, interpolate(gettext("已导入 %(n)s 个草稿网格"), {n: d.created.length}, true)); }
-    say(d.errors.length ? interpolate(gettext("%(n)s 行有错误，未导入任何网格"), {n: d.errors.length}, true)
-                        : gettext("预览无误，可以导入"), d.errors.length ? "error" : "ok");
+    var capped = d.shapes_capped ? " " + gettext("（地图上只画出前 50 个形状）") : "";  // a large file: a sample
+    say((d.errors.length ? interpolate(gettext("%(n)s 行有错误，未导入任何网格"), {n: d.errors.length}, true)
+                         : gettext("预览无误，可以导入")) + capped, d.errors.length ? "error" : "ok");
   }
 
   window.GridImport = {bind: function (state, helpers) {
