@@ -118,3 +118,25 @@ class OfflinePage:
         self.page.wait_for_load_state("networkidle")  # its requests done (a navigation would abort them)
         self.page.goto(self.base_url + "/map/")  # the page most tests start from
         self.page.wait_for_selector("#map-root[data-loaded=true]", timeout=30_000)
+
+
+def zoom_of(page) -> float:
+    """The zoom a page's map shows (data-zoom, written by reference_layers.js; the street map fits at quarter steps)."""
+    return float(page.locator(".leaflet-container[data-zoom]").first.get_attribute("data-zoom"))
+
+
+def zoom_to(page, level: float, button: str = ".leaflet-control-zoom-in") -> float:
+    """Click a zoom button until the map reaches ``level``, one click per finished zoom: Leaflet drops a click
+    made while a zoom animates, so a click that changed nothing within 2 s is made again (a loaded machine).
+    A fixed number of clicks stops short when a click is dropped or the map began between two steps."""
+    closer = button.endswith("zoom-in")
+    for _ in range(12):
+        now = zoom_of(page)
+        if (now >= level) if closer else (now <= level):
+            return now
+        page.click(button)
+        for _ in range(20):
+            page.wait_for_timeout(100)
+            if zoom_of(page) != now:
+                break
+    raise AssertionError(f"the map stayed at zoom {zoom_of(page)}, not {level}")

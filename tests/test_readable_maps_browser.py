@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import OfflinePage
+from tests.browser_support import OfflinePage, zoom_of, zoom_to
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -29,9 +29,10 @@ def test_street_map_labels_do_not_collide_and_every_symbol_is_explained(browser,
     view = OfflinePage(browser, live_app, viewport={"width": 1280, "height": 800})
     view.login("jiedao")
     page = view.page
-    for _ in range(2):  # to the zoom where labels show (≥ 15), then one closer
-        page.click(".leaflet-control-zoom-in")
-        page.wait_for_timeout(400)
+    start = zoom_of(page)
+    for level in (15, 16):  # to the zoom where labels show, then one closer
+        zoom_to(page, level)
+        page.wait_for_timeout(400)  # the labels are placed after the zoom ends
         labels = page.evaluate(BOXES, ".grid-label")
         stations = page.evaluate(BOXES, ".station-icon")
         for i, a in enumerate(labels):
@@ -42,9 +43,7 @@ def test_street_map_labels_do_not_collide_and_every_symbol_is_explained(browser,
         "(ps) => ps.filter((p) => p.getAttribute('stroke') === '#6a3d9a').map((p) => p.getAttribute('fill'))"
     )
     assert rings and set(rings) == {"none"}  # outlined radius rings
-    page.click(".leaflet-control-zoom-out")
-    page.click(".leaflet-control-zoom-out")
-    page.click(".leaflet-control-zoom-out")
+    zoom_to(page, start - 1, button=".leaflet-control-zoom-out")  # households cluster further out
     cluster = page.locator(".marker-cluster div").first
     cluster.wait_for()
     assert cluster.evaluate("(e) => getComputedStyle(e).backgroundColor").replace("a", "") not in BAND_COLOURS

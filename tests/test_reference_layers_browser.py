@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import OfflinePage
+from tests.browser_support import OfflinePage, zoom_to
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -53,10 +53,7 @@ def test_the_layer_control_switches_them_and_buildings_show_zoomed_in(browser, l
     page = view.page
     page.goto(live_app + "/map/")
     wide = _wait_paths(page, lambda n: n > 20)
-    for _ in range(3):  # each zoom animation ends before the next click (a click during one is dropped)
-        page.click(".leaflet-control-zoom-in")
-        page.wait_for_timeout(300)
-        page.wait_for_selector(".leaflet-map-pane:not(.leaflet-zoom-anim)", state="attached", timeout=10_000)
+    zoom_to(page, 16)
     _wait_paths(page, lambda n: n != wide)
     # compound names from zoom 16, once the box on view has been read (the paths may change before that)
     page.locator(".gm-ref-label").first.wait_for(state="attached", timeout=15_000)

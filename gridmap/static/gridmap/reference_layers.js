@@ -63,9 +63,14 @@
       if (show && !map.hasLayer(labels)) { labels.addTo(map); }
       if (!show && map.hasLayer(labels)) { map.removeLayer(labels); }
     }
+    function markZoom() {  // the zoom on view as data-zoom on the map's element, for styles and browser tests
+      if (map._loaded) { map.getContainer().setAttribute("data-zoom", String(map.getZoom())); }
+    }
     layer.on("remove", showLabels);
     map.on("moveend", refresh);
     map.on("zoomend", showLabels);
+    map.on("load zoomend", markZoom);
+    markZoom();
     layer.on("add", refresh);
     layer.addTo(map);
     layer.bringToBack();
