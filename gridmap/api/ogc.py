@@ -27,7 +27,7 @@ from gridmap import policy
 from gridmap.api.layers import parse_bbox
 from gridmap.planner.metrics import SENSITIVE_FIELDS, suppress
 from gridmap.queries import ogc as queries
-from gridmap.queries.coverage import grid_coverage
+from gridmap.queries.coverage_store import stored_coverage
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -134,7 +134,7 @@ def _with_metrics(features: list[dict], grids, user) -> list[dict]:
     if not features:
         return features
     planner = policy.small_counts_suppressed(user)
-    metrics = {row["grid_id"]: row for row in grid_coverage(grids.filter(pk__in=[f["id"] for f in features]))}
+    metrics = {row["grid_id"]: row for row in stored_coverage(grids.filter(pk__in=[f["id"] for f in features]))}
     for feature in features:
         row = metrics.get(feature["id"], {})
         feature["properties"].update({key: row.get(key) for key in GRID_METRICS})

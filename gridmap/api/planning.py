@@ -14,7 +14,7 @@ from gridmap import policy
 from gridmap.api.jsonapi import endpoint, reply
 from gridmap.planner import metrics as planning
 from gridmap.queries.aggregate_cache import cached_aggregate
-from gridmap.queries.coverage import grid_coverage
+from gridmap.queries.coverage_store import stored_coverage
 from gridmap.queries.heat import CELL_M, LAYERS, heat_cells
 from gridmap.services.refused import Refused
 
@@ -38,7 +38,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
     metric = choice(request, "metric", tuple(planning.METRICS), "covered_pct")
     scheme = choice(request, "scheme", ("fisher_jenks", "quantiles"), "fisher_jenks")
     grids = policy.grids_for(request.user).published()
-    rows = cached_aggregate("coverage", request.user, grids, lambda: grid_coverage(grids))
+    rows = cached_aggregate("coverage", request.user, grids, lambda: stored_coverage(grids))
     return reply(
         planning.metric_table(rows, metric, planner=policy.small_counts_suppressed(request.user), scheme=scheme)
     )

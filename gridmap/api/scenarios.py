@@ -16,8 +16,8 @@ from gridmap.api.planning import check_dashboard, choice  # the dashboard's role
 from gridmap.planner import metrics as planning
 from gridmap.planner import scenarios
 from gridmap.queries.aggregate_cache import cached_aggregate
-from gridmap.queries.coverage import grid_coverage
 from gridmap.queries.coverage_areas import area_coverage
+from gridmap.queries.coverage_store import stored_coverage
 from gridmap.services.refused import Refused, checked_text, not_found
 from gridmap.services.stations.proposals import changes_of, save_proposal
 
@@ -41,7 +41,7 @@ def areas(request: HttpRequest) -> HttpResponse:
     check_dashboard(request)
     level = choice(request, "level", ("community", "street"), "community")
     grids = policy.grids_for(request.user).published()
-    per_grid = cached_aggregate("coverage", request.user, grids, lambda: grid_coverage(grids))  # the metrics' rows
+    per_grid = cached_aggregate("coverage", request.user, grids, lambda: stored_coverage(grids))  # the metrics' rows
     rows = cached_aggregate(f"areas:{level}", request.user, grids, lambda: area_coverage(grids, level, per_grid))
     return reply({"level": level, "areas": _suppressed(rows, _planner(request))})
 
@@ -77,7 +77,7 @@ def selection(request: HttpRequest) -> HttpResponse:
     """{"grids": [ids]} or {"polygon": GeoJSON}: the figures of that selection of published grids in scope."""
     check_dashboard(request)
     grids = _selection_grids(request, body(request))
-    row = _suppressed(area_coverage(grids, "selection"), _planner(request))[0]
+    row = _suppressed(area_coverage(grids, "selection", stored_coverage(grids)), _planner(request))[0]
     row["grid_ids"] = sorted(grids.values_list("pk", flat=True))
     return reply(row)
 

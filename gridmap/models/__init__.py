@@ -4,6 +4,7 @@ from gridmap.models.accounts import LoginAttempt, Profile, Role
 from gridmap.models.areas import Community, Grid, GridStatus, GridVersion, Street
 from gridmap.models.audit import AuditAction, AuditEvent
 from gridmap.models.concerns import Concern, ConcernCategory, ConcernEvent, ConcernState, StreetDeadline
+from gridmap.models.coverage import CoverageStation, GridCoverage
 from gridmap.models.households import CentralHousehold, CentralLink, Household, ResidentType
 from gridmap.models.imports import ImportJob, ImportStatus
 from gridmap.models.people import AssignmentRole, GridAssignment, HelpPair, Member
@@ -13,6 +14,8 @@ from gridmap.models.stations import ServiceStation, StationKind
 from gridmap.models.visits import Visit
 
 __all__ = [
+    "CoverageStation",
+    "GridCoverage",
     "Concern",
     "ConcernCategory",
     "ConcernEvent",

@@ -67,6 +67,16 @@ NEAR_SCOPE = """
              FROM (SELECT ST_Extent(boundary)::geometry AS e FROM gridmap_grid WHERE id IN (SELECT id FROM scope)) x,
                   (SELECT coalesce(max(radius_m), 0)::float8 AS r FROM gridmap_servicestation WHERE active) m)"""
 
+# Leaders and full-time workers per grid of ``scope`` (active assignments): parameters leader, full-time role.
+STAFF = """
+staff AS (
+    SELECT grid_id, count(*) FILTER (WHERE role = %s) AS leaders,
+           count(*) FILTER (WHERE role = %s) AS fulltime
+      FROM gridmap_gridassignment
+     WHERE end_date IS NULL AND grid_id IN (SELECT id FROM scope)
+     GROUP BY grid_id
+)"""
+
 COVERAGE_SQL = (
     """
 WITH scope AS ({ids_sql}),"""
@@ -108,13 +118,9 @@ uncovered_per_grid AS (
                AS vulnerable_uncovered
       FROM uncovered u GROUP BY grid_id
 ),
-staff AS (
-    SELECT grid_id, count(*) FILTER (WHERE role = %s) AS leaders,
-           count(*) FILTER (WHERE role = %s) AS fulltime
-      FROM gridmap_gridassignment
-     WHERE end_date IS NULL AND grid_id IN (SELECT id FROM scope)
-     GROUP BY grid_id
-)
+"""
+    + STAFF
+    + """
 SELECT g.id, g.code, g.name,
        coalesce(p.households, 0), coalesce(p.households, 0) - coalesce(u.uncovered, 0), coalesce(p.linked, 0),
        coalesce(p.central, 0), coalesce(p.central_links, 0), coalesce(p.central_off_band, 0),
@@ -153,6 +159,12 @@ def grid_coverage(grids: QuerySet, *, few: bool = False) -> list[dict]:
     ``None`` when their denominator is 0. ``few``: ``grids`` are a handful (a what-if's touched grids), so
     only the stations within reach of their extent are put on the lattice (same figures, less work).
     """
+    return coverage_dicts(coverage_tuples(grids, few=few))
+
+
+def coverage_tuples(grids: QuerySet, *, few: bool = False) -> list[tuple]:
+    """COVERAGE_SQL's rows for ``grids``: ``(grid_id, code, name, households, covered, linked, central,
+    central_links, central_off_band, leaders, fulltime, vulnerable, vulnerable_uncovered)``, in code order."""
     ids_sql, ids_params = grids.order_by().values("id").query.sql_with_params()
     params = [
         *ids_params,
@@ -163,7 +175,11 @@ def grid_coverage(grids: QuerySet, *, few: bool = False) -> list[dict]:
     ]  # in the order they appear
     with connection.cursor() as cursor:
         cursor.execute(COVERAGE_SQL.format(ids_sql=ids_sql, cell=CELL, near=NEAR_SCOPE if few else ""), params)
-        rows = cursor.fetchall()
+        return cursor.fetchall()
+
+
+def coverage_dicts(rows: list[tuple]) -> list[dict]:
+    """``coverage_tuples`` rows as ``grid_coverage`` answers them, with the derived figures."""
     out = []
     for (
         grid_id,

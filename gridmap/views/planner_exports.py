@@ -16,8 +16,8 @@ from gridmap import policy
 from gridmap.models import AssignmentRole, AuditAction, GridAssignment
 from gridmap.planner import exports as planner_exports
 from gridmap.planner import metrics as planning
-from gridmap.queries.coverage import grid_coverage
 from gridmap.queries.coverage_areas import area_coverage
+from gridmap.queries.coverage_store import stored_coverage
 from gridmap.services import audit
 
 GEO_FORMATS = {
@@ -65,8 +65,9 @@ def ledger(request: HttpRequest) -> HttpResponse:
     _ensure_sees_dashboard(request)
     planner = policy.small_counts_suppressed(request.user)
     grids = policy.grids_for(request.user).published()
-    rows = planner_exports.ledger_rows(grid_coverage(grids), _leaders(grids), planner=planner)
-    [totals] = area_coverage(grids, "selection")
+    per_grid = stored_coverage(grids)
+    rows = planner_exports.ledger_rows(per_grid, _leaders(grids), planner=planner)
+    [totals] = area_coverage(grids, "selection", per_grid)
     content = planner_exports.ledger_xlsx(rows, totals, title=_title(request.user), planner=planner)
     audit.record(request.user, AuditAction.EXPORT, "planner_ledger", request=request, fields=f"grids={len(rows)}")
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -83,7 +84,7 @@ def geo_file(request: HttpRequest, fmt: str) -> HttpResponse:
     driver, suffix, mime = GEO_FORMATS[fmt]
     planner = policy.small_counts_suppressed(request.user)
     grids = policy.grids_for(request.user).published()
-    rows = grid_coverage(grids)
+    rows = stored_coverage(grids)
     shapes = {pk: bytes(shape.wkb) for pk, shape in grids.values_list("pk", "boundary")}
     frame = planner_exports.metrics_frame(rows, shapes, planner=planner)
     handle = planner_exports.write_file(frame, driver, suffix, "grid_coverage")

@@ -18,7 +18,7 @@ from gridmap.models import AuditAction
 from gridmap.planner import metrics as planning
 from gridmap.planner.report import build_report
 from gridmap.queries import layers
-from gridmap.queries.coverage import grid_coverage
+from gridmap.queries.coverage_store import stored_coverage
 from gridmap.queries.heat import heat_cells
 from gridmap.services import audit
 from gridmap.views import errors
@@ -47,7 +47,7 @@ def planner_report(request: HttpRequest) -> HttpResponse:
         return errors.answer(request, 400, "invalid_choice", detail, field="metric")
     planner = policy.small_counts_suppressed(request.user)
     grids = policy.grids_for(request.user).published()
-    table = planning.metric_table(grid_coverage(grids), metric, planner=planner)
+    table = planning.metric_table(stored_coverage(grids), metric, planner=planner)
     points, _withheld = planning.heat_points(heat_cells(grids), "uncovered", planner=planner)
     page = build_report(
         table,
