@@ -149,10 +149,15 @@ def _community_precondition(request: HttpRequest, pk: int, *, publish: bool = Fa
 def publish(request: HttpRequest, pk: int) -> HttpResponse:
     _community_precondition(request, pk, publish=True)
     data = body(request)
-    override, reason = data.get("override_reason"), data.get("reason", "")
+    override, reason, preview = data.get("override_reason"), data.get("reason", ""), data.get("preview", False)
     if (override is not None and not isinstance(override, str)) or not isinstance(reason, str):
         raise Refused(400, "bad_value", field="override_reason")
-    result = grid_publishing.publish_community(request.user, pk, override_reason=override, reason=reason)
+    if not isinstance(preview, bool):
+        raise Refused(400, "bad_value", field="preview")
+    # preview: the same refusals, nothing written, and the grids the publish would leave outside the band.
+    result = grid_publishing.publish_community(
+        request.user, pk, override_reason=override, reason=reason, preview=preview
+    )
     return reply(result, etag=etags.community(pk))
 
 

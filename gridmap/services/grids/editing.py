@@ -101,17 +101,18 @@ def summary(grid: Grid) -> dict:
 
 def with_band(result: dict) -> dict:
     """``result`` (a summary) with ``band_warning``: the reason when its households leave the grid band
-    (settings.GRID_HOUSEHOLDS_MIN–MAX), else None."""
+    (settings.GRID_HOUSEHOLDS_MIN–MAX), else None; ``band_side`` says which way ("under", "over" or None).
+    The one band rule of the editor: split, merge, reshape and the publish check all answer with it."""
     n, lo, hi = result["households"], settings.GRID_HOUSEHOLDS_MIN, settings.GRID_HOUSEHOLDS_MAX
-    warning = None
-    if n < lo or n > hi:
+    warning, side = None, "under" if n < lo else "over" if n > hi else None
+    if side:
         warning = _("%(name)s 将有 %(n)s 户，超出目标范围 %(min)s–%(max)s 户") % {
             "name": result["name"],
             "n": n,
             "min": lo,
             "max": hi,
         }
-    return {**result, "band": {"min": lo, "max": hi}, "band_warning": warning}
+    return {**result, "band": {"min": lo, "max": hi}, "band_warning": warning, "band_side": side}
 
 
 def gap_households(grid: Grid) -> int:

@@ -18,7 +18,7 @@ from gridmap.models import AuditAction, Grid, GridStatus, GridVersion
 from gridmap.queries import grid_topology
 from gridmap.rules.sql import literal
 from gridmap.services import audit
-from gridmap.services.grids.editing import editable_grid, lock_community, summary
+from gridmap.services.grids.editing import editable_grid, lock_community, summary, with_band
 from gridmap.services.grids.rehoming import rehome_households
 from gridmap.services.grids.shapes import check_grid_shape
 from gridmap.services.refused import Refused, checked_text
@@ -54,17 +54,39 @@ UPDATE gridmap_grid g
  WHERE {_PENDING}
 RETURNING g.id"""
 
+# The grids a publish keeps (pending, not retiring) and the households each will hold, in one statement;
+# the band rule (editing.with_band, the same as split and merge answer with) then judges each count.
+_BAND = f"""
+SELECT g.id, g.code, g.name,
+       (SELECT count(*) FROM gridmap_household h
+         WHERE ST_Intersects(h.location, gridmap_working_shape(g.boundary, g.draft_boundary)))
+  FROM gridmap_grid g WHERE {_PENDING} AND NOT g.retire_on_publish ORDER BY g.code"""
+
 _VERSIONS = """
 INSERT INTO gridmap_gridversion (grid_id, number, boundary, status, reason, created_by_id, created_at)
 SELECT g.id, g.version, g.boundary, g.status, %s, %s, now() FROM gridmap_grid g WHERE g.id = ANY(%s)"""
 
 
+def band_warnings(community_id: int) -> list[dict]:
+    """The pending grids a publish would leave outside the household band: id, code, name, households,
+    band_side ("under" / "over") and band_warning (the reason), by code."""
+    with connection.cursor() as cursor:
+        cursor.execute(_BAND, [community_id])
+        rows = cursor.fetchall()
+    checked = [with_band({"id": r[0], "code": r[1], "name": r[2], "households": r[3]}) for r in rows]
+    return [grid for grid in checked if grid["band_warning"]]
+
+
 @transaction.atomic
-def publish_community(user, community_id: int, *, override_reason: str | None = None, reason: str = "") -> dict:
+def publish_community(
+    user, community_id: int, *, override_reason: str | None = None, reason: str = "", preview: bool = False
+) -> dict:
     """Publish every pending edit of a community; re-home the households of the changed area.
 
     Refused with 409 ``topology_not_clean`` (and the report) unless the working grids tile the community,
-    or ``override_reason`` is given; that reason is stored in every version written.
+    or ``override_reason`` is given; that reason is stored in every version written. ``preview`` runs the
+    same refusals, writes nothing and answers the grids the publish would leave outside the household band
+    (:func:`band_warnings`), for the editor to show before the admin confirms.
     """
     community = lock_community(user, community_id, publish=True)
     override_reason = checked_text(override_reason or "", "override_reason", 400, blank=True)
@@ -72,6 +94,18 @@ def publish_community(user, community_id: int, *, override_reason: str | None = 
     report = grid_topology.community_report(community, households=False)
     if not report["clean"] and not override_reason:
         raise Refused(409, "topology_not_clean", field="override_reason", report=report)
+    if preview:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM gridmap_grid g WHERE {_PENDING}", [community.pk])
+            pending = cursor.fetchone()[0]
+        if not pending:
+            raise Refused(400, "nothing_to_publish")
+        return {
+            "preview": True,
+            "pending": pending,
+            "clean": report["clean"],
+            "band_warnings": band_warnings(community.pk),
+        }
     note = reason.strip()[:90]
     if override_reason and not report["clean"]:
         note = (note + " " if note else "") + _("强制发布：%(reason)s") % {"reason": override_reason}

@@ -319,15 +319,6 @@
     }, refused);
   }
 
-  function publish() {
-    GM.api(GM.url("community-publish", S.community.id),
-           {method: "POST", ifMatch: S.community.etag,
-            body: {reason: $("publish-reason").value, override_reason: $("override-reason").value || null}})
-      .then(function (res) {
-        finish(res, interpolate(gettext("已发布 %(n)s 个网格，%(k)s 户重新归属"), {n: res.published, k: res.rehomed}, true));
-      }, function (err) { refused(err); if (err.report) { drawTopology(err.report); } });
-  }
-
   function init(map) {
     S.map = map;
     var root = $("editor-root");
@@ -337,7 +328,8 @@
     map.pm.setGlobalOptions({snappable: true, snapDistance: 15});
     S.marks = L.featureGroup().addTo(map);
     S.issues = L.featureGroup().addTo(map);
-    GridEditorFeedback.bind(S, {$: $, post: post, finish: finish, refused: refused});  // grid_editor_feedback.js
+    // grid_editor_feedback.js: band warnings, retire, discard, publish (with its band check), names, legend
+    GridEditorFeedback.bind(S, {$: $, post: post, finish: finish, refused: refused, drawTopology: drawTopology});
     var canvas = L.canvas({padding: 0.3});
     var select = $("community");
     select.innerHTML = S.communities.map(function (c) {
@@ -373,7 +365,6 @@
     $("tool-merge").onclick = function () { merge(null); };
     $("tool-save").onclick = save;
     $("tool-cancel").onclick = cancel;
-    $("publish-button").onclick = publish;
     if (window.GridImport) {  // grid_import.js: the file import panel
       window.GridImport.bind(S, {$: $, say: say, refused: refused, finish: finish});
     }
