@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import connection, transaction
 from django.core.exceptions import EmptyResultSet
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from gridmap.models import AssignmentRole, Grid
