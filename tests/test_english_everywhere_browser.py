@@ -142,6 +142,11 @@ def test_every_page_of_every_role_is_english_after_switching(browser, live_app, 
         left = untranslated(page.evaluate(VISIBLE_TEXT), allowed)
         if left:
             found[url] = sorted(set(left))
+        signout = page.locator(".topbar .signout")
+        if signout.count():  # a page's own styles must not leak into the top bar (the editor's once made it white)
+            colours = signout.evaluate("e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]")
+            if colours != ["rgb(255, 255, 255)", "rgba(0, 0, 0, 0)"]:
+                found[url + " sign-out colours"] = colours
     assert found == {}, found
     assert view.outside == []
     view.context.close()
