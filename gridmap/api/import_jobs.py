@@ -1,11 +1,11 @@
 """Import jobs over the web (/api/v1/import-jobs/…): the status of any import job of the user (households,
-streets, communities, stations, grids), and the commit of a layer's or a grid file's clean preview.
+streets, communities, stations, grids, reference layers), and the commit of a layer's or a grid file's clean preview.
 
-Thin: call services/imports. The layer and grid import endpoints (api/exchange.py, api/grids.py) start a job
-and answer with :func:`answer`: a job done in the request answers its result as the import always did (plus
-``job``: its id, state, ETag and status URL); one still running answers 202 with its status URL (also in
-``Location``), which the page polls until ``result`` is there. Another user's job is 404. Committing names the
-job's ETag (``etag`` of its status) in ``If-Match``: the commit is of the preview shown.
+Thin: call services/imports. The layer, grid and reference layer import endpoints (api/exchange.py, api/grids.py,
+api/reference.py) start a job and answer with :func:`answer`: a job done in the request answers its result as the
+import always did (plus ``job``: its id, state, ETag and status URL); one still running answers 202 with its
+status URL (also in ``Location``), which the page polls until ``result`` is there. Another user's job is 404.
+Committing names the job's ETag (``etag`` of its status) in ``If-Match``: the commit is of the preview shown.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from gridmap.services.imports import jobs, layer_jobs
 
 
 def answer(job: ImportJob) -> HttpResponse:
-    """The answer of an upload or a commit that started ``job`` (a layer or grid import)."""
+    """The answer of an upload or a commit that started ``job`` (a layer, grid or reference layer import)."""
     data = layer_jobs.describe(job)
     url = reverse("import-job-status", kwargs={"pk": job.pk})
     etag = etags.job_state(job.pk, job.status)

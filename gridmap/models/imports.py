@@ -1,5 +1,5 @@
-"""Import jobs (households, streets, communities, stations, grids): one row per upload, its dry-run preview,
-its progress and its outcome.
+"""Import jobs (households, streets, communities, stations, grids, reference layers): one row per upload, its
+dry-run preview, its progress and its outcome.
 
 The uploaded bytes stay in the row between the preview and the commit (and are dropped once the job is
 done), so a worker process started by the upload view reads them from the database, not from a file
@@ -31,6 +31,7 @@ class ImportKind(models.TextChoices):
     COMMUNITIES = "communities", _("社区")
     STATIONS = "stations", _("服务站点")
     GRIDS = "grids", _("网格")
+    REFERENCE = "reference", _("参考图层")
 
 
 class ImportJob(models.Model):

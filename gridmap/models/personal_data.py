@@ -167,6 +167,7 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
         "geometry": GENERAL,
         "street": GENERAL,
         "source": GENERAL,
+        "imported_at": GENERAL,
     },  # fmt: skip
     "ConcernCategory": {
         "id": GENERAL,

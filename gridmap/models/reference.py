@@ -5,6 +5,7 @@ resident data: every signed-in role sees them."""
 from __future__ import annotations
 
 from django.contrib.gis.db import models
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 
@@ -29,6 +30,8 @@ class ReferenceFeature(models.Model):
         help_text=_("导入者的街道；空为全市"),
     )
     source = models.CharField(_("来源"), max_length=200, blank=True)
+    # set by the database: an import's COPY leaves it out (the data exchange page lists each layer's last import)
+    imported_at = models.DateTimeField(_("导入时间"), db_default=Now())
 
     class Meta:
         verbose_name = _("参考要素")

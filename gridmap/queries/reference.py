@@ -10,7 +10,7 @@ MAX_FEATURES features, water and roads first, so the answer stays small whatever
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from gridmap.models import ReferenceKind
 from gridmap.queries.grid_households import named_ids
@@ -63,3 +63,38 @@ def reference_layer(features: QuerySet, bbox: Bbox) -> str:
             },
         )
         return cursor.fetchone()[0]
+
+
+def layers_version(features: QuerySet) -> str:
+    """A tag that changes whenever ``features`` change: an import adds rows with new ids (and removes the layer it
+    replaces, which changes the count). Its ETag lets a browser keep the box it read yet see an import at once."""
+    found = features.aggregate(last=Max("id"), count=Count("id"))
+    return f'"ref-{found["last"] or 0}-{found["count"]}"'
+
+
+def layer_summary(features: QuerySet, streets: QuerySet) -> list[dict]:
+    """Each reference layer of ``features`` (a policy queryset) for ``streets`` and the whole city: kind, street
+    (None: the city), its feature count and when it was last imported. One grouped statement;
+    the city's layers first, then by street code and the drawing order of the kinds."""
+    rows = (
+        features.filter(Q(street__in=streets) | Q(street__isnull=True))
+        .values("kind", "street_id", "street__name", "street__code")
+        .annotate(features=Count("id"), imported_at=Max("imported_at"))
+        .order_by()
+    )
+    order = {k.value: i for i, k in enumerate(_ORDER)}
+    return sorted(
+        (
+            {
+                "kind": r["kind"],
+                "kind_label": ReferenceKind(r["kind"]).label,
+                "street": r["street_id"],
+                "street_name": r["street__name"],
+                "street_code": r["street__code"] or "",
+                "features": r["features"],
+                "imported_at": r["imported_at"],
+            }
+            for r in rows
+        ),
+        key=lambda r: (r["street"] is not None, r["street_code"], order.get(r["kind"], 9)),
+    )

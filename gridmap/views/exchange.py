@@ -1,5 +1,6 @@
 """The data exchange page (数据导入导出): download every layer the role may export, in every format, and
-(system and street admins) import streets, communities and service stations with a preview first."""
+(system and street admins) import streets, communities and service stations with a preview first, and replace
+the reference layers (roads, water, compounds, buildings) of their streets, listed with their feature counts."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from geodata.writers import FORMATS, SPATIAL_FORMATS
 from gridmap import policy
+from gridmap.models import ReferenceKind, Role
+from gridmap.queries.reference import layer_summary
 from gridmap.services.layers.exports import FULL_LAYERS
 
 LAYER_NAMES = {
@@ -60,6 +63,7 @@ def data_exchange(request: HttpRequest) -> HttpResponse:
             imports.insert(0, ("streets", LAYER_NAMES["streets"]))
     households = policy.household_import_communities_for(user)  # None: the system admin, not limited
     context = {
+        "reference": _reference(user),
         "profile": policy.profile_of(user),
         "layers": layers,
         "imports": imports,
@@ -67,3 +71,17 @@ def data_exchange(request: HttpRequest) -> HttpResponse:
         "household_import": households is None or households.exists(),
     }
     return render(request, "gridmap/data_exchange.html", context, status=200 if layers else 403)
+
+
+def _reference(user) -> dict | None:
+    """The reference layer form (kinds, the streets in scope, the whole city for the system admin) and the
+    layers there are; None for a user who may not import them."""
+    streets = policy.reference_streets_for(user)
+    if not streets.exists():
+        return None
+    return {
+        "kinds": ReferenceKind.choices,
+        "streets": list(streets.order_by("code").values("id", "name")),
+        "city": policy.role_of(user) == Role.SYSTEM_ADMIN,
+        "layers": layer_summary(policy.reference_features_for(user), streets),
+    }

@@ -1,5 +1,5 @@
-"""The one job mechanism of every import (households, streets, communities, stations, grids): a row per upload,
-run in the request when small, else in a worker process started here (no queue server).
+"""The one job mechanism of every import (households, streets, communities, stations, grids, reference layers): a row
+per upload, run in the request when small, else in a worker process started here (no queue server).
 
 A kind's module (``KIND_MODULES``) holds what is specific: its rights, its size rule, ``run(pk, reporter=)``
 (the import core in one transaction, the outcome written on the row inside it), ``describe(job)`` (the body its
@@ -42,7 +42,9 @@ HEARTBEAT_STALE_SECONDS = 120  # a running job whose worker has not reported for
 ACTIVE = (ImportStatus.QUEUED, ImportStatus.RUNNING)
 KIND_MODULES = {
     "households": "gridmap.services.households.import_jobs",
-    **dict.fromkeys(("streets", "communities", "stations", "grids"), "gridmap.services.imports.layer_jobs"),
+    **dict.fromkeys(
+        ("streets", "communities", "stations", "grids", "reference"), "gridmap.services.imports.layer_jobs"
+    ),
 }
 WORKER_COMMAND = "import_job"
 

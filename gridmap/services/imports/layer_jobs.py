@@ -1,11 +1,13 @@
-"""Layer imports (streets, communities, stations: services/layers/importing.import_layer) and grid file imports
-(services/grids/file_import.import_grids) as jobs on the one job mechanism (services/imports/jobs.py).
+"""Layer imports (streets, communities, stations: services/layers/importing.import_layer), grid file imports
+(services/grids/file_import.import_grids) and reference layer imports (services/layers/reference.import_reference)
+as jobs on the one job mechanism (services/imports/jobs.py).
 
 The rights are the inline path's own, checked when the job starts, when its preview is committed, and again by
 the import itself when it runs. A file up to ``LAYER_IMPORT_INLINE_BYTES`` (as uploaded) runs in the request
 and is answered as before; a larger one runs in a worker process and the page polls its status. Either way
 the job's ``result`` is the body the inline answer has, and its ``counts["http_status"]`` that answer's status.
-A preview keeps the file (sealed) for its commit, which imports the same bytes.
+A preview keeps the file (sealed) for its commit, which imports the same bytes. A reference layer has no
+preview: its job imports at once (``target_id`` its street, none for the whole city; ``options["layer"]`` its kind).
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ from gridmap.services.grids import editing as grid_editing
 from gridmap.services.grids.file_import import import_grids
 from gridmap.services.imports import jobs
 from gridmap.services.layers import importing as layer_import
+from gridmap.services.layers import reference
 from gridmap.services.refused import Refused
 from gridmap.storage import sealed_fields
 
 LAYER_KINDS = (ImportKind.STREETS, ImportKind.COMMUNITIES, ImportKind.STATIONS)
-KINDS = (*LAYER_KINDS, ImportKind.GRIDS)
+KINDS = (*LAYER_KINDS, ImportKind.GRIDS)  # those with a preview to commit
 CHECKING = (0.05, 0.9)  # the share of the bar the row checks fill: reading before, writing after
 
 
@@ -47,11 +50,22 @@ def start_grids(user, community_id: int, data: bytes, *, filename: str, dry_run:
     return _start(user, ImportKind.GRIDS, data, filename, dry_run, source_crs, encoding, None, target_id=community_id)
 
 
-def _start(user, kind, data, filename, dry_run, source_crs, encoding, ip, *, target_id) -> ImportJob:
+def start_reference(user, layer: str, data: bytes, *, street_id, filename: str, source_crs, encoding, ip=None):
+    """Check the kind (400), the rights (403) and the street (404 out of scope), store the job, run it here or in
+    a worker. No preview: the job replaces the street's layer of that kind."""
+    street = reference.check_rights(user, layer, street_id)
+    target = street.pk if street else None
+    return _start(
+        user, ImportKind.REFERENCE, data, filename, False, source_crs, encoding, ip, target_id=target, layer=layer
+    )
+
+
+def _start(user, kind, data, filename, dry_run, source_crs, encoding, ip, *, target_id, **extra) -> ImportJob:
     inline = len(data) <= settings.LAYER_IMPORT_INLINE_BYTES
     if not inline:
         _refuse_by_the_zip_directory(data)
     options = {"source_crs": source_crs, "encoding": encoding, "ip": ip, "language": translation.get_language()}
+    options.update(extra)
     job = jobs.store(
         user,
         kind,
@@ -96,13 +110,15 @@ def commit(user, pk: int) -> ImportJob:
 def check_rights(user, job: ImportJob) -> None:
     if job.kind == ImportKind.GRIDS:
         grid_editing.check_rights(user, job.target_id)
+    elif job.kind == ImportKind.REFERENCE:
+        reference.check_rights(user, job.options.get("layer"), job.target_id)
     else:
         layer_import.check_rights(user, job.kind)
 
 
 def status(user, pk: int) -> dict:
     """The job as the page polls it (404 for another user's job); a job whose worker died is failed here."""
-    return describe(jobs.find(user, pk, kinds=KINDS))
+    return describe(jobs.find(user, pk, kinds=(*KINDS, ImportKind.REFERENCE)))
 
 
 def describe(job: ImportJob) -> dict:
@@ -149,6 +165,19 @@ def _import(job: ImportJob, progress) -> tuple[dict, int]:
         "source_crs": job.options.get("source_crs"),
         "encoding": job.options.get("encoding"),
     }
+    if job.kind == ImportKind.REFERENCE:
+        result = reference.import_reference(
+            job.user,
+            job.options.get("layer") or "",
+            data,
+            street_id=job.target_id,
+            source_crs=options["source_crs"],
+            encoding=options["encoding"],
+            filename=job.filename,
+            request=_Origin(job.options.get("ip")),
+            **_progress(reference.import_reference, progress),
+        )
+        return result, 201
     if job.kind == ImportKind.GRIDS:
         result = import_grids(job.user, job.target_id, data, **options, **_progress(import_grids, progress))
         failed = bool(result["errors"])
