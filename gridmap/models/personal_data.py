@@ -169,6 +169,21 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
         "source": GENERAL,
         "imported_at": GENERAL,
     },  # fmt: skip
+    # Counts per grid (the planner's coverage store) and stations as that store saw them: aggregates only.
+    "GridCoverage": {
+        "grid": GENERAL,
+        "grid_revision": GENERAL,
+        "basis": GENERAL,
+        "households": GENERAL,
+        "covered": GENERAL,
+        "linked": GENERAL,
+        "central": GENERAL,
+        "central_links": GENERAL,
+        "central_off_band": GENERAL,
+        "vulnerable": GENERAL,
+        "vulnerable_uncovered": GENERAL,
+    },
+    "CoverageStation": {"station_id": GENERAL, "location": GENERAL, "radius_m": GENERAL, "active": GENERAL},
     "ConcernCategory": {
         "id": GENERAL,
         "code": GENERAL,
@@ -244,6 +259,21 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
         "from_state": GENERAL,
         "to_state": GENERAL,
         "note": PERSONAL,
+    },  # fmt: skip
+    # The webhook's outbox: codes, states, times and the concern's point (no reporter, household, address or text).
+    "ConcernDelivery": {
+        "id": GENERAL,
+        "event": GENERAL,
+        "concern": GENERAL,
+        "payload": GENERAL,
+        "status": GENERAL,
+        "attempts": GENERAL,
+        "next_attempt_at": GENERAL,
+        "last_attempt_at": GENERAL,
+        "last_status": GENERAL,
+        "last_error": GENERAL,
+        "delivered_at": GENERAL,
+        "created_at": GENERAL,
     },  # fmt: skip
     "StationProposal": {"id": GENERAL, "name": GENERAL, "street": GENERAL, "author": PERSONAL, "created": GENERAL},
     "ProposedStation": {
