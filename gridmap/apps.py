@@ -15,6 +15,7 @@ class GridMapConfig(AppConfig):
         checks.register(data_key_check)
         checks.register(secret_key_check, checks.Tags.security)
         checks.register(demo_data_check, checks.Tags.database)
+        checks.register(concern_webhook_check)
 
 
 def data_key_check(app_configs=None, **kwargs):
@@ -87,6 +88,15 @@ def demo_data_check(app_configs=None, databases=None, **kwargs):
             id="gridmap.W103",
         )
     ]
+
+
+def concern_webhook_check(app_configs=None, **kwargs):
+    """gridmap.E104: an outgoing concern webhook, when configured, needs an http(s) URL and a strong secret."""
+    from gridmap.services.concerns.outbox import configuration_problem
+
+    problem = configuration_problem()
+    hint = "CONCERN_WEBHOOK_URL / CONCERN_WEBHOOK_SECRET, see docs/operations.md 'Concern webhook'"
+    return [checks.Error(problem, hint=hint, id="gridmap.E104")] if problem else []
 
 
 def point_folium_at_local_assets() -> None:

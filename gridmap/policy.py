@@ -17,6 +17,7 @@ from gridmap.models import (
     CentralLink,
     Community,
     Concern,
+    ConcernDelivery,
     Grid,
     GridAssignment,
     GridVersion,
@@ -386,6 +387,21 @@ def concern_aggregates_for(user) -> QuerySet[Concern]:
     if sees_dashboard(user):
         return Concern.objects.filter(community__in=communities_for(user))
     return concerns_for(user)
+
+
+def sees_concern_deliveries(user) -> bool:
+    """The concern webhook's deliveries (/concerns/webhook/ and its retry): the system admin and street admins."""
+    return role_of(user) in (Role.SYSTEM_ADMIN, Role.STREET_ADMIN)
+
+
+def concern_deliveries_for(user) -> QuerySet[ConcernDelivery]:
+    """The webhook deliveries a user sees and may retry: all for the system admin, his street's concerns' for a
+    street admin, none for anyone else (a delivery out of scope is 404)."""
+    if not sees_concern_deliveries(user):
+        return ConcernDelivery.objects.none()
+    if role_of(user) == Role.SYSTEM_ADMIN:
+        return ConcernDelivery.objects.all()
+    return ConcernDelivery.objects.filter(concern__community__street__in=streets_for(user))
 
 
 def concern_level(user) -> str | None:

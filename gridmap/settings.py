@@ -161,6 +161,12 @@ CONCERN_PHOTO_MAX_BYTES = envint("CONCERN_PHOTO_MAX_BYTES", 10 * 1024 * 1024)
 CONCERN_PHOTOS_MAX = envint("CONCERN_PHOTOS_MAX", 9)  # per concern
 CONCERN_PHOTO_MAX_PIXELS = envint("CONCERN_PHOTO_MAX_PIXELS", 50_000_000)  # checked from the header, before decoding
 CONCERN_PHOTO_SIDE = envint("CONCERN_PHOTO_SIDE", 2048)  # stored photos are at most this wide and high
+# The optional outgoing webhook to a 12345 platform (docs/operations.md, "Concern webhook"): off while the URL is
+# empty; every request is signed with the secret (required with a URL: system check gridmap.E104, which also
+# refuses a URL that is not http(s)). The timeout is per request, in seconds.
+CONCERN_WEBHOOK_URL = env("CONCERN_WEBHOOK_URL", "").strip()
+CONCERN_WEBHOOK_SECRET = env("CONCERN_WEBHOOK_SECRET", "")
+CONCERN_WEBHOOK_TIMEOUT = envint("CONCERN_WEBHOOK_TIMEOUT", 5)
 
 # Base map: a tile URL template (天地图 with a key, an intranet server or /tiles/{z}/{x}/{y}.png),
 # or empty for a plain background. Nothing else on a page comes from outside the server.

@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from gridmap.api import central, exchange, grids, households, layers
+from gridmap.api import concern_deliveries as concern_deliveries_api
 from gridmap.api import concerns as concerns_api
 from gridmap.api import household_imports as household_import_api
 from gridmap.api import import_jobs as import_job_api
@@ -27,6 +28,8 @@ urlpatterns = [
     # Residents' concerns (issue #17): the page, the list/report, one concern, a transition, the categories.
     path("concerns/", concern_views.concerns_page, name="concerns-page"),
     path("concerns/deadlines/", concern_views.deadlines_page, name="concern-deadlines"),
+    path("concerns/webhook/", concern_views.webhook_page, name="concern-webhook"),
+    path("api/v1/concern-deliveries/<int:pk>/retry", concern_deliveries_api.retry, name="concern-delivery-retry"),
     path("api/v1/concerns", concerns_api.concerns, name="concerns"),
     path("api/v1/concerns/nearby", concerns_api.nearby, name="concerns-nearby"),
     path("api/v1/concerns/<int:pk>", concerns_api.concern, name="concern"),

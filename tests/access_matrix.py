@@ -96,6 +96,7 @@ RULES: list[Rule] = [
     R("work-list", "get", "-", (302, 200, 200, 200, 403, 403, 403)),
     R("concerns-page", "get", "-", (302, 200, 200, 200, 200, 200, 403)),
     R("concern-deadlines", "get", "-", (302, 403, 200, 403, 403, 403, 403)),
+    R("concern-webhook", "get", "-", (302, 200, 200, 403, 403, 403, 403)),
     R("street-map", "get", "-", (302, 200, 200, 200, 200, 200, 200)),
     R("grid-editor", "get", "-", (302, 200, 200, 200, 403, 403, 403)),
     R("staffing-map", "get", "-", (302, 200, 200, 200, 403, 403, 403)),
@@ -230,6 +231,9 @@ RULES: list[Rule] = [
     R("concern-photos", "post", "other", (401, 400, 404, 404, 404, 404, 403), multipart=True),
     R("concern-photo", "get", "own", (401, 200, 200, 200, 200, 200, 403)),
     R("concern-photo", "get", "other", (401, 200, 404, 404, 404, 404, 403)),
+    # The concern webhook's deliveries (item 7): the system admin all, a street admin his street's, nobody else.
+    R("concern-delivery-retry", "post", "own", (401, 200, 200, 403, 403, 403, 403), _EMPTY),
+    R("concern-delivery-retry", "post", "other", (401, 200, 404, 403, 403, 403, 403), _EMPTY),
     # Open311 GeoReport v2: an API key or a session; residents' concerns, so planners get 403.
     R("open311-services", "get", "-", (401, 200, 200, 200, 200, 200, 403)),
     R("open311-service", "get", "-", (401, 200, 200, 200, 200, 200, 403)),

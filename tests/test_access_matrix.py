@@ -86,6 +86,7 @@ KIND = {  # which object a URL's <pk> names
     "planner-proposal": "proposal",
     **dict.fromkeys(["concern", "concern-transition", "concern-photos"], "concern"),
     "concern-photo": "concern_photo",
+    "concern-delivery-retry": "concern_delivery",
     "open311-request": "concern",
 }
 EXTRA_KWARGS = {
@@ -214,6 +215,14 @@ class World:
             category=ConcernCategory.objects.get(code="sanitation"), location=grid.boundary.point_on_surface,
             description="楼道堆物", grid=grid, community=grid.community,
         )  # fmt: skip
+
+    def _concern_delivery(self, user, target, role):
+        from gridmap.models import ConcernDelivery
+        from gridmap.models.concerns import ConcernEvent
+
+        concern = self._concern(user, target, role)
+        event = ConcernEvent.objects.create(concern=concern, actor="矩阵", action="report", to_state="reported")
+        return ConcernDelivery.objects.create(event=event, concern=concern, payload={}, status="failed", attempts=6)
 
     def _concern_photo(self, user, target, role):
         from pathlib import Path

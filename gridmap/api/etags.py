@@ -11,6 +11,7 @@ string as its ``etag`` property (quotes included), and a GET of one object sends
 - community (publish, fix a sliver): the digest of its grids' ids and versions, so a publish is of the
   grids the editor showed;
 - concern: ``"<version>"`` (every transition moves it);
+- concern webhook delivery: its id, status and attempts (a retry is of the row the page showed);
 - household import job: its id and status (a commit is of the preview the page showed).
 """
 
@@ -20,6 +21,7 @@ import datetime as dt
 import hashlib
 
 from gridmap.models import CentralHousehold, CentralLink, Grid, GridStatus
+from gridmap.queries.concern_deliveries import delivery_etag
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -35,6 +37,9 @@ def grid(obj) -> str:
 def concern(obj) -> str:
     """A concern's row version (every transition moves it: services/concerns/workflow.py)."""
     return f'"{obj.version}"'
+
+
+concern_delivery = delivery_etag  # a webhook delivery: its status and attempts (the page renders the same)
 
 
 def household(obj) -> str:

@@ -3,6 +3,7 @@
 from gridmap.models.accounts import LoginAttempt, Profile, Role
 from gridmap.models.areas import Community, Grid, GridStatus, GridVersion, Street
 from gridmap.models.audit import AuditAction, AuditEvent
+from gridmap.models.concern_deliveries import ConcernDelivery, DeliveryStatus
 from gridmap.models.concerns import Concern, ConcernCategory, ConcernEvent, ConcernState, StreetDeadline
 from gridmap.models.coverage import CoverageStation, GridCoverage
 from gridmap.models.households import CentralHousehold, CentralLink, Household, ResidentType
@@ -19,6 +20,8 @@ __all__ = [
     "Concern",
     "ConcernCategory",
     "ConcernEvent",
+    "ConcernDelivery",
+    "DeliveryStatus",
     "ConcernState",
     "StreetDeadline",
     "Street",

@@ -10,8 +10,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from gridmap import policy
+from gridmap.models import DeliveryStatus
 from gridmap.models.concerns import ConcernCategory, ConcernSource, Feedback, HandlerLevel, Urgency
+from gridmap.queries.concern_deliveries import delivery_board
 from gridmap.services.concerns import deadlines as street_deadlines
+from gridmap.services.concerns.outbox import enabled as webhook_enabled
 from gridmap.services.refused import Refused
 
 
@@ -28,6 +31,7 @@ def concerns_page(request: HttpRequest) -> HttpResponse:
         "handler_levels": HandlerLevel.choices,
         "feedbacks": Feedback.choices,
         "sets_deadlines": policy.role_of(request.user) == "street_admin",
+        "sees_deliveries": policy.sees_concern_deliveries(request.user),
     }
     return render(request, "gridmap/concerns.html", context)
 
@@ -56,3 +60,16 @@ def deadlines_page(request: HttpRequest) -> HttpResponse:
     context = {"street": street, "rows": street_deadlines.deadlines(street), "stages": street_deadlines.STAGES,
                "error": error, "saved": request.GET.get("saved") == "1"}  # fmt: skip
     return render(request, "gridmap/concern_deadlines.html", context, status=status)
+
+
+@login_required
+def webhook_page(request: HttpRequest) -> HttpResponse:
+    """The concern webhook's deliveries of the user's scope that wait or failed, with attempts, last error and next
+    attempt, each failed or pending one with a "retry now" button (api/concern_deliveries.retry)."""
+    if not policy.sees_concern_deliveries(request.user):
+        raise PermissionDenied(_("只有系统管理员和街道管理员可以查看诉求推送"))
+    status = request.GET.get("status", "")
+    board = delivery_board(policy.concern_deliveries_for(request.user), status)
+    context = {**board, "status": status if status in DeliveryStatus.values else "", "statuses": DeliveryStatus.choices,
+               "enabled": webhook_enabled()}  # fmt: skip
+    return render(request, "gridmap/concern_webhook.html", context)

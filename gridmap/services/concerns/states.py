@@ -29,6 +29,7 @@ class Transition:
     levels: tuple[str, ...]  # who may take it
     label: str
     needs_note: bool = False
+    announced: bool = True  # told to the outside platform (12345) by the outgoing webhook
 
 
 FIELD, MANAGER = "field", "manager"
@@ -38,9 +39,9 @@ TRANSITIONS: dict[str, Transition] = {
     "reject": Transition((S.REPORTED,), S.REJECTED, (MANAGER,), _("不予立案"), needs_note=True),
     "dispatch": Transition((S.ACCEPTED, S.RETURNED, S.REOPENED), S.DISPATCHED, (MANAGER,), _("派遣")),
     "claim": Transition((S.REPORTED, S.ACCEPTED), S.DISPATCHED, BOTH, _("认领")),  # wishes and projects only
-    "start": Transition((S.DISPATCHED,), S.IN_PROGRESS, BOTH, _("开始处置")),
+    "start": Transition((S.DISPATCHED,), S.IN_PROGRESS, BOTH, _("开始处置"), announced=False),
     "extend": Transition((S.DISPATCHED, S.IN_PROGRESS), S.EXTENDED, (MANAGER,), _("批准延期"), needs_note=True),
-    "return": Transition((S.DISPATCHED, S.IN_PROGRESS), S.RETURNED, BOTH, _("回退"), needs_note=True),
+    "return": Transition((S.DISPATCHED, S.IN_PROGRESS), S.RETURNED, BOTH, _("回退"), needs_note=True, announced=False),
     "handle": Transition((S.DISPATCHED, S.IN_PROGRESS, S.EXTENDED), S.HANDLED, BOTH, _("处置完成"), needs_note=True),
     "verify_pass": Transition((S.HANDLED,), S.VERIFIED, BOTH, _("核查通过")),
     "verify_fail": Transition((S.HANDLED,), S.DISPATCHED, BOTH, _("核查不通过（返工）"), needs_note=True),
@@ -49,6 +50,11 @@ TRANSITIONS: dict[str, Transition] = {
     "unpark": Transition((S.PARKED,), S.ACCEPTED, (MANAGER,), _("解除挂账")),
     "void": Transition(OPEN, S.VOID, (MANAGER,), _("作废"), needs_note=True),
 }
+# The events a 12345 platform hears through the outgoing webhook (services/concerns/outbox.py): the report, every
+# transition but the two between the dispatcher and the handler (start, return: the case stays with the level
+# that dispatched it), and the sweep's escalation (督办). The event type sent is the state entered, "escalated"
+# for the sweep.
+ANNOUNCED = ("report", *(name for name, t in TRANSITIONS.items() if t.announced), "escalate")
 REOPEN_LIMIT = 1  # an unsatisfied resident reopens a closed case once
 ESCALATE_REWORK = 3  # rework this often escalates to the street (提级督办)
 

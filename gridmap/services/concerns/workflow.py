@@ -1,6 +1,7 @@
 """Residents' concerns: report one (idempotent on the client's id, routed to its grid by the one home rule)
 and take a transition of the table in states.py. Each write is one transaction: the concern row (its version
-moves on), one history row and one audit event; a stale version is 412 with the current state."""
+moves on), one history row, its webhook delivery when the webhook is on (outbox.announce) and one audit event;
+a stale version is 412 with the current state."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from gridmap.models.concerns import (
     Urgency,
 )
 from gridmap.services import audit
-from gridmap.services.concerns import states
+from gridmap.services.concerns import outbox, states
 from gridmap.services.grids.rehoming import homes_sql
 from gridmap.services.refused import Refused, checked_text, not_found
 
@@ -98,8 +99,9 @@ def report(user, data: dict, point) -> tuple[Concern, bool]:
         stage_started_at=now,
         due_at=states.due(category, urgency, states.S.REPORTED, now, street_id=community.street_id),
     )
-    ConcernEvent.objects.create(concern=concern, user=user, actor=_actor(user), action="report",
-                                to_state=concern.state, note="")  # fmt: skip
+    event = ConcernEvent.objects.create(concern=concern, user=user, actor=_actor(user), action="report",
+                                        to_state=concern.state, note="")  # fmt: skip
+    outbox.announce([event.pk])  # in this transaction: no delivery without the event, none lost with it
     audit.record(user, AuditAction.CONCERN, "concern", concern.pk, reason="report")
     return concern, True
 
@@ -167,8 +169,9 @@ def transition(user, concern_id: int, action: str, data: dict, *, version: int |
         due_at=states.due(concern.category, concern.urgency, target, now, street_id=concern.community.street_id),
         **changes,
     )  # fmt: skip
-    ConcernEvent.objects.create(concern=concern, user=user, actor=_actor(user), action=action,
-                                from_state=concern.state, to_state=target, note=note)  # fmt: skip
+    event = ConcernEvent.objects.create(concern=concern, user=user, actor=_actor(user), action=action,
+                                        from_state=concern.state, to_state=target, note=note)  # fmt: skip
+    outbox.announce([event.pk])
     audit.record(user, AuditAction.CONCERN, "concern", concern.pk, reason=action)
     concern.refresh_from_db()
     return concern
