@@ -221,7 +221,7 @@ def main() -> None:
     prepare_city(args.households)
     from bench.harness import Results
 
-    params = {"households": args.households, "grids": max(args.households // 500, 5), "stations": 20}
+    params = {"households": args.households, "grids": max(args.households // 500, 5), "stations": 20, "seed": 20261122}
     results = Results(f"planner_view_{args.households}", describe_machine(), params)
     run(results, args.repeat)
     results.write()
