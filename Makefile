@@ -24,8 +24,10 @@ run: setup
 	$(PY) manage.py check --database default
 	$(WITH_SECRETS) .venv/bin/gunicorn gridmap.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
 
+# Two to four pytest workers (tests/conftest.py: browser and load tests run one after another on one of them).
+TEST_WORKERS ?= $(shell n=$$(nproc); [ $$n -gt 4 ] && n=4; [ $$n -lt 2 ] && n=2; echo $$n)
 test: setup lint deploy-check
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # The deployment checklist with production-like settings: any warning not silenced with its reason
 # (gridmap/settings.py, docs/security.md "Accepted check warnings") fails the run.

@@ -26,6 +26,20 @@ ROLE_USERS = {
 }
 
 
+# With pytest-xdist (`make test` runs two workers, `--dist loadgroup`), these run one after another on one worker
+# while the other worker takes everything else: browser tests, and tests that time a server under load or kill
+# its connections, measure what they see and would only measure each other side by side.
+SERIAL_MODULES = {"test_reliability", "test_household_import_kill", "test_import_jobs_server", "test_bounded_work"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the group marks
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = getattr(getattr(item, "module", None), "__name__", "")  # doctests have none
+        if item.get_closest_marker("browser") or module.rsplit(".", 1)[-1] in SERIAL_MODULES:
+            item.add_marker(pytest.mark.xdist_group("serial"))
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the demo street once, committed, so a live server process sees it too."""
