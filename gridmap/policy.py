@@ -404,6 +404,14 @@ def concern_deliveries_for(user) -> QuerySet[ConcernDelivery]:
     return ConcernDelivery.objects.filter(concern__community__street__in=streets_for(user))
 
 
+def deadline_street_of(user) -> Street | None:
+    """The street whose concern deadlines ``user`` sets: a street admin's own; nobody else sets them."""
+    profile = profile_of(user)
+    if profile is None or profile.role != Role.STREET_ADMIN:
+        return None
+    return profile.street
+
+
 def concern_level(user) -> str | None:
     """ "field" or "manager" for the concern transitions (services/concerns/states.py), None for others."""
     role = role_of(user)

@@ -10,23 +10,12 @@ from pathlib import Path
 import pytest
 
 from tests.browser_support import OfflinePage
+from tests.test_concerns_bulk_browser import REPORT  # the same reports through the API
 from tests.test_people_browser import committed_cleanup
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-
-REPORT = """async () => {
-  const csrf = document.cookie.split("; ").find((c) => c.startsWith("csrftoken=")).split("=")[1];
-  const grids = await (await fetch("/api/layers/grids.geojson")).json();
-  const [lon, lat] = grids.features[0].properties.label_point;
-  for (const text of ["浏览器测试：井盖松动", "浏览器测试：路灯不亮"]) {
-    const r = await fetch("/api/v1/concerns", {method: "POST", credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
-      body: JSON.stringify({category: "sanitation", description: text, location: {type: "Point", coordinates: [lon, lat]}})});
-    if (r.status !== 201) { throw new Error("report " + r.status); }
-  }
-}"""
 
 
 def test_the_bell_counts_her_concerns_and_opens_the_overdue_ones_on_a_phone(browser, live_app):
@@ -34,7 +23,7 @@ def test_the_bell_counts_her_concerns_and_opens_the_overdue_ones_on_a_phone(brow
         view = OfflinePage(browser, live_app, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
         view.login("wanggeyuan")
         page = view.page
-        page.evaluate(REPORT)
+        page.evaluate(REPORT, ["浏览器测试：井盖松动", "浏览器测试：路灯不亮"])
         with conn.cursor() as cur:  # one of the two is past its deadline
             cur.execute(
                 "UPDATE gridmap_concern SET due_at = now() - interval '1 hour' WHERE id = (SELECT max(id) FROM gridmap_concern)"

@@ -30,7 +30,7 @@ def concerns_page(request: HttpRequest) -> HttpResponse:
         "sources": ConcernSource.choices,
         "handler_levels": HandlerLevel.choices,
         "feedbacks": Feedback.choices,
-        "sets_deadlines": policy.role_of(request.user) == "street_admin",
+        "sets_deadlines": policy.deadline_street_of(request.user) is not None,
         "sees_deliveries": policy.sees_concern_deliveries(request.user),
     }
     return render(request, "gridmap/concerns.html", context)

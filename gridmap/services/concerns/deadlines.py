@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from gridmap import policy
-from gridmap.models import AuditAction, Role, Street
+from gridmap.models import AuditAction, Street
 from gridmap.models.concerns import ConcernCategory, StreetDeadline
 from gridmap.services import audit
 from gridmap.services.refused import Refused
@@ -19,10 +19,10 @@ MAX_HOURS = 720  # 30 days: a stage longer than that is parked, not timed
 
 def street_for(user) -> Street:
     """The street whose deadlines ``user`` sets: a street admin's own; nobody else sets them here."""
-    profile = policy.profile_of(user)
-    if profile is None or profile.role != Role.STREET_ADMIN or profile.street_id is None:
+    street = policy.deadline_street_of(user)
+    if street is None:
         raise Refused(403, "forbidden", detail=_("只有街道管理员可以设置本街道的诉求时限"))
-    return profile.street
+    return street
 
 
 def deadlines(street: Street) -> list[dict]:

@@ -110,7 +110,13 @@ def report(user, data: dict, point) -> tuple[Concern, bool]:
 def transition(user, concern_id: int, action: str, data: dict, *, version: int | None = None) -> Concern:
     """Take ``action`` (states.TRANSITIONS) on a concern of the user's scope; with ``version``, only at the
     version the user read (the API holds its callers to If-Match before calling)."""
-    concern = policy.concerns_for(user).select_for_update().filter(pk=concern_id).first()
+    concern = (  # its category and community come with it (the deadline needs both); only the concern is locked
+        policy.concerns_for(user)
+        .select_related("category", "community")
+        .select_for_update(of=("self",))
+        .filter(pk=concern_id)
+        .first()
+    )
     if concern is None:
         raise not_found("concern")
     if version is not None and concern.version != version:
