@@ -2,7 +2,8 @@
 concern (create + route by the home rule) and the overdue sweep, each beside its anchor in the same run.
 
 Targets (issue #17, on the 1M-household city with a concern per household): create + route ≤ 50 ms p95 over
-HTTP; a street's KPI dashboard ≤ 300 ms and the city's ≤ 2 s; the overdue sweep over all open concerns ≤ 5 s.
+HTTP; a street's KPI dashboard ≤ 300 ms and the city's ≤ 2 s; the overdue sweep over all open concerns ≤ 5 s;
+concern heat for a street ≤ 300 ms.
 
 Rows:
 - KPIs: anchor = the KPI statement run once through the app's connection for the same scope (no HTTP, no policy
@@ -10,6 +11,8 @@ Rows:
   street's admin (by grid) and as a system admin (the city, by community).
 - create + route: anchor = one INSERT of a concern whose grid and community come from a point-in-polygon lookup
   (rolled back); project = POST /api/v1/concerns over HTTP as the street's admin.
+- heat: anchor = the same 250 m cells of the street's concerns of the last 365 days as one raw SQL statement (app
+  connection, no policy sub-select, no JSON); project = GET /api/v1/concern-heat over HTTP as the street's admin.
 - sweep: anchor = the bare UPDATE that flags the overdue (rolled back); project = services.concerns.sweep
   .escalate_overdue (history rows and audit event too; rolled back after each run).
 
@@ -31,6 +34,19 @@ from bench.planner_view import _note, _serve
 WORKLOAD_KPI = "concern KPI dashboard (HTTP, gunicorn as `make run`)"
 WORKLOAD_CREATE = "report one concern: create + route (HTTP)"
 WORKLOAD_SWEEP = "overdue sweep over all open concerns"
+WORKLOAD_HEAT = "concern heat for a street (HTTP, gunicorn as `make run`)"
+
+# The heat anchor: queries/concern_map's cells written out by hand for one street and period.
+HEAT_ANCHOR_SQL = """
+WITH k AS MATERIALIZED (
+    SELECT c.location FROM gridmap_concern c JOIN gridmap_community m ON m.id = c.community_id
+     WHERE m.street_id = %(street)s AND c.created_at >= %(since)s AND c.created_at < %(until)s),
+zone AS (SELECT 32600 + floor((avg(ST_X(location)) + 180) / 6)::int + 1 AS srid FROM k),
+bins AS (SELECT floor(ST_X(m) / 250.0)::int8 AS i, floor(ST_Y(m) / 250.0)::int8 AS j, count(*) AS n
+           FROM k, zone, ST_Transform(k.location, zone.srid) AS m GROUP BY 1, 2)
+SELECT ST_Y(c), ST_X(c), n
+  FROM bins, zone, ST_Transform(ST_SetSRID(ST_MakePoint((i + 0.5) * 250.0, (j + 0.5) * 250.0), zone.srid), 4326) AS c
+"""
 
 
 def _session(username: str, role: str, street=None) -> tuple[object, str, str]:
@@ -189,6 +205,59 @@ def run(results, repeat: int = 5) -> None:
         results.add(
             Row(workload, approach, "project", items, timed[key], anchor=anchor, note=_note(timed[key], target))
         )
+    run_heat(results, repeat)  # its own gunicorn, after the reports above were deleted
+
+
+def run_heat(results, repeat: int = 5) -> None:
+    """The concern heat of the first street's last 365 days (the endpoint's default period) as its admin over HTTP,
+    beside its anchor: the same cells as one raw statement; the first answer is checked cell for cell against it."""
+    import datetime as dt
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from bench.harness import Row, measure
+    from gridmap.models import Role, Street
+    from gridmap.models.concerns import Concern
+
+    street = Street.objects.order_by("code").first()
+    today, zone = timezone.localdate(), timezone.get_current_timezone()
+    since = today - dt.timedelta(days=364)
+    window = {"street": street.pk, "since": dt.datetime.combine(since, dt.time.min, zone),
+              "until": dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min, zone)}  # fmt: skip
+    items = Concern.objects.filter(community__street=street, created_at__gte=window["since"],
+                                   created_at__lt=window["until"]).count()  # fmt: skip
+    samples = max(repeat, 20)
+    cells: list = []
+
+    def anchor():
+        with connection.cursor() as cursor:
+            cursor.execute(HEAT_ANCHOR_SQL, window)
+            cells[:] = cursor.fetchall()
+
+    anchor_name = "anchor: the street's 250 m cells as one raw SQL statement (app connection)"
+    results.add(Row(WORKLOAD_HEAT, anchor_name, "anchor", items, *measure(anchor, repeat=samples)))
+    _, cookie, _ = _session("bench_street_admin", Role.STREET_ADMIN, street)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = _serve(port)
+    base, path = f"http://127.0.0.1:{port}", f"/api/v1/concern-heat?from={since.isoformat()}&to={today.isoformat()}"
+    try:
+        for _ in range(3):  # every worker warm
+            first = _call(base, cookie, path)
+        assert first["total"] == sum(c[2] for c in cells) and len(first["points"]) == len(cells), "not the same cells"
+        timed = []
+        for _ in range(samples):
+            t = time.perf_counter()
+            _call(base, cookie, path)
+            timed.append(time.perf_counter() - t)
+    finally:
+        server.terminate()
+        server.wait(30)
+    target = 300 if Concern.objects.count() >= 900_000 else None
+    results.add(Row(WORKLOAD_HEAT, "project: GET /api/v1/concern-heat as the street's admin (HTTP)", "project", items,
+                    timed, anchor=anchor_name, note=_note(timed, target)))  # fmt: skip
 
 
 def main() -> None:
@@ -196,6 +265,7 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=10_000)
     parser.add_argument("--existing", action="store_true", help="use the bench database as it is (city and concerns)")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--heat-only", action="store_true", help="only the concern heat rows (a busy shared machine)")
     args = parser.parse_args()
     import os
 
@@ -213,8 +283,8 @@ def main() -> None:
 
     households = Household.objects.count()
     params = {"households": households, "grids": max(households // 500, 5), "stations": 20, "seed": 20261122}
-    results = Results(f"concerns_{households}", describe_machine(), params)
-    run(results, args.repeat)
+    results = Results(f"concerns{'_heat' if args.heat_only else ''}_{households}", describe_machine(), params)
+    (run_heat if args.heat_only else run)(results, args.repeat)
     results.write()
 
 

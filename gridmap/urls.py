@@ -7,6 +7,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from gridmap.api import central, exchange, grids, households, layers
 from gridmap.api import concern_deliveries as concern_deliveries_api
+from gridmap.api import concern_map as concern_map_api
 from gridmap.api import concerns as concerns_api
 from gridmap.api import household_imports as household_import_api
 from gridmap.api import import_jobs as import_job_api
@@ -37,6 +38,8 @@ urlpatterns = [
     path("api/v1/concern-categories", concerns_api.categories, name="concern-categories"),
     path("api/v1/concern-kpis", concerns_api.kpis, name="concern-kpis"),
     path("api/v1/concern-counts", concerns_api.counts, name="concern-counts"),
+    path("api/v1/concern-heat", concern_map_api.heat, name="concern-heat"),  # the KPI dashboard's map
+    path("api/v1/concern-areas", concern_map_api.areas, name="concern-areas"),
     path("api/v1/concerns/<int:pk>/photos", concerns_api.photos, name="concern-photos"),
     path("api/v1/concern-photos/<int:pk>", concerns_api.photo, name="concern-photo"),
     path("map/", maps.street_map, name="street-map"),

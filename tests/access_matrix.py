@@ -243,6 +243,9 @@ RULES: list[Rule] = [
     R("open311-request", "get", "other", (401, 200, 404, 404, 404, 404, 403)),
     R("concerns-nearby", "get", "-", (401, 400, 400, 400, 400, 400, 403)),  # lon/lat required
     R("concern-kpis", "get", "-", (401, 200, 200, 200, 200, 200, 200)),
+    # The concern map (heat cells, areas): aggregates of each role's scope; planners too, small counts suppressed.
+    R("concern-heat", "get", "-", (401, 200, 200, 200, 200, 200, 200)),
+    R("concern-areas", "get", "-", (401, 200, 200, 200, 200, 200, 200)),
     R("concern-counts", "get", "-", (401, 200, 200, 200, 200, 200, 403)),
     R("concern-categories", "get", "-", (401, 200, 200, 200, 200, 200, 403)),
     R("api-root", "get", "-", (401, 200, 200, 200, 200, 200, 200)),

@@ -160,6 +160,7 @@
   function showKpis() {
     var box = $("concern-kpis");
     box.hidden = !box.hidden;
+    if (window.GridConcernMap) { window.GridConcernMap.toggle(S.map, !box.hidden, S.layer); }  // concern_map.js
     if (box.hidden) { return; }
     GM.api(GM.url("concern-kpis") + "?by=grid").then(function (data) {
       var pct = function (v) { return v === null || v === undefined ? "—" : v + "%"; };
