@@ -171,6 +171,14 @@ class Concern(models.Model):
             models.Index(fields=["state", "due_at"], name="concern_state_due"),
             models.Index(fields=["grid", "state"], name="concern_grid_state"),
             models.Index(fields=["community", "state"], name="concern_community_state"),
+            # The concern map (queries/concern_map.py) reads a scope's concerns of a period from this index alone
+            # (an index-only scan): a street's concerns lie on every page of the table, so reading the rows
+            # themselves was a scan of the whole table at a million (bench/results/concerns_heat_1000000.md).
+            models.Index(
+                fields=["community", "created_at"],
+                include=["category", "state", "due_at", "location"],
+                name="concern_community_created",
+            ),
         ]
 
     def __str__(self) -> str:
