@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from gridmap import policy
 from gridmap.models.concerns import OPEN_STATES, Concern, ConcernCategory
+from gridmap.queries.concern_map import area_counts, concern_cells
 from gridmap.services.concerns.demo import load_demo_concerns
 
 pytestmark = pytest.mark.django_db
@@ -177,3 +178,10 @@ def test_no_concern_at_all_is_an_empty_map(client_for):
     areas = _areas(client_for("street_admin"))
     assert areas["areas"] and all(a["concerns"] == 0 for a in areas["areas"])
     assert [e["label"] for e in areas["legend"]] == ["0 件"]
+
+
+def test_an_empty_scope_counts_nothing(concerns, user_for):
+    grids = policy.grids_for(user_for("street_admin")).published()
+    assert concern_cells(Concern.objects.none()) == []
+    rows = area_counts(Concern.objects.none(), grids, "grid")
+    assert len(rows) == grids.count() and all(r["concerns"] == 0 for r in rows)

@@ -91,6 +91,8 @@ def matching(
 
 def concern_cells(concerns: QuerySet[Concern], cell_m: int = CELL_M) -> list[dict]:
     """One dict per non-empty cell of ``concerns``: lat, lon (the cell's centre) and the count."""
+    if concerns.query.is_empty():  # a .none() scope has no SQL of its own
+        return []
     rows_sql, names = named_ids(concerns, "k", ("location",))
     with connection.cursor() as cursor:
         cursor.execute(_HEAT_SQL.format(rows=rows_sql), {"size": float(cell_m), **names})
@@ -102,6 +104,8 @@ def area_counts(concerns: QuerySet[Concern], areas: QuerySet, level: str) -> lis
     in it and its households."""
     table, key = _AREA_TABLES[level]
     rows_sql, names = named_ids(concerns, "k", (key,))
+    if concerns.query.is_empty():  # a .none() scope: no concern, every area still a 0
+        rows_sql, names = f"SELECT NULL::bigint AS {key} WHERE false", {}
     areas_sql, area_names = named_ids(areas, "a")
     sql = _AREAS_SQL.format(table=table, key=key, rows=rows_sql, areas=areas_sql)
     with connection.cursor() as cursor:
