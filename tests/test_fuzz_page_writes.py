@@ -29,6 +29,7 @@ from gridmap.api import bodies, etags
 from gridmap.api.concerns import ConcernReport, ConcernStep
 from gridmap.api.schema import json_endpoints
 from gridmap.models import AssignmentRole, GridStatus, ResidentType
+from gridmap.models.concern_deliveries import ConcernDelivery, DeliveryStatus
 from gridmap.models.stations import StationKind
 
 WRITES = [
@@ -52,6 +53,7 @@ NO_BODY = {
     "central-household",
     "household-import-commit",
     "import-job-commit",
+    "concern-delivery-retry",
 }
 FORM_FIELDS = ["dry_run", "source_crs", "encoding", "kind", "street", "commit", "reason"]
 STATION = ["station", "lon", "lat", "radius_m"]
@@ -83,7 +85,7 @@ FIELDS = {  # what each view reads: its body class's fields where it has one
 # The main tables: whole rows digested (AuditEvent and ImportJob left out: a refused import is recorded).
 TABLES = ("street", "community", "grid", "gridversion", "servicestation", "member", "gridassignment",
           "helppair", "centralhousehold", "centrallink", "visit", "stationproposal", "referencefeature", "concern",
-          "concernevent", "concernphoto")  # fmt: skip
+          "concernevent", "concernphoto", "concerndelivery")  # fmt: skip
 TEXTS = st.one_of(
     st.text(max_size=12),
     st.sampled_from(["\x00", "a\x00b", "\ud800", "x\udfffy", "\u202e\u200b", "x" * 70_000, "", " ", "2026-01-01"]),
@@ -156,6 +158,10 @@ def world(user_for):
         description="楼道堆物", grid=grid, community=community,
     )  # fmt: skip
     paths["concern-transition"] = paths["concern-photos"] = {"pk": concern.pk}
+    event = models.ConcernEvent.objects.create(concern=concern, actor="测试", action="report", to_state="reported")
+    delivery = ConcernDelivery.objects.create(event=event, concern=concern, payload={"event": "reported"},
+                                              status=DeliveryStatus.FAILED, attempts=6)  # fmt: skip
+    paths["concern-delivery-retry"] = {"pk": delivery.pk}
     for name in ("grid-boundary", "grid-split", "grid-retire"):
         paths[name] = {"pk": grid.pk}
     for name in ("household", "household-move", "household-reveal", "household-visits", "household-help-pairs"):
@@ -183,6 +189,7 @@ def current_etag(name: str, kwargs: dict, world: dict) -> str:
         "household-import-commit": (models.ImportJob, etags.import_job),
         "import-job-commit": (models.ImportJob, etags.import_job),
         "concern-transition": (models.Concern, etags.concern),
+        "concern-delivery-retry": (ConcernDelivery, etags.concern_delivery),
     }.get(name, (models.Grid, etags.grid))
     found = model.objects.filter(pk=kwargs["pk"]).first()
     return tag(found) if found else '"0"'
