@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,30 @@ def zoom_to(page, level: float, button: str = ".leaflet-control-zoom-in") -> flo
             if zoom_of(page) != now:
                 break
     raise AssertionError(f"the map stayed at zoom {zoom_of(page)}, not {level}")
+
+
+@contextmanager
+def job_server():
+    """gunicorn on the test database where every import file goes to a worker process (inline limit 10 bytes), so
+    a page follows a job; yields its base URL."""
+    from bench.reliability.server import Gunicorn
+
+    db = settings.DATABASES["default"]
+    server = Gunicorn(f"postgis://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}", workers=2)
+    server.env.update(DEMO_MODE="true", LAYER_IMPORT_INLINE_BYTES="10")
+    with server:
+        yield server.base
+
+
+def committed_sql(statement: str, params: list) -> None:
+    """Run one statement on its own committed connection (what a server process committed is not rolled back)."""
+    import psycopg2
+
+    db = settings.DATABASES["default"]
+    connection = psycopg2.connect(
+        dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"], port=db["PORT"]
+    )
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+    connection.close()

@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import os
 
-import psycopg2
 import pytest
-from django.conf import settings
 
-from bench.reliability.server import Gunicorn
 from gridmap import policy
-from tests.browser_support import OfflinePage
+from tests.browser_support import OfflinePage, committed_sql, job_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -22,19 +19,9 @@ NAME = "任务浏览器测试站"
 
 @pytest.fixture(scope="module")
 def jobs_app(django_db_setup):
-    db = settings.DATABASES["default"]
-    server = Gunicorn(f"postgis://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}", workers=2)
-    server.env.update(DEMO_MODE="true", LAYER_IMPORT_INLINE_BYTES="10")  # every import file goes to a worker
-    with server:
-        yield server.base
-    db = settings.DATABASES["default"]
-    connection = psycopg2.connect(
-        dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"], port=db["PORT"]
-    )
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM gridmap_servicestation WHERE name = %s", [NAME])
-    connection.close()
+    with job_server() as base:
+        yield base
+    committed_sql("DELETE FROM gridmap_servicestation WHERE name = %s", [NAME])
 
 
 def test_a_station_import_runs_as_a_job_the_page_follows(browser, jobs_app, user_for):

@@ -10,14 +10,11 @@ import json
 import os
 from pathlib import Path
 
-import psycopg2
 import pytest
 import shapely
-from django.conf import settings
 
-from bench.reliability.server import Gunicorn
 from gridmap import policy
-from tests.browser_support import OfflinePage
+from tests.browser_support import OfflinePage, committed_sql, job_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -26,25 +23,11 @@ FILENAME = "浏览器测试小区.geojson"
 NAMES = ["浏览器小区一", "浏览器小区二", "浏览器小区三"]
 
 
-def _sql(statement: str, params: list) -> None:
-    db = settings.DATABASES["default"]
-    connection = psycopg2.connect(
-        dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"], port=db["PORT"]
-    )
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-    connection.close()
-
-
 @pytest.fixture(scope="module")
 def jobs_app(django_db_setup):
-    db = settings.DATABASES["default"]
-    server = Gunicorn(f"postgis://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}", workers=2)
-    server.env.update(DEMO_MODE="true", LAYER_IMPORT_INLINE_BYTES="10")  # every import file goes to a worker
-    with server:
-        yield server.base
-    _sql("DELETE FROM gridmap_referencefeature WHERE source = %s", [FILENAME])
+    with job_server() as base:
+        yield base
+    committed_sql("DELETE FROM gridmap_referencefeature WHERE source = %s", [FILENAME])
 
 
 def _compounds(street) -> bytes:
