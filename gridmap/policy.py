@@ -454,3 +454,17 @@ def navigation(user) -> list[tuple[str, str]]:
         ("data-exchange", pgettext_lazy("menu", "数据导入导出"), bool(exportable_layers(user))),
     ]
     return [(name, label) for name, label, shown in items if shown]
+
+
+def intake_communities_for(user) -> QuerySet[Community]:
+    """The communities whose public intake (QR code) ``user`` switches on and off: a street admin's street's, all
+    for the system admin; nobody else."""
+    if role_of(user) not in (Role.SYSTEM_ADMIN, Role.STREET_ADMIN):
+        return Community.objects.none()
+    return Community.objects.filter(street__in=streets_for(user))
+
+
+def public_reference_features() -> QuerySet[ReferenceFeature]:
+    """The reference layers a public intake page (no account) draws for orientation: roads, water, compounds and
+    buildings are not resident data (reference_features_for), so all of them, inside the community's box."""
+    return ReferenceFeature.objects.all()

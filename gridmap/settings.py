@@ -164,6 +164,14 @@ CONCERN_PHOTO_SIDE = envint("CONCERN_PHOTO_SIDE", 2048)  # stored photos are at 
 # The optional outgoing webhook to a 12345 platform (docs/operations.md, "Concern webhook"): off while the URL is
 # empty; every request is signed with the secret (required with a URL: system check gridmap.E104, which also
 # refuses a URL that is not http(s)). The timeout is per request, in seconds.
+# Public intake by QR code (services/concerns/intake.py, docs/security.md "Public intake"): per community and per
+# client address and per device, accepted submissions per hour and per day; sizes.
+CONCERN_INTAKE_PER_HOUR = envint("CONCERN_INTAKE_PER_HOUR", 3)
+CONCERN_INTAKE_PER_DAY = envint("CONCERN_INTAKE_PER_DAY", 10)
+CONCERN_INTAKE_PHOTOS = envint("CONCERN_INTAKE_PHOTOS", 3)
+CONCERN_INTAKE_PHOTO_MAX_BYTES = envint("CONCERN_INTAKE_PHOTO_MAX_BYTES", 5 * 1024 * 1024)
+CONCERN_INTAKE_TEXT = envint("CONCERN_INTAKE_TEXT", 500)  # characters of the description
+CONCERN_INTAKE_MAX_BODY = envint("CONCERN_INTAKE_MAX_BODY", 16 * 1024 * 1024)  # the whole request, checked first
 CONCERN_WEBHOOK_URL = env("CONCERN_WEBHOOK_URL", "").strip()
 CONCERN_WEBHOOK_SECRET = env("CONCERN_WEBHOOK_SECRET", "")
 CONCERN_WEBHOOK_TIMEOUT = envint("CONCERN_WEBHOOK_TIMEOUT", 5)

@@ -19,6 +19,7 @@ from gridmap.views import accounts, basemap, editor, maps, people, worklist
 from gridmap.views import concerns as concern_views
 from gridmap.views import exchange as exchange_views
 from gridmap.views import household_imports as household_import_views
+from gridmap.views import intake as intake_views
 from gridmap.views import members as member_views
 from gridmap.views import planner_exports as planner_export_views
 from gridmap.views import planning as planning_views
@@ -30,6 +31,11 @@ urlpatterns = [
     path("concerns/", concern_views.concerns_page, name="concerns-page"),
     path("concerns/deadlines/", concern_views.deadlines_page, name="concern-deadlines"),
     path("concerns/webhook/", concern_views.webhook_page, name="concern-webhook"),
+    # Public intake by QR code (item 6): the street admin's switch, QR code and poster; the resident's page.
+    path("concerns/intake/", intake_views.settings_page, name="concern-intake"),
+    path("concerns/intake/<int:community_id>/qr.svg", intake_views.qr_code, name="concern-intake-qr"),
+    path("concerns/intake/<int:community_id>/poster/", intake_views.poster, name="concern-intake-poster"),
+    path("r/<str:token>/", intake_views.public_page, name="intake-public"),
     path("api/v1/concern-deliveries/<int:pk>/retry", concern_deliveries_api.retry, name="concern-delivery-retry"),
     path("api/v1/concerns", concerns_api.concerns, name="concerns"),
     path("api/v1/concerns/nearby", concerns_api.nearby, name="concerns-nearby"),

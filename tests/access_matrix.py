@@ -97,6 +97,17 @@ RULES: list[Rule] = [
     R("concerns-page", "get", "-", (302, 200, 200, 200, 200, 200, 403)),
     R("concern-deadlines", "get", "-", (302, 403, 200, 403, 403, 403, 403)),
     R("concern-webhook", "get", "-", (302, 200, 200, 403, 403, 403, 403)),
+    # Public intake by QR code (item 6): the switch page for street and system admins; a POST without a community
+    # or action is 400. QR code and poster only for a switched-on community in scope (off by default: 404; on in
+    # tests/test_concern_intake.py). The public page: no account, and a token never issued is 404 for everyone.
+    R("concern-intake", "get", "-", (302, 200, 200, 403, 403, 403, 403)),
+    R("concern-intake", "post", "-", (302, 400, 400, 403, 403, 403, 403)),
+    R("concern-intake-qr", "get", "own", (302, 404, 404, 403, 403, 403, 403)),
+    R("concern-intake-qr", "get", "other", (302, 404, 404, 403, 403, 403, 403)),
+    R("concern-intake-poster", "get", "own", (302, 404, 404, 403, 403, 403, 403)),
+    R("concern-intake-poster", "get", "other", (302, 404, 404, 403, 403, 403, 403)),
+    R("intake-public", "get", "-", (404, 404, 404, 404, 404, 404, 404)),
+    R("intake-public", "post", "-", (404, 404, 404, 404, 404, 404, 404)),
     R("street-map", "get", "-", (302, 200, 200, 200, 200, 200, 200)),
     R("grid-editor", "get", "-", (302, 200, 200, 200, 403, 403, 403)),
     R("staffing-map", "get", "-", (302, 200, 200, 200, 403, 403, 403)),

@@ -88,8 +88,10 @@ KIND = {  # which object a URL's <pk> names
     "concern-photo": "concern_photo",
     "concern-delivery-retry": "concern_delivery",
     "open311-request": "concern",
+    **dict.fromkeys(["concern-intake-qr", "concern-intake-poster"], "community"),
 }
 EXTRA_KWARGS = {
+    "intake-public": {"token": "matrix-token-never-issued-000000000"},  # no such token: 404 for everyone
     **dict.fromkeys(["open311-services", "open311-requests", "open311-request"], {"fmt": "json"}),
     "open311-service": {"code": "sanitation", "fmt": "json"},
     "ogc-collection": {"collection": "grids"},
@@ -282,7 +284,12 @@ def _url(rule: Rule, world: World, role: str) -> str:
     if kind is None:
         return reverse(rule.name, kwargs=EXTRA_KWARGS.get(rule.name))
     obj = world.obj(kind, role, rule.target)
-    key = {"my-grid-household": "household", "ogc-item": "fid"}.get(rule.name, "pk")
+    key = {
+        "my-grid-household": "household",
+        "ogc-item": "fid",
+        "concern-intake-qr": "community_id",
+        "concern-intake-poster": "community_id",
+    }.get(rule.name, "pk")
     kwargs = {key: obj.pk, **EXTRA_KWARGS.get(rule.name, {})}
     if rule.name in ("grid-diff", "grid-restore"):
         kwargs["number"] = 1

@@ -74,6 +74,8 @@ def row(user, c: Concern, now) -> dict:
         "urgency": c.urgency,
         "state": c.state,
         "state_label": c.get_state_display(),
+        "source": c.source,
+        "source_label": c.get_source_display(),
         "address": c.address,
         "description": c.description,
         "lon": round(c.location.x, 6),

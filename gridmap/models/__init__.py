@@ -8,6 +8,7 @@ from gridmap.models.concerns import Concern, ConcernCategory, ConcernEvent, Conc
 from gridmap.models.coverage import CoverageStation, GridCoverage
 from gridmap.models.households import CentralHousehold, CentralLink, Household, ResidentType
 from gridmap.models.imports import ImportJob, ImportStatus
+from gridmap.models.intake import CommunityIntake, ConcernContact, IntakeHit, IntakeRefusal
 from gridmap.models.people import AssignmentRole, GridAssignment, HelpPair, Member
 from gridmap.models.proposals import ProposedStation, StationProposal
 from gridmap.models.reference import ReferenceFeature, ReferenceKind
@@ -47,6 +48,10 @@ __all__ = [
     "Visit",
     "ImportJob",
     "ImportStatus",
+    "CommunityIntake",
+    "ConcernContact",
+    "IntakeHit",
+    "IntakeRefusal",
     "StationProposal",
     "ProposedStation",
     "ReferenceFeature",

@@ -275,6 +275,24 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
         "delivered_at": GENERAL,
         "created_at": GENERAL,
     },  # fmt: skip
+    # Public intake by QR code (models/intake.py): the switch and token, counters keyed by a keyed digest (no
+    # address, no device id), refusals per day and reason; the resident's phone sealed like a household's.
+    "CommunityIntake": {
+        "id": GENERAL,
+        "community": GENERAL,
+        "enabled": GENERAL,
+        "token": GENERAL,
+        "changed_at": GENERAL,
+    },
+    "IntakeHit": {"id": GENERAL, "community": GENERAL, "kind": GENERAL, "key": GENERAL, "at": GENERAL},
+    "IntakeRefusal": {"id": GENERAL, "community": GENERAL, "day": GENERAL, "reason": GENERAL, "count": GENERAL},
+    "ConcernContact": {
+        "id": GENERAL,
+        "concern": GENERAL,
+        "phone_sealed": PERSONAL,
+        "phone_digest": PERSONAL,
+        "phone_masked": PERSONAL,
+    },
     "StationProposal": {"id": GENERAL, "name": GENERAL, "street": GENERAL, "author": PERSONAL, "created": GENERAL},
     "ProposedStation": {
         "id": GENERAL,

@@ -90,6 +90,12 @@ def add_photos(user, concern_id: int, uploads: list, stage: str = "report") -> l
     concern = policy.concerns_for(user).select_for_update().filter(pk=concern_id).first()
     if concern is None:
         raise not_found("concern")
+    return store_photos(concern, uploads, stage, user)
+
+
+def store_photos(concern, uploads: list, stage: str = "report", user=None) -> list[ConcernPhoto]:
+    """The one gate every photo passes (also the public intake's, ``user`` None): count, size, content, re-encoding;
+    all or none. The caller holds the concern (in its scope, locked, or just created)."""
     if not uploads:
         raise Refused(400, "required", field="photo", detail=_("请选择照片"))
     if concern.photos.count() + len(uploads) > settings.CONCERN_PHOTOS_MAX:

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from gridmap import policy
 from gridmap.models import AuditAction, Community, Grid
@@ -83,6 +84,12 @@ def report(user, data: dict, point) -> tuple[Concern, bool]:
         if household is None:
             raise not_found("household")
     urgency = _choice(data.get("urgency"), Urgency, "urgency", Urgency.NORMAL)
+    source = _choice(data.get("source"), ConcernSource, "source", ConcernSource.PATROL)
+    return _create(user, uid, category, urgency, source, data, point, grid_id, community_id, household), True
+
+
+def _create(user, uid, category, urgency, source, data, point, grid_id, community_id, household=None) -> Concern:
+    """The concern row, its history row, its webhook delivery and its audit event (``user`` None: the public)."""
     now, community = timezone.now(), Community.objects.get(pk=community_id)
     concern = Concern.objects.create(
         uid=uid,
@@ -91,7 +98,7 @@ def report(user, data: dict, point) -> tuple[Concern, bool]:
         location=point,
         address=checked_text(data.get("address") or "", "address", 200, blank=True),
         description=checked_text(data.get("description"), "description", 2000),
-        source=_choice(data.get("source"), ConcernSource, "source", ConcernSource.PATROL),
+        source=source,
         household=household,
         reporter=user,
         grid=Grid.objects.filter(pk=grid_id).first(),
@@ -99,11 +106,29 @@ def report(user, data: dict, point) -> tuple[Concern, bool]:
         stage_started_at=now,
         due_at=states.due(category, urgency, states.S.REPORTED, now, street_id=community.street_id),
     )
-    event = ConcernEvent.objects.create(concern=concern, user=user, actor=_actor(user), action="report",
+    actor = _actor(user) if user is not None else gettext_noop("居民扫码")
+    event = ConcernEvent.objects.create(concern=concern, user=user, actor=actor, action="report",
                                         to_state=concern.state, note="")  # fmt: skip
     outbox.announce([event.pk])  # in this transaction: no delivery without the event, none lost with it
-    audit.record(user, AuditAction.CONCERN, "concern", concern.pk, reason="report")
-    return concern, True
+    audit.record(user, AuditAction.CONCERN, "concern", concern.pk, reason="report" if user else "public_report",
+                 username="" if user else "public")  # fmt: skip
+    return concern
+
+
+@transaction.atomic
+def report_public(community_id: int, data: dict, point) -> Concern:
+    """A resident's concern from a community's public intake (services/concerns/intake.py checked the token, the
+    limits and the sizes): no account, source QR form, state reported for staff to accept. The point must lie in
+    that community (by the one home rule); the category must be one the public may choose."""
+    category = ConcernCategory.objects.filter(code=data.get("category"), active=True, is_wish=False).first()
+    if category is None:
+        raise Refused(400, "invalid_choice", field="category", detail=_("请选择诉求类别"))
+    grid_id, home = _home(point)
+    if home != community_id:
+        raise Refused(
+            400, "outside_community", field="location", detail=_("该位置不在本社区范围内，请在地图上本社区内选点")
+        )
+    return _create(None, uuid.uuid4(), category, Urgency.NORMAL, ConcernSource.QR_FORM, data, point, grid_id, home)
 
 
 @transaction.atomic

@@ -27,7 +27,9 @@
       (bulk ? "<input type=\"checkbox\" class=\"pick\" value=\"" + esc(r.id) + "\" aria-label=\"" + esc(gettext("选择")) + "\">" : "") + "<b>" +
       esc(r.category) + (r.urgency === "urgent" ? " · " + esc(gettext("紧急")) : "") + "</b><span class=\"state\">" +
       esc(r.overdue ? gettext("超期") + " · " + r.state_label : r.state_label) + "</span></div>" +
-      "<p class=\"desc\">" + esc(r.description) + "</p><p class=\"meta\">" + esc([r.address, r.grid_name, due(r),
+      "<p class=\"desc\">" + esc(r.description) + "</p><p class=\"meta\">" +
+      (r.source === "qr_form" ? "<span class=\"source-public\">" + esc(r.source_label) + "</span> " : "") +
+      esc([r.address, r.grid_name, due(r),
         r.rework ? interpolate(gettext("返工 %(n)s 次"), {n: r.rework}, true) : "",
         r.escalated ? gettext("已督办") : ""].filter(Boolean).join(" · ")) + "</p>" +
       "<div class=\"concern-actions\"><button type=\"button\" data-show=\"" + esc(r.id) + "\">" + esc(gettext("详情")) +
