@@ -99,9 +99,16 @@ class OfflinePage:
         self.outside: list[str] = []
         self.failed: list[str] = []
         self.context.route("**/*", self._route)
-        self.page.on("requestfailed", lambda r: self.failed.append(r.url))
+        self.page.on("requestfailed", self._failed)
         self.csp_violations: list[str] = []
         self.page.on("console", lambda m: "Content Security Policy" in m.text and self.csp_violations.append(m.text))
+
+    def _failed(self, request) -> None:
+        """A request that got no answer: refused connection, reset, empty reply. Not one the page itself cancelled
+        (net::ERR_ABORTED: it navigated away, or a map dropped a box it no longer shows), which a loaded machine
+        makes more likely and which no server fault causes."""
+        if request.failure != "net::ERR_ABORTED":
+            self.failed.append(request.url)
 
     def _route(self, route):
         if route.request.url.startswith(self.base_url):

@@ -45,8 +45,10 @@
       var text = left ? interpolate(gettext("已处理 %(done)s 件；%(left)s 件未处理（已被他人更新或状态已变）"),
                                     {done: done, left: left}, true)
                       : interpolate(gettext("已处理 %(done)s 件"), {done: done}, true);
-      window.GridConcerns.say(text, left ? "error" : "ok");
-      return window.GridConcerns.load();
+      // The board first shows the concerns as they are now, then says what was done: a tick made after the
+      // message is not wiped by the reload (a user, or a test, may tick the next step at once).
+      var tell = function () { window.GridConcerns.say(text, left ? "error" : "ok"); };
+      return Promise.resolve(window.GridConcerns.load()).then(tell, tell);
     });
   }
 
