@@ -418,6 +418,12 @@ def concern_level(user) -> str | None:
     return "field" if role in FIELD_ROLES else "manager" if role in MANAGER_ROLES else None
 
 
+def concerns_page_level(user) -> str | None:
+    """What /concerns/ shows: the board for "field" and "manager", the figures and the concern map only for a
+    "planner" (aggregates, small counts withheld), nothing for others."""
+    return concern_level(user) or ("planner" if role_of(user) == Role.PLANNER else None)
+
+
 def sees_work_list(user) -> bool:
     """The work list (views/worklist.py): the managers of grids, who fix what it lists."""
     return role_of(user) in MANAGER_ROLES
@@ -448,7 +454,7 @@ def navigation(user) -> list[tuple[str, str]]:
         ("grid-editor", _("网格编辑"), grid_edit_communities_for(user).exists()),
         ("staffing-map", pgettext_lazy("menu", "人员与中心户"), bool(assignable_roles(user))),
         ("members-page", _("人员库"), member_communities_for(user).exists()),
-        ("concerns-page", pgettext_lazy("menu", "民情诉求"), concern_level(user) is not None),
+        ("concerns-page", pgettext_lazy("menu", "民情诉求"), concerns_page_level(user) is not None),
         ("planner-dashboard", pgettext_lazy("menu", "规划看板"), sees_dashboard(user)),
         ("my-grid", _("我的网格"), field),
         ("data-exchange", pgettext_lazy("menu", "数据导入导出"), bool(exportable_layers(user))),

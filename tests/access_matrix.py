@@ -94,7 +94,7 @@ RULES: list[Rule] = [
     # Pages and site plumbing
     R("home", "get", "-", (302, 302, 302, 302, 302, 302, 302)),
     R("work-list", "get", "-", (302, 200, 200, 200, 403, 403, 403)),
-    R("concerns-page", "get", "-", (302, 200, 200, 200, 200, 200, 403)),
+    R("concerns-page", "get", "-", (302, 200, 200, 200, 200, 200, 200)),  # planners: figures and map only
     R("concern-deadlines", "get", "-", (302, 403, 200, 403, 403, 403, 403)),
     R("concern-webhook", "get", "-", (302, 200, 200, 403, 403, 403, 403)),
     # Public intake by QR code (item 6): the switch page for street and system admins; a POST without a community

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import zoom_of, zoom_to
+from tests.browser_support import OfflinePage, zoom_of, zoom_to
 from tests.test_concerns_browser import _open
 from tests.test_people_browser import committed_cleanup
 
@@ -80,5 +80,33 @@ def test_the_concern_map_shows_a_choropleth_and_a_heat_layer_above_it(browser, l
         page.click("#kpi-open")  # closed: the aggregates go, the concerns' markers come back
         page.locator("#concern-legend").wait_for(state="detached")
         assert page.locator(".leaflet-concern-heat-pane canvas").count() == 0
+        assert view.outside == [] and view.csp_violations == []
+        view.context.close()
+
+
+def test_a_planner_sees_the_figures_and_the_map_but_no_concern(browser, live_app):
+    """Planners plan with the concern figures too: /concerns/ shows them the KPI table and the concern map (counts
+    only, fewer than 5 withheld), no board, no list, no description; the menu leads there."""
+    with committed_cleanup("gridmap_concernevent", "gridmap_concern"):
+        admin = _open(browser, live_app, "jiedao")
+        admin.page.evaluate(REPORT)
+        admin.context.close()
+        view = OfflinePage(browser, live_app, viewport={"width": 1280, "height": 800})
+        view.login("guihua")
+        page = view.page
+        assert page.locator(".topnav a[href='/concerns/']").count() == 1
+        with page.expect_response(lambda r: "/api/v1/concern-heat" in r.url, timeout=60_000) as heat:
+            page.goto(live_app + "/concerns/")
+        assert heat.value.status == 200 and heat.value.json()["total"] >= 30
+        page.locator("#concern-legend").wait_for(timeout=30_000)
+        page.locator("#kpi-rows tr").first.wait_for(timeout=30_000)
+        assert page.locator("#concern-list, #report-form, #bulk-bar").count() == 0
+        with page.expect_response(lambda r: "/api/v1/concern-areas" in r.url and "facilities" in r.url) as areas:
+            page.select_option("#cm-category", "facilities")
+        shown = [a["concerns"] for a in areas.value.json()["areas"] if a["concerns"] not in (0, None)]
+        assert shown and all(c == "<5" or int(c) >= 5 for c in shown)  # 2 per grid: withheld
+        assert "地图测试" not in page.content()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "concern_map_planner.png"))
         assert view.outside == [] and view.csp_violations == []
         view.context.close()

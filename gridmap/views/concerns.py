@@ -20,7 +20,7 @@ from gridmap.services.refused import Refused
 
 @login_required
 def concerns_page(request: HttpRequest) -> HttpResponse:
-    level = policy.concern_level(request.user)
+    level = policy.concerns_page_level(request.user)
     if level is None:
         raise PermissionDenied(_("此角色不处理民情诉求"))
     context = {

@@ -237,6 +237,11 @@
       var grids = L.geoJSON(fc, {style: {color: "#37474f", weight: 1, fillOpacity: 0.05}, interactive: false}).addTo(map);
       if (grids.getBounds().isValid()) { map.fitBounds(grids.getBounds(), {padding: [10, 10]}); }
     });
+    if ($("concerns-root").dataset.level === "planner") {  // figures and the concern map only: no board, no list
+      $("map-status").textContent = "";
+      showKpis();
+      return;
+    }
     map.on("click", function (e) { if (!$("report-form").hidden) { setPoint(e.latlng); } });
     function openTab(b) {
       document.querySelectorAll(".concern-tabs [data-state]").forEach(function (o) { o.classList.toggle("active", o === b); });
