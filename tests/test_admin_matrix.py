@@ -168,13 +168,18 @@ def digest() -> dict:
             ]
         }
     )
-    sql = " UNION ALL ".join(
-        f"(SELECT count(*), md5(string_agg(md5(t::text), '' ORDER BY md5(t::text))) FROM {connection.ops.quote_name(table)} t)"
-        for table in tables
+    sql = (
+        "SELECT ARRAY["
+        + ", ".join(  # one array in the tables' order (a UNION ALL's rows come in no set order)
+            f"(SELECT count(*) || ':' || coalesce(md5(string_agg(md5(t::text), '' ORDER BY md5(t::text))), '')"
+            f" FROM {connection.ops.quote_name(table)} t)"
+            for table in tables
+        )
+        + "]"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql)
-        return dict(zip(tables, cursor.fetchall(), strict=True))
+        return dict(zip(tables, cursor.fetchone()[0], strict=True))
 
 
 @pytest.fixture

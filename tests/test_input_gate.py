@@ -30,12 +30,15 @@ TABLES = ("gridmap_household", "gridmap_grid", "gridmap_servicestation", "gridma
 
 def _fingerprint() -> list:
     with connection.cursor() as cursor:
-        cursor.execute(
-            " UNION ALL ".join(
-                f"SELECT count(*)::text || md5(string_agg(t::text, '' ORDER BY t.id)) FROM {t} t" for t in TABLES
+        cursor.execute(  # one array in TABLES' order (a UNION ALL's rows come in no set order)
+            "SELECT ARRAY["
+            + ", ".join(
+                f"(SELECT count(*)::text || coalesce(md5(string_agg(t::text, '' ORDER BY t.id)), '') FROM {t} t)"
+                for t in TABLES
             )
+            + "]"
         )
-        return [row[0] for row in cursor.fetchall()]
+        return cursor.fetchone()[0]
 
 
 def _url(pattern) -> str:
