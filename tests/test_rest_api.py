@@ -150,3 +150,13 @@ def test_patch_location_goes_through_the_move_service(client_for, user_for):
     assert moved.status_code == 200
     household.refresh_from_db()
     assert household.grid_id == grid.pk and household.location.distance(inside) < 1e-9
+
+
+@pytest.mark.parametrize("path", ["/api/v1/households/³0/", "/api/v1/households/٤٢/", "/api/v1/stations/³0/"])
+def test_an_id_of_other_digits_is_404_not_a_server_error(client_for, path):
+    """str.isdigit() accepts "³" and "٤", int() then refuses or misreads them: ids are ASCII digits only
+    (rules.fields.plain_number; schemathesis found the 500 with "³0")."""
+    response = client_for("street_admin").patch(
+        path, {"name": "x"}, content_type="application/json", HTTP_IF_MATCH='"x"'
+    )
+    assert response.status_code == 404, response.content

@@ -22,6 +22,7 @@ from gridmap.api import etags
 from gridmap.api.bodies import HouseholdPatch, validated
 from gridmap.api.jsonapi import BodyParser, check_etag, if_match
 from gridmap.api.schema import IF_MATCH, PRECONDITION
+from gridmap.rules.fields import plain_number
 from gridmap.services.households import care as care
 from gridmap.services.refused import Refused
 
@@ -51,7 +52,7 @@ class HouseholdWrites:
 
     @transaction.atomic
     def _write(self, user, pk, data: dict, expected: str):
-        if not str(pk).isdigit() or int(pk) >= 2**63:
+        if not plain_number(pk) or int(pk) >= 2**63:
             raise Refused(404, "not_found", field="household")
         household = policy.households_for(user).select_for_update().filter(pk=int(pk)).first()
         if household is None:

@@ -40,6 +40,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from gridmap.rules.fields import plain_number
 from gridmap.storage import batch_gcm, bulk
 
 KINDS = {"id_number": 1, "phone": 2}
@@ -95,7 +96,7 @@ def _ring_for(data_key: str, key_id: str, old_keys: str, index_key: str, secret_
     keys = {}
     for item in filter(None, (part.strip() for part in old_keys.split(","))):
         old_id, _sep, old = item.partition(":")
-        if not old_id.isdigit() or not 1 <= int(old_id) <= 255:
+        if not plain_number(old_id) or not 1 <= int(old_id) <= 255:
             raise ValueError(_("GRIDMAP_DATA_OLD_KEYS 的格式应为 id:base64,…"))
         keys[int(old_id)] = _decode_key(old, "GRIDMAP_DATA_OLD_KEYS")
     keys[current] = key

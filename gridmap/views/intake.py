@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from gridmap import policy
 from gridmap.models.concerns import ConcernCategory
+from gridmap.rules.fields import plain_number
 from gridmap.services.concerns import intake as service
 from gridmap.services.refused import Refused
 
@@ -98,7 +99,7 @@ def public_page(request: HttpRequest, token: str) -> HttpResponse:
         response = render(request, "gridmap/public_intake.html", context)
         return response
     length = request.META.get("CONTENT_LENGTH") or ""
-    if not length.isdigit() or int(length) > settings.CONCERN_INTAKE_MAX_BODY:  # before reading a byte of it
+    if not plain_number(length) or int(length) > settings.CONCERN_INTAKE_MAX_BODY:  # before reading a byte of it
         service.refuse(intake.community_id, "body_size")
         return _refusal(Refused(413, "too_large", field="", detail=_("提交内容过大")))
     device, new = service.device_id(request.COOKIES.get(service.DEVICE_COOKIE))

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from gridmap import policy
 from gridmap.models import AuditAction, Community
 from gridmap.models.intake import CommunityIntake, ConcernContact, IntakeHit
-from gridmap.rules.fields import clean_text
+from gridmap.rules.fields import clean_text, plain_number
 from gridmap.services import audit
 from gridmap.services.concerns import photos, workflow
 from gridmap.services.refused import Refused, not_found
@@ -54,8 +54,8 @@ def settings_for(user) -> list[dict]:
 @transaction.atomic
 def set_intake(user, community_id, *, enabled: bool | None = None, regenerate: bool = False, request=None):
     """Switch a community's public intake on or off, or give it a new token (every old QR code answers 404)."""
-    community = policy.intake_communities_for(user).filter(pk=community_id).first() if str(
-        community_id).isdigit() else None  # fmt: skip
+    community = policy.intake_communities_for(user).filter(pk=community_id).first() if plain_number(
+        community_id) else None  # fmt: skip
     if community is None:
         raise not_found("community")
     intake, _created = CommunityIntake.objects.select_for_update().get_or_create(
@@ -77,8 +77,8 @@ def set_intake(user, community_id, *, enabled: bool | None = None, regenerate: b
 def intake_of(user, community_id) -> CommunityIntake:
     """A community's intake for its QR code and poster: only when on and in ``user``'s scope."""
     intake = CommunityIntake.objects.select_related("community").filter(
-        community__in=policy.intake_communities_for(user), community_id=community_id, enabled=True).first() if str(
-        community_id).isdigit() else None  # fmt: skip
+        community__in=policy.intake_communities_for(user), community_id=community_id, enabled=True).first() if plain_number(
+        community_id) else None  # fmt: skip
     if intake is None:
         raise not_found("community")
     return intake

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from gridmap import policy
 from gridmap.models import ServiceStation
+from gridmap.rules.fields import plain_number
 from gridmap.services.refused import Refused, not_found
 
 LIFE_CIRCLE_M = (300, 1000)
@@ -79,7 +80,7 @@ def station_to_edit(user, pk) -> ServiceStation:
     """The station ``user`` may change, row-locked (call inside a transaction): 404 out of scope, 403
     without the right. The API compares the ETag (:func:`etag_of`) after this, by the one concurrency rule
     (api/jsonapi.py), so a refusal for scope or rights never depends on If-Match."""
-    if not str(pk).isdigit() or int(pk) >= 2**63:
+    if not plain_number(pk) or int(pk) >= 2**63:
         raise not_found("station")
     station = policy.stations_for(user).select_for_update(of=("self",)).filter(pk=int(pk)).first()
     if station is None:
