@@ -17,6 +17,7 @@ from gridmap.models import (
     CentralLink,
     Community,
     Concern,
+    ConcernContact,
     ConcernDelivery,
     Grid,
     GridAssignment,
@@ -379,6 +380,12 @@ def concerns_for(user) -> QuerySet[Concern]:
     if profile.role in FIELD_ROLES:
         return Concern.objects.filter(grid__in=_assigned_grid_ids(profile))
     return Concern.objects.filter(community__in=communities_for(user))
+
+
+def concern_contacts_for(user) -> QuerySet[ConcernContact]:
+    """The phone a resident left with a public concern (masked; in full only by the audited reveal): may_reveal."""
+    found = ConcernContact.objects.filter(concern__in=concerns_for(user))
+    return found if may_reveal(user) else found.none()
 
 
 def concern_aggregates_for(user) -> QuerySet[Concern]:

@@ -41,6 +41,7 @@ urlpatterns = [
     path("api/v1/concerns/nearby", concerns_api.nearby, name="concerns-nearby"),
     path("api/v1/concerns/<int:pk>", concerns_api.concern, name="concern"),
     path("api/v1/concerns/<int:pk>/transitions", concerns_api.transition, name="concern-transition"),
+    path("api/v1/concerns/<int:pk>/contact/reveal", concerns_api.reveal_contact, name="concern-contact-reveal"),
     path("api/v1/concern-categories", concerns_api.categories, name="concern-categories"),
     path("api/v1/concern-kpis", concerns_api.kpis, name="concern-kpis"),
     path("api/v1/concern-counts", concerns_api.counts, name="concern-counts"),

@@ -236,6 +236,9 @@ RULES: list[Rule] = [
     R("concern", "get", "other", (401, 200, 404, 404, 404, 404, 403)),
     R("concern-transition", "post", "own", (401, 200, 200, 200, 403, 403, 403), _ACCEPT),
     R("concern-transition", "post", "other", (401, 200, 404, 404, 404, 404, 403), _ACCEPT),
+    # A public concern's contact phone (the concern's detail shows it masked): the reveal, as a household's.
+    R("concern-contact-reveal", "post", "own", (401, 200, 200, 200, 200, 200, 403), _REASON, reveals=True),
+    R("concern-contact-reveal", "post", "other", (401, 200, 404, 404, 404, 404, 403), _REASON, reveals=True),
     R("concern-photos", "get", "own", (401, 200, 200, 200, 200, 200, 403)),
     R("concern-photos", "get", "other", (401, 200, 404, 404, 404, 404, 403)),
     R("concern-photos", "post", "own", (401, 400, 400, 400, 400, 400, 403), multipart=True),  # no file: 400

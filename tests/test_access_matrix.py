@@ -84,7 +84,8 @@ KIND = {  # which object a URL's <pk> names
         ["household-import-status", "household-import-commit", "import-job-status", "import-job-commit"], "import_job"
     ),
     "planner-proposal": "proposal",
-    **dict.fromkeys(["concern", "concern-transition", "concern-photos"], "concern"),
+    **dict.fromkeys(["concern-transition", "concern-photos"], "concern"),
+    **dict.fromkeys(["concern", "concern-contact-reveal"], "concern_contact"),  # a concern with a resident's phone
     "concern-photo": "concern_photo",
     "concern-delivery-retry": "concern_delivery",
     "open311-request": "concern",
@@ -217,6 +218,15 @@ class World:
             category=ConcernCategory.objects.get(code="sanitation"), location=grid.boundary.point_on_surface,
             description="楼道堆物", grid=grid, community=grid.community,
         )  # fmt: skip
+
+    def _concern_contact(self, user, target, role):
+        from gridmap.models.intake import ConcernContact
+
+        concern = self._concern(user, target, role)
+        contact = ConcernContact(concern=concern)
+        contact.phone = "13912345678"
+        contact.save()
+        return concern
 
     def _concern_delivery(self, user, target, role):
         from gridmap.models import ConcernDelivery

@@ -81,6 +81,7 @@ FIELDS = {  # what each view reads: its body class's fields where it has one
     "export": ["reason"],
     "concerns": list(ConcernReport().fields),
     "concern-transition": list(ConcernStep().fields),
+    "concern-contact-reveal": ["reason"],
 }
 # The main tables: whole rows digested (AuditEvent and ImportJob left out: a refused import is recorded).
 TABLES = ("street", "community", "grid", "gridversion", "servicestation", "member", "gridassignment",
@@ -157,7 +158,10 @@ def world(user_for):
         category=models.ConcernCategory.objects.get(code="sanitation"), location=grid.boundary.point_on_surface,
         description="楼道堆物", grid=grid, community=community,
     )  # fmt: skip
-    paths["concern-transition"] = paths["concern-photos"] = {"pk": concern.pk}
+    paths["concern-transition"] = paths["concern-photos"] = paths["concern-contact-reveal"] = {"pk": concern.pk}
+    contact = models.ConcernContact(concern=concern)  # a public concern's phone: the reveal gets past the 404
+    contact.phone = "13912345678"
+    contact.save()
     event = models.ConcernEvent.objects.create(concern=concern, actor="测试", action="report", to_state="reported")
     delivery = ConcernDelivery.objects.create(event=event, concern=concern, payload={"event": "reported"},
                                               status=DeliveryStatus.FAILED, attempts=6)  # fmt: skip

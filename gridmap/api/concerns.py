@@ -21,11 +21,12 @@ from django.utils.translation import gettext as _
 from gridmap import policy
 from gridmap.api import etags
 from gridmap.api.bodies import Body, Choice, Location, RuleField, Text, WholeNumber, validated
-from gridmap.api.jsonapi import body, endpoint, locked, reply
+from gridmap.api.jsonapi import body, client_ip, endpoint, locked, reply
 from gridmap.models.concerns import Concern, ConcernCategory, ConcernSource, Feedback, HandlerLevel, Urgency
 from gridmap.planner.metrics import suppress
 from gridmap.queries import concern_kpis
 from gridmap.queries.worklist import concern_counts
+from gridmap.services.concerns import contact as contact_service
 from gridmap.services.concerns import photos as photo_service
 from gridmap.services.concerns import states, workflow
 from gridmap.services.refused import Refused, not_found
@@ -153,13 +154,24 @@ def nearby(request: HttpRequest) -> HttpResponse:
 
 @endpoint(residents=True)
 def concern(request: HttpRequest, pk: int) -> HttpResponse:
-    """One concern with its history (who, when, from, to, note)."""
+    """One concern with its history (who, when, from, to, note) and, for a public submission, the resident's
+    contact phone masked (``contact_phone``, null without one; in full only by the audited reveal)."""
     found = policy.concerns_for(request.user).select_related("category", "grid", "claimed_by").filter(pk=pk).first()
     if found is None:
         raise not_found("concern")
     events = [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "from": e.from_state,
                "to": e.to_state, "note": e.note} for e in found.events.all()]  # fmt: skip
-    return reply({**row(request.user, found, timezone.now()), "events": events}, etag=etags.concern(found))
+    phone = contact_service.masked_phone(request.user, found.pk)
+    return reply({**row(request.user, found, timezone.now()), "events": events, "contact_phone": phone},
+                 etag=etags.concern(found))  # fmt: skip
+
+
+@endpoint(residents=True, creates=("POST",), get=False)
+def reveal_contact(request: HttpRequest, pk: int) -> HttpResponse:
+    """The full contact phone of a public concern for a typed ``reason``; every reveal writes an audit row (a
+    create: the concern itself is not changed, so no If-Match)."""
+    data = body(request)
+    return reply(contact_service.reveal_phone(request.user, pk, data.get("reason"), client_ip(request)))
 
 
 @endpoint(residents=True, guards=("POST",), get=False)
