@@ -69,8 +69,9 @@
     GM.api(GM.url("concern", id)).then(function (c) {
       var box = $("concern-detail");
       box.hidden = false;
+      box.dataset.id = c.id;
       box.innerHTML = "<h2>" + esc(c.category) + " · " + esc(c.state_label) + "</h2><p>" + esc(c.description) +
-        "</p><div class=\"concern-photos\" id=\"concern-photos\"></div><ol class=\"concern-timeline\">" + c.events.map(function (e) {
+        "</p>" + contactHtml(c) + "<div class=\"concern-photos\" id=\"concern-photos\"></div><ol class=\"concern-timeline\">" + c.events.map(function (e) {
           return "<li><b>" + esc(e.actor) + "</b> " + esc(new Date(e.at).toLocaleString()) + " · " + esc(e.action) +
             (e.note ? "：" + esc(e.note) : "") + "</li>";
         }).join("") + "</ol>";
@@ -83,6 +84,31 @@
           "\" alt=\"" + esc(gettext("诉求照片")) + "\" width=\"96\"></a>";
       }).join("");
     });
+  }
+
+  /* The phone a resident left with a public (QR) submission, masked; the full number only for a typed reason,
+   * which the server records with the reveal (services/concerns/contact.py). Nothing when there is none. */
+  function contactHtml(c) {
+    if (!c.contact_phone) { return ""; }
+    return "<div class=\"concern-contact\"><span>" + esc(gettext("联系电话")) + "</span> <b class=\"pii-phone\">" +
+      esc(c.contact_phone) + "</b> <button type=\"button\" data-act=\"reveal-contact\">" + esc(gettext("查看完整电话")) +
+      "</button><form class=\"reveal-form\" hidden><label>" + esc(gettext("查看原因（将记录在案）")) +
+      " <input name=\"reason\" required minlength=\"2\" maxlength=\"500\"></label><button type=\"submit\" class=\"primary\">" +
+      esc(gettext("确认查看")) + "</button></form><p class=\"contact-msg\" role=\"status\"></p></div>";
+  }
+
+  function revealContact(e) {
+    var form = e.target, box = $("concern-detail"), msg = box.querySelector(".contact-msg"), id = box.dataset.id;
+    e.preventDefault();
+    GM.api(GM.url("concern-contact-reveal", id), {method: "POST", body: {reason: form.reason.value}, quiet: true})
+      .then(function (data) {
+        if (box.dataset.id !== id || !form.isConnected) { return; }  // another concern opened meanwhile
+        box.querySelector(".pii-phone").innerHTML = "<a href=\"tel:" + esc(data.phone) + "\">" + esc(data.phone) + "</a>";
+        form.hidden = true;
+        box.querySelector("[data-act=reveal-contact]").hidden = true;
+        msg.textContent = gettext("已显示完整电话，本次查看已记录");
+        msg.className = "contact-msg ok";
+      }, function (err) { msg.textContent = GM.refusalText(err); msg.className = "contact-msg error"; });
   }
 
   /* A step that needs more than a click (a note, a handler, a rating) opens a small form under its concern. */
@@ -265,6 +291,13 @@
     $("report-form").elements.category.addEventListener("change", checkDuplicates);
     $("duplicates").addEventListener("click", function (e) { if (e.target.dataset.show) { show(Number(e.target.dataset.show)); } });
     $("kpi-open").addEventListener("click", showKpis);
+    $("concern-detail").addEventListener("click", function (e) {
+      if (e.target.dataset.act !== "reveal-contact") { return; }
+      var form = $("concern-detail").querySelector(".reveal-form");
+      form.hidden = false;
+      form.reason.focus();
+    });
+    $("concern-detail").addEventListener("submit", revealContact);
     $("concern-list").addEventListener("click", function (e) {
       var t = e.target;
       if (t.dataset.show) { show(Number(t.dataset.show)); }
