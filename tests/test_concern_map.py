@@ -185,3 +185,30 @@ def test_an_empty_scope_counts_nothing(concerns, user_for):
     assert concern_cells(Concern.objects.none()) == []
     rows = area_counts(Concern.objects.none(), grids, "grid")
     assert len(rows) == grids.count() and all(r["concerns"] == 0 for r in rows)
+
+
+def test_cells_are_250_metres_on_the_ground_and_hold_the_points_they_count(concerns):
+    """Neighbouring cell centres lie 250 m apart (geodesic, within 1%) both ways, and every concern lies in the
+    cell whose centre counted it: within half a cell's side of that centre in each direction."""
+    from django.db import connection
+
+    cells = concern_cells(Concern.objects.all())
+    by_centre = {(round(c["lat"], 9), round(c["lon"], 9)): c for c in cells}
+    lats, lons = sorted({c["lat"] for c in cells}), sorted({c["lon"] for c in cells})
+    dy, dx = min(b - a for a, b in zip(lats, lats[1:])), min(b - a for a, b in zip(lons, lons[1:]))
+    lat, lon = cells[0]["lat"], cells[0]["lon"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ST_Distance(ST_MakePoint(%s, %s)::geography, ST_MakePoint(%s, %s)::geography),"
+            "       ST_Distance(ST_MakePoint(%s, %s)::geography, ST_MakePoint(%s, %s)::geography)",
+            [lon, lat, lon + dx, lat, lon, lat, lon, lat + dy],
+        )
+        east, north = cursor.fetchone()
+    assert abs(east - 250) < 2.5 and abs(north - 250) < 2.5, (east, north)
+    counted = {}
+    for point in Concern.objects.values_list("location", flat=True):
+        centre = min(cells, key=lambda c: (abs(c["lat"] - point.y) / dy) ** 2 + (abs(c["lon"] - point.x) / dx) ** 2)
+        assert abs(centre["lat"] - point.y) <= dy / 2 + 1e-9 and abs(centre["lon"] - point.x) <= dx / 2 + 1e-9
+        key = (round(centre["lat"], 9), round(centre["lon"], 9))
+        counted[key] = counted.get(key, 0) + 1
+    assert counted == {k: c["count"] for k, c in by_centre.items()}

@@ -171,12 +171,28 @@ class Concern(models.Model):
             models.Index(fields=["state", "due_at"], name="concern_state_due"),
             models.Index(fields=["grid", "state"], name="concern_grid_state"),
             models.Index(fields=["community", "state"], name="concern_community_state"),
-            # The concern map (queries/concern_map.py) reads a scope's concerns of a period from this index alone
-            # (an index-only scan): a street's concerns lie on every page of the table, so reading the rows
-            # themselves was a scan of the whole table at a million (bench/results/concerns_heat_1000000.md).
+            # The concern map (queries/concern_map.py) and the KPIs (queries/concern_kpis.py) read a scope's
+            # concerns of a period from this index alone (an index-only scan): a street's concerns lie on every
+            # page of the table, so reading the rows themselves was a scan of the whole table at a million
+            # (bench/results/concerns_heat_1000000.md, concerns_1000000.md).
             models.Index(
                 fields=["community", "created_at"],
-                include=["category", "state", "due_at", "location"],
+                include=[
+                    "id",
+                    "category",
+                    "state",
+                    "due_at",
+                    "location",
+                    "grid",
+                    "late_steps",
+                    "rework",
+                    "reopened",
+                    "feedback",
+                    "claimed_by",
+                    "service_hours",
+                    "beneficiaries",
+                    "stage_started_at",
+                ],  # fmt: skip
                 name="concern_community_created",
             ),
         ]

@@ -2,10 +2,14 @@
 or community (the choropleth), for a category (with its sub-categories), a period and a state group.
 
 Why SQL: the browser must never receive a concern's point (a planner may not see resident rows, and a heat layer
-fed with points would hand out every reported address), so the concerns are binned where they are stored, as
-``queries.heat`` bins households: each point projected to the UTM zone of the rows (metres on the ground), its
-cell floor(x / size), floor(y / size) kept as integers so one GROUP BY counts, and only the cell centre (back in
-WGS84) with its count leaves PostgreSQL. The choropleth is one grouped pass too: the scope's concerns per area
+fed with points would hand out every reported address), so the concerns are binned where they are stored: each
+point's cell is floor(lon / dx), floor(lat / dy), kept as integers so one GROUP BY counts, and only the cell centre
+with its count leaves PostgreSQL. dx and dy are ``size`` metres in degrees at the middle latitude of all
+communities (the usual series for metres per degree), so the cells are one fixed grid for every scope of the
+city: the same cell at a street's and at the city's zoom. Reading the degrees as they are stored, instead of
+projecting each point to UTM as ``queries.heat`` does for households, is what makes a street's year of concerns
+(143,000 at a million) 90 ms instead of 300 ms; a cell's east-west side is off by about 1.5% at 40° N for a point
+1° of latitude (110 km) from that middle, far more than a city spans. The choropleth is one grouped pass too: the scope's concerns per area
 beside the area's households (for the rate per 1,000), instead of a query per grid.
 """
 
@@ -14,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import FloatField, Func, QuerySet
 from django.utils import timezone
 
 from gridmap.models.concerns import OPEN_STATES, Concern, ConcernCategory
@@ -25,15 +29,17 @@ STATE_GROUPS = ("all", "open", "overdue")
 LEVELS = ("grid", "community")
 
 _HEAT_SQL = """
-WITH k AS MATERIALIZED ({rows}),
-zone AS (SELECT 32600 + floor((avg(ST_X(location)) + 180) / 6)::int + 1 AS srid FROM k),
+WITH mid AS (SELECT radians((ST_YMin(e) + ST_YMax(e)) / 2) AS phi
+               FROM (SELECT ST_Extent(boundary) AS e FROM gridmap_community) x),
+cell AS (SELECT %(size)s / (111412.84 * cos(phi) - 93.5 * cos(3 * phi)) AS dx,
+                %(size)s / (111132.92 - 559.82 * cos(2 * phi) + 1.175 * cos(4 * phi)) AS dy
+           FROM mid WHERE phi IS NOT NULL),
 bins AS (
-    SELECT floor(ST_X(m) / %(size)s)::int8 AS i, floor(ST_Y(m) / %(size)s)::int8 AS j, count(*) AS n
-      FROM k, zone, ST_Transform(k.location, zone.srid) AS m
+    SELECT floor(k.lon / dx)::int8 AS i, floor(k.lat / dy)::int8 AS j, count(*) AS n
+      FROM ({rows}) k, cell
      GROUP BY 1, 2)
-SELECT ST_Y(centre), ST_X(centre), n
-  FROM bins, zone,
-       ST_Transform(ST_SetSRID(ST_MakePoint((i + 0.5) * %(size)s, (j + 0.5) * %(size)s), zone.srid), 4326) AS centre
+SELECT (j + 0.5) * dy, (i + 0.5) * dx, n
+  FROM bins, cell
  ORDER BY i, j
 """
 
@@ -93,7 +99,11 @@ def concern_cells(concerns: QuerySet[Concern], cell_m: int = CELL_M) -> list[dic
     """One dict per non-empty cell of ``concerns``: lat, lon (the cell's centre) and the count."""
     if concerns.query.is_empty():  # a .none() scope has no SQL of its own
         return []
-    rows_sql, names = named_ids(concerns, "k", ("location",))
+    # The coordinates as numbers: selecting the point itself would hand it over as WKB (GeoDjango's ::bytea)
+    # to be parsed again for every row, a third of the statement's time at a street's year.
+    lon_lat = concerns.annotate(lon=Func("location", function="ST_X", output_field=FloatField()),
+                                lat=Func("location", function="ST_Y", output_field=FloatField()))  # fmt: skip
+    rows_sql, names = named_ids(lon_lat, "k", ("lon", "lat"))
     with connection.cursor() as cursor:
         cursor.execute(_HEAT_SQL.format(rows=rows_sql), {"size": float(cell_m), **names})
         return [{"lat": lat, "lon": lon, "count": n} for lat, lon, n in cursor.fetchall()]

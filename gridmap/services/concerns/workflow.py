@@ -90,7 +90,8 @@ def report(user, data: dict, point) -> tuple[Concern, bool]:
 
 def _create(user, uid, category, urgency, source, data, point, grid_id, community_id, household=None) -> Concern:
     """The concern row, its history row, its webhook delivery and its audit event (``user`` None: the public)."""
-    now, community = timezone.now(), Community.objects.get(pk=community_id)
+    # Without their boundaries: the row needs the community's street (deadlines) and the grid's code and name.
+    now, community = timezone.now(), Community.objects.only("id", "street_id").get(pk=community_id)
     concern = Concern.objects.create(
         uid=uid,
         category=category,
@@ -101,7 +102,7 @@ def _create(user, uid, category, urgency, source, data, point, grid_id, communit
         source=source,
         household=household,
         reporter=user,
-        grid=Grid.objects.filter(pk=grid_id).first(),
+        grid=Grid.objects.only("id", "code", "name", "community_id").filter(pk=grid_id).first(),
         community=community,
         stage_started_at=now,
         due_at=states.due(category, urgency, states.S.REPORTED, now, street_id=community.street_id),
