@@ -46,9 +46,9 @@ bench: setup
 	$(PY) -m bench --size $(SIZE)
 
 messages:
-	$(PY) manage.py makemessages -l en --no-location -v 0 --ignore=.venv --ignore=node_modules \
+	$(PY) manage.py makemessages -l en --no-location --no-wrap -v 0 --ignore=.venv --ignore=node_modules \
 	  --ignore=staticfiles --ignore=tests --ignore=bench
-	$(PY) manage.py makemessages -d djangojs -l en --no-location -v 0 --ignore=.venv --ignore=node_modules \
+	$(PY) manage.py makemessages -d djangojs -l en --no-location --no-wrap -v 0 --ignore=.venv --ignore=node_modules \
 	  --ignore='gridmap/static/vendor/*' --ignore=staticfiles
 
 check:

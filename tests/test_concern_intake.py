@@ -108,6 +108,12 @@ def test_only_the_street_admin_and_system_admin_switch_and_see_the_qr(client_for
     poster = admin.get(f"/concerns/intake/{community.pk}/poster/")
     token = CommunityIntake.objects.get(community=community).token
     assert poster.status_code == 200 and community.name in poster.content.decode() and token in poster.content.decode()
+    assert 'class="poster poster-a4"' in poster.content.decode()
+    for size in ("a5", "a6"):
+        sized = admin.get(f"/concerns/intake/{community.pk}/poster/", {"size": size}).content.decode()
+        assert f'class="poster poster-{size}"' in sized and token in sized
+    wrong = admin.get(f"/concerns/intake/{community.pk}/poster/", {"size": "a0"})
+    assert wrong.status_code == 400 and "size" in wrong.content.decode()
     assert client_for("system_admin").get("/concerns/intake/").status_code == 200
 
 

@@ -6,6 +6,7 @@ board marked "扫码填报". No outside request, no CSP violation; screenshots i
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,14 @@ def test_a_resident_reports_by_qr_code_and_the_street_admin_sees_it(browser, liv
         page.wait_for_url(f"**/concerns/intake/{community_id}/poster/")
         page.emulate_media(media="print")
         page.screenshot(path=str(ARTIFACTS / "concern_intake_poster.png"), full_page=True)
+        page.emulate_media(media="screen")
+        page.click(".sizes >> text=A6")  # a counter card: the print starts on A6 paper and fits on one sheet
+        page.wait_for_url("**/poster/?size=a6")
+        pdf = page.pdf(prefer_css_page_size=True)  # the paper the page asks for: A6 (105 x 148 mm), one sheet
+        boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+        assert len(boxes) == 1 and abs(float(boxes[0][0]) - 297.6) < 1 and abs(float(boxes[0][1]) - 419.5) < 1, boxes
+        page.emulate_media(media="print")
+        page.screenshot(path=str(ARTIFACTS / "concern_intake_poster_a6.png"), full_page=True)
         page.emulate_media(media="screen")
         with conn.cursor() as cur:
             cur.execute("SELECT token FROM gridmap_communityintake WHERE community_id = %s", [community_id])

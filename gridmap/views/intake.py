@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -66,13 +66,22 @@ def qr_code(request: HttpRequest, community_id: int) -> HttpResponse:
     return response
 
 
+# A wall poster, a notice-board sheet, a card for a service counter: the paper in millimetres (Chromium knows no
+# "A6" keyword and drops the whole size then) and the print margin.
+POSTER_SIZES = {"a4": ("210mm 297mm", "12mm"), "a5": ("148mm 210mm", "10mm"), "a6": ("105mm 148mm", "6mm")}
+
+
 @login_required
 def poster(request: HttpRequest, community_id: int) -> HttpResponse:
-    """A printable A4/A5 poster: the community's name, the QR code and the address."""
+    """A printable poster (``?size=a4|a5|a6``, A4 by default): the community's name, the QR code and the address."""
     intake = _intake(request, community_id)
+    size = request.GET.get("size", "a4")
+    if size not in POSTER_SIZES:
+        return HttpResponseBadRequest(_("size 应为 a4、a5 或 a6"), content_type="text/plain; charset=utf-8")
     url = request.build_absolute_uri(reverse("intake-public", args=[intake.token]))
     return render(request, "gridmap/concern_intake_poster.html",
-                  {"community": intake.community, "url": url, "qr": service.qr_svg(url)})  # fmt: skip
+                  {"community": intake.community, "url": url, "qr": service.qr_svg(url), "size": size,
+                   "paper": POSTER_SIZES[size][0], "margin": POSTER_SIZES[size][1], "sizes": POSTER_SIZES})  # fmt: skip
 
 
 def _refusal(exc: Refused) -> JsonResponse:
