@@ -22,12 +22,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from gridmap.models import AssignmentRole, Grid
 from gridmap.queries.coverage import STAFF, coverage_dicts, coverage_tuples
+from gridmap.queries.grid_households import scope_select
 
 _LOCK = 0x6772_6964_636F  # the store's advisory lock key ("gridco")
 _VERSION = 1  # raise when COVERAGE_SQL's figures change meaning: every stored row is then recomputed
@@ -114,17 +114,10 @@ def _basis() -> str:
     return f"v{_VERSION};links {settings.CENTRAL_LINKS_MIN}-{settings.CENTRAL_LINKS_MAX}"
 
 
-def _ids(grids: QuerySet) -> tuple[str, tuple]:
-    try:
-        return grids.order_by().values("id").query.sql_with_params()
-    except EmptyResultSet:  # ``.none()``: a scope without grids
-        return "SELECT NULL::bigint AS id WHERE false", ()
-
-
 def refresh(grids: QuerySet) -> int:
     """Bring the stored figures of ``grids`` up to date; the number of grids recomputed. Call inside the
     store's lock (``fresh_store``)."""
-    ids_sql, ids_params = _ids(grids)
+    ids_sql, ids_params = scope_select(grids)
     basis = _basis()
     with connection.cursor() as cursor:
         cursor.execute(_STATIONS_SEEN)
@@ -165,7 +158,7 @@ def fresh_store(grids: QuerySet) -> Iterator[None]:
 def stored_coverage(grids: QuerySet) -> list[dict]:
     """``queries.coverage.grid_coverage(grids)``, the same rows, from the store: only the grids whose inputs
     changed since they were last computed are computed now."""
-    ids_sql, ids_params = _ids(grids)
+    ids_sql, ids_params = scope_select(grids)
     with fresh_store(grids), connection.cursor() as cursor:
         cursor.execute(
             _READ.format(ids_sql=ids_sql),

@@ -7,8 +7,7 @@ and phone and ID number are never selected, so nothing unmasked leaves the datab
 
 from __future__ import annotations
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import QuerySet
 
 from gridmap import policy
@@ -55,14 +54,19 @@ SELECT CASE WHEN EXISTS (SELECT 1 FROM g) THEN json_build_object(
 """
 
 
+def scope_select(queryset: QuerySet, columns: tuple[str, ...] = ("id",)) -> tuple[str, tuple]:
+    """The queryset's id sub-select (or of ``columns``) with its positional parameters, to embed a policy
+    scope in a statement. An empty scope (``.none()``, ``filter(pk__in=[])``) compiles too: Django's own
+    false predicate (``WHERE 0 = 1``) under the same select list, so the columns keep their names and types
+    and no caller catches EmptyResultSet."""
+    query = queryset.order_by().values(*columns).query
+    return query.get_compiler(DEFAULT_DB_ALIAS, elide_empty=False).as_sql()
+
+
 def named_ids(queryset: QuerySet, prefix: str, columns: tuple[str, ...] = ("id",)) -> tuple[str, dict]:
-    """The queryset's id sub-select (or of ``columns``: a scope to select rows from, not only to match ids
-    against) with its positional parameters renamed, so one statement can embed several scopes with named
-    parameters."""
-    try:
-        sql, params = queryset.order_by().values(*columns).query.sql_with_params()
-    except EmptyResultSet:  # a .none() scope: nothing matches
-        return "SELECT NULL::bigint WHERE false", {}
+    """``scope_select`` (a scope to select rows from, not only to match ids against) with its positional
+    parameters renamed, so one statement can embed several scopes with named parameters."""
+    sql, params = scope_select(queryset, columns)
     names = {f"{prefix}{i}": v for i, v in enumerate(params)}
     return sql % tuple(f"%({k})s" for k in names), names
 

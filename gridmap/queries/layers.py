@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from gridmap.models import AssignmentRole
 from gridmap.models.areas import GridStatus
 from gridmap.queries.coverage_store import fresh_store
+from gridmap.queries.grid_households import scope_select
 from gridmap.rules.sql import literal
 
 PUBLISHED = literal(GridStatus.PUBLISHED)
@@ -25,10 +26,6 @@ _FEATURE_COLLECTION = """
 SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(f.feature), '[]'::json))::text
   FROM ({features}) f
 """
-
-
-def _ids(queryset: QuerySet) -> tuple[str, tuple]:
-    return queryset.order_by().values("id").query.sql_with_params()
 
 
 def _bbox_clause(column: str, bbox: Bbox | None) -> tuple[str, list]:
@@ -53,7 +50,7 @@ def grids_layer(grids: QuerySet, bbox: Bbox | None = None) -> str:
     never a sub-select per grid (at a million households a per-grid count of central households scanned that
     whole table once per grid: 28 s for the 2,000 grids of the planner's first view; counting every household
     of the scope again after any change: 0.5–1.2 s)."""
-    ids_sql, ids_params = _ids(grids)
+    ids_sql, ids_params = scope_select(grids)
     bbox_sql, bbox_params = _bbox_clause("g.boundary", bbox)
     features = f"""
     WITH shown AS (SELECT g.id FROM gridmap_grid g WHERE g.id IN ({ids_sql}){bbox_sql}),
@@ -85,7 +82,7 @@ def grids_layer(grids: QuerySet, bbox: Bbox | None = None) -> str:
 
 
 def communities_layer(communities: QuerySet, bbox: Bbox | None = None) -> str:
-    ids_sql, ids_params = _ids(communities)
+    ids_sql, ids_params = scope_select(communities)
     bbox_sql, bbox_params = _bbox_clause("c.boundary", bbox)
     features = f"""
     SELECT json_build_object(
@@ -111,7 +108,7 @@ def households_layer(households: QuerySet, bbox: Bbox | None = None) -> str:
         envelope = Polygon.from_bbox(bbox)
         envelope.srid = 4326
         households = households.filter(location__intersects=envelope)  # ST_Intersects, as _bbox_clause
-    ids_sql, ids_params = _ids(households)
+    ids_sql, ids_params = scope_select(households)
     bbox_sql, bbox_params = "", []
     features = f"""
     SELECT json_build_object(
@@ -133,7 +130,7 @@ def households_layer(households: QuerySet, bbox: Bbox | None = None) -> str:
 
 def links_layer(households: QuerySet, bbox: Bbox | None = None) -> str:
     """Lines from each central household to its linked households; both ends must be in scope."""
-    ids_sql, ids_params = _ids(households)
+    ids_sql, ids_params = scope_select(households)
     bbox_sql, bbox_params = _bbox_clause("c.location", bbox)
     features = f"""
     WITH scope AS ({ids_sql})
@@ -151,7 +148,7 @@ def links_layer(households: QuerySet, bbox: Bbox | None = None) -> str:
 
 
 def stations_layer(stations: QuerySet, bbox: Bbox | None = None) -> str:
-    ids_sql, ids_params = _ids(stations)
+    ids_sql, ids_params = scope_select(stations)
     bbox_sql, bbox_params = _bbox_clause("s.location", bbox)
     features = f"""
     SELECT json_build_object(
