@@ -2,15 +2,17 @@
 depend on, the stored answer equals a fresh computation, and only the grids the change can reach are
 recomputed (a household: its grids; a station: the grids within its old and new reach; an assignment:
 none, staff are read live). Also the page-revision trigger it relies on: switching a central household
-off moves the grid of every household it links, not only its own."""
+off moves the grid of every household it links, not only its own; and the hot path: a read with nothing
+stale takes no lock, a stale one takes it and reads the fresh answer."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 
+import psycopg2
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.db.models import Count
 
 from gridmap.models import (
@@ -24,16 +26,15 @@ from gridmap.models import (
     Member,
     ServiceStation,
 )
-from gridmap.queries import layers
+from gridmap.queries import coverage_store, layers
 from gridmap.queries.coverage import grid_coverage
-from gridmap.queries.coverage_store import fresh_store, refresh, stored_coverage
+from gridmap.queries.coverage_store import refresh, stored_coverage
 
 pytestmark = pytest.mark.django_db
 
 
 def _recomputed(grids) -> int:
-    with fresh_store(Grid.objects.none()):  # the lock, then count what a refresh of ``grids`` recomputes
-        return refresh(grids)
+    return refresh(grids)  # under the store's lock: the number of grids recomputed
 
 
 def _revision(grid_id: int) -> int:
@@ -134,3 +135,77 @@ def test_the_grid_layer_counts_from_the_store_after_a_change(grids):
 
 def _features(grids) -> list[dict]:
     return json.loads(layers.grids_layer(grids))["features"]
+
+
+def _advisory_locks() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def committed_store(django_db_setup, django_db_blocker):
+    """The store filled and committed before the test, as a running install has it (the ``grids`` fixture
+    fills it inside the test's transaction, whose lock then lasts as long as the test); emptied afterwards."""
+    with django_db_blocker.unblock():
+        published = Grid.objects.published()
+        stored_coverage(published)
+        yield published
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE gridmap_gridcoverage, gridmap_coveragestation")
+
+
+@pytest.fixture
+def lock_held_elsewhere(committed_store):
+    """The store's lock held by a second connection (a refresh in another worker) until the test calls the
+    fixture's value; meanwhile this connection waits for a lock at most 1 s (fails instead of hanging)."""
+    other = psycopg2.connect(**connection.get_connection_params())
+    other.autocommit = True
+    with other.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '5s'")
+        cursor.execute("SELECT pg_advisory_lock(%s)", [coverage_store._LOCK])
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL lock_timeout = '1s'")
+    yield other.close  # the session ends, its lock with it
+    other.close()
+
+
+def test_a_read_with_nothing_stale_takes_no_lock(committed_store, lock_held_elsewhere):
+    grids = committed_store
+    expected = grid_coverage(grids)
+    assert stored_coverage(grids) == expected  # returns although another connection holds the lock
+    assert {f["id"] for f in _features(grids)} == {r["grid_id"] for r in expected}
+    assert _advisory_locks() == 0  # a lock taken would be held to the end of the test's transaction
+
+
+def test_a_stale_read_takes_the_lock_and_reads_the_fresh_answer(committed_store, lock_held_elsewhere):
+    grids = committed_store
+    household = Household.objects.filter(grid__in=grids).order_by("pk").first()
+    other = grids.filter(community_id=household.community_id).exclude(pk=household.grid_id).order_by("pk").first()
+    Household.objects.filter(pk=household.pk).update(grid=other)
+    with pytest.raises(OperationalError, match="lock timeout"), transaction.atomic():
+        stored_coverage(grids)  # waits for the other refresh
+    lock_held_elsewhere()  # that refresh ends
+    assert stored_coverage(grids) == grid_coverage(grids)
+    assert _advisory_locks() == 1
+
+
+def test_a_stale_read_after_a_change_reads_the_fresh_answer(grids):
+    household = Household.objects.filter(grid__in=grids).order_by("pk").first()
+    other = grids.filter(community_id=household.community_id).exclude(pk=household.grid_id).order_by("pk").first()
+    Household.objects.filter(pk=household.pk).update(grid=other)
+    assert stored_coverage(grids) == grid_coverage(grids)
+    assert _advisory_locks() == 1  # the refresh's lock, held to the end of the test's transaction
+    assert _recomputed(grids) == 0
+
+
+def test_a_station_change_marks_figures_stale_and_never_drops_them(grids):
+    station = ServiceStation.objects.filter(active=True).order_by("radius_m", "pk").first()
+    ServiceStation.objects.filter(pk=station.pk).update(radius_m=station.radius_m + 500)
+    assert refresh(Grid.objects.none()) == 0  # settles the stations only: the reached grids are marked
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), count(*) FILTER (WHERE grid_revision = -1) FROM gridmap_gridcoverage")
+        rows, marked = cursor.fetchone()
+    assert rows == grids.count() and 0 < marked < rows  # a read beside this refresh still finds every grid
+    assert stored_coverage(grids) == grid_coverage(grids)
+    assert _recomputed(grids) == 0

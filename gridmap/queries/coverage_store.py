@@ -10,9 +10,13 @@ reach of a station that changed, in one statement for all of them (``coverage_tu
 Staff counts, codes and names are read live: they are cheap and change with assignments, which move no
 grid revision.
 
-Concurrency: refresh and read run under one transaction-scoped advisory lock, so two workers never compute
-the same grids twice and a read never sees a grid whose figures another refresh has just dropped. The
-revisions stored are those read before computing, so a change made while computing leaves the grid stale.
+Concurrency: a read first asks, in one read-only statement and without any lock, whether anything is
+stale (``_FRESH``: the same two questions refresh asks); only then does it take a transaction-scoped advisory
+lock and refresh, which asks again under the lock (another worker may have refreshed meanwhile), so two
+workers never compute the same grids twice. A refresh never deletes a grid's figures, it marks them stale
+(a revision no grid has), so a read that found its grids fresh and runs beside a refresh still finds a row
+for every grid, each one fresh at some moment between its check and its read. The revisions stored are
+those read before computing, so a change made while computing leaves the grid stale.
 """
 
 from __future__ import annotations
@@ -32,19 +36,26 @@ from gridmap.queries.grid_households import scope_select
 _LOCK = 0x6772_6964_636F  # the store's advisory lock key ("gridco")
 _VERSION = 1  # raise when COVERAGE_SQL's figures change meaning: every stored row is then recomputed
 
-# The stations compared with those the stored figures saw, in one statement (one snapshot): the grids of the
-# households within the old or new reach of a changed station (moved, resized, switched, added, deleted) lose
-# their figures, and the seen stations become the stations as this statement read them, so a station changed
-# meanwhile differs again next time. Reach as a box in degrees, a superset of the geodesic circle (2 % and the
-# box's poleward latitude to spare); the households' GiST index finds those inside.
-_STATIONS_SEEN = """
-WITH now AS MATERIALIZED (SELECT id, location, radius_m, active FROM gridmap_servicestation),
-changed AS MATERIALIZED (
-    SELECT n.id AS new_id, o.station_id AS old_id, n.location AS new_location, n.radius_m AS new_radius,
-           n.active AS new_active, o.location AS old_location, o.radius_m AS old_radius
-      FROM now n FULL JOIN gridmap_coveragestation o ON o.station_id = n.id
-     WHERE n.id IS NULL OR o.station_id IS NULL OR n.radius_m <> o.radius_m OR n.active <> o.active
-        OR ST_AsBinary(n.location) <> ST_AsBinary(o.location)),
+# The stations that differ from those the stored figures saw (moved, resized, switched, added, deleted): a
+# FULL JOIN of two small tables, one pass each, where Python would fetch both and compare geometries.
+_CHANGED = """
+SELECT n.id AS new_id, o.station_id AS old_id, n.location AS new_location, n.radius_m AS new_radius,
+       n.active AS new_active, o.location AS old_location, o.radius_m AS old_radius
+  FROM gridmap_servicestation n FULL JOIN gridmap_coveragestation o ON o.station_id = n.id
+ WHERE n.id IS NULL OR o.station_id IS NULL OR n.radius_m <> o.radius_m OR n.active <> o.active
+    OR ST_AsBinary(n.location) <> ST_AsBinary(o.location)"""
+
+# The changed stations settled in one statement (one snapshot): the grids of the households within the old or
+# new reach of a changed station are marked stale (revision -1, which no grid has: the figures stay readable
+# for a read beside this refresh, never a missing row), and the seen stations become the stations as this
+# statement read them, so a station changed meanwhile differs again next time. Reach as a box in degrees, a
+# superset of the geodesic circle (2 % and the box's poleward latitude to spare); the households' GiST index
+# finds those inside.
+_STATIONS_SEEN = (
+    """
+WITH changed AS MATERIALIZED ("""
+    + _CHANGED
+    + """),
 reach AS (
     SELECT ST_Expand(location,
                      radius / (111320 * cos(radians(least(89, abs(ST_Y(location)) + radius / 110574.0)))) * 1.02 + 1e-6,
@@ -53,7 +64,7 @@ reach AS (
             UNION ALL
             SELECT old_location, old_radius::float8 FROM changed WHERE old_id IS NOT NULL) r),
 stale AS (
-    DELETE FROM gridmap_gridcoverage s
+    UPDATE gridmap_gridcoverage s SET grid_revision = -1
      WHERE s.grid_id IN (SELECT h.grid_id FROM gridmap_household h JOIN reach r ON h.location && r.box)
     RETURNING s.grid_id),
 seen AS (
@@ -67,8 +78,10 @@ forgotten AS (
     RETURNING 1)
 SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM stale)
 """
+)
 
-# The grids of the scope without fresh figures, with the revision their figures will be stored under.
+# The grids of the scope without fresh figures, with the revision their figures will be stored under: one
+# join over the scope's grids, their revisions and their stored rows.
 _STALE = """
 SELECT g.id, coalesce(r.revision, 0)
   FROM gridmap_grid g
@@ -78,7 +91,13 @@ SELECT g.id, coalesce(r.revision, 0)
    AND (s.grid_id IS NULL OR s.grid_revision <> coalesce(r.revision, 0) OR s.basis <> %s)
 """
 
-# The stored figures with the live staff counts, in COVERAGE_SQL's columns and order.
+# Whether the scope's stored figures can be read as they are: no station differs from those seen and no grid
+# of the scope is stale (exactly the two questions refresh asks, read-only and without the lock). One
+# statement, so both answers come from one snapshot and the hot path costs one round trip.
+_FRESH = "SELECT NOT EXISTS (" + _CHANGED + ") AND NOT EXISTS (" + _STALE + ")"
+
+# The stored figures with the live staff counts, in COVERAGE_SQL's columns and order: one join over the scope,
+# the grids, their stored rows and one grouped pass over their assignments.
 _READ = (
     """
 WITH scope AS ({ids_sql}),"""
@@ -94,6 +113,7 @@ SELECT g.id, g.code, g.name, s.households, s.covered, s.linked, s.central, s.cen
 """
 )
 
+# The recomputed figures written in one statement from one JSON parameter, not a save() per grid.
 _UPSERT = """
 INSERT INTO gridmap_gridcoverage (grid_id, grid_revision, basis, households, covered, linked, central,
                                   central_links, central_off_band, vulnerable, vulnerable_uncovered)
@@ -114,12 +134,20 @@ def _basis() -> str:
     return f"v{_VERSION};links {settings.CENTRAL_LINKS_MIN}-{settings.CENTRAL_LINKS_MAX}"
 
 
+def _fresh(ids_sql: str, ids_params: tuple, basis: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(_FRESH.format(ids_sql=ids_sql), [*ids_params, basis])
+        return cursor.fetchone()[0]
+
+
 def refresh(grids: QuerySet) -> int:
-    """Bring the stored figures of ``grids`` up to date; the number of grids recomputed. Call inside the
-    store's lock (``fresh_store``)."""
+    """Bring the stored figures of ``grids`` up to date under the store's lock (held to the end of the
+    transaction); the number of grids recomputed."""
     ids_sql, ids_params = scope_select(grids)
     basis = _basis()
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The lock is PostgreSQL's (one key, released with the transaction): shared by every worker process.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK])
         cursor.execute(_STATIONS_SEEN)
         cursor.execute(_STALE.format(ids_sql=ids_sql), [*ids_params, basis])
         revisions = dict(cursor.fetchall())
@@ -147,12 +175,13 @@ def refresh(grids: QuerySet) -> int:
 
 @contextmanager
 def fresh_store(grids: QuerySet) -> Iterator[None]:
-    """Inside: gridmap_gridcoverage holds fresh figures for ``grids``, and nothing drops them until the block
-    ends (the store's lock, held to the end of the transaction), so a statement may join it."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK])
+    """Inside: gridmap_gridcoverage holds a row for each of ``grids``, fresh when the block began (a refresh
+    beside it only marks rows stale, never drops them), so a statement may join it. The lock is taken only
+    when something is stale: a read with nothing changed is one read-only statement."""
+    ids_sql, ids_params = scope_select(grids)
+    if not _fresh(ids_sql, ids_params, _basis()):
         refresh(grids)
-        yield
+    yield
 
 
 def stored_coverage(grids: QuerySet) -> list[dict]:
