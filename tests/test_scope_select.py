@@ -50,3 +50,30 @@ def test_the_layer_and_the_store_read_an_empty_scope_as_nothing(empty):
     assert json.loads(layers.grids_layer(grids))["features"] == []
     assert json.loads(layers.households_layer(EMPTY[empty](Household.objects.all())))["features"] == []
     assert stored_coverage(grids) == []
+
+
+@pytest.mark.parametrize("empty", EMPTY)
+def test_tiles_and_the_concern_map_read_an_empty_scope_as_nothing(empty):
+    """The other readers of a scope sub-select: vector tiles (grids, households as points and as counts) and the
+    concern map's heat cells and areas (an area with no concern is still a 0)."""
+    from gridmap.models.concerns import Concern
+    from gridmap.queries import tiles
+    from gridmap.queries.concern_map import area_counts, concern_cells
+
+    grid = Grid.objects.published().order_by("code").first()
+    z, x, y = 14, *_tile_of(grid.boundary.point_on_surface, 14)
+    assert tiles.grids_tile(Grid.objects.published(), z, x, y) != b""  # the same tile is not empty in itself
+    assert tiles.grids_tile(EMPTY[empty](Grid.objects.all()), z, x, y) == b""
+    assert tiles.households_tile(EMPTY[empty](Household.objects.all()), z, x, y, points=True) == b""
+    assert tiles.households_tile(EMPTY[empty](Grid.objects.all()), z, x, y, points=False) == b""
+    assert concern_cells(EMPTY[empty](Concern.objects.all())) == []
+    areas = Grid.objects.filter(pk=grid.pk)
+    assert area_counts(EMPTY[empty](Concern.objects.all()), areas, "grid")[0]["concerns"] == 0
+
+
+def _tile_of(point, z: int) -> tuple[int, int]:
+    import math
+
+    n = 2**z
+    lat = math.radians(point.y)
+    return int((point.x + 180) / 360 * n), int((1 - math.asinh(math.tan(lat)) / math.pi) / 2 * n)

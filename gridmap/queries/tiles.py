@@ -19,10 +19,11 @@ Every tile query runs with parallel workers off: they make small tile queries 5-
 
 from __future__ import annotations
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
+
+from gridmap.queries.grid_households import scope_select
 
 EXTENT = 4096
 POINTS_MIN_ZOOM = 14
@@ -71,11 +72,6 @@ ELSE (
 END"""
 
 
-def _ids(queryset: QuerySet) -> tuple[str, list]:
-    sql, params = queryset.order_by().values("id").query.sql_with_params()
-    return sql, list(params)
-
-
 def _run(sql: str, params: list) -> bytes:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
@@ -88,7 +84,7 @@ def grids_tile(grids: QuerySet, z: int, x: int, y: int) -> bytes:
     """Grid polygons (code, name, status, households) of ``grids`` in tile z/x/y; empty below z10."""
     if z < GRIDS_MIN_ZOOM:
         return b""
-    scope, params = _ids(grids)
+    scope, params = scope_select(grids)
     sql = _GRIDS.format(envelope=_ENVELOPE, extent=EXTENT, scope=scope)
     return _run(sql, [z, x, y, z, x, y, *params])
 
@@ -102,22 +98,13 @@ def households_tile(scope: QuerySet, z: int, x: int, y: int, *, points: bool) ->
     index and checks each point's indexed foreign key, where the semi-join hashed every household of a
     street admin's street for every tile (133-170 ms at 100k; docs/performance.md).
     """
-    try:
-        if scope.model._meta.model_name == "household":
-            # The bare column: values("location") would select location::bytea and hide the GiST index.
-            source, params = (
-                scope.order_by()
-                .annotate(geom=RawSQL('"gridmap_household"."location"', ()))
-                .values("id", "grid_id", "geom")
-                .query.sql_with_params()
-            )
-        else:
-            ids, ids_params = _ids(scope)
-    except EmptyResultSet:  # a .none() scope
-        return b""
-    if scope.model._meta.model_name != "household":
+    if scope.model._meta.model_name == "household":
+        # The bare column: values("location") would select location::bytea and hide the GiST index.
+        located = scope.annotate(geom=RawSQL('"gridmap_household"."location"', ()))
+        source, params = scope_select(located, ("id", "grid_id", "geom"))
+    else:
+        ids, params = scope_select(scope)
         source = f"SELECT id, grid_id, location FROM gridmap_household WHERE grid_id IN ({ids})"
-        params = ids_params
     sql = _HOUSEHOLDS.format(
         envelope=_ENVELOPE, extent=EXTENT, cells=256 // CELL_PX, points_max=POINTS_MAX, source=source
     )
