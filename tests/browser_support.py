@@ -128,6 +128,17 @@ class OfflinePage:
         self.page.wait_for_selector("#map-root[data-loaded=true]", timeout=30_000)
 
 
+def tap_map_at(page, map_id: str, lon: float, lat: float) -> None:
+    """Tap a Leaflet map (its box's ``leafletMap``) at a point: Leaflet turns the point into the box's pixels."""
+    x, y = page.evaluate(
+        "([id, lon, lat]) => { const box = document.getElementById(id); const m = box.leafletMap;"
+        " const p = m.latLngToContainerPoint([lat, lon]); const r = box.getBoundingClientRect();"
+        " return [r.left + p.x, r.top + p.y]; }",
+        [map_id, lon, lat],
+    )
+    page.mouse.click(x, y)
+
+
 def zoom_of(page) -> float:
     """The zoom a page's map shows (data-zoom, written by reference_layers.js; the street map fits at quarter steps)."""
     return float(page.locator(".leaflet-container[data-zoom]").first.get_attribute("data-zoom"))

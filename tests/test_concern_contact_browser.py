@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import OfflinePage
+from tests.browser_support import OfflinePage, tap_map_at
 from tests.test_people_browser import committed_cleanup
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -47,13 +47,7 @@ def _resident_reports(browser, live_app, token, lon, lat) -> OfflinePage:
     page.wait_for_function("() => document.getElementById('intake-map').leafletMap !== undefined")
     page.select_option("#category", index=1)
     page.locator("#intake-map").scroll_into_view_if_needed()
-    x, y = page.evaluate(
-        "([lon, lat]) => { const box = document.getElementById('intake-map'); const m = box.leafletMap;"
-        " const p = m.latLngToContainerPoint([lat, lon]); const r = box.getBoundingClientRect();"
-        " return [r.left + p.x, r.top + p.y]; }",
-        [lon, lat],
-    )
-    page.mouse.click(x, y)
+    tap_map_at(page, "intake-map", lon, lat)
     page.fill("#description", "回访测试：3 号楼前井盖松动")
     page.fill("#phone", PHONE)
     page.check("#consent")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import OfflinePage
+from tests.browser_support import OfflinePage, tap_map_at
 from tests.test_people_browser import committed_cleanup
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -20,17 +20,6 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 TABLES = ("gridmap_concernevent", "gridmap_concerndelivery", "gridmap_concerncontact", "gridmap_concernphoto",
           "gridmap_concern", "gridmap_intakehit", "gridmap_intakerefusal", "gridmap_communityintake")  # fmt: skip
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-
-
-def _tap_at(page, lon: float, lat: float) -> None:
-    """Tap the public map at a point (Leaflet converts it to the box's pixels)."""
-    x, y = page.evaluate(
-        "([lon, lat]) => { const box = document.getElementById('intake-map'); const m = box.leafletMap;"
-        " const p = m.latLngToContainerPoint([lat, lon]); const r = box.getBoundingClientRect();"
-        " return [r.left + p.x, r.top + p.y]; }",
-        [lon, lat],
-    )
-    page.mouse.click(x, y)
 
 
 def test_a_resident_reports_by_qr_code_and_the_street_admin_sees_it(browser, live_app):
@@ -78,7 +67,7 @@ def test_a_resident_reports_by_qr_code_and_the_street_admin_sees_it(browser, liv
         assert phone.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
         phone.select_option("#category", index=1)
         phone.locator("#intake-map").scroll_into_view_if_needed()
-        _tap_at(phone, lon, lat)
+        tap_map_at(phone, "intake-map", lon, lat)
         assert phone.input_value("#lon") != ""
         phone.fill("#description", "小区东门路灯不亮 <b>已经三天</b>")
         phone.fill("#phone", "13912345678")
