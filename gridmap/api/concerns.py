@@ -152,14 +152,21 @@ def nearby(request: HttpRequest) -> HttpResponse:
                   "concerns": [{**row(request.user, c, now), "distance_m": round(c.distance.m)} for c in found]})  # fmt: skip
 
 
+# The names a history row carries for no person, shown in the UI's language: the public's report (workflow), the
+# sweep's default (manage.py concern_sweep) and the demo's year (services/concerns/demo.py).
+NO_PERSON = {"居民扫码": lambda: _("居民扫码"), "system": lambda: _("系统"), "演示": lambda: _("演示")}
+
+
 @endpoint(residents=True)
 def concern(request: HttpRequest, pk: int) -> HttpResponse:
-    """One concern with its history (who, when, from, to, note) and, for a public submission, the resident's
-    contact phone masked (``contact_phone``, null without one; in full only by the audited reveal)."""
+    """One concern with its history (who, when, what as ``action_label``, from, to, note) and, for a public
+    submission, the resident's contact phone masked (``contact_phone``, null without one; in full only by the
+    audited reveal)."""
     found = policy.concerns_for(request.user).select_related("category", "grid", "claimed_by").filter(pk=pk).first()
     if found is None:
         raise not_found("concern")
-    events = [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "from": e.from_state,
+    events = [{"at": e.at.isoformat(), "actor": NO_PERSON[e.actor]() if e.user_id is None and e.actor in NO_PERSON
+               else e.actor, "action": e.action, "action_label": states.action_label(e.action), "from": e.from_state,
                "to": e.to_state, "note": e.note} for e in found.events.all()]  # fmt: skip
     phone = contact_service.masked_phone(request.user, found.pk)
     return reply({**row(request.user, found, timezone.now()), "events": events, "contact_phone": phone},

@@ -79,6 +79,16 @@ def allowed(state: str, level: str | None, *, wish: bool = False) -> list[str]:
             if state in t.sources and level in t.levels and (wish or name != "claim")]  # fmt: skip
 
 
+# The history's action codes as people read them: the transitions' labels, and the rows no transition writes.
+EVENT_LABELS = {"report": _("上报"), "escalate": _("督办")}
+
+
+def action_label(action: str) -> str:
+    """A history row's action in the UI's language (an unknown code as it is)."""
+    step = TRANSITIONS.get(action)
+    return str(step.label if step else EVENT_LABELS.get(action, action))
+
+
 def due(category: ConcernCategory, urgency: str, state: str, since: dt.datetime, *, street_id: int | None = None):
     """The deadline of the stage ``state`` is in, entered at ``since``; None for parked and final states. The
     street's own hours for the category apply when its street admin set them (StreetDeadline), counted on

@@ -72,8 +72,8 @@
       box.dataset.id = c.id;
       box.innerHTML = "<h2>" + esc(c.category) + " · " + esc(c.state_label) + "</h2><p>" + esc(c.description) +
         "</p>" + contactHtml(c) + "<div class=\"concern-photos\" id=\"concern-photos\"></div><ol class=\"concern-timeline\">" + c.events.map(function (e) {
-          return "<li><b>" + esc(e.actor) + "</b> " + esc(new Date(e.at).toLocaleString()) + " · " + esc(e.action) +
-            (e.note ? "：" + esc(e.note) : "") + "</li>";
+          return "<li><b>" + esc(e.actor) + "</b> " + esc(new Date(e.at).toLocaleString()) + " · " + esc(e.note ?
+            interpolate(gettext("%(action)s：%(note)s"), {action: e.action_label, note: e.note}, true) : e.action_label) + "</li>";
         }).join("") + "</ol>";
       box.scrollIntoView({block: "nearest"});
       return GM.api(GM.url("concern-photos", id), {quiet: true});
