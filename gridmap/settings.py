@@ -175,6 +175,10 @@ CONCERN_INTAKE_MAX_BODY = envint("CONCERN_INTAKE_MAX_BODY", 16 * 1024 * 1024)  #
 CONCERN_WEBHOOK_URL = env("CONCERN_WEBHOOK_URL", "").strip()
 CONCERN_WEBHOOK_SECRET = env("CONCERN_WEBHOOK_SECRET", "")
 CONCERN_WEBHOOK_TIMEOUT = envint("CONCERN_WEBHOOK_TIMEOUT", 5)
+# The concern ledger (台账, /api/v1/concern-ledger.xlsx) is written inside the request: a period with more concerns
+# than this is refused with the count ("请缩短时段"). 20,000 rows take 5-6 s of CPU, well inside gunicorn's 30 s
+# worker timeout (measured: tests/test_concern_reports.py).
+CONCERN_LEDGER_MAX_ROWS = envint("CONCERN_LEDGER_MAX_ROWS", 20_000)
 
 # Base map: a tile URL template (天地图 with a key, an intranet server or /tiles/{z}/{x}/{y}.png),
 # or empty for a plain background. Nothing else on a page comes from outside the server.
