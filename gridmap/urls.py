@@ -8,6 +8,7 @@ from django.views.i18n import JavaScriptCatalog
 from gridmap.api import central, exchange, grids, households, layers
 from gridmap.api import concern_deliveries as concern_deliveries_api
 from gridmap.api import concern_map as concern_map_api
+from gridmap.api import concern_reports as concern_reports_api
 from gridmap.api import concerns as concerns_api
 from gridmap.api import household_imports as household_import_api
 from gridmap.api import import_jobs as import_job_api
@@ -41,12 +42,15 @@ urlpatterns = [
     path("api/v1/concerns/nearby", concerns_api.nearby, name="concerns-nearby"),
     path("api/v1/concerns/<int:pk>", concerns_api.concern, name="concern"),
     path("api/v1/concerns/<int:pk>/transitions", concerns_api.transition, name="concern-transition"),
+    path("api/v1/concerns/<int:pk>/duplicates", concerns_api.duplicates, name="concern-duplicates"),
     path("api/v1/concerns/<int:pk>/contact/reveal", concerns_api.reveal_contact, name="concern-contact-reveal"),
     path("api/v1/concern-categories", concerns_api.categories, name="concern-categories"),
     path("api/v1/concern-kpis", concerns_api.kpis, name="concern-kpis"),
     path("api/v1/concern-counts", concerns_api.counts, name="concern-counts"),
     path("api/v1/concern-heat", concern_map_api.heat, name="concern-heat"),  # the KPI dashboard's map
     path("api/v1/concern-areas", concern_map_api.areas, name="concern-areas"),
+    path("api/v1/concern-trend", concern_reports_api.trend, name="concern-trend"),  # the KPI panel's weekly chart
+    path("api/v1/concern-ledger.xlsx", concern_reports_api.ledger, name="concern-ledger"),  # 台账, staff only
     path("api/v1/concerns/<int:pk>/photos", concerns_api.photos, name="concern-photos"),
     path("api/v1/concern-photos/<int:pk>", concerns_api.photo, name="concern-photo"),
     path("map/", maps.street_map, name="street-map"),

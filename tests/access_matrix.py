@@ -236,6 +236,9 @@ RULES: list[Rule] = [
     R("concern", "get", "other", (401, 200, 404, 404, 404, 404, 403)),
     R("concern-transition", "post", "own", (401, 200, 200, 200, 403, 403, 403), _ACCEPT),
     R("concern-transition", "post", "other", (401, 200, 404, 404, 404, 404, 403), _ACCEPT),
+    # Merging duplicates (合并重复): the candidates near a concern, for the level that merges (grid staff 403).
+    R("concern-duplicates", "get", "own", (401, 200, 200, 200, 403, 403, 403)),
+    R("concern-duplicates", "get", "other", (401, 200, 404, 404, 404, 404, 403)),
     # A public concern's contact phone (the concern's detail shows it masked): the reveal, as a household's.
     R("concern-contact-reveal", "post", "own", (401, 200, 200, 200, 200, 200, 403), _REASON, reveals=True),
     R("concern-contact-reveal", "post", "other", (401, 200, 404, 404, 404, 404, 403), _REASON, reveals=True),
@@ -260,6 +263,10 @@ RULES: list[Rule] = [
     # The concern map (heat cells, areas): aggregates of each role's scope; planners too, small counts suppressed.
     R("concern-heat", "get", "-", (401, 200, 200, 200, 200, 200, 200)),
     R("concern-areas", "get", "-", (401, 200, 200, 200, 200, 200, 200)),
+    # The KPI panel's weekly trend: the KPIs' scope, planners with small counts suppressed; the ledger (台账, XLSX)
+    # lists concerns one by one: staff of their scope (grid staff their grids), planners 403 (aggregates only).
+    R("concern-trend", "get", "-", (401, 200, 200, 200, 200, 200, 200)),
+    R("concern-ledger", "get", "-", (401, 200, 200, 200, 200, 200, 403)),
     R("concern-counts", "get", "-", (401, 200, 200, 200, 200, 200, 403)),
     R("concern-categories", "get", "-", (401, 200, 200, 200, 200, 200, 403)),
     R("api-root", "get", "-", (401, 200, 200, 200, 200, 200, 200)),

@@ -84,7 +84,7 @@ KIND = {  # which object a URL's <pk> names
         ["household-import-status", "household-import-commit", "import-job-status", "import-job-commit"], "import_job"
     ),
     "planner-proposal": "proposal",
-    **dict.fromkeys(["concern-transition", "concern-photos"], "concern"),
+    **dict.fromkeys(["concern-transition", "concern-photos", "concern-duplicates"], "concern"),
     **dict.fromkeys(["concern", "concern-contact-reveal"], "concern_contact"),  # a concern with a resident's phone
     "concern-photo": "concern_photo",
     "concern-delivery-retry": "concern_delivery",

@@ -173,8 +173,20 @@ def _by_service(client, user_for):
     return [concern.pk]
 
 
+def _by_merge(client, user_for):
+    """A duplicate merged into another (合并重复): the merged one's void is heard, the kept one's row stays inside."""
+    worker = user_for("grid_worker")
+    kept, merged = (workflow.report(worker, {"category": "safety", "description": "路灯不亮"}, _spot(worker))[0]
+                    for _ in range(2))  # fmt: skip
+    client.force_login(user_for("street_admin"))
+    response = _post(client, f"/api/v1/concerns/{merged.pk}/transitions", {"action": "merge", "into": kept.pk},
+                     f'"{merged.version}"')  # fmt: skip
+    assert response.status_code == 200, response.content
+    return [kept.pk, merged.pk]
+
+
 PATHS = {"api-report": _by_api_report, "open311-post": _by_open311, "transitions": _by_transitions,
-         "sweep": _by_sweep, "service": _by_service}  # fmt: skip
+         "sweep": _by_sweep, "service": _by_service, "merge": _by_merge}  # fmt: skip
 
 
 @pytest.mark.parametrize("path", list(PATHS))
@@ -187,6 +199,9 @@ def test_every_way_a_concern_changes_writes_one_delivery_per_announced_event(pat
     if path == "transitions":
         events = [d.payload["event"] for d in ConcernDelivery.objects.filter(concern_id__in=made).order_by("id")]
         assert events == ["reported", "accepted", "dispatched", "handled", "verified", "closed"]
+    if path == "merge":
+        (merge,) = ConcernDelivery.objects.filter(event__action="merge")
+        assert (merge.payload["event"], merge.payload["merged_into"]) == ("void", made[0])
 
 
 def test_every_writer_of_concern_history_announces_it():
@@ -196,7 +211,8 @@ def test_every_writer_of_concern_history_announces_it():
     writers = {p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8")
                for p in (ROOT / "gridmap").rglob("*.py") if "migrations" not in p.parts}  # fmt: skip
     writers = {path: text for path, text in writers.items() if writes.search(text)}
-    assert {"gridmap/services/concerns/workflow.py", "gridmap/services/concerns/sweep.py"} <= set(writers)
+    assert {"gridmap/services/concerns/workflow.py", "gridmap/services/concerns/sweep.py",
+            "gridmap/services/concerns/merge.py"} <= set(writers)  # fmt: skip
     silent = sorted(path for path, text in writers.items() if "outbox.announce(" not in text)
     assert silent == ["gridmap/services/concerns/demo.py"]
 
@@ -261,7 +277,7 @@ def test_no_personal_data_in_any_payload(client, user_for, hook):
         payload = json.loads(request["body"])
         assert set(payload) == {
             "schema", "event_id", "event", "action", "concern_id", "concern_uid", "state_from", "state_to",
-            "category", "urgency", "source", "handler_level", "escalated", "rework", "occurred_at", "reported_at",
+            "category", "urgency", "source", "handler_level", "escalated", "rework", "merged_into", "occurred_at", "reported_at",
             "due_at", "street", "community", "grid", "location",
         }  # fmt: skip
         assert dt.datetime.fromisoformat(payload["occurred_at"]).utcoffset() is not None  # ISO 8601 with zone

@@ -58,7 +58,7 @@ def test_report_on_a_phone_then_accept_and_dispatch_on_the_board(browser, live_a
         page.click("#kpi-open")
         page.locator("#kpi-rows tr").first.wait_for(timeout=15_000)
         cells = page.locator("#kpi-rows tr").evaluate_all("(rows) => rows.map((r) => r.cells.length)")
-        assert cells and set(cells) == {8}
+        assert cells and set(cells) == {9}  # the area, 8 figures (concern_kpis.js)
         open_counts = page.locator("#kpi-rows tr td:nth-child(7)").all_inner_texts()
         assert sum(int(n) for n in open_counts if n.isdigit()) >= 1  # the concern just dispatched is open
         assert admin.outside == [] and admin.csp_violations == []

@@ -142,6 +142,10 @@ def test_every_page_of_every_role_is_english_after_switching(browser, live_app, 
         left = untranslated(page.evaluate(VISIBLE_TEXT), allowed)
         if left:
             found[url] = sorted(set(left))
+        shown = page.evaluate("""() => [...document.querySelectorAll('[hidden]')]
+            .filter((e) => getComputedStyle(e).display !== 'none').map((e) => e.id || e.className || e.tagName)""")
+        if shown:  # a page's display rule (flex, grid) once beat "hidden": the bulk bar showed with nothing to tick
+            found[url + " hidden but shown"] = shown
         signout = page.locator(".topbar .signout")
         if signout.count():  # a page's own styles must not leak into the top bar (the editor's once made it white)
             colours = signout.evaluate("e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]")

@@ -42,6 +42,27 @@ def _date(request: HttpRequest, name: str, default: dt.date) -> dt.date:
         raise Refused(400, "bad_value", field=name, detail=_("应为日期，如 2026-01-31")) from None
 
 
+def asked_period(request: HttpRequest) -> tuple[dt.date, dt.date]:
+    """``from`` and ``to`` (whole days in the site's time zone, both included; default: the year up to today), the
+    period of the concern map, the KPIs and the trend; a bad or reversed date, or a period over MAX_DAYS, is a 400
+    naming the field."""
+    until = _date(request, "to", timezone.localdate())
+    since = _date(request, "from", until - dt.timedelta(days=DEFAULT_DAYS - 1))
+    if since > until:
+        raise Refused(400, "bad_value", field="from", detail=_("开始日期晚于结束日期"))
+    if (until - since).days >= MAX_DAYS:
+        raise Refused(400, "bad_value", field="from", detail=_("时段最长 %(n)s 天") % {"n": MAX_DAYS})
+    return since, until
+
+
+def day_bounds(since: dt.date, until: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The period's first moment and the moment after its last day, in the site's time zone."""
+    zone = timezone.get_current_timezone()
+    return dt.datetime.combine(since, dt.time.min, zone), dt.datetime.combine(
+        until + dt.timedelta(days=1), dt.time.min, zone
+    )
+
+
 def _id(request: HttpRequest, name: str) -> int | None:
     value = request.GET.get(name, "")
     if not value:
@@ -59,13 +80,7 @@ def _filters(request: HttpRequest) -> dict:
         categories = concern_map.category_ids(code)
         if categories is None:
             raise Refused(400, "bad_value", field="category", detail=_("未知类别"))
-    today = timezone.localdate()
-    until = _date(request, "to", today)
-    since = _date(request, "from", until - dt.timedelta(days=DEFAULT_DAYS - 1))
-    if since > until:
-        raise Refused(400, "bad_value", field="from", detail=_("开始日期晚于结束日期"))
-    if (until - since).days >= MAX_DAYS:
-        raise Refused(400, "bad_value", field="from", detail=_("时段最长 %(n)s 天") % {"n": MAX_DAYS})
+    since, until = asked_period(request)
     state = _choice(request, "state", concern_map.STATE_GROUPS, "all")
     return {"categories": categories, "since": since, "until": until, "state": state, "category": code}
 

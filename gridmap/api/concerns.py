@@ -1,10 +1,11 @@
-"""Residents' concerns (/api/v1/concerns…): list and report, one concern with its history, a transition, the
-categories. Thin: bodies validated here by the one body validator, then one service of services/concerns/.
-A transition names the concern's ETag (``"<version>"``) in If-Match; planners get 403 (aggregates only);
-a concern out of the user's scope is 404."""
+"""Residents' concerns (/api/v1/concerns…): list and report, one concern with its history, a transition (or a
+merge of duplicates), the candidates to merge with, the categories. Thin: bodies validated here by the one body
+validator, then one service of services/concerns/. A transition names the concern's ETag (``"<version>"``) in
+If-Match; planners get 403 (aggregates only); a concern out of the user's scope is 404."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 from django.conf import settings
@@ -21,12 +22,15 @@ from django.utils.translation import gettext as _
 from gridmap import policy
 from gridmap.api import etags
 from gridmap.api.bodies import Body, Choice, Location, RuleField, Text, WholeNumber, validated
-from gridmap.api.jsonapi import body, client_ip, endpoint, locked, reply
+from gridmap.api.concern_map import MAX_DAYS, asked_period, day_bounds
+from gridmap.api.jsonapi import body, client_ip, endpoint, locked, precondition, reply
 from gridmap.models.concerns import Concern, ConcernCategory, ConcernSource, Feedback, HandlerLevel, Urgency
 from gridmap.planner.metrics import suppress
 from gridmap.queries import concern_kpis
 from gridmap.queries.worklist import concern_counts
+from gridmap.rules.fields import plain_number
 from gridmap.services.concerns import contact as contact_service
+from gridmap.services.concerns import merge as merge_service
 from gridmap.services.concerns import photos as photo_service
 from gridmap.services.concerns import states, workflow
 from gridmap.services.refused import Refused, not_found
@@ -55,7 +59,8 @@ class RuleNumber(RuleField):
 
 
 class ConcernStep(Body):
-    action = Choice(list(states.TRANSITIONS))
+    action = Choice([*states.TRANSITIONS, "merge"])
+    into = WholeNumber(lambda v: 0 < v < 2**31, lambda: _("应为诉求编号"), required=False)  # merge: the one kept
     note = Text(2000, blank=True, required=False)
     handler_level = Choice(HandlerLevel.values, required=False)
     handler_name = Text(100, blank=True, required=False)
@@ -127,6 +132,22 @@ def concerns(request: HttpRequest) -> HttpResponse:
 DUPLICATE_RADIUS_M = 250
 
 
+def _near(user, here: Point, category: str, *, leave_out: int | None = None) -> list[dict]:
+    """The user's open concerns of ``category`` within 250 m of ``here``, nearest first (ten at most)."""
+    found = (
+        policy.concerns_for(user)
+        .filter(state__in=states.OPEN, category__code=category,
+                location__dwithin=(here, DUPLICATE_RADIUS_M / (111_320 * max(math.cos(math.radians(here.y)), 0.1))),
+                location__distance_lte=(here, D(m=DUPLICATE_RADIUS_M)))  # the box by index, then the metres
+        .exclude(pk=leave_out)
+        .annotate(distance=Distance("location", here))
+        .select_related("category", "grid", "claimed_by")
+        .order_by("distance")[:10]
+    )  # fmt: skip
+    now = timezone.now()
+    return [{**row(user, c, now), "distance_m": round(c.distance.m)} for c in found]
+
+
 @endpoint(residents=True)
 def nearby(request: HttpRequest) -> HttpResponse:
     """?lon&lat&category: open concerns of the same category within 250 m of a point being reported, nearest
@@ -137,19 +158,22 @@ def nearby(request: HttpRequest) -> HttpResponse:
         raise Refused(400, "required", field="lon", detail=_("需要 lon 和 lat")) from None
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise Refused(400, "bad_value", field="lon", detail=_("经纬度超出范围"))
-    here = Point(lon, lat, srid=4326)
-    found = (
-        policy.concerns_for(request.user)
-        .filter(state__in=states.OPEN, category__code=request.GET.get("category", ""),
-                location__dwithin=(here, DUPLICATE_RADIUS_M / (111_320 * max(math.cos(math.radians(lat)), 0.1))),
-                location__distance_lte=(here, D(m=DUPLICATE_RADIUS_M)))  # the box by index, then the metres
-        .annotate(distance=Distance("location", here))
-        .select_related("category", "grid", "claimed_by")
-        .order_by("distance")[:10]
-    )  # fmt: skip
-    now = timezone.now()
-    return reply({"radius_m": DUPLICATE_RADIUS_M,
-                  "concerns": [{**row(request.user, c, now), "distance_m": round(c.distance.m)} for c in found]})  # fmt: skip
+    found = _near(request.user, Point(lon, lat, srid=4326), request.GET.get("category", ""))
+    return reply({"radius_m": DUPLICATE_RADIUS_M, "concerns": found})
+
+
+@endpoint(residents=True)
+def duplicates(request: HttpRequest, pk: int) -> HttpResponse:
+    """The candidates to merge a concern with (duplicates): the open concerns of its category within 250 m of it,
+    nearest first, from the user's scope, itself left out; for staff who merge (community staff, street admins,
+    the system admin; grid staff 403). A concern further away or of another category is merged by its number."""
+    found = policy.concerns_for(request.user).select_related("category").filter(pk=pk).first()
+    if found is None:
+        raise not_found("concern")
+    if policy.concern_level(request.user) not in states.MERGE.levels:
+        raise Refused(403, "forbidden", detail=_("您的角色不能合并诉求"))
+    near = _near(request.user, found.location, found.category.code, leave_out=found.pk)
+    return reply({"radius_m": DUPLICATE_RADIUS_M, "concerns": near})
 
 
 # The names a history row carries for no person, shown in the UI's language: the public's report (workflow), the
@@ -157,19 +181,33 @@ def nearby(request: HttpRequest) -> HttpResponse:
 NO_PERSON = {"居民扫码": lambda: _("居民扫码"), "system": lambda: _("系统"), "演示": lambda: _("演示")}
 
 
+def _link(c: Concern | None, pk: int) -> dict:
+    """Another concern a merge names: its number, and what it is when it is in the user's scope."""
+    return {"id": pk, **({"category": c.category.label, "state_label": c.get_state_display(),
+                          "description": c.description[:80]} if c else {})}  # fmt: skip
+
+
 @endpoint(residents=True)
 def concern(request: HttpRequest, pk: int) -> HttpResponse:
-    """One concern with its history (who, when, what as ``action_label``, from, to, note) and, for a public
-    submission, the resident's contact phone masked (``contact_phone``, null without one; in full only by the
-    audited reveal)."""
-    found = policy.concerns_for(request.user).select_related("category", "grid", "claimed_by").filter(pk=pk).first()
+    """One concern with its history (who, when, what as ``action_label``, from, to, note), the merges it is in
+    (``merged_into``: the concern kept when this one was merged, ``merged``: those merged into this one;
+    ``may_merge``, ``may_keep``: what this user may do) and, for a public submission, the resident's contact
+    phone masked (``contact_phone``, null without one; in full only by the audited reveal)."""
+    user = request.user
+    seen = policy.concerns_for(user).select_related("category", "grid", "claimed_by")
+    found = seen.filter(pk=pk).first()
     if found is None:
         raise not_found("concern")
     events = [{"at": e.at.isoformat(), "actor": NO_PERSON[e.actor]() if e.user_id is None and e.actor in NO_PERSON
                else e.actor, "action": e.action, "action_label": states.action_label(e.action), "from": e.from_state,
                "to": e.to_state, "note": e.note} for e in found.events.all()]  # fmt: skip
-    phone = contact_service.masked_phone(request.user, found.pk)
-    return reply({**row(request.user, found, timezone.now()), "events": events, "contact_phone": phone},
+    kept = found.merged_into_id and _link(seen.filter(pk=found.merged_into_id).first(), found.merged_into_id)
+    manager = policy.concern_level(user) in states.MERGE.levels
+    merges = {"merged_into": kept or None, "merged": [_link(c, c.pk) for c in seen.filter(merged_into=found).order_by("id")],
+              "may_merge": manager and found.state in states.MERGE.sources,
+              "may_keep": manager and states.keeps(found.state, found.merged_into_id)}  # fmt: skip
+    phone = contact_service.masked_phone(user, found.pk)
+    return reply({**row(user, found, timezone.now()), **merges, "events": events, "contact_phone": phone},
                  etag=etags.concern(found))  # fmt: skip
 
 
@@ -184,17 +222,29 @@ def reveal_contact(request: HttpRequest, pk: int) -> HttpResponse:
 @endpoint(residents=True, guards=("POST",), get=False)
 @transaction.atomic
 def transition(request: HttpRequest, pk: int) -> HttpResponse:
-    """{action, note, handler_level, handler_name, feedback}: one step of the table in services/concerns/states.py.
-    Scope (404), then rights (403), then the concurrency rule (428/412), so a refusal never depends on the header."""
+    """{action, note, handler_level, handler_name, feedback, member, service_hours, beneficiaries}: one step of the
+    table in services/concerns/states.py; or {action: "merge", into, note}: merge this concern, a duplicate, into
+    the concern ``into`` (a duplicate: this one ends void, linked to that one; If-Match names this one). Scope (404),
+    then rights (403), then the concurrency rule (428/412), so a refusal never depends on the header.
+
+    A merge is for community staff, street admins and the system admin; this concern must be open, ``into`` in the
+    user's scope (404 naming it), not this one, not void, rejected or merged itself (400 naming it)."""
     user = request.user
     data = validated(ConcernStep, body(request))
+    action = data.pop("action")
     if not policy.concerns_for(user).filter(pk=pk).exists():
         raise not_found("concern")
-    if policy.concern_level(user) not in states.TRANSITIONS[data["action"]].levels:
+    if policy.concern_level(user) not in (states.MERGE if action == "merge" else states.TRANSITIONS[action]).levels:
         raise Refused(403, "forbidden", field="action", detail=_("您的角色不能执行此操作"))
-    locked(request, policy.concerns_for(user), pk, field="concern", etag=etags.concern,
-           state=lambda c: {"current": row(user, c, timezone.now())})  # fmt: skip
-    concern = workflow.transition(user, pk, data.pop("action"), data)
+    state = lambda c: {"current": row(user, c, timezone.now())}  # noqa: E731 (a stale write's answer)
+    if action == "merge":  # both rows locked in id order first: two merges of a pair never deadlock
+        merged = merge_service.locked_pair(user, pk, data.get("into"))[pk]
+        precondition(request, etags.concern(merged), state(merged))
+        concern, kept = merge_service.merge(user, pk, data.pop("into"), data)
+        return reply({**row(user, concern, timezone.now()), "merged_into": _link(kept, kept.pk)},
+                     etag=etags.concern(concern))  # fmt: skip
+    locked(request, policy.concerns_for(user), pk, field="concern", etag=etags.concern, state=state)
+    concern = workflow.transition(user, pk, action, data)
     return reply(row(user, concern, timezone.now()), etag=etags.concern(concern))
 
 
@@ -209,25 +259,47 @@ def counts(request: HttpRequest) -> HttpResponse:
 
 @endpoint()
 def kpis(request: HttpRequest) -> HttpResponse:
-    """?by=grid|community&days=365: the KPIs of queries/concern_kpis.py for the user's scope; for planners the
-    counts of 1–4 read "<5" and a rate over fewer than 5 concerns is withheld."""
-    by, days = request.GET.get("by", "grid"), request.GET.get("days", "365")
-    if by not in concern_kpis.GROUPS:
-        raise Refused(400, "bad_value", field="by", detail="grid, community")
-    if not days.isascii() or not days.isdigit() or not 1 <= int(days) <= 3660:
-        raise Refused(400, "bad_value", field="days", detail=_("应为 1 到 3660 的整数"))
-    rows = concern_kpis.concern_kpis(policy.concern_aggregates_for(request.user), by=by, days=int(days))
+    """?by=grid|community|street&from&to (whole days; ``days=N``: the N days up to today): the KPIs of
+    queries/concern_kpis.py per area of the user's scope and their total; for planners the counts of 1–4 read "<5"
+    and a rate or mean over fewer than 5 concerns is withheld."""
+    by = request.GET.get("by", "grid")
+    if by not in concern_kpis.LEVELS:
+        raise Refused(400, "bad_value", field="by", detail=", ".join(concern_kpis.LEVELS))
+    days = request.GET.get("days")
+    if days is not None and not {"from", "to"} & set(request.GET):
+        if not plain_number(days) or not 1 <= int(days) <= MAX_DAYS:
+            raise Refused(400, "bad_value", field="days", detail=_("应为 1 到 3660 的整数"))
+        until = timezone.localdate()
+        since = until - dt.timedelta(days=int(days) - 1)
+    else:
+        since, until = asked_period(request)
+    rows, total = concern_kpis.concern_kpis(policy.concern_aggregates_for(request.user), by=by,
+                                           **dict(zip(("since", "until"), day_bounds(since, until))))  # fmt: skip
     planner = policy.small_counts_suppressed(request.user)
-    for row_ in rows:
-        for rate, base in RATE_BASES.items():
-            if planner and row_[base] < settings.SMALL_COUNT_MIN:
-                row_[rate] = None
-        for key in concern_kpis.COUNTS:
-            row_[key] = suppress(row_[key], planner)
-    return reply({"by": by, "days": int(days), "rows": rows})
+    for row_ in (*rows, total):
+        _suppressed(row_, planner)
+    return reply({"by": by, "from": since.isoformat(), "to": until.isoformat(), "rows": rows, "total": total})
 
 
 RATE_BASES = {"closure_rate": "due", "on_time_rate": "due", "rework_rate": "handled", "satisfaction_rate": "rated"}
+
+
+def _suppressed(row_: dict, planner: bool) -> None:
+    """For planners: a rate or mean over fewer than SMALL_COUNT_MIN concerns withheld, counts of 1–4 as "<5"."""
+    if not planner:
+        return
+    small = settings.SMALL_COUNT_MIN
+    for rate, base in RATE_BASES.items():
+        if row_[base] < small:
+            row_[rate] = None
+    if row_["closed"] < small:
+        row_["mean_hours_to_close"] = None
+    for stage in row_["stages"].values():
+        if stage["left"] < small:
+            stage["mean_hours"] = stage["on_time_rate"] = None
+        stage["left"], stage["on_time"] = suppress(stage["left"], True), suppress(stage["on_time"], True)
+    for key in concern_kpis.COUNTS:
+        row_[key] = suppress(row_[key], True)
 
 
 @endpoint(residents=True)

@@ -46,6 +46,10 @@ OPEN_STATES = (
     ConcernState.VERIFIED, ConcernState.REOPENED, ConcernState.PARKED, ConcernState.EXTENDED, ConcernState.RETURNED,
 )  # fmt: skip
 FINAL_STATES = (ConcernState.CLOSED, ConcernState.REJECTED, ConcernState.VOID)
+# The four stages with a deadline (受理、派遣、处置、核查; services/concerns/states.STAGE maps states to them) and
+# each one's bit in Concern.late_stages.
+STAGES = ("accept", "dispatch", "handle", "verify")
+STAGE_BITS = {stage: 1 << i for i, stage in enumerate(STAGES)}
 
 
 class Urgency(models.TextChoices):
@@ -153,6 +157,15 @@ class Concern(models.Model):
     late_steps = models.PositiveIntegerField(_("超期环节数"), default=0)  # steps taken after their deadline
     reopened = models.PositiveIntegerField(_("重办次数"), default=0)
     escalated = models.BooleanField(_("已督办"), default=False)
+    # Time per stage (受理、派遣、处置、核查), for the KPIs' mean time and on-time rate per stage: the hours spent in
+    # each stage so far (a stage entered again, after rework or a return, adds to it; null: never left), and
+    # which stages were left after their deadline (bits of STAGE_BITS). Kept on the row by each transition, so
+    # the KPIs read them with the rest from one index instead of walking every concern's history.
+    hours_accept = models.FloatField(_("受理用时（小时）"), null=True, blank=True)
+    hours_dispatch = models.FloatField(_("派遣用时（小时）"), null=True, blank=True)
+    hours_handle = models.FloatField(_("处置用时（小时）"), null=True, blank=True)
+    hours_verify = models.FloatField(_("核查用时（小时）"), null=True, blank=True)
+    late_stages = models.PositiveSmallIntegerField(_("超期环节"), default=0, db_default=0)
     feedback = models.CharField(_("回访评价"), max_length=12, choices=Feedback.choices, blank=True)
     # Small wishes and service projects (微心愿、服务项目): the member who claimed it (认领), what was given.
     claimed_by = models.ForeignKey(
@@ -161,6 +174,10 @@ class Concern(models.Model):
     )  # fmt: skip
     service_hours = models.DecimalField(_("服务时长（小时）"), max_digits=7, decimal_places=1, null=True, blank=True)
     beneficiaries = models.PositiveIntegerField(_("受益人数"), null=True, blank=True)
+    # A duplicate merged into another concern (合并重复, services/concerns/merge.py) is void and names the one kept.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_in", verbose_name=_("合并到")
+    )
     created_at = models.DateTimeField(_("上报时间"), db_default=Now())
 
     class Meta:
@@ -171,18 +188,22 @@ class Concern(models.Model):
             models.Index(fields=["state", "due_at"], name="concern_state_due"),
             models.Index(fields=["grid", "state"], name="concern_grid_state"),
             models.Index(fields=["community", "state"], name="concern_community_state"),
-            # The concern map (queries/concern_map.py) and the KPIs (queries/concern_kpis.py) read a scope's
-            # concerns of a period from this index alone (an index-only scan): a street's concerns lie on every
-            # page of the table, so reading the rows themselves was a scan of the whole table at a million
-            # (bench/results/concerns_heat_1000000.md, concerns_1000000.md).
+            # The concern map (queries/concern_map.py) and the KPIs (queries/concern_kpis.py) each read a scope's
+            # concerns of a period from an index alone (an index-only scan): a street's concerns lie on every page
+            # of the table, so reading the rows themselves was a scan of the whole table at a million
+            # (bench/results/concerns_heat_1000000.md, concerns_1000000.md). Two narrow indexes, not one wide one:
+            # the planner read the table rather than an index of 312 MB (migration 0029).
+            models.Index(
+                fields=["community", "created_at"],
+                include=["category", "state", "due_at", "location"],
+                name="concern_community_created",
+            ),
             models.Index(
                 fields=["community", "created_at"],
                 include=[
                     "id",
-                    "category",
                     "state",
                     "due_at",
-                    "location",
                     "grid",
                     "late_steps",
                     "rework",
@@ -192,9 +213,14 @@ class Concern(models.Model):
                     "service_hours",
                     "beneficiaries",
                     "stage_started_at",
-                ],  # fmt: skip
-                name="concern_community_created",
-            ),
+                    "hours_accept",
+                    "hours_dispatch",
+                    "hours_handle",
+                    "hours_verify",
+                    "late_stages",
+                ],
+                name="concern_kpis",
+            ),  # fmt: skip
         ]
 
     def __str__(self) -> str:

@@ -231,6 +231,7 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
         "claimed_by": PERSONAL,
         "service_hours": GENERAL,
         "beneficiaries": GENERAL,
+        "merged_into": GENERAL,
         "reopened": GENERAL,
         "escalated": GENERAL,
         "feedback": GENERAL,

@@ -3,10 +3,12 @@ street staff dispatch them (the board). One page, the actions each user may take
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gridmap import policy
@@ -32,6 +34,11 @@ def concerns_page(request: HttpRequest) -> HttpResponse:
         "feedbacks": Feedback.choices,
         "sets_deadlines": policy.deadline_street_of(request.user) is not None,
         "sees_deliveries": policy.sees_concern_deliveries(request.user),
+        # The 统计 panel (concern_kpis.js): its presets count back from the site's today; 街道 is a level only
+        # for a scope of several streets; the ledger link says why a period is too long before it is asked.
+        "today": timezone.localdate().isoformat(),
+        "many_streets": policy.streets_for(request.user).count() > 1,
+        "ledger_max": settings.CONCERN_LEDGER_MAX_ROWS,
     }
     return render(request, "gridmap/concerns.html", context)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.db import connection, transaction
 
 from gridmap.models.concerns import Concern
+from gridmap.services.concerns.stage_times import fill_stage_times
 
 # Why SQL: thousands of rows with a history each, drawn from the households in one pass; setseed makes
 # random() repeat, and the households are read in id order.
@@ -99,4 +100,5 @@ def load_demo_concerns(*, every: int = 5, seed: float = 0.2026) -> int:
         made = cursor.rowcount
         cursor.execute(_HISTORY)
         cursor.execute(_DEADLINES)
+    fill_stage_times()
     return made

@@ -3,8 +3,8 @@ ConcernDelivery row each, in the same transaction as the event, so a rolled-back
 committed one is never lost; ``manage.py concern_webhooks`` sends them (services/concerns/webhook.py).
 
 Every writer of concern history calls :func:`announce` with the ids it wrote (workflow.report, workflow.transition,
-sweep.escalate_overdue; tests/test_concern_webhooks.py holds the source to it). The demo loader's year of history
-is the past, not news, and announces nothing. Off while CONCERN_WEBHOOK_URL is empty: no rows at all.
+merge.merge, sweep.escalate_overdue; tests/test_concern_webhooks.py holds the source to it). The demo loader's year
+of history is the past, not news, and announces nothing. Off while CONCERN_WEBHOOK_URL is empty: no rows at all.
 
 The payload holds no personal data: no reporter, no household, no address and no description (free text names
 people: "张大爷家门口" — a platform that needs the text asks for it through its own case, not through a push).
@@ -43,6 +43,7 @@ SELECT e.id, c.id, jsonb_build_object(
            'handler_level', NULLIF(c.handler_level, ''),
            'escalated', c.escalated,
            'rework', c.rework,
+           'merged_into', CASE WHEN e.action = 'merge' THEN c.merged_into_id END,
            'occurred_at', e.at,
            'reported_at', c.created_at,
            'due_at', c.due_at,

@@ -50,13 +50,20 @@ TRANSITIONS: dict[str, Transition] = {
     "unpark": Transition((S.PARKED,), S.ACCEPTED, (MANAGER,), _("解除挂账")),
     "void": Transition(OPEN, S.VOID, (MANAGER,), _("作废"), needs_note=True),
 }
+# Merging a duplicate (合并重复, services/concerns/merge.py): the merged concern ends void like a voided one, linked
+# to the one kept (Concern.merged_into); the kept one's history gets a MERGED_IN row, its state unchanged. Not in
+# TRANSITIONS: it names a second concern (``into``), picked on the detail, so the board never offers it as a button.
+MERGE = Transition(OPEN, S.VOID, (MANAGER,), _("合并到"))
+MERGED_IN = "merged_in"
+UNKEEPABLE = (S.VOID, S.REJECTED)  # never kept by a merge (nor a concern merged itself: it is void)
 # The events a 12345 platform hears through the outgoing webhook (services/concerns/outbox.py): the report, every
 # transition but the two between the dispatcher and the handler (start, return: the case stays with the level
-# that dispatched it), and the sweep's escalation (督办). The event type sent is the state entered, "escalated"
-# for the sweep.
-ANNOUNCED = ("report", *(name for name, t in TRANSITIONS.items() if t.announced), "escalate")
+# that dispatched it), a merge (the merged one's void, naming the one kept) and the sweep's escalation (督办). The
+# event type sent is the state entered, "escalated" for the sweep.
+ANNOUNCED = ("report", *(name for name, t in TRANSITIONS.items() if t.announced), "merge", "escalate")
 REOPEN_LIMIT = 1  # an unsatisfied resident reopens a closed case once
 ESCALATE_REWORK = 3  # rework this often escalates to the street (提级督办)
+ESCALATE_HANDOFFS = 3  # dispatched to this many units in turn (流转) escalates to the street too
 
 # The stage a state is in, for its deadline: which hours of the category apply.
 STAGE = {
@@ -79,8 +86,13 @@ def allowed(state: str, level: str | None, *, wish: bool = False) -> list[str]:
             if state in t.sources and level in t.levels and (wish or name != "claim")]  # fmt: skip
 
 
+def keeps(state: str, merged_into_id: int | None) -> bool:
+    """A concern in ``state`` may keep a duplicate merged into it: not void or rejected, not merged itself."""
+    return state not in UNKEEPABLE and merged_into_id is None
+
+
 # The history's action codes as people read them: the transitions' labels, and the rows no transition writes.
-EVENT_LABELS = {"report": _("上报"), "escalate": _("督办")}
+EVENT_LABELS = {"report": _("上报"), "escalate": _("督办"), "merge": MERGE.label, MERGED_IN: _("合并重复诉求")}
 
 
 def action_label(action: str) -> str:

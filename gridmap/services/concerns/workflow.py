@@ -8,7 +8,8 @@ from __future__ import annotations
 import uuid
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -16,6 +17,7 @@ from django.utils.translation import gettext_noop
 from gridmap import policy
 from gridmap.models import AuditAction, Community, Grid
 from gridmap.models.concerns import (
+    STAGE_BITS,
     Concern,
     ConcernCategory,
     ConcernEvent,
@@ -132,6 +134,19 @@ def report_public(community_id: int, data: dict, point) -> Concern:
     return _create(None, uuid.uuid4(), category, Urgency.NORMAL, ConcernSource.QR_FORM, data, point, grid_id, home)
 
 
+def _stage_left(concern: Concern, now) -> dict:
+    """The column changes for leaving the concern's current stage now: its hours added to the stage's time, and
+    the stage's late bit when its deadline has passed. Parked and final states are in no stage."""
+    stage = states.STAGE.get(concern.state)
+    if stage is None:
+        return {}
+    spent = max((now - concern.stage_started_at).total_seconds(), 0) / 3600
+    changes = {f"hours_{stage}": Coalesce(F(f"hours_{stage}"), Value(0.0)) + Value(spent)}
+    if concern.due_at is not None and concern.due_at < now:
+        changes["late_stages"] = F("late_stages").bitor(STAGE_BITS[stage])
+    return changes
+
+
 @transaction.atomic
 def transition(user, concern_id: int, action: str, data: dict, *, version: int | None = None) -> Concern:
     """Take ``action`` (states.TRANSITIONS) on a concern of the user's scope; with ``version``, only at the
@@ -168,6 +183,9 @@ def transition(user, concern_id: int, action: str, data: dict, *, version: int |
     if action == "dispatch":
         changes["handler_level"] = _choice(data.get("handler_level"), HandlerLevel, "handler_level", HandlerLevel.GRID)
         changes["handler_name"] = checked_text(data.get("handler_name") or "", "handler_name", 100, blank=True)
+        # Passed on to a third unit (流转, after returns or a failed check): the street takes it over (提级督办).
+        handed = ConcernEvent.objects.filter(concern=concern, action="dispatch").count() + 1
+        changes["escalated"] = handed >= states.ESCALATE_HANDOFFS or concern.escalated
     elif action == "claim":
         if not concern.category.is_wish:
             raise Refused(409, "not_claimable", field="action", detail=_("只有微心愿和服务项目可以认领"))
@@ -196,6 +214,7 @@ def transition(user, concern_id: int, action: str, data: dict, *, version: int |
     now = timezone.now()
     if concern.due_at is not None and concern.due_at < now:
         changes["late_steps"] = F("late_steps") + 1  # this stage ends late: the case is not closed on time
+    changes.update(_stage_left(concern, now))
     Concern.objects.filter(pk=concern.pk).update(
         state=target, version=F("version") + 1, stage_started_at=now,
         due_at=states.due(concern.category, concern.urgency, target, now, street_id=concern.community.street_id),

@@ -66,16 +66,19 @@
   }
 
   function show(id) {
-    GM.api(GM.url("concern", id)).then(function (c) {
+    return GM.api(GM.url("concern", id)).then(function (c) {
       var box = $("concern-detail");
       box.hidden = false;
       box.dataset.id = c.id;
-      box.innerHTML = "<h2>" + esc(c.category) + " · " + esc(c.state_label) + "</h2><p>" + esc(c.description) +
-        "</p>" + contactHtml(c) + "<div class=\"concern-photos\" id=\"concern-photos\"></div><ol class=\"concern-timeline\">" + c.events.map(function (e) {
+      box.innerHTML = "<h2>" + esc(c.category) + " · " + esc(c.state_label) + " <small class=\"concern-no\">#" +
+        esc(c.id) + "</small></h2><p>" + esc(c.description) + "</p>" + mergesHtml(c) + contactHtml(c) +
+        "<div class=\"concern-photos\" id=\"concern-photos\"></div><div id=\"concern-merge\" class=\"concern-merge\"></div>" +
+        "<ol class=\"concern-timeline\">" + c.events.map(function (e) {
           return "<li><b>" + esc(e.actor) + "</b> " + esc(new Date(e.at).toLocaleString()) + " · " + esc(e.note ?
             interpolate(gettext("%(action)s：%(note)s"), {action: e.action_label, note: e.note}, true) : e.action_label) + "</li>";
         }).join("") + "</ol>";
       box.scrollIntoView({block: "nearest"});
+      document.dispatchEvent(new CustomEvent("concerns:shown", {detail: c}));  // concerns_merge.js
       return GM.api(GM.url("concern-photos", id), {quiet: true});
     }).then(function (data) {
       if (!data) { return; }
@@ -84,6 +87,22 @@
           "\" alt=\"" + esc(gettext("诉求照片")) + "\" width=\"96\"></a>";
       }).join("");
     });
+  }
+
+  /* The merges a concern is in (合并重复): the concern kept when this one was merged, those merged into this one;
+   * each a link to its detail (a number only when it lies outside the user's scope). */
+  function mergesHtml(c) {
+    function link(m) {
+      var text = "#" + m.id + (m.category ? " · " + m.category + " · " + m.state_label : "");
+      return m.category ? "<button type=\"button\" class=\"link\" data-show=\"" + esc(m.id) + "\">" + esc(text) + "</button>" +
+        (m.description ? " <small>" + esc(m.description) + "</small>" : "") : esc(text);
+    }
+    var html = c.merged_into ? "<p class=\"concern-merged-into\">" + esc(gettext("已合并到")) + " " + link(c.merged_into) + "</p>" : "";
+    if (c.merged && c.merged.length) {
+      html += "<div class=\"concern-merged\"><b>" + esc(gettext("已合并到本诉求的重复诉求")) + "</b><ul>" +
+        c.merged.map(function (m) { return "<li>" + link(m) + "</li>"; }).join("") + "</ul></div>";
+    }
+    return html;
   }
 
   /* The phone a resident left with a public (QR) submission, masked; the full number only for a typed reason,
@@ -184,21 +203,7 @@
       }, function (err) { say(GM.refusalText(err), "error"); if (err && err.http === 412) { load(); } });
   }
 
-  /* The KPIs of the user's scope per grid (queries/concern_kpis.py), "—" where there is nothing to divide. */
-  function showKpis() {
-    var box = $("concern-kpis");
-    box.hidden = !box.hidden;
-    if (window.GridConcernMap) { window.GridConcernMap.toggle(S.map, !box.hidden, S.layer); }  // concern_map.js
-    if (box.hidden) { return; }
-    GM.api(GM.url("concern-kpis") + "?by=grid").then(function (data) {
-      var pct = function (v) { return v === null || v === undefined ? "—" : v + "%"; };
-      $("kpi-rows").innerHTML = data.rows.map(function (r) {
-        return "<tr><td>" + esc(r.name) + "</td><td>" + esc(r.due) + "</td><td>" + esc(pct(r.closure_rate)) +
-          "</td><td>" + esc(pct(r.on_time_rate)) + "</td><td>" + esc(pct(r.rework_rate)) + "</td><td>" +
-          esc(pct(r.satisfaction_rate)) + "</td><td>" + esc(r.open) + "</td><td>" + esc(r.overdue) + "</td></tr>";
-      }).join("") || "<tr><td colspan=\"8\" class=\"muted\">" + esc(gettext("没有诉求")) + "</td></tr>";
-    });
-  }
+  function showKpis() { return window.GridConcernKpis.toggle(S.map, S.layer); }  // the 统计 panel: concern_kpis.js
 
   /* Open concerns of the chosen category within 250 m of the picked point: "the same problem?" before a duplicate
    * is reported; a tap shows that concern instead. */
@@ -234,6 +239,21 @@
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
   }
 
+  function openReport() { $("report-form").hidden = false; say(gettext("在地图上点选位置"), ""); }
+
+  /* A report for one household (its card's link on my-grid): the household's point and address, its id sent with
+   * the report; the point can still be moved on the map. null: a report about no household. */
+  function forHousehold(card) {
+    var note = $("report-household");
+    S.household = card ? card.id : null;
+    note.hidden = !card;
+    if (!card) { return; }
+    note.textContent = interpolate(gettext("住户：%(a)s"), {a: card.address}, true);
+    $("report-form").elements.address.value = card.address;
+    setPoint(L.latLng(card.lat, card.lon));
+    S.map.setView([card.lat, card.lon], 17);
+  }
+
   function submitReport(e) {
     e.preventDefault();
     var form = $("report-form");
@@ -241,6 +261,7 @@
     if (!form.dataset.uid) { form.dataset.uid = uuid(); }  // kept until it lands: a retry creates one concern
     var body = {uid: form.dataset.uid, location: {type: "Point", coordinates: S.point}};
     ["category", "urgency", "source", "description", "address"].forEach(function (k) { body[k] = form.elements[k].value; });
+    if (S.household) { body.household = S.household; }
     GM.api(GM.url("concerns"), {method: "POST", body: body}).then(function (created) {
       var files = form.elements.photo.files;
       if (!files.length) { return created; }
@@ -249,7 +270,7 @@
       data.append("stage", "report");
       return GM.api(GM.url("concern-photos", created.id), {method: "POST", body: data});
     }).then(function () {
-      form.reset(); delete form.dataset.uid; form.hidden = true; S.point = null;
+      form.reset(); delete form.dataset.uid; form.hidden = true; S.point = null; forHousehold(null);
       if (S.pick) { S.map.removeLayer(S.pick); S.pick = null; }
       say(gettext("已上报"), "ok");
       return load();
@@ -279,8 +300,15 @@
     var asked = new URLSearchParams(window.location.search).get("state");  // the bell's link: ?state=overdue
     var tab = asked && document.querySelector(".concern-tabs [data-state=\"" + asked.replace(/[^a-z_]/g, "") + "\"]");
     if (tab) { openTab(tab); }
-    $("report-open").addEventListener("click", function () { $("report-form").hidden = false; say(gettext("在地图上点选位置"), ""); });
-    $("report-cancel").addEventListener("click", function () { $("report-form").hidden = true; });
+    $("report-open").addEventListener("click", openReport);
+    $("report-cancel").addEventListener("click", function () { $("report-form").hidden = true; forHousehold(null); });
+    var wanted = new URLSearchParams(window.location.search);  // my-grid's links: ?report=1, ?household=<id>
+    if (wanted.get("report") === "1" || wanted.get("household")) { openReport(); }
+    if (/^[0-9]{1,10}$/.test(wanted.get("household") || "")) {
+      GM.api(GM.url("household", Number(wanted.get("household")))).then(forHousehold, function (err) {
+        say(GM.refusalText(err), "error");
+      });
+    }
     $("use-gps").addEventListener("click", function () {
       if (!navigator.geolocation) { say(gettext("此设备无法定位"), "error"); return; }
       navigator.geolocation.getCurrentPosition(function (p) {
@@ -292,12 +320,15 @@
     $("duplicates").addEventListener("click", function (e) { if (e.target.dataset.show) { show(Number(e.target.dataset.show)); } });
     $("kpi-open").addEventListener("click", showKpis);
     $("concern-detail").addEventListener("click", function (e) {
+      if (e.target.dataset.show) { show(Number(e.target.dataset.show)); return; }  // a merge's link
       if (e.target.dataset.act !== "reveal-contact") { return; }
       var form = $("concern-detail").querySelector(".reveal-form");
       form.hidden = false;
       form.reason.focus();
     });
-    $("concern-detail").addEventListener("submit", revealContact);
+    $("concern-detail").addEventListener("submit", function (e) {
+      if (e.target.classList.contains("reveal-form")) { revealContact(e); }
+    });
     $("concern-list").addEventListener("click", function (e) {
       var t = e.target;
       if (t.dataset.show) { show(Number(t.dataset.show)); }
@@ -311,5 +342,5 @@
     });
   }
 
-  window.GridConcerns = {init: init, load: load, say: say, rows: function () { return S.rows; }};
+  window.GridConcerns = {init: init, load: load, say: say, show: show, rows: function () { return S.rows; }};
 })();

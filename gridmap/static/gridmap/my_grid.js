@@ -70,6 +70,7 @@
       "<div class=\"actions\"><button type=\"button\" data-act=\"reveal\">" + gettext("显示完整") + "</button>" +
         "<button type=\"button\" data-act=\"edit\">" + gettext("编辑") + "</button>" +
         (root.dataset.canMove === "1" ? "<button type=\"button\" data-act=\"move\">" + gettext("移动位置") + "</button>" : "") +
+        "<a class=\"report\" href=\"" + esc(root.dataset.reportUrl + "?household=" + c.id) + "\">" + gettext("为此户上报诉求") + "</a>" +
         "</div>",
       "<form class=\"reveal-form\" hidden><label>" + gettext("查看原因（将记录在案）") +
         "<input name=\"reason\" required minlength=\"2\" maxlength=\"500\"></label>" +
