@@ -28,7 +28,7 @@ _GROUPED = {"grid": ("grid_id", "gridmap_grid"), "community": ("community_id", "
 # leaves it by verify (verified, or back to dispatch with rework + 1), a verified one by feedback (closed, or
 # reopened + 1) — except a case voided afterwards, the one state that needs its history; a closed case's
 # stage started when it was closed (every transition restarts the stage), so that is its closing time; the
-# time per stage is kept on the row by each transition (workflow._stage_left).
+# time per stage is kept on the row by each transition (workflow.stage_left).
 # tests/test_concern_kpis.py checks these against the history. Grouped by the concern's own grid or community
 # column and named afterwards, so the join touches one row per area, not one per concern; every column read is
 # in the covering index concern_kpis (models/concerns.py), so a scope's period is read from the

@@ -21,7 +21,7 @@ from gridmap.models import AuditAction
 from gridmap.models.concerns import Concern, ConcernEvent
 from gridmap.services import audit
 from gridmap.services.concerns import outbox, states
-from gridmap.services.concerns.workflow import _actor, _stage_left  # the package's one rule for each
+from gridmap.services.concerns.workflow import actor_name, stage_left  # the package's one rule for each
 from gridmap.services.refused import Refused, checked_text, not_found
 
 
@@ -73,11 +73,11 @@ def merge(user, concern_id: int, into, data: dict, *, version: int | None = None
     now, changes = timezone.now(), {}
     if merged.due_at is not None and merged.due_at < now:
         changes["late_steps"] = F("late_steps") + 1  # as any step: this stage ends late
-    changes.update(_stage_left(merged, now))  # its time in the stage it leaves, as a void's
+    changes.update(stage_left(merged, now))  # its time in the stage it leaves, as a void's
     Concern.objects.filter(pk=merged.pk).update(state=step.target, merged_into=kept, version=F("version") + 1,
                                                 stage_started_at=now, due_at=None, **changes)  # fmt: skip
     Concern.objects.filter(pk=kept.pk).update(version=F("version") + 1)  # its history grew
-    actor = _actor(user)
+    actor = actor_name(user)
     events = ConcernEvent.objects.bulk_create([
         ConcernEvent(concern=merged, user=user, actor=actor, action="merge", from_state=merged.state,
                      to_state=step.target, note=f"#{kept.pk} {note}".strip()),

@@ -50,7 +50,7 @@ def _choice(value, choices, field: str, default: str) -> str:
     return value
 
 
-def _actor(user) -> str:
+def actor_name(user) -> str:
     member = getattr(user, "member", None)
     return (member.name if member else (user.get_full_name() or user.get_username()))[:150]
 
@@ -109,7 +109,7 @@ def _create(user, uid, category, urgency, source, data, point, grid_id, communit
         stage_started_at=now,
         due_at=states.due(category, urgency, states.S.REPORTED, now, street_id=community.street_id),
     )
-    actor = _actor(user) if user is not None else gettext_noop("居民扫码")
+    actor = actor_name(user) if user is not None else gettext_noop("居民扫码")
     event = ConcernEvent.objects.create(concern=concern, user=user, actor=actor, action="report",
                                         to_state=concern.state, note="")  # fmt: skip
     outbox.announce([event.pk])  # in this transaction: no delivery without the event, none lost with it
@@ -134,7 +134,7 @@ def report_public(community_id: int, data: dict, point) -> Concern:
     return _create(None, uuid.uuid4(), category, Urgency.NORMAL, ConcernSource.QR_FORM, data, point, grid_id, home)
 
 
-def _stage_left(concern: Concern, now) -> dict:
+def stage_left(concern: Concern, now) -> dict:
     """The column changes for leaving the concern's current stage now: its hours added to the stage's time, and
     the stage's late bit when its deadline has passed. Parked and final states are in no stage."""
     stage = states.STAGE.get(concern.state)
@@ -214,13 +214,13 @@ def transition(user, concern_id: int, action: str, data: dict, *, version: int |
     now = timezone.now()
     if concern.due_at is not None and concern.due_at < now:
         changes["late_steps"] = F("late_steps") + 1  # this stage ends late: the case is not closed on time
-    changes.update(_stage_left(concern, now))
+    changes.update(stage_left(concern, now))
     Concern.objects.filter(pk=concern.pk).update(
         state=target, version=F("version") + 1, stage_started_at=now,
         due_at=states.due(concern.category, concern.urgency, target, now, street_id=concern.community.street_id),
         **changes,
     )  # fmt: skip
-    event = ConcernEvent.objects.create(concern=concern, user=user, actor=_actor(user), action=action,
+    event = ConcernEvent.objects.create(concern=concern, user=user, actor=actor_name(user), action=action,
                                         from_state=concern.state, to_state=target, note=note)  # fmt: skip
     outbox.announce([event.pk])
     audit.record(user, AuditAction.CONCERN, "concern", concern.pk, reason=action)
