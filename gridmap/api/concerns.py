@@ -13,7 +13,8 @@ from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +25,15 @@ from gridmap.api import etags
 from gridmap.api.bodies import Body, Choice, Location, RuleField, Text, WholeNumber, validated
 from gridmap.api.concern_map import MAX_DAYS, asked_period, day_bounds
 from gridmap.api.jsonapi import body, client_ip, endpoint, locked, precondition, reply
-from gridmap.models.concerns import Concern, ConcernCategory, ConcernSource, Feedback, HandlerLevel, Urgency
+from gridmap.models.concerns import (
+    Concern,
+    ConcernCategory,
+    ConcernEvent,
+    ConcernSource,
+    Feedback,
+    HandlerLevel,
+    Urgency,
+)
 from gridmap.planner.metrics import suppress
 from gridmap.queries import concern_kpis
 from gridmap.queries.worklist import concern_counts
@@ -70,8 +79,30 @@ class ConcernStep(Body):
     beneficiaries = WholeNumber(lambda v: 0 < v <= 100_000, "应为 1 到 100000 的整数", required=False)
 
 
+def with_handoffs(found):
+    """``found`` with ``handoffs``, the dispatches in each concern's history (states.escalation), counted in the
+    same statement for the rows it returns."""
+    dispatches = (
+        ConcernEvent.objects.filter(concern=OuterRef("pk"), action="dispatch")
+        .order_by()
+        .values("concern")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return found.annotate(handoffs=Coalesce(Subquery(dispatches), 0))
+
+
+def _escalation(c: Concern) -> str | None:
+    handoffs = getattr(c, "handoffs", None)
+    if handoffs is None and c.escalated and c.rework < states.ESCALATE_REWORK:  # one concern, not annotated
+        handoffs = c.events.filter(action="dispatch").count()
+    return states.escalation(c.escalated, c.rework, handoffs or 0)
+
+
 def row(user, c: Concern, now) -> dict:
-    """A concern as the pages list it: what, where, its stage's deadline and what this user may do next."""
+    """A concern as the pages list it: what, where, its stage's deadline and what this user may do next;
+    ``escalation`` says why it is flagged (states.ESCALATION_LABELS), null when it is not."""
+    escalation = _escalation(c)
     return {
         "id": c.pk,
         "uid": str(c.uid),
@@ -91,6 +122,8 @@ def row(user, c: Concern, now) -> dict:
         "due_at": c.due_at.isoformat() if c.due_at else None,
         "overdue": bool(c.due_at and c.due_at < now),
         "escalated": c.escalated,
+        "escalation": escalation,
+        "escalation_label": str(states.ESCALATION_LABELS[escalation]) if escalation else None,
         "is_wish": c.category.is_wish,
         "claimed_by": c.claimed_by.name if c.claimed_by_id else None,
         "rework": c.rework,
@@ -113,7 +146,7 @@ def concerns(request: HttpRequest) -> HttpResponse:
         concern, created = workflow.report(user, data, data.pop("location"))
         return reply(row(user, concern, timezone.now()), 201 if created else 200, etag=etags.concern(concern))
     now, wanted = timezone.now(), request.GET.get("state", "open")
-    found = policy.concerns_for(user).select_related("category", "grid", "claimed_by")
+    found = with_handoffs(policy.concerns_for(user).select_related("category", "grid", "claimed_by"))
     if wanted == "open":
         found = found.filter(state__in=states.OPEN)
     elif wanted == "overdue":
@@ -135,7 +168,7 @@ DUPLICATE_RADIUS_M = 250
 def _near(user, here: Point, category: str, *, leave_out: int | None = None) -> list[dict]:
     """The user's open concerns of ``category`` within 250 m of ``here``, nearest first (ten at most)."""
     found = (
-        policy.concerns_for(user)
+        with_handoffs(policy.concerns_for(user))
         .filter(state__in=states.OPEN, category__code=category,
                 location__dwithin=(here, DUPLICATE_RADIUS_M / (111_320 * max(math.cos(math.radians(here.y)), 0.1))),
                 location__distance_lte=(here, D(m=DUPLICATE_RADIUS_M)))  # the box by index, then the metres
@@ -179,6 +212,8 @@ def duplicates(request: HttpRequest, pk: int) -> HttpResponse:
 # The names a history row carries for no person, shown in the UI's language: the public's report (workflow), the
 # sweep's default (manage.py concern_sweep) and the demo's year (services/concerns/demo.py).
 NO_PERSON = {"居民扫码": lambda: _("居民扫码"), "system": lambda: _("系统"), "演示": lambda: _("演示")}
+# The note such a row carries, in the UI's language too: the sweep's (services/concerns/sweep.py).
+NO_PERSON_NOTES = {"超期督办": lambda: _("超期督办")}
 
 
 def _link(c: Concern | None, pk: int) -> dict:
@@ -200,7 +235,8 @@ def concern(request: HttpRequest, pk: int) -> HttpResponse:
         raise not_found("concern")
     events = [{"at": e.at.isoformat(), "actor": NO_PERSON[e.actor]() if e.user_id is None and e.actor in NO_PERSON
                else e.actor, "action": e.action, "action_label": states.action_label(e.action), "from": e.from_state,
-               "to": e.to_state, "note": e.note} for e in found.events.all()]  # fmt: skip
+               "to": e.to_state, "note": NO_PERSON_NOTES[e.note]() if e.user_id is None and e.note in NO_PERSON_NOTES
+               else e.note} for e in found.events.all()]  # fmt: skip
     kept = found.merged_into_id and _link(seen.filter(pk=found.merged_into_id).first(), found.merged_into_id)
     manager = policy.concern_level(user) in states.MERGE.levels
     merges = {"merged_into": kept or None, "merged": [_link(c, c.pk) for c in seen.filter(merged_into=found).order_by("id")],

@@ -64,6 +64,9 @@ ANNOUNCED = ("report", *(name for name, t in TRANSITIONS.items() if t.announced)
 REOPEN_LIMIT = 1  # an unsatisfied resident reopens a closed case once
 ESCALATE_REWORK = 3  # rework this often escalates to the street (提级督办)
 ESCALATE_HANDOFFS = 3  # dispatched to this many units in turn (流转) escalates to the street too
+# Why a concern is flagged, as the board shows it: the sweep's 督办 of an overdue stage (one level up), or 提级督办
+# when rework or the units it passed through reached the limits above (the street takes it over).
+ESCALATION_LABELS = {"overdue": _("已督办"), "street": _("提级督办")}
 
 # The stage a state is in, for its deadline: which hours of the category apply.
 STAGE = {
@@ -84,6 +87,14 @@ def allowed(state: str, level: str | None, *, wish: bool = False) -> list[str]:
     small wishes and service projects (``wish``)."""
     return [name for name, t in TRANSITIONS.items()
             if state in t.sources and level in t.levels and (wish or name != "claim")]  # fmt: skip
+
+
+def escalation(escalated: bool, rework: int, handoffs: int) -> str | None:
+    """The key of ESCALATION_LABELS a flagged concern shows; None when it is not flagged. ``handoffs``: the
+    dispatches in its history (workflow.transition flags the third)."""
+    if not escalated:
+        return None
+    return "street" if rework >= ESCALATE_REWORK or handoffs >= ESCALATE_HANDOFFS else "overdue"
 
 
 def keeps(state: str, merged_into_id: int | None) -> bool:

@@ -17,6 +17,11 @@
     return interpolate(gettext("时限 %(t)s"), {t: d.toLocaleString()}, true);
   }
 
+  /* Why a concern is flagged (督办 by the sweep, 提级督办 to the street; api/concerns.py row), as a badge. */
+  function flag(r) {
+    return r.escalation ? " <span class=\"flag " + esc(r.escalation) + "\">" + esc(r.escalation_label) + "</span>" : "";
+  }
+
   function item(r) {
     var actions = r.actions.map(function (a) {
       return "<button type=\"button\" data-act=\"" + esc(a.action) + "\" data-id=\"" + esc(r.id) + "\" data-note=\"" +
@@ -26,12 +31,11 @@
     return "<li data-concern=\"" + esc(r.id) + "\" class=\"" + (r.overdue ? "overdue" : "") + "\"><div class=\"head\">" +
       (bulk ? "<input type=\"checkbox\" class=\"pick\" value=\"" + esc(r.id) + "\" aria-label=\"" + esc(gettext("选择")) + "\">" : "") + "<b>" +
       esc(r.category) + (r.urgency === "urgent" ? " · " + esc(gettext("紧急")) : "") + "</b><span class=\"state\">" +
-      esc(r.overdue ? gettext("超期") + " · " + r.state_label : r.state_label) + "</span></div>" +
+      esc(r.overdue ? gettext("超期") + " · " + r.state_label : r.state_label) + "</span>" + flag(r) + "</div>" +
       "<p class=\"desc\">" + esc(r.description) + "</p><p class=\"meta\">" +
       (r.source === "qr_form" ? "<span class=\"source-public\">" + esc(r.source_label) + "</span> " : "") +
       esc([r.address, r.grid_name, due(r),
-        r.rework ? interpolate(gettext("返工 %(n)s 次"), {n: r.rework}, true) : "",
-        r.escalated ? gettext("已督办") : ""].filter(Boolean).join(" · ")) + "</p>" +
+        r.rework ? interpolate(gettext("返工 %(n)s 次"), {n: r.rework}, true) : ""].filter(Boolean).join(" · ")) + "</p>" +
       "<div class=\"concern-actions\"><button type=\"button\" data-show=\"" + esc(r.id) + "\">" + esc(gettext("详情")) +
       "</button>" + actions + "</div><div class=\"concern-step\" hidden></div></li>";
   }
@@ -70,7 +74,7 @@
       var box = $("concern-detail");
       box.hidden = false;
       box.dataset.id = c.id;
-      box.innerHTML = "<h2>" + esc(c.category) + " · " + esc(c.state_label) + " <small class=\"concern-no\">#" +
+      box.innerHTML = "<h2>" + esc(c.category) + " · " + esc(c.state_label) + flag(c) + " <small class=\"concern-no\">#" +
         esc(c.id) + "</small></h2><p>" + esc(c.description) + "</p>" + mergesHtml(c) + contactHtml(c) +
         "<div class=\"concern-photos\" id=\"concern-photos\"></div><div id=\"concern-merge\" class=\"concern-merge\"></div>" +
         "<ol class=\"concern-timeline\">" + c.events.map(function (e) {
@@ -214,8 +218,8 @@
     GM.api(GM.url("concerns-nearby") + q, {quiet: true}).then(function (data) {
       box.hidden = !data.concerns.length;
       box.innerHTML = "<b>" + esc(gettext("附近已有同类诉求，是同一个问题吗？")) + "</b><ul>" + data.concerns.map(function (c) {
-        return "<li><button type=\"button\" class=\"link\" data-show=\"" + esc(c.id) + "\">" + esc(c.description) +
-          "</button> <small>" + esc(interpolate(gettext("%(m)s 米 · %(state)s"), {m: c.distance_m, state: c.state_label}, true)) +
+        return "<li data-duplicate=\"" + esc(c.id) + "\"><button type=\"button\" class=\"link\" data-show=\"" + esc(c.id) + "\">#" +
+          esc(c.id) + " " + esc(c.description) + "</button> <small>" + esc(interpolate(gettext("%(m)s 米 · %(state)s"), {m: c.distance_m, state: c.state_label}, true)) +
           "</small></li>";
       }).join("") + "</ul>";
     }, function () { box.hidden = true; });
@@ -279,6 +283,7 @@
 
   function init(map) {
     S.map = map;
+    $("concerns-map").leafletMap = map;  // for tests (tests/browser_support.tap_map_at): the page holds no global
     S.layer = L.featureGroup().addTo(map);
     GM.api(GM.url("layer-grids")).then(function (fc) {
       var grids = L.geoJSON(fc, {style: {color: "#37474f", weight: 1, fillOpacity: 0.05}, interactive: false}).addTo(map);
