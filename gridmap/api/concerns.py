@@ -99,6 +99,16 @@ def _escalation(c: Concern) -> str | None:
     return states.escalation(c.escalated, c.rework, handoffs or 0)
 
 
+def _facts(c: Concern) -> list[dict]:
+    """What a claim gave (认领人, service hours, beneficiaries) and the resident's rating (回访), each with its field's
+    name in the UI's language; only those recorded."""
+    values = {"claimed_by": c.claimed_by.name if c.claimed_by_id else None,
+              "service_hours": f"{c.service_hours:g}" if c.service_hours is not None else None,
+              "beneficiaries": c.beneficiaries, "feedback": c.get_feedback_display() if c.feedback else None}  # fmt: skip
+    return [{"label": str(Concern._meta.get_field(name).verbose_name), "value": str(value)}
+            for name, value in values.items() if value is not None]  # fmt: skip
+
+
 def row(user, c: Concern, now) -> dict:
     """A concern as the pages list it: what, where, its stage's deadline and what this user may do next;
     ``escalation`` says why it is flagged (states.ESCALATION_LABELS), null when it is not."""
@@ -126,6 +136,10 @@ def row(user, c: Concern, now) -> dict:
         "escalation_label": str(states.ESCALATION_LABELS[escalation]) if escalation else None,
         "is_wish": c.category.is_wish,
         "claimed_by": c.claimed_by.name if c.claimed_by_id else None,
+        "service_hours": float(c.service_hours) if c.service_hours is not None else None,
+        "beneficiaries": c.beneficiaries,
+        "feedback": c.feedback or None,
+        "facts": _facts(c),
         "rework": c.rework,
         "created_at": c.created_at.isoformat(),
         "actions": [

@@ -22,6 +22,14 @@
     return r.escalation ? " <span class=\"flag " + esc(r.escalation) + "\">" + esc(r.escalation_label) + "</span>" : "";
   }
 
+  /* What a small wish's claim gave (认领人, service hours, beneficiaries) and the resident's rating (回访), each
+   * "name: value" with the field's name from the server (api/concerns.py _facts). */
+  function factsHtml(r) {
+    return r.facts && r.facts.length ? "<p class=\"meta concern-facts\">" + esc(r.facts.map(function (f) {
+      return interpolate(gettext("%(action)s：%(note)s"), {action: f.label, note: f.value}, true);
+    }).join(" · ")) + "</p>" : "";
+  }
+
   function item(r) {
     var actions = r.actions.map(function (a) {
       return "<button type=\"button\" data-act=\"" + esc(a.action) + "\" data-id=\"" + esc(r.id) + "\" data-note=\"" +
@@ -36,6 +44,7 @@
       (r.source === "qr_form" ? "<span class=\"source-public\">" + esc(r.source_label) + "</span> " : "") +
       esc([r.address, r.grid_name, due(r),
         r.rework ? interpolate(gettext("返工 %(n)s 次"), {n: r.rework}, true) : ""].filter(Boolean).join(" · ")) + "</p>" +
+      factsHtml(r) +
       "<div class=\"concern-actions\"><button type=\"button\" data-show=\"" + esc(r.id) + "\">" + esc(gettext("详情")) +
       "</button>" + actions + "</div><div class=\"concern-step\" hidden></div></li>";
   }
@@ -75,7 +84,7 @@
       box.hidden = false;
       box.dataset.id = c.id;
       box.innerHTML = "<h2>" + esc(c.category) + " · " + esc(c.state_label) + flag(c) + " <small class=\"concern-no\">#" +
-        esc(c.id) + "</small></h2><p>" + esc(c.description) + "</p>" + mergesHtml(c) + contactHtml(c) +
+        esc(c.id) + "</small></h2><p>" + esc(c.description) + "</p>" + factsHtml(c) + mergesHtml(c) + contactHtml(c) +
         "<div class=\"concern-photos\" id=\"concern-photos\"></div><div id=\"concern-merge\" class=\"concern-merge\"></div>" +
         "<ol class=\"concern-timeline\">" + c.events.map(function (e) {
           return "<li><b>" + esc(e.actor) + "</b> " + esc(new Date(e.at).toLocaleString()) + " · " + esc(e.note ?
@@ -150,12 +159,13 @@
     note.name = "note"; note.rows = 2; note.maxLength = 2000;
     note.placeholder = button.dataset.note ? gettext("说明（必填）") : gettext("说明");
     box.appendChild(note);
+    if (act === "handle") { box.insertAdjacentHTML("beforeend", photoInput()); previewPhotos(box); }
     var ok = document.createElement("button");
     ok.type = "button"; ok.className = "primary"; ok.textContent = button.textContent;
     ok.addEventListener("click", function () {
-      var body = {note: note.value};
+      var body = {note: note.value}, photos = box.querySelector("[name=photo]");
       if (extra) { body[extra] = box.querySelector("[name=" + extra + "]").value; }
-      send(id, act, body);
+      send(id, act, body, photos && photos.files);
     });
     box.appendChild(ok);
     note.focus();
@@ -189,20 +199,54 @@
     box.hidden = false;
     box.innerHTML = "<label>" + esc(gettext("服务时长（小时）")) + " <input type=\"number\" name=\"hours\" min=\"0.5\" step=\"0.5\"></label>" +
       "<label>" + esc(gettext("受益人数")) + " <input type=\"number\" name=\"people\" min=\"1\" step=\"1\"></label>" +
-      "<textarea name=\"note\" rows=\"2\" placeholder=\"" + esc(gettext("说明（必填）")) + "\"></textarea>" +
+      "<textarea name=\"note\" rows=\"2\" placeholder=\"" + esc(gettext("说明（必填）")) + "\"></textarea>" + photoInput() +
       "<button type=\"button\" class=\"primary\">" + esc(button.textContent) + "</button>";
+    previewPhotos(box);
     box.querySelector("button").addEventListener("click", function () {
       send(id, "handle", {note: box.querySelector("[name=note]").value,
                           service_hours: Number(box.querySelector("[name=hours]").value),
-                          beneficiaries: Number(box.querySelector("[name=people]").value)});
+                          beneficiaries: Number(box.querySelector("[name=people]").value)}, box.querySelector("[name=photo]").files);
     });
   }
 
-  function send(id, act, body) {
+  /* The handler's photos of the result (处置照片), sent with the step as photos of its stage; those chosen are
+   * shown under the field (previewPhotos). */
+  function photoInput() {
+    return "<label class=\"step-photos\">" + esc(gettext("诉求照片")) + " <input type=\"file\" name=\"photo\" " +
+      "accept=\"image/jpeg,image/png,image/webp\" multiple></label><div class=\"concern-photos step-previews\"></div>";
+  }
+
+  function previewPhotos(box) {
+    var input = box.querySelector("[name=photo]"), shown = box.querySelector(".step-previews");
+    input.addEventListener("change", function () {
+      Array.prototype.forEach.call(shown.querySelectorAll("img"), function (img) { URL.revokeObjectURL(img.src); });
+      shown.innerHTML = "";
+      Array.prototype.forEach.call(input.files, function (f) {
+        var img = document.createElement("img");
+        img.src = URL.createObjectURL(f); img.alt = gettext("诉求照片");
+        shown.appendChild(img);
+      });
+    });
+  }
+
+  /* A step, then its photos (``files``, may be none) once it is taken: a refused photo never loses the step, and
+   * the message says what was refused. */
+  function send(id, act, body, files) {
     body.action = act;
+    var state;
     return GM.api(GM.url("concern-transition", id), {method: "POST", body: body, ifMatch: S.rows[id].etag})
       .then(function (r) {
-        say(interpolate(gettext("已更新：%(state)s"), {state: r.state_label}, true), "ok");
+        state = r.state_label;
+        if (!files || !files.length) { return null; }
+        var data = new FormData();
+        Array.prototype.forEach.call(files, function (f) { data.append("photo", f); });
+        data.append("stage", act);
+        return GM.api(GM.url("concern-photos", id), {method: "POST", body: data, quiet: true})
+          .then(function () { return null; }, function (err) { return err; });
+      })
+      .then(function (refused) {
+        say(interpolate(gettext("已更新：%(state)s"), {state: state}, true) + (refused ? " · " + GM.refusalText(refused) : ""),
+          refused ? "error" : "ok");
         return load();
       }, function (err) { say(GM.refusalText(err), "error"); if (err && err.http === 412) { load(); } });
   }
