@@ -181,3 +181,27 @@ def test_flagging_concerns_is_an_in_place_update(user_for):
         after = cursor.fetchone()
     updated, in_place = after[0] - before[0], after[1] - before[1]
     assert updated == flagged == 100 and in_place >= 0.9 * updated, (updated, in_place)
+
+
+def test_claimed_wishes_add_up_and_planners_see_small_ones_withheld(client, user_for):
+    """What party members and volunteers gave (认领: claims, service hours, beneficiaries) per area and in 合计;
+    for a planner, fewer than 5 claims are "<5" and their hours withheld (one claim's hours name its giver)."""
+    from gridmap.models import Member
+    from gridmap.models.concerns import ConcernCategory
+
+    admin = user_for("street_admin")
+    grid = policy.grids_for(admin).published().order_by("code").first()
+    member = Member.objects.filter(community=grid.community).order_by("pk").first()
+    wish = ConcernCategory.objects.get(code="wish")
+    for hours, people in ((2.5, 3), (1.0, 1)):
+        Concern.objects.create(category=wish, description="微心愿", location=grid.boundary.point_on_surface,
+                               grid=grid, community=grid.community, state="closed", claimed_by=member,
+                               service_hours=hours, beneficiaries=people)  # fmt: skip
+    client.force_login(admin)
+    data = _rows(client, by="grid")
+    mine = {r["id"]: r for r in data["rows"]}[grid.pk]
+    assert (mine["claimed"], mine["service_hours"], mine["beneficiaries"]) == (2, 3.5, 4)
+    assert (data["total"]["claimed"], data["total"]["service_hours"], data["total"]["beneficiaries"]) == (2, 3.5, 4)
+    client.force_login(user_for("planner"))
+    seen = {r["id"]: r for r in _rows(client, by="grid")["rows"]}[grid.pk]
+    assert (seen["claimed"], seen["service_hours"], seen["beneficiaries"]) == ("<5", None, "<5")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -61,9 +62,17 @@ def test_the_street_admin_reads_the_kpis_switches_to_communities_and_30_days_and
         _demo_year()
         view = _open(browser, live_app, "jiedao", viewport={"width": 1280, "height": 900})
         page = view.page
-        with page.expect_response(lambda r: "/api/v1/concern-trend" in r.url) as trend:
+        with (
+            page.expect_response(lambda r: "/api/v1/concern-kpis" in r.url) as kpis,
+            page.expect_response(lambda r: "/api/v1/concern-trend" in r.url) as trend,
+        ):
             _open_panel(page)
         year = trend.value.json()
+        given = kpis.value.json()["total"]  # what claimed wishes and projects gave, in words
+        assert given["claimed"] > 0 and given["beneficiaries"] >= given["claimed"]
+        assert page.inner_text("#kpi-claims") == (
+            f"已认领 {given['claimed']} 件，服务 {given['service_hours']:g} 小时，受益 {given['beneficiaries']} 人"
+        )
         assert page.input_value("#kpi-period") == "365" and page.input_value("#cm-to") == year["to"]
         assert page.locator("#kpi-level option[value=street]").count() == 0  # one street: no 街道 level
         assert page.locator("#kpi-rows tr").count() > 10  # the demo street's grids
@@ -130,6 +139,7 @@ def test_community_staff_read_the_panel_on_a_phone_in_english(browser, live_app)
         assert heads[1:4] == ["Cases due", "Closure rate", "On-time closure rate"]
         assert page.inner_text("#kpi-total th") == "Total"
         assert page.locator("#kpi-stages th").all_inner_texts() == ["Accept", "Dispatch", "Handle", "Verify"]
+        assert re.fullmatch(r"\d+ claimed, [\d.]+ hours of service, \d+ beneficiaries", page.inner_text("#kpi-claims"))
         assert "Reported" in page.inner_text(".trend-legend") and "Closed" in page.inner_text(".trend-legend")
         assert page.inner_text("#kpi-ledger") == "Export ledger"
         data = _reloaded(page, lambda: page.select_option("#kpi-period", "7"), "by=grid")

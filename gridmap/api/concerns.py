@@ -344,6 +344,8 @@ def _suppressed(row_: dict, planner: bool) -> None:
             row_[rate] = None
     if row_["closed"] < small:
         row_["mean_hours_to_close"] = None
+    if row_["claimed"] < small:  # the hours of one or two claims name who gave them
+        row_["service_hours"] = None
     for stage in row_["stages"].values():
         if stage["left"] < small:
             stage["mean_hours"] = stage["on_time_rate"] = None

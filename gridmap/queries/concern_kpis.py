@@ -73,7 +73,8 @@ ROW_COLUMNS = ("id", "state", "late_steps", "rework", "reopened", "feedback", "c
 SUMS = ("due", "closed", "closed_on_time", "reworked", "handled", "satisfied", "rated", "claimed", "service_hours",
         "beneficiaries", "open", "overdue", "close_hours",
         *(f"{part}_{s}" for s in STAGES for part in ("left", "on_time", "hours")))  # fmt: skip
-COUNTS = ("due", "closed", "closed_on_time", "reworked", "handled", "satisfied", "rated", "open", "overdue")
+COUNTS = ("due", "closed", "closed_on_time", "reworked", "handled", "satisfied", "rated", "open", "overdue", "claimed",
+          "beneficiaries")  # fmt: skip
 
 
 def _pct(part: int, whole: int) -> float | None:

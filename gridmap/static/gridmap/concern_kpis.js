@@ -54,6 +54,9 @@
       return "<tr><th scope=\"row\">" + esc(names[s]) + "</th><td>" + esc(st.left) + "</td><td>" + esc(hours(st.mean_hours)) +
         "</td><td>" + esc(pct(st.on_time_rate)) + "</td></tr>";
     }).join("");
+    var t = data.total;  // what party members and volunteers gave through claimed wishes and projects (认领)
+    $("kpi-claims").textContent = interpolate(gettext("已认领 %(n)s 件，服务 %(h)s 小时，受益 %(p)s 人"),
+      {n: t.claimed, h: hours(t.service_hours), p: t.beneficiaries}, true);
   }
 
   /* The weekly trend as an SVG line chart: reported and closed per week, a gap where a planner's count is "<5";

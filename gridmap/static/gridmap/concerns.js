@@ -13,8 +13,7 @@
 
   function due(r) {
     if (!r.due_at) { return ""; }
-    var d = new Date(r.due_at);
-    return interpolate(gettext("时限 %(t)s"), {t: d.toLocaleString()}, true);
+    return interpolate(gettext("时限 %(t)s"), {t: GM.when(r.due_at)}, true);
   }
 
   /* Why a concern is flagged (督办 by the sweep, 提级督办 to the street; api/concerns.py row), as a badge. */
@@ -87,7 +86,7 @@
         esc(c.id) + "</small></h2><p>" + esc(c.description) + "</p>" + factsHtml(c) + mergesHtml(c) + contactHtml(c) +
         "<div class=\"concern-photos\" id=\"concern-photos\"></div><div id=\"concern-merge\" class=\"concern-merge\"></div>" +
         "<ol class=\"concern-timeline\">" + c.events.map(function (e) {
-          return "<li><b>" + esc(e.actor) + "</b> " + esc(new Date(e.at).toLocaleString()) + " · " + esc(e.note ?
+          return "<li><b>" + esc(e.actor) + "</b> " + esc(GM.when(e.at)) + " · " + esc(e.note ?
             interpolate(gettext("%(action)s：%(note)s"), {action: e.action_label, note: e.note}, true) : e.action_label) + "</li>";
         }).join("") + "</ol>";
       box.scrollIntoView({block: "nearest"});

@@ -35,6 +35,14 @@
     return String(value) + (unit ? " " + unit : "");
   }
 
+  /* A moment as people read it: in the page's language (not the phone's) and to the minute, a deadline to the
+   * second being noise. zh-hans: 2026年12月4日 14:05; en: Dec 4, 2026, 2:05 PM. */
+  function when(iso) {
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) { return ""; }
+    return d.toLocaleString(document.documentElement.lang || undefined, {dateStyle: "medium", timeStyle: "short"});
+  }
+
   var urls = null;
   function url(name) {
     if (!urls) {
@@ -152,6 +160,6 @@
   }
 
   window.GM = {esc: esc, api: api, csrf: csrf, t: t, gettext: gettext, ngettext: ngettext, interpolate: interpolate,
-               fmt: fmt, url: url, hasUrl: hasUrl, showRefusal: showRefusal, clearRefusal: clearRefusal,
+               fmt: fmt, when: when, url: url, hasUrl: hasUrl, showRefusal: showRefusal, clearRefusal: clearRefusal,
                refusalText: refusalText, etagOf: etagOf};
 })();

@@ -8,7 +8,7 @@
   var list = box.querySelector(".task-list"), badge = box.querySelector("h2 .badge"), page = box.dataset.page;
 
   function item(r) {
-    var due = r.due_at ? interpolate(gettext("时限 %(t)s"), {t: new Date(r.due_at).toLocaleString()}, true) : "";
+    var due = r.due_at ? interpolate(gettext("时限 %(t)s"), {t: GM.when(r.due_at)}, true) : "";
     return "<li class=\"" + (r.overdue ? "overdue" : "") + "\"><a href=\"" + esc(page + "?concern=" + r.id) + "\"><b>" +
       esc(r.category) + "</b> · " + esc(r.overdue ? gettext("超期") + " · " + r.state_label : r.state_label) +
       "<span class=\"desc\">" + esc(r.description) + "</span><span class=\"meta\">" + esc(due) + "</span></a></li>";
