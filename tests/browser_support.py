@@ -128,6 +128,15 @@ class OfflinePage:
         self.page.wait_for_selector("#map-root[data-loaded=true]", timeout=30_000)
 
 
+def switch_language(page, code: str, menu: str = "select[name=language]") -> None:
+    """Choose ``code`` in the top bar's language menu, as a user does, and wait for the page it posts back to:
+    a next page asked for before that (goto) aborts the post, and the session keeps its old language."""
+    with page.expect_navigation():
+        page.select_option(menu, code)
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("document.documentElement.lang") == code
+
+
 def tap_map_at(page, map_id: str, lon: float, lat: float) -> None:
     """Tap a Leaflet map (its box's ``leafletMap``) at a point: Leaflet turns the point into the box's pixels."""
     x, y = page.evaluate(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import OfflinePage
+from tests.browser_support import OfflinePage, switch_language
 from tests.test_concerns_bulk_browser import REPORT  # the same reports through the API
 from tests.test_people_browser import committed_cleanup
 
@@ -43,8 +43,7 @@ def test_the_bell_counts_her_concerns_and_opens_the_overdue_ones_on_a_phone(brow
         assert "state=overdue" in page.url
         assert page.locator(".concern-tabs [data-state=overdue]").get_attribute("class") == "active"
         assert page.locator("#concern-list li").count() == 1
-        page.select_option(".topbar select[name=language]", "en")
-        page.wait_for_load_state("networkidle")
+        switch_language(page, "en", ".topbar select[name=language]")
         page.locator(".topbar .bell .badge").wait_for(state="visible", timeout=15_000)
         title = page.locator(".topbar .bell").get_attribute("title")
         assert "overdue 1" in title.lower() and "已超期" not in title, title

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import OfflinePage, tap_map_at
+from tests.browser_support import OfflinePage, switch_language, tap_map_at
 from tests.test_people_browser import committed_cleanup
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -106,8 +106,7 @@ def test_staff_see_the_masked_phone_of_a_qr_concern_and_reveal_it_with_a_reason(
 
         staff = OfflinePage(browser, live_app, **PHONE_SIZE)  # community staff on a phone, in English
         staff.login("shequ")
-        staff.page.select_option("select[name=language]", "en")
-        staff.page.wait_for_load_state("networkidle")
+        switch_language(staff.page, "en")
         _reveal_on_the_concern(staff, live_app, concern_id, "call back", english=True,
                                shot="concern_contact_reason_phone_en.png")  # fmt: skip
         assert staff.page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.conf import settings
 
-from tests.browser_support import OfflinePage, tap_map_at
+from tests.browser_support import OfflinePage, switch_language, tap_map_at
 from tests.test_people_browser import committed_cleanup
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -150,8 +150,7 @@ def test_an_overdue_concern_is_flagged_once_by_the_sweep_with_the_clock_moved_on
         assert dt.timedelta(hours=30) <= in_stage < dt.timedelta(hours=30, minutes=5) and not escalated
         assert dt.timedelta(hours=6) <= late_by < dt.timedelta(hours=6, minutes=5)  # due 24 h after it was accepted
         if language == "en":
-            page.select_option(".topbar select[name=language]", "en")
-            page.wait_for_load_state("networkidle")
+            switch_language(page, "en", ".topbar select[name=language]")
         page.clock.set_fixed_time(now)  # the browser's clock stands at the database's now()
         _board(page, live_app)
         frozen = int(now.timestamp() * 1000)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import OfflinePage
+from tests.browser_support import OfflinePage, switch_language
 from tests.test_people_browser import committed_cleanup
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -26,8 +26,7 @@ def test_a_worker_reports_for_a_household_from_its_card(browser, live_app, langu
         worker.login("wanggeyuan")
         page = worker.page
         if language == "en":
-            page.select_option("select[name=language]", "en")
-            page.wait_for_load_state("networkidle")
+            switch_language(page, "en")
         page.goto(live_app + "/my-grid/")
         page.locator("#hh-list li").first.wait_for(timeout=30_000)
         page.locator("#hh-list li").first.click()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import OfflinePage, tap_map_at
+from tests.browser_support import OfflinePage, switch_language, tap_map_at
 from tests.test_people_browser import committed_cleanup
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -88,8 +88,7 @@ def test_a_resident_reports_by_qr_code_and_the_street_admin_sees_it(browser, liv
         english = OfflinePage(browser, live_app, **PHONE)  # another device: the language menu, English
         page_en = english.page
         page_en.goto(f"{live_app}/r/{token}/")
-        page_en.select_option("select[name=language]", "en")
-        page_en.wait_for_load_state("networkidle")
+        switch_language(page_en, "en")
         page_en.wait_for_selector("text=Submit")
         page_en.screenshot(path=str(ARTIFACTS / "concern_intake_public_en.png"), full_page=True)
 

@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings
 from openpyxl import load_workbook
 
-from tests.browser_support import OfflinePage
+from tests.browser_support import OfflinePage, switch_language
 from tests.test_concerns_browser import _open
 from tests.test_people_browser import committed_cleanup
 
@@ -129,8 +129,7 @@ def test_community_staff_read_the_panel_on_a_phone_in_english(browser, live_app)
         view = OfflinePage(browser, live_app, **PHONE)
         view.login("shequ")
         page = view.page
-        page.select_option("select[name=language]", "en")
-        page.wait_for_load_state("networkidle")
+        switch_language(page, "en")
         page.goto(live_app + "/concerns/")
         page.wait_for_selector("#concerns-root[data-loaded=true]", timeout=30_000)
         _open_panel(page)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.browser_support import OfflinePage
+from tests.browser_support import OfflinePage, switch_language
 from tests.test_concerns_browser import _open
 from tests.test_people_browser import committed_cleanup
 
@@ -214,8 +214,7 @@ def test_an_unsatisfied_resident_reopens_the_case_once(browser, live_app, langua
         admin.login("jiedao")
         page = admin.page
         if en:
-            with page.expect_navigation():  # the switch posts and comes back: done before the next page is asked
-                page.select_option("select[name=language]", "en")
+            switch_language(page, "en")
             assert page.locator("html").get_attribute("lang") == "en"
         page.goto(live_app + "/concerns/")
         page.wait_for_selector("#concerns-root[data-loaded=true]", timeout=30_000)

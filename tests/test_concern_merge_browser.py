@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import OfflinePage
+from tests.browser_support import OfflinePage, switch_language
 from tests.test_concerns_browser import _open
 from tests.test_people_browser import committed_cleanup
 
@@ -95,8 +95,7 @@ def test_a_street_admin_merges_a_duplicate_and_community_staff_merge_another_the
         staff = OfflinePage(browser, live_app, **PHONE)  # community staff on a phone, in English
         staff.login("shequ")
         page = staff.page
-        page.select_option("select[name=language]", "en")
-        page.wait_for_load_state("networkidle")
+        switch_language(page, "en")
         page.goto(f"{live_app}/concerns/?concern={first}")
         detail = page.locator("#concern-detail")
         detail.locator(".concern-merged li", has_text=f"#{second}").wait_for(timeout=30_000)

@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from gridmap import policy
-from tests.browser_support import OfflinePage
+from tests.browser_support import OfflinePage, switch_language
 from tests.conftest import ROLE_USERS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -127,8 +127,7 @@ def test_every_page_of_every_role_is_english_after_switching(browser, live_app, 
     view.login(user.username)
     page = view.page
     # Switch with the top bar's own language menu, as a user does.
-    with page.expect_navigation():
-        page.select_option("select[name=language]", "en")
+    switch_language(page, "en")
     _settle(page)
     assert page.evaluate("document.documentElement.lang") == "en"
     urls = _pages(user, page, live_app)
@@ -160,9 +159,7 @@ def test_the_login_page_switches_to_english(browser, live_app):
     view = OfflinePage(browser, live_app, viewport={"width": 360, "height": 740}, is_mobile=True)
     page = view.page
     page.goto(live_app + "/accounts/login/")
-    with page.expect_navigation():
-        page.select_option("select[name=language]", "en")
-    page.wait_for_load_state("networkidle")
+    switch_language(page, "en")
     assert untranslated(page.evaluate(VISIBLE_TEXT), []) == []
     _fits(page, 360, ".brand", "select[name=language]")
     view.context.close()
